@@ -1,0 +1,197 @@
+/**
+ * The fapi command line: every command is declared here, and its module is imported only when it
+ * runs, so `fapi --help` loads commander and nothing else (no jose, node-forge, listr2, inquirer).
+ * This is also the one place that turns errors into text and exit codes.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, FapiError, isFapiError } from '../errors.js';
+import type { CliContext, GlobalOptions } from './context.js';
+
+type Handler = (
+  ctx: CliContext,
+  opts: Record<string, unknown>,
+  args: string[],
+  cmd: Command,
+) => Promise<void>;
+type Module = Record<string, unknown>;
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** An action that imports `./<file>.js` and calls its `exportName` with a context. */
+function lazy(file: string, exportName = 'run') {
+  return async (...all: unknown[]) => {
+    const cmd = all[all.length - 1] as Command;
+    const args = (all.slice(0, -2) as unknown[]).flat().filter((a): a is string => typeof a === 'string');
+    const globals = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
+    const { createContext } = await import('./context.js');
+    const ctx = await createContext(globals);
+    const mod = (await import(`./${file}.js`)) as Module;
+    const fn = mod[exportName] as Handler | undefined;
+    if (typeof fn !== 'function') throw new Error(`internal: ./${file}.js has no export ${exportName}`);
+    await fn(ctx, globals, args, cmd);
+  };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(): Command {
+  const program = new Command('fapi');
+  program
+    .description(
+      'FAPI 2.0 for real: keys, discovery, registration, PAR+PKCE login with DPoP or mTLS, API calls, and a strict local lab.',
+    )
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addHelpCommand(false)
+    .showSuggestionAfterError(true)
+    .option(
+      '--home <dir>',
+      'fapi home folder (env FAPI_HOME; default $XDG_CONFIG_HOME/fapi or ~/.config/fapi)',
+    )
+    .option(
+      '-p, --profile <name>',
+      'profile to use (env FAPI_PROFILE; default: the one chosen by `fapi profile use`, else "default")',
+    )
+    .option('--json', 'machine output: one JSON value on stdout, nothing else')
+    .option('-v, --verbose', 'trace HTTP exchanges and decoded JWTs on stderr (secrets redacted)')
+    .option('--ca <file>', 'extra PEM trust anchors for HTTPS (TLS verification is always on)')
+    .option('--no-color', 'no colour (NO_COLOR is honoured too)');
+
+  // ── keys and profiles ──────────────────────────────────────────────────────
+  program
+    .command('keygen')
+    .description(
+      'generate a client signing key (ES256, PS256, EdDSA) and optionally an X.509 client certificate for mTLS',
+    )
+    .addOption(
+      new Option('--alg <alg>', 'signing algorithm').choices(['ES256', 'PS256', 'EdDSA']).default('ES256'),
+    )
+    .option('--bits <n>', 'RSA modulus length for PS256 (2048 or more)', '3072')
+    .option('--kid <kid>', 'key id (default: the RFC 7638 JWK thumbprint)')
+    .option('--cert', 'also create an X.509 v3 client certificate (RFC 8705)')
+    .option('--subject <dn>', 'certificate subject, e.g. "CN=my-client,O=Example" (default CN=<profile>)')
+    .option('--san <san>', 'subject alternative name: dns:NAME, uri:URI or email:ADDR (repeatable)', collect)
+    .option('--days <n>', 'certificate validity in days', '365')
+    .option(
+      '--ca-cert <file>',
+      'issue the certificate from this CA certificate (PEM) instead of self-signing',
+    )
+    .option('--ca-key <file>', 'private key (PEM) of --ca-cert')
+    .option('--p12', 'also export a PKCS#12 bundle (client.p12) of the key and certificate')
+    .option('--p12-password <password>', 'password for the PKCS#12 bundle (prompted on a TTY)')
+    .option(
+      '--out <dir>',
+      'also export the key (JWK and PEM), public JWKS and certificate files to this folder',
+    )
+    .option('--dpop', 'generate the DPoP key of the profile instead of the client-authentication key')
+    .option('--force', 'replace an existing key in the profile or existing files in --out')
+    .action(lazy('keygen'));
+
+  const profile = program.command('profile').description('list, show, choose, create and delete profiles');
+  profile.command('list').description('list profiles').action(lazy('profile', 'list'));
+  profile
+    .command('show [name]')
+    .description('show a profile (secrets only with --show-secrets)')
+    .option('--show-secrets', 'include tokens and the registration access token')
+    .action(lazy('profile', 'show'));
+  profile
+    .command('use <name>')
+    .description('make <name> the profile used when --profile is not given')
+    .action(lazy('profile', 'use'));
+  profile
+    .command('delete <name>')
+    .description('delete a profile, its keys and its tokens')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(lazy('profile', 'remove'));
+
+  return program;
+}
+
+function printError(err: unknown, json: boolean): number {
+  const stderr = process.stderr;
+  if (isFapiError(err)) {
+    if (json) {
+      stderr.write(JSON.stringify({ error: err.toJSON() }) + '\n');
+    } else {
+      const color = Boolean(stderr.isTTY) && !process.env.NO_COLOR && !process.argv.includes('--no-color');
+      const red = (s: string) => (color ? `\u001b[31m${s}\u001b[39m` : s);
+      const lines = [`${red('✖')} ${err.message}`];
+      if (err.oauth?.error) {
+        lines.push(
+          `  server said: ${err.oauth.status ? `HTTP ${err.oauth.status} ` : ''}${err.oauth.error}${err.oauth.error_description ? `: ${err.oauth.error_description}` : ''}`,
+        );
+      }
+      if (err.hint) lines.push(`  hint: ${err.hint}`);
+      stderr.write(lines.join('\n') + '\n');
+    }
+    return err.exitCode;
+  }
+  if (err instanceof CommanderError) {
+    // commander already printed its message.
+    return err.exitCode === 0 ? 0 : ExitCode.usage;
+  }
+  const e = err as Error;
+  if (e && (e.name === 'ExitPromptError' || e.name === 'AbortPromptError')) {
+    return ExitCode.interrupted;
+  }
+  if (json) {
+    stderr.write(
+      JSON.stringify({
+        error: {
+          code: 'E_INTERNAL',
+          message: String(e?.message ?? e),
+          hint: 'This is a bug in fapi; please report it with the command you ran.',
+          exit_code: 1,
+        },
+      }) + '\n',
+    );
+  } else {
+    stderr.write(
+      `✖ internal error: ${e?.stack ?? String(e)}\n  hint: this is a bug in fapi; please report it with the command you ran.\n`,
+    );
+  }
+  return ExitCode.internal;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const json = argv.includes('--json');
+  const onSigint = () => {
+    process.stderr.write('\ninterrupted\n');
+    process.exit(ExitCode.interrupted);
+  };
+  process.once('SIGINT', onSigint);
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({
+    outputError: (str, write) =>
+      write(
+        str.replace(/^error: /, '✖ ') +
+          (str.includes('hint:') ? '' : '  hint: see `fapi --help` or `fapi <command> --help`.\n'),
+      ),
+  });
+  for (const sub of program.commands) {
+    sub.exitOverride();
+    for (const s of sub.commands) s.exitOverride();
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = printError(err, json);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+export { FapiError };

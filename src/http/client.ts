@@ -1,0 +1,228 @@
+/**
+ * The one HTTP seam (style.md §4). Every request fapi makes goes through an HttpClient: TLS 1.2+
+ * with BCP195 cipher suites and verification always on (extra trust anchors only from an explicit
+ * CA file), the client certificate for mTLS, timeouts, redirects never followed, and the
+ * `--verbose` trace with secrets redacted. Unit tests pass a fake HttpClient instead.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+import { networkError } from '../errors.js';
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string | string[]>;
+  body?: string | Uint8Array;
+  /** Use the client certificate for this request (mTLS). Default: when the client has one. */
+  clientCert?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-cased names; repeated headers are arrays. */
+  headers: Record<string, string | string[] | undefined>;
+  body: Uint8Array;
+  url: string;
+  text(): string;
+  /** Parses the body as JSON; throws a FapiError naming the URL when it is not JSON. */
+  json(): unknown;
+  header(name: string): string | undefined;
+}
+
+export type HttpClient = (req: HttpRequest) => Promise<HttpResponse>;
+
+export interface TraceEvent {
+  phase: 'request' | 'response' | 'error';
+  request: HttpRequest;
+  response?: HttpResponse;
+  error?: unknown;
+  ms?: number;
+}
+
+export interface HttpClientOptions {
+  /** Extra PEM trust anchors, added to Node's root store. */
+  ca?: string[];
+  /** PEM client certificate (chain) and private key for mTLS. */
+  cert?: string;
+  key?: string;
+  timeoutMs?: number;
+  trace?: (event: TraceEvent) => void;
+  /** Permit plain http to loopback IPs (only the CLI's own callback listener tests use it). */
+  allowHttpLoopback?: boolean;
+  userAgent?: string;
+}
+
+/** TLS 1.2 suites recommended by BCP195 (RFC 9325 §4.2), required by FAPI2-SP §5.2.2-2 (CL-02). */
+export const BCP195_TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+];
+export const TLS13_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+];
+export const FAPI_CIPHERS = [...TLS13_CIPHERS, ...BCP195_TLS12_CIPHERS].join(':');
+
+export function makeResponse(
+  url: string,
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  body: Uint8Array,
+): HttpResponse {
+  let text: string | undefined;
+  return {
+    status,
+    headers,
+    body,
+    url,
+    text() {
+      text ??= Buffer.from(body).toString('utf8');
+      return text;
+    },
+    json() {
+      const t = this.text();
+      try {
+        return JSON.parse(t);
+      } catch (cause) {
+        throw networkError(
+          'E_HTTP_NOT_JSON',
+          `${url} answered HTTP ${status} with a body that is not JSON (${t.slice(0, 80).replace(/\s+/g, ' ')}${t.length > 80 ? '…' : ''}).`,
+          'Check the URL points at an OAuth endpoint.',
+          cause,
+        );
+      }
+    },
+    header(name: string) {
+      const v = headers[name.toLowerCase()];
+      return Array.isArray(v) ? v.join(', ') : v;
+    },
+  };
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === '127.0.0.1' || host === '[::1]' || host === 'localhost';
+}
+
+const TLS_ERROR_HINTS: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    'The server certificate is not trusted. For the fapi lab, pass --ca with the lab CA file (see `fapi lab status`).',
+  SELF_SIGNED_CERT_IN_CHAIN:
+    'The server certificate chain ends in a CA that is not trusted. Pass --ca FILE with that CA.',
+  DEPTH_ZERO_SELF_SIGNED_CERT:
+    'The server uses a self-signed certificate. Pass --ca FILE with it if you trust it.',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    'The server certificate is not trusted. Pass --ca FILE with the issuing CA.',
+  CERT_HAS_EXPIRED: 'The server certificate has expired.',
+  ERR_TLS_CERT_ALTNAME_INVALID:
+    'The server certificate does not name this host (RFC 9525). Use the host name the certificate was issued for.',
+  ECONNREFUSED:
+    'Nothing is listening there. Is the server (or `fapi lab up`) running, and is the port right?',
+  ENOTFOUND: 'The host name does not resolve. Check the URL.',
+  ETIMEDOUT: 'The server did not answer in time.',
+  ECONNRESET:
+    'The connection was reset, possibly during the TLS handshake (a client certificate may be required, or TLS settings do not match).',
+  EPROTO:
+    'The TLS handshake failed: the server may not offer TLS 1.2+ with BCP195 cipher suites (FAPI2-SP §5.2.1, §5.2.2).',
+};
+
+/** Creates the node:https-based client. */
+export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
+  let agents: { agent: https.Agent; certAgent?: https.Agent } | undefined;
+  const load = () => {
+    if (agents) return agents;
+    const ca = options.ca && options.ca.length > 0 ? [...tls.rootCertificates, ...options.ca] : undefined;
+    const base = {
+      keepAlive: true,
+      minVersion: 'TLSv1.2' as const,
+      ciphers: FAPI_CIPHERS,
+      ca,
+      rejectUnauthorized: true,
+    };
+    agents = {
+      agent: new https.Agent(base),
+      certAgent:
+        options.cert && options.key
+          ? new https.Agent({ ...base, cert: options.cert, key: options.key })
+          : undefined,
+    };
+    return agents;
+  };
+
+  return async function request(req: HttpRequest): Promise<HttpResponse> {
+    const started = Date.now();
+    const url = new URL(req.url);
+    if (
+      url.protocol !== 'https:' &&
+      !(options.allowHttpLoopback && url.protocol === 'http:' && isLoopbackHost(url.hostname))
+    ) {
+      throw networkError(
+        'E_HTTP_NOT_TLS',
+        `Refusing to call ${req.url}: FAPI 2.0 requires TLS (FAPI2-SP §5.2.1-1).`,
+        'Use an https:// URL.',
+      );
+    }
+    options.trace?.({ phase: 'request', request: req });
+    const { agent, certAgent } = load();
+    const useCert = req.clientCert ?? Boolean(certAgent);
+    const headers: Record<string, string | string[]> = {
+      'user-agent': options.userAgent ?? 'fapi',
+      ...(req.headers ?? {}),
+    };
+    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    try {
+      const res = await new Promise<HttpResponse>((resolve, reject) => {
+        const mod = url.protocol === 'https:' ? https : http;
+        const r = mod.request(
+          url,
+          {
+            method: req.method,
+            headers,
+            agent: url.protocol === 'https:' ? (useCert && certAgent ? certAgent : agent) : undefined,
+            timeout: options.timeoutMs ?? 30_000,
+          },
+          (incoming) => {
+            const chunks: Buffer[] = [];
+            incoming.on('data', (c: Buffer) => chunks.push(c));
+            incoming.on('error', reject);
+            incoming.on('end', () => {
+              const h: Record<string, string | string[] | undefined> = {};
+              for (const [k, v] of Object.entries(incoming.headers)) h[k.toLowerCase()] = v;
+              resolve(makeResponse(req.url, incoming.statusCode ?? 0, h, Buffer.concat(chunks)));
+            });
+          },
+        );
+        r.on('timeout', () => r.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+        r.on('error', reject);
+        if (req.body !== undefined) r.write(req.body);
+        r.end();
+      });
+      options.trace?.({ phase: 'response', request: req, response: res, ms: Date.now() - started });
+      return res;
+    } catch (cause) {
+      options.trace?.({ phase: 'error', request: req, error: cause, ms: Date.now() - started });
+      const code = (cause as NodeJS.ErrnoException).code ?? '';
+      const hint =
+        TLS_ERROR_HINTS[code] ??
+        (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')
+          ? TLS_ERROR_HINTS.EPROTO
+          : 'Check the URL and your network.');
+      throw networkError(
+        code.includes('TLS') || code.includes('SSL') || code.includes('CERT') ? 'E_TLS' : 'E_NETWORK',
+        `${req.method} ${url.origin}${url.pathname} failed: ${(cause as Error).message}${code ? ` (${code})` : ''}.`,
+        hint,
+        cause,
+      );
+    }
+  };
+}
+
+/** Reads an `application/x-www-form-urlencoded` body for a request. */
+export function formBody(params: Record<string, string | undefined>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) p.set(k, v);
+  return p.toString();
+}
