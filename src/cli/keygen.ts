@@ -214,7 +214,7 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
     } catch (err) {
       throw x509.x509StateError(err, certFile, 'Pass the CA certificate as PEM ("BEGIN CERTIFICATE").');
     }
-    const privateKey = readPemPrivateKey(await readText(keyFileCa, 'CA key'), keyFileCa);
+    const privateKey = readPemPrivateKey(await readText(keyFileCa, 'CA key'), keyFileCa, 'CA key');
     if (!x509.certMatchesKey(certPem, privateKey))
       throw stateError(
         'E_CA_MISMATCH',
