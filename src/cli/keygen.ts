@@ -152,6 +152,15 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
   const outDir = opts.out ? path.resolve(opts.out) : undefined;
 
   let p12Password: string | undefined;
+  if (opts.p12 && !outDir)
+    throw usageError(
+      'E_NEEDS_OUT',
+      '--p12 writes client.p12 into the --out folder, and --out is missing.',
+      'Add --out DIR.',
+      {
+        flag: '--out',
+      },
+    );
   if (opts.p12) {
     p12Password = opts.p12Password;
     if (p12Password === undefined) {

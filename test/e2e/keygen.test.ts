@@ -458,8 +458,14 @@ describe('CL-24 fapi keygen', () => {
         says: 'public.pem',
       },
       {
+        name: '--p12 without --out',
+        args: () => ['--profile', 'n9', 'keygen', '--cert', '--p12', '--p12-password', 'pw'],
+        code: 2,
+        says: '--out',
+      },
+      {
         name: '--p12 without a password and no TTY',
-        args: () => ['--profile', 'n9', 'keygen', '--cert', '--p12'],
+        args: () => ['--profile', 'n9', 'keygen', '--cert', '--p12', '--out', p(home, 'p12out')],
         code: 2,
         says: '--p12-password',
       },
