@@ -1,0 +1,195 @@
+/**
+ * Client authentication with `private_key_jwt` (OIDC Core §9, RFC 7523): assertion creation for
+ * the CLI and verification for the lab, with the FAPI 2.0 Final rules. Each failure names its
+ * catalogue check (CA-xx).
+ */
+import { randomBytes, type KeyObject } from 'node:crypto';
+import { FAPI_ALGS, type FapiAlg, type Jwk, algMatchesKey, importPublicJwk } from './jwk.js';
+import { decodeJws, signJws, verifyJwsSignature, type DecodedJws } from './jws.js';
+
+export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+export interface ClientAssertionParams {
+  clientId: string;
+  /** FAPI2-SP §5.3.2.1-8 / §5.3.3.1-5: the issuer identifier, as a string. */
+  audience: string | string[];
+  privateKey: KeyObject;
+  alg: FapiAlg;
+  kid?: string;
+  /** Epoch seconds (skew-corrected when the server's Date is known, CL-23). */
+  now?: number;
+  /** Seconds; short (CL-06 recommends ≤ 60). */
+  lifetime?: number;
+  jti?: string;
+  /** Extra header members / claims (tests and attack scenarios). */
+  header?: Record<string, unknown>;
+  claims?: Record<string, unknown>;
+}
+
+/** A fresh assertion: iss = sub = client_id, aud, jti, iat, exp (CL-06). */
+export function createClientAssertion(p: ClientAssertionParams): string {
+  const now = Math.floor(p.now ?? Date.now() / 1000);
+  const header: Record<string, unknown> = { typ: 'JWT', ...p.header };
+  if (p.kid) header.kid = p.kid;
+  const claims: Record<string, unknown> = {
+    iss: p.clientId,
+    sub: p.clientId,
+    aud: p.audience,
+    jti: p.jti ?? randomBytes(16).toString('base64url'),
+    iat: now,
+    exp: now + (p.lifetime ?? 60),
+    ...p.claims,
+  };
+  return signJws(header, claims, p.privateKey, p.alg);
+}
+
+/** The form parameters that carry an assertion. */
+export function clientAssertionParams(clientId: string, assertion: string): Record<string, string> {
+  return { client_id: clientId, client_assertion_type: JWT_BEARER, client_assertion: assertion };
+}
+
+export class ClientAuthError extends Error {
+  override name = 'ClientAuthError';
+  readonly error = 'invalid_client';
+  constructor(
+    readonly check: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClientAssertionVerifyOptions {
+  assertion: string | undefined;
+  assertionType: string | undefined;
+  /** The `client_id` form parameter, when sent (CA-12). */
+  clientIdParam?: string;
+  issuer: string;
+  /** Epoch seconds. */
+  now: number;
+  /** The client's registered public keys; undefined for an unknown client. */
+  getClientKeys(clientId: string): Jwk[] | undefined;
+  /** Records the jti; false when it was seen before (CA-06). */
+  replay?: (key: string, expiresAt: number) => boolean;
+  /** Longest accepted exp − iat (CA-05; default 300 s). */
+  maxLifetime?: number;
+  /** Accepted iat/nbf in the future: FAPI2-SP §5.3.2.1-13 accept ≤ 10 s, reject > 60 s. Default 10. */
+  futureSkew?: number;
+  allowedAlgs?: readonly string[];
+}
+
+export interface VerifiedAssertion {
+  clientId: string;
+  jti: string;
+  exp: number;
+  alg: string;
+  kid?: string;
+}
+
+const fail = (check: string, message: string): never => {
+  throw new ClientAuthError(check, message);
+};
+
+/** Picks the key by kid, then by kty/alg/use/crv when kids repeat (FAPI2-SP §5.4.3, CR-08). */
+function candidateKeys(keys: Jwk[], decoded: DecodedJws, alg: string): Jwk[] {
+  const kid = decoded.header.kid;
+  const usable = keys.filter(
+    (k) =>
+      (k.use === undefined || k.use === 'sig') &&
+      (k.alg === undefined || k.alg === alg) &&
+      algMatchesKey(alg, k),
+  );
+  if (typeof kid === 'string') return usable.filter((k) => k.kid === kid);
+  return usable;
+}
+
+export function verifyClientAssertion(o: ClientAssertionVerifyOptions): VerifiedAssertion {
+  // CA-10, CA-11
+  if (o.assertion === undefined && o.assertionType === undefined)
+    fail(
+      'CA-11',
+      'client authentication is required: send client_assertion (private_key_jwt) or a client certificate',
+    );
+  if (o.assertionType !== JWT_BEARER) fail('CA-10', `client_assertion_type must be ${JWT_BEARER}`);
+  if (typeof o.assertion !== 'string' || o.assertion.length === 0)
+    return fail('CA-11', 'client_assertion is missing');
+  let decoded: DecodedJws;
+  try {
+    decoded = decodeJws(o.assertion);
+  } catch (e) {
+    return fail('CA-08', `client_assertion is not a well-formed JWS: ${(e as Error).message}`);
+  }
+  const { header, payload } = decoded;
+  // CA-07
+  const alg = header.alg;
+  if (typeof alg !== 'string' || alg === 'none' || !(o.allowedAlgs ?? FAPI_ALGS).includes(alg)) {
+    fail(
+      'CA-07',
+      `client assertion alg ${JSON.stringify(alg)} is not allowed (FAPI 2.0: ${(o.allowedAlgs ?? FAPI_ALGS).join(', ')})`,
+    );
+  }
+  // CA-13: explicit typing; refuse other JWT types used as an assertion (RFC 8725 §3.11).
+  if (header.typ !== undefined && !['JWT', 'jwt', 'client-authentication+jwt'].includes(String(header.typ))) {
+    fail('CA-13', `client assertion typ ${JSON.stringify(header.typ)} is not an assertion type`);
+  }
+  // CA-03
+  if (typeof payload.iss !== 'string') fail('CA-03', 'the assertion has no iss');
+  if (typeof payload.sub !== 'string') fail('CA-03', 'the assertion has no sub');
+  if (payload.iss !== payload.sub)
+    fail('CA-03', 'iss and sub of the assertion differ (both must be the client_id)');
+  const clientId = payload.sub as string;
+  // CA-12
+  if (o.clientIdParam !== undefined && o.clientIdParam !== clientId)
+    fail('CA-12', 'client_id does not match the client assertion sub');
+  // CA-02: only the issuer, as a JSON string (FAPI2-SP §5.3.2.1-8; overrides RFC 9126 §2).
+  if (Array.isArray(payload.aud))
+    fail('CA-02', 'the assertion aud is an array; FAPI 2.0 accepts only the issuer identifier as a string');
+  if (payload.aud !== o.issuer)
+    fail('CA-02', `the assertion aud ${JSON.stringify(payload.aud)} is not the issuer ${o.issuer}`);
+  // CA-04, CA-05, CA-09
+  const skew = o.futureSkew ?? 10;
+  if (typeof payload.exp !== 'number') fail('CA-04', 'the assertion has no exp');
+  if ((payload.exp as number) <= o.now) fail('CA-04', 'the assertion has expired');
+  if (payload.iat !== undefined && typeof payload.iat !== 'number') fail('CA-09', 'iat must be a number');
+  if (payload.nbf !== undefined && typeof payload.nbf !== 'number') fail('CA-09', 'nbf must be a number');
+  if (typeof payload.iat === 'number' && payload.iat > o.now + skew)
+    fail('CA-09', `iat is ${payload.iat - o.now} s in the future (FAPI2-SP §5.3.2.1-13)`);
+  if (typeof payload.nbf === 'number' && payload.nbf > o.now + skew)
+    fail('CA-09', `nbf is ${payload.nbf - o.now} s in the future (FAPI2-SP §5.3.2.1-13)`);
+  const start =
+    typeof payload.iat === 'number' ? payload.iat : typeof payload.nbf === 'number' ? payload.nbf : o.now;
+  if ((payload.exp as number) - start > (o.maxLifetime ?? 300))
+    fail(
+      'CA-05',
+      `the assertion lives ${(payload.exp as number) - start} s; at most ${o.maxLifetime ?? 300} s is accepted`,
+    );
+  // CA-06
+  if (typeof payload.jti !== 'string' || payload.jti.length === 0) fail('CA-06', 'the assertion has no jti');
+  // CA-08: the client's keys.
+  const keys = o.getClientKeys(clientId);
+  if (!keys) fail('CA-08', `unknown client ${JSON.stringify(clientId)}`);
+  const candidates = candidateKeys(keys as Jwk[], decoded, alg as string);
+  if (candidates.length === 0)
+    fail(
+      'CA-08',
+      `no registered key of the client matches kid ${JSON.stringify(header.kid)} and alg ${alg as string}`,
+    );
+  const ok = candidates.some((k) => {
+    try {
+      return verifyJwsSignature(decoded, alg as string, importPublicJwk(k));
+    } catch {
+      return false;
+    }
+  });
+  if (!ok) fail('CA-08', 'the client assertion signature does not verify with the registered keys');
+  if (o.replay && !o.replay(`${clientId}:${payload.jti as string}`, payload.exp as number))
+    fail('CA-06', 'the client assertion was already used (jti replay)');
+  const out: VerifiedAssertion = {
+    clientId,
+    jti: payload.jti as string,
+    exp: payload.exp as number,
+    alg: alg as string,
+  };
+  if (typeof header.kid === 'string') out.kid = header.kid;
+  return out;
+}
