@@ -4,14 +4,14 @@
  * can be tested offline. Each switch is named in the lab config's `faults` list; every fault is
  * loud (start-up warning and the `x-fapi-lab-warning` header, lab/config.ts).
  *
- * The AS calls these small hooks where the response is built, so the strict code path stays
- * readable and every fault lives in this one file:
- * - authorization response (success and error redirects): applyAuthorizationResponseFaults
- * - token response body: applyTokenResponseFaults
- * - ID token: signIdToken (claims and signature faults)
+ * The lab calls these small hooks where a response is built, so the strict code path stays
+ * readable:
+ * - ID token: signIdToken (the `idtoken-*` claim and signature faults)
  * - DPoP nonces (AS and RS): createNonces (`dpop-nonce-rotate`)
  * - `Date` header under `clock-skew`: dateHeader
- * `discovery-issuer-mismatch` lives in lab/as/discovery.ts; `rs-scheme-case` in lab/rs/errors.ts.
+ * The others are one line where they apply: `discovery-issuer-mismatch` (lab/as/discovery.ts),
+ * `iss-*` and `state-*` (lab/as/authorize.ts), `token-type-case` and `no-expires-in`
+ * (lab/as/token.ts), `rs-scheme-case` (lab/rs/errors.ts), `clock-skew` (lab/context.ts).
  */
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type { FapiAlg } from '../src/core/jwk.js';
@@ -24,30 +24,6 @@ export type FaultCheck = (fault: Fault) => boolean;
 
 /** A wrong issuer that is still a plausible https URL. */
 export const WRONG_ISSUER = 'https://attacker.fapi-lab.example';
-
-/**
- * `iss-wrong` / `iss-missing` (RFC 9207 §2; CL-11) and `state-wrong` / `state-missing`
- * (RFC 6749 §10.12; CL-12): tampers with the parameters of an authorization response, success or
- * error, just before they are added to the redirect URI.
- */
-export function applyAuthorizationResponseFaults(fault: FaultCheck, params: Record<string, string>): void {
-  if (fault('iss-wrong') && params.iss !== undefined) params.iss = WRONG_ISSUER;
-  if (fault('iss-missing')) delete params.iss;
-  if (fault('state-wrong'))
-    params.state = `${params.state ?? ''}tampered-${randomBytes(6).toString('base64url')}`;
-  if (fault('state-missing')) delete params.state;
-}
-
-/**
- * `token-type-case` (RFC 6749 §5.1: token_type is case-insensitive; CL-17) and `no-expires-in`
- * (RFC 6749 §5.1: RECOMMENDED only; CL-18): applied to a successful token response body.
- */
-export function applyTokenResponseFaults(fault: FaultCheck, body: Record<string, unknown>): void {
-  if (fault('token-type-case') && typeof body.token_type === 'string')
-    body.token_type =
-      body.token_type === 'DPoP' ? 'dPoP' : body.token_type === 'Bearer' ? 'bEARER' : body.token_type;
-  if (fault('no-expires-in')) delete body.expires_in;
-}
 
 let rs256Key: KeyObject | undefined;
 

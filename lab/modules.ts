@@ -8,6 +8,7 @@ import { parModule } from './as/par.js';
 import { registrationModule } from './as/registration.js';
 import { tokenModule } from './as/token.js';
 import type { LabModule } from './module.js';
+import { RESOURCE_MODULES } from './resource-modules.js';
 
 export const LAB_MODULES: readonly LabModule[] = [
   discoveryModule,
@@ -15,4 +16,6 @@ export const LAB_MODULES: readonly LabModule[] = [
   parModule,
   authorizeModule,
   tokenModule,
+  // userinfo, introspection, revocation, the RS sample APIs (lab/resource-modules.ts)
+  ...RESOURCE_MODULES,
 ];
