@@ -19,65 +19,21 @@ import { clientAssertionParams, createClientAssertion } from './client-auth.js';
 import { createDpopProof, type DpopKey } from './dpop.js';
 import { FAPI_ALGS, type FapiAlg, jwkThumbprint } from './jwk.js';
 import { decodeJws } from './jws.js';
+import { type AuthorizationServerMetadata, type EndpointName, endpoint } from './discovery.js';
 import type { ClientAuthMethod, SenderConstraint } from '../store/profile.js';
 
-/** The metadata fields the client reads (RFC 8414 §2, RFC 8705 §5, RFC 9449 §5.1, RFC 9207 §3). */
-export interface AsMetadata {
-  issuer: string;
-  authorization_endpoint?: string;
-  token_endpoint?: string;
-  pushed_authorization_request_endpoint?: string;
-  require_pushed_authorization_requests?: boolean;
-  introspection_endpoint?: string;
-  revocation_endpoint?: string;
-  userinfo_endpoint?: string;
-  jwks_uri?: string;
-  mtls_endpoint_aliases?: Record<string, unknown>;
-  dpop_signing_alg_values_supported?: string[];
-  token_endpoint_auth_signing_alg_values_supported?: string[];
-  id_token_signing_alg_values_supported?: string[];
-  authorization_response_iss_parameter_supported?: boolean;
-  [other: string]: unknown;
-}
+/** The server metadata (RFC 8414) as discovered by ./discovery.ts. */
+export type AsMetadata = AuthorizationServerMetadata;
 
-export type EndpointName =
+/** The back-channel endpoints the runtime sends to (each may have an mTLS alias, RFC 8705 §5). */
+export type AsEndpointName = Extract<
+  EndpointName,
   | 'pushed_authorization_request_endpoint'
   | 'token_endpoint'
   | 'introspection_endpoint'
   | 'revocation_endpoint'
-  | 'userinfo_endpoint';
-
-/** Endpoints reachable at an mTLS alias (RFC 8705 §5). The authorization endpoint never is. */
-const ALIASABLE: readonly string[] = [
-  'pushed_authorization_request_endpoint',
-  'token_endpoint',
-  'introspection_endpoint',
-  'revocation_endpoint',
-  'userinfo_endpoint',
-];
-
-/**
- * The URL of an endpoint from the metadata only (CL-04), or its mTLS alias when the client uses
- * mutual TLS (RFC 8705 §5, CL-05). Throws a conformance error naming the missing field.
- */
-export function resolveEndpoint(metadata: AsMetadata, name: string, opts: { mtls?: boolean } = {}): string {
-  if (opts.mtls && ALIASABLE.includes(name)) {
-    const alias = metadata.mtls_endpoint_aliases?.[name];
-    if (typeof alias === 'string' && alias) return alias;
-  }
-  const url = metadata[name];
-  if (typeof url !== 'string' || !url) {
-    throw conformanceError(
-      'E_METADATA_ENDPOINT_MISSING',
-      `The server metadata of ${metadata.issuer} has no ${name}.`,
-      name === 'pushed_authorization_request_endpoint'
-        ? 'FAPI 2.0 requires PAR (FAPI2-SP §5.3.2.2-2); this server does not advertise it.'
-        : `fapi only uses endpoints from the metadata (FAPI2-SP §5.3.3.1-9); ask the server operator for ${name}.`,
-      { field: name },
-    );
-  }
-  return url;
-}
+  | 'userinfo_endpoint'
+>;
 
 export type { ClientAuthMethod, SenderConstraint };
 
@@ -184,7 +140,7 @@ export interface Exchange {
 
 export interface AsRequest {
   step: string;
-  endpoint: EndpointName;
+  endpoint: AsEndpointName;
   form: Record<string, string | undefined>;
   /** Add client authentication (default true). */
   authenticate?: boolean;
@@ -434,7 +390,8 @@ const SKEW_ERRORS = new Set(['invalid_client', 'invalid_dpop_proof']);
 /** The client runtime: one per command run. */
 export class Client {
   readonly clock: ServerClock;
-  readonly metadata: AsMetadata;
+  /** Replaceable: `fapi call` starts without metadata and discovers it only to refresh. */
+  metadata: AsMetadata;
   readonly clientId: string;
   readonly authMethod: ClientAuthMethod;
   readonly sender: SenderConstraint;
@@ -508,8 +465,9 @@ export class Client {
     return this.assertionAudience ?? this.metadata.issuer;
   }
 
-  endpoint(name: EndpointName): string {
-    return resolveEndpoint(this.metadata, name, { mtls: this.usesMtls });
+  /** The URL of an endpoint: from the metadata only (CL-04), its mTLS alias when using mTLS (CL-05). */
+  endpoint(name: AsEndpointName): string {
+    return endpoint(this.metadata, name, { mtls: this.usesMtls });
   }
 
   hintContext(extra: Partial<HintContext> = {}): HintContext {

@@ -7,14 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { conformanceError } from '../errors.js';
-import {
-  type Client,
-  type Exchange,
-  type HintContext,
-  jsonObject,
-  resolveEndpoint,
-  responseError,
-} from './client.js';
+import { type Client, type Exchange, type HintContext, jsonObject, responseError } from './client.js';
+import { type AuthorizationServerMetadata, endpoint } from './discovery.js';
 import { codeChallengeS256, createCodeVerifier } from './pkce.js';
 
 /** Everything the flow must remember between PAR and the token request (kept in memory only). */
@@ -114,11 +108,12 @@ export function processPushedAuthorizationResponse(
 
 /** The front-channel URL: exactly client_id and request_uri (FAPI2-SP §5.3.3.2-6, CL-08). */
 export function authorizationUrl(
-  metadata: { issuer: string; authorization_endpoint?: string },
+  metadata: AuthorizationServerMetadata,
   clientId: string,
   requestUri: string,
 ): string {
-  const u = new URL(resolveEndpoint(metadata, 'authorization_endpoint'));
+  // The front channel is never an mTLS alias (RFC 8705 §5).
+  const u = new URL(endpoint(metadata, 'authorization_endpoint', { mtls: false }));
   u.searchParams.set('client_id', clientId);
   u.searchParams.set('request_uri', requestUri);
   return u.toString();

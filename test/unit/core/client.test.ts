@@ -4,7 +4,6 @@ import {
   Client,
   ServerClock,
   parseWwwAuthenticate,
-  resolveEndpoint,
   responseError,
   type ClientOptions,
 } from '../../../src/core/client.js';
@@ -97,22 +96,24 @@ describe('client authentication', () => {
     expect(f.forms[0]?.has('client_assertion')).toBe(true);
   });
 
-  it('CL-04: endpoints come from the metadata; a missing one is a conformance error naming it', () => {
-    expect(resolveEndpoint(metadata(), 'token_endpoint', { mtls: true })).toBe(`${MTLS}/token`);
-    expect(resolveEndpoint(metadata({ mtls_endpoint_aliases: {} }), 'token_endpoint', { mtls: true })).toBe(
-      `${ISSUER}/token`,
-    );
-    expect(resolveEndpoint(metadata(), 'authorization_endpoint', { mtls: true })).toBe(`${ISSUER}/authorize`);
-    try {
-      resolveEndpoint(
-        metadata({ pushed_authorization_request_endpoint: undefined }),
-        'pushed_authorization_request_endpoint',
-      );
-      throw new Error('expected a failure');
-    } catch (e) {
-      expect((e as FapiError).exitCode).toBe(6);
-      expect((e as FapiError).message).toContain('pushed_authorization_request_endpoint');
-    }
+  it('CL-04: endpoints come from the metadata only; a missing PAR endpoint is exit 6, nothing sent', async () => {
+    const f = fakeHttp();
+    f.on('POST', 'https://elsewhere.example/t', () => ok);
+    const c = client(f, {
+      metadata: metadata({
+        token_endpoint: 'https://elsewhere.example/t',
+        pushed_authorization_request_endpoint: undefined,
+      }),
+    });
+    await c.sendToAs({ step: 'token', endpoint: 'token_endpoint', form: {} });
+    expect(f.requests[0]?.url).toBe('https://elsewhere.example/t');
+    await expect(
+      c.sendToAs({ step: 'PAR', endpoint: 'pushed_authorization_request_endpoint', form: {} }),
+    ).rejects.toMatchObject({
+      exitCode: 6,
+      message: expect.stringContaining('pushed_authorization_request_endpoint'),
+    });
+    expect(f.requests).toHaveLength(1);
   });
 
   it('refuses a DPoP key whose alg the server does not accept, before sending anything', () => {
