@@ -38,7 +38,7 @@ export interface BenchLab {
 
 /** Lab configuration for the throughput runs: everything strict, except DPoP server nonces off. */
 export function writeBenchLabConfig(file: string): void {
-  writeFileSync(file, JSON.stringify({ dpop: { nonces: false } }, null, 2));
+  writeFileSync(file, JSON.stringify({ port: 0, relax: ['no-dpop-nonce'] }, null, 2));
 }
 
 export function labUpArgs(bin: string, home: string, configFile: string): string[] {

@@ -50,10 +50,13 @@ export interface LoadResult {
   samples: string[];
   /** True when the time bound stopped the run before `amount` was reached. */
   timeBound: boolean;
+  /** CPU seconds the load generator itself used (near `seconds` means it was the bottleneck). */
+  generatorCpu: number;
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const u = new URL(spec.url);
+  const cpu0 = process.cpuUsage();
   const statuses: Record<string, number> = {};
   const samples: string[] = [];
   let next = 0;
@@ -93,6 +96,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     instance.on('error', reject);
   });
   clearTimeout(timer);
+  const cpu = process.cpuUsage(cpu0);
   const latency = result.latency as { p50: number; p99: number };
   const seconds = Number(result.duration);
   const completed = Object.values(statuses).reduce((a, b) => a + b, 0);
@@ -108,6 +112,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     statuses,
     samples,
     timeBound,
+    generatorCpu: (cpu.user + cpu.system) / 1e6,
   };
 }
 

@@ -12,11 +12,11 @@
  * and a DPoP-bound access token for userinfo minted through the provider's own models (a grant
  * for account "alice" with scope openid), then serves until SIGTERM or until its parent exits.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import Provider from 'oidc-provider';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { selfSignedIdentity } from './tls.js';
 
 export interface PeerSpec {
@@ -35,6 +35,20 @@ export interface PeerReady {
 }
 
 const RESOURCE = 'https://rs.bench.invalid/';
+
+/** The part of oidc-provider (untyped JavaScript) the peer uses. */
+interface PeerProvider {
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  Grant: new (init: { accountId: string; clientId: string }) => {
+    addOIDCScope(scope: string): void;
+    save(): Promise<string>;
+  };
+  Client: { find(id: string): Promise<unknown> };
+  AccessToken: new (init: Record<string, unknown>) => {
+    setThumbprint(kind: 'jkt', value: string): void;
+    save(): Promise<string>;
+  };
+}
 
 interface Stored {
   payload: Record<string, unknown>;
@@ -107,6 +121,9 @@ async function main(): Promise<void> {
   const issuer = `https://127.0.0.1:${port}`;
   const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
 
+  const { default: Provider } = (await import('oidc-provider')) as unknown as {
+    default: new (issuer: string, config: Record<string, unknown>) => PeerProvider;
+  };
   const provider = new Provider(issuer, {
     adapter: ExpiringAdapter,
     clients: [
@@ -124,12 +141,18 @@ async function main(): Promise<void> {
       },
     ],
     jwks: { keys: [{ ...signing, kid: 'bench-es256', use: 'sig', alg: 'ES256' }] },
+    // The same FAPI 2.0 settings as the interop helper (test/helpers/oidc-provider.ts), minus
+    // mTLS and registration, which this workload does not use.
+    routes: { token: '/token', pushed_authorization_request: '/request', userinfo: '/me' },
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
     scopes: ['openid', 'accounts'],
     clientAuthMethods: ['private_key_jwt'],
     enabledJWA: {
       clientAuthSigningAlgValues: ['ES256', 'PS256', 'EdDSA'],
       dPoPSigningAlgValues: ['ES256', 'PS256', 'EdDSA'],
-      idTokenSigningAlgValues: ['ES256'],
+      idTokenSigningAlgValues: ['ES256', 'PS256', 'EdDSA'],
       requestObjectSigningAlgValues: ['ES256', 'PS256', 'EdDSA'],
     },
     features: {
@@ -164,7 +187,7 @@ async function main(): Promise<void> {
   // A DPoP-bound (cnf.jkt) access token for userinfo, from the provider's own models.
   const grant = new provider.Grant({ accountId: 'alice', clientId: spec.clientId });
   grant.addOIDCScope('openid');
-  const grantId = (await grant.save()) as string;
+  const grantId = await grant.save();
   const client = await provider.Client.find(spec.clientId);
   const at = new provider.AccessToken({
     accountId: 'alice',
@@ -174,7 +197,7 @@ async function main(): Promise<void> {
     gty: 'authorization_code',
   });
   at.setThumbprint('jkt', spec.dpopJkt);
-  const userinfoToken = (await at.save()) as string;
+  const userinfoToken = await at.save();
 
   const ready: PeerReady = {
     issuer,
