@@ -4,7 +4,7 @@
  * This is also the one place that turns errors into text and exit codes.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ExitCode, FapiError, isFapiError } from '../errors.js';
 import type { CliContext, GlobalOptions } from './context.js';
 
@@ -75,15 +75,17 @@ export function buildProgram(): Command {
     .description(
       'generate a client signing key (ES256, PS256, EdDSA) and optionally an X.509 client certificate for mTLS',
     )
-    .addOption(
-      new Option('--alg <alg>', 'signing algorithm').choices(['ES256', 'PS256', 'EdDSA']).default('ES256'),
-    )
-    .option('--bits <n>', 'RSA modulus length for PS256 (2048 or more)', '3072')
+    .option('--alg <alg>', 'signing algorithm: ES256 (P-256), PS256 (RSA) or EdDSA (Ed25519)', 'ES256')
+    .option('--bits <n>', 'RSA modulus length for PS256: 2048 or more (default 3072)')
     .option('--kid <kid>', 'key id (default: the RFC 7638 JWK thumbprint)')
     .option('--cert', 'also create an X.509 v3 client certificate (RFC 8705)')
     .option('--subject <dn>', 'certificate subject, e.g. "CN=my-client,O=Example" (default CN=<profile>)')
-    .option('--san <san>', 'subject alternative name: dns:NAME, uri:URI or email:ADDR (repeatable)', collect)
-    .option('--days <n>', 'certificate validity in days', '365')
+    .option(
+      '--san <san>',
+      'subject alternative name: dns:NAME, ip:ADDR, uri:URI or email:ADDR (repeatable)',
+      collect,
+    )
+    .option('--days <n>', 'certificate validity in days (default 365)')
     .option(
       '--ca-cert <file>',
       'issue the certificate from this CA certificate (PEM) instead of self-signing',
