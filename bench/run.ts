@@ -26,6 +26,8 @@ export const BIN = path.join(ROOT, 'bin', 'fapi.js');
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const OUT = process.env.BENCH_OUT ?? path.join(ROOT, 'bench', 'results.json');
+/** BENCH_ONLY=cli,lab,load (comma-separated) runs only those sections (for development). */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'cli,lab,load').split(',').map((x) => x.trim()));
 
 export const config = SMOKE
   ? {
@@ -80,137 +82,147 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const extra: Record<string, unknown> = {};
 
-  log(`fapi bench${SMOKE ? ' (smoke)' : ''}: CLI start-up and keygen`);
-  const cli = await cliRows({ bin: BIN, dir, config, log });
-  rows.push(...cli.rows);
-  extra.nodeBaselineMs = cli.nodeMs;
+  let nodeMs: number | null = null;
+  if (ONLY.has('cli')) {
+    log(`fapi bench${SMOKE ? ' (smoke)' : ''}: CLI start-up and keygen`);
+    const cli = await cliRows({ bin: BIN, dir, config, log });
+    rows.push(...cli.rows);
+    nodeMs = cli.nodeMs;
+    extra.nodeBaselineMs = cli.nodeMs;
+  }
 
-  log('lab: time to ready, login and call');
   let lab: BenchLab | null = null;
   let labReason = '';
   const keys = benchClientKeys();
-  try {
-    lab = await startBenchLab({ bin: BIN, dir, keys, log });
-  } catch (e) {
-    labReason = (e as Error).message.split('\n')[0] as string;
-    log(`  lab not available: ${labReason}`);
+  if (ONLY.has('lab') || ONLY.has('load')) {
+    log('lab: start, time to ready, login and call');
+    try {
+      lab = await startBenchLab({ bin: BIN, dir, keys, log });
+    } catch (e) {
+      labReason = (e as Error).message.split('\n')[0] as string;
+      log(`  lab not available: ${labReason}`);
+    }
   }
   const labCtx: LabContext = { bin: BIN, dir, distDir: DIST, config, log, lab, labReason };
-  rows.push(...(await labRows(labCtx)));
+  if (ONLY.has('lab')) rows.push(...(await labRows(labCtx)));
+  if (ONLY.has('load')) await throughput();
+  if (lab) await lab.stop();
 
-  log('throughput: oidc-provider and the lab');
-  const peerSpec: PeerSpec = {
-    clientId: 'bench-client',
-    clientJwk: keys.auth.publicJwk,
-    dpopJkt: keys.dpopJkt,
-  };
-  const peerSpecFile = path.join(dir, 'peer.json');
-  writeFileSync(peerSpecFile, JSON.stringify(peerSpec));
-  const peer = await startServer<PeerReady>([path.join(DIST, 'peer.js'), peerSpecFile], {
-    what: 'oidc-provider',
-  });
-  log(`  oidc-provider ${peer.ready.issuer} (pid ${peer.ready.pid})`);
-  const targets: LoadTarget[] = [];
-  if (lab) {
-    const l = lab;
+  async function throughput(): Promise<void> {
+    log('throughput: oidc-provider and the lab');
+    const peerSpec: PeerSpec = {
+      clientId: 'bench-client',
+      clientJwk: keys.auth.publicJwk,
+      dpopJkt: keys.dpopJkt,
+    };
+    const peerSpecFile = path.join(dir, 'peer.json');
+    writeFileSync(peerSpecFile, JSON.stringify(peerSpec));
+    const peer = await startServer<PeerReady>([path.join(DIST, 'peer.js'), peerSpecFile], {
+      what: 'oidc-provider',
+    });
+    log(`  oidc-provider ${peer.ready.issuer} (pid ${peer.ready.pid})`);
+    const targets: LoadTarget[] = [];
+    if (lab) {
+      const l = lab;
+      targets.push({
+        key: 'lab-token',
+        label: 'lab token endpoint',
+        url: l.tokenEndpoint,
+        method: 'POST',
+        ca: l.ca,
+        okStatus: 200,
+        pid: l.pid,
+        lab: true,
+        build: (n) =>
+          tokenRequests(n, {
+            clientId: l.clientId,
+            issuer: l.issuer,
+            tokenEndpoint: l.tokenEndpoint,
+            scope: 'accounts',
+            keys,
+          }),
+      });
+    }
     targets.push({
-      key: 'lab-token',
-      label: 'lab token endpoint',
-      url: l.tokenEndpoint,
+      key: 'peer-token',
+      label: 'oidc-provider token endpoint',
+      url: peer.ready.tokenEndpoint,
       method: 'POST',
-      ca: l.ca,
+      ca: peer.ready.ca,
       okStatus: 200,
-      pid: l.pid,
-      lab: true,
+      pid: peer.ready.pid,
+      lab: false,
       build: (n) =>
         tokenRequests(n, {
-          clientId: l.clientId,
-          issuer: l.issuer,
-          tokenEndpoint: l.tokenEndpoint,
+          clientId: peerSpec.clientId,
+          issuer: peer.ready.issuer,
+          tokenEndpoint: peer.ready.tokenEndpoint,
           scope: 'accounts',
           keys,
         }),
     });
-  }
-  targets.push({
-    key: 'peer-token',
-    label: 'oidc-provider token endpoint',
-    url: peer.ready.tokenEndpoint,
-    method: 'POST',
-    ca: peer.ready.ca,
-    okStatus: 200,
-    pid: peer.ready.pid,
-    lab: false,
-    build: (n) =>
-      tokenRequests(n, {
-        clientId: peerSpec.clientId,
-        issuer: peer.ready.issuer,
-        tokenEndpoint: peer.ready.tokenEndpoint,
-        scope: 'accounts',
-        keys,
-      }),
-  });
-  if (lab) {
-    const l = lab;
+    if (lab) {
+      const l = lab;
+      targets.push({
+        key: 'lab-rs',
+        label: 'lab RS GET /accounts',
+        url: l.accountsUrl,
+        method: 'GET',
+        ca: l.ca,
+        okStatus: 200,
+        pid: l.pid,
+        lab: true,
+        build: (n) => resourceRequests(n, l.accountsUrl, l.accessToken, keys.dpop),
+      });
+    }
     targets.push({
-      key: 'lab-rs',
-      label: 'lab RS GET /accounts',
-      url: l.accountsUrl,
+      key: 'peer-rs',
+      label: 'oidc-provider userinfo',
+      url: peer.ready.userinfoEndpoint,
       method: 'GET',
-      ca: l.ca,
+      ca: peer.ready.ca,
       okStatus: 200,
-      pid: l.pid,
-      lab: true,
-      build: (n) => resourceRequests(n, l.accountsUrl, l.accessToken, keys.dpop),
+      pid: peer.ready.pid,
+      lab: false,
+      build: (n) => resourceRequests(n, peer.ready.userinfoEndpoint, peer.ready.userinfoToken, keys.dpop),
     });
+    const idleLab = lab ? procMemory(lab.pid) : null;
+    const tp = await measureThroughput(targets, {
+      dir,
+      distDir: DIST,
+      rounds: config.rounds,
+      connections: config.connections,
+      warmup: config.warmup,
+      targetSeconds: config.targetSeconds,
+      minAmount: config.minAmount,
+      maxAmount: config.maxAmount,
+      maxSeconds: config.maxSeconds,
+      boundSeconds: config.boundSeconds,
+      log,
+    });
+    const peerMem = procMemory(peer.ready.pid);
+    await peer.stop();
+    const tr = await throughputRows({
+      tp,
+      lab,
+      labReason,
+      idleLab,
+      peerMem,
+      targets,
+      config,
+      dir,
+      distDir: DIST,
+      log,
+    });
+    rows.push(...tr.rows);
+    extra.throughput = tr.data;
   }
-  targets.push({
-    key: 'peer-rs',
-    label: 'oidc-provider userinfo',
-    url: peer.ready.userinfoEndpoint,
-    method: 'GET',
-    ca: peer.ready.ca,
-    okStatus: 200,
-    pid: peer.ready.pid,
-    lab: false,
-    build: (n) => resourceRequests(n, peer.ready.userinfoEndpoint, peer.ready.userinfoToken, keys.dpop),
-  });
-  const idleLab = lab ? procMemory(lab.pid) : null;
-  const tp = await measureThroughput(targets, {
-    dir,
-    distDir: DIST,
-    rounds: config.rounds,
-    connections: config.connections,
-    warmup: config.warmup,
-    targetSeconds: config.targetSeconds,
-    minAmount: config.minAmount,
-    maxAmount: config.maxAmount,
-    maxSeconds: config.maxSeconds,
-    boundSeconds: config.boundSeconds,
-    log,
-  });
-  const peerMem = procMemory(peer.ready.pid);
-  await peer.stop();
-  const tr = await throughputRows({
-    tp,
-    lab,
-    labReason,
-    idleLab,
-    peerMem,
-    targets,
-    config,
-    dir,
-    distDir: DIST,
-    log,
-  });
-  rows.push(...tr.rows);
-  extra.throughput = tr.data;
-  if (lab) await lab.stop();
 
   const seconds = (Date.now() - started) / 1000;
   const results = {
     date: new Date().toISOString(),
     smoke: SMOKE,
+    sections: [...ONLY],
     seconds: Math.round(seconds),
     machine: {
       cpus: os.cpus().length,
@@ -228,7 +240,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nfapi bench — ${results.date.slice(0, 10)}, ${results.machine.cpus} × ${results.machine.model}, Node ${process.version}` +
       `${SMOKE ? ' (SMOKE: tiny counts, figures meaningless)' : ''}\n\n${table(rows)}\n\n` +
-      `baseline: node -e 0 = ${cli.nodeMs.toFixed(1)} ms (median). Total ${Math.round(seconds)} s. JSON: ${path.relative(process.cwd(), OUT) || OUT}\n`,
+      `${nodeMs !== null ? `baseline: node -e 0 = ${nodeMs.toFixed(1)} ms (median). ` : ''}Total ${Math.round(seconds)} s. JSON: ${path.relative(process.cwd(), OUT) || OUT}\n`,
   );
 }
 
