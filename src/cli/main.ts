@@ -118,6 +118,15 @@ export function buildProgram(): Command {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(lazy('profile', 'remove'));
 
+  // ── discovery and registration ─────────────────────────────────────────────
+  program
+    .command('discover [issuer]')
+    .description(
+      "fetch an authorization server's metadata (RFC 8414 / OpenID), check the issuer, and lint it against FAPI 2.0",
+    )
+    .option('--strict', 'exit 6 when the metadata is not FAPI 2.0 conformant')
+    .action(lazy('discover'));
+
   return program;
 }
 
