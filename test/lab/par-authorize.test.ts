@@ -217,7 +217,7 @@ describe('authorization endpoint', () => {
 
   it('AZ-05: the registered redirect URI keeps its own query', async () => {
     const { res } = await par(t, c2, {
-      params: { redirect_uri: c2.registered.redirect_uris && (c2.registered.redirect_uris as string[])[0] },
+      params: { redirect_uri: (c2.registered.redirect_uris as string[])[0] },
     });
     const a = await authorize(t, c2.clientId, json(res).request_uri as string);
     expect(a.params.get('dummy1')).toBe('lorem');
