@@ -263,6 +263,26 @@ describe('interop with oidc-provider: discovery and registration', () => {
       auth_method: 'private_key_jwt',
       sender: 'dpop',
     });
+    const pemFile = path.join(op.dir, 'client.key.pem');
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(pemFile, pair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, {
+      mode: 0o600,
+    });
+    const pem = await run([
+      '-p',
+      'pem',
+      'profile',
+      'create',
+      '--issuer',
+      op.issuer,
+      '--client-id',
+      'c-pem',
+      '--key',
+      pemFile,
+    ]);
+    expect(pem.code, pem.stderr).toBe(0);
+    expect(pem.stdout).toContain('imports client c-pem');
+    expect(readProfile('pem').keys.signing.alg).toBe('ES256');
     const again = await run([
       '-p',
       'imported',
