@@ -103,7 +103,7 @@ export function buildProgram(): Command {
       'issue the certificate from this CA certificate (PEM) instead of self-signing',
     )
     .option('--ca-key <file>', 'private key (PEM) of --ca-cert')
-    .option('--p12', 'also export a PKCS#12 bundle (client.p12) of the key and certificate')
+    .option('--p12', 'also write a PKCS#12 bundle (client.p12) of the key and certificate into --out')
     .option('--p12-password <password>', 'password for the PKCS#12 bundle (prompted on a TTY)')
     .option(
       '--out <dir>',

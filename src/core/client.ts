@@ -1,0 +1,665 @@
+/**
+ * The client runtime every flow uses (FAPI2-SP §5.3.3): given the server's metadata, the profile's
+ * client data and its loaded keys, it sends one request to an AS or RS endpoint with
+ *  - client authentication: a fresh private_key_jwt assertion per request (aud = the issuer as a
+ *    string, FAPI2-SP §5.3.3.1-5, CL-06) or mTLS (client_id + the client certificate, RFC 8705 §2,
+ *    at the mtls_endpoint_aliases, RFC 8705 §5, CL-05/CL-07);
+ *  - a fresh DPoP proof per request with the DPoP key, the server's nonce per origin learned from
+ *    any response, and one retry with a new jti on `use_dpop_nonce` (RFC 9449 §8, §9, CL-15/CL-17);
+ *  - clock-skew correction from the server's `Date` header (FAPI2-SP §5.3.3.1 Note 1, CL-23).
+ * Sending is split from validation (style.md §2): `send*` return the exchange (every attempt, the
+ * decoded assertion and proof) so the CLI can narrate it; the protocol modules validate.
+ */
+import { randomUUID, type KeyObject } from 'node:crypto';
+import type { FapiError } from '../errors.js';
+import { conformanceError, serverError, stateError, type OAuthErrorFields } from '../errors.js';
+import type { HttpClient, HttpRequest, HttpResponse } from '../http/client.js';
+import { formBody } from '../http/client.js';
+import { clientAssertionParams, createClientAssertion } from './client-auth.js';
+import { createDpopProof, type DpopKey } from './dpop.js';
+import { FAPI_ALGS, type FapiAlg, jwkThumbprint } from './jwk.js';
+import { decodeJws } from './jws.js';
+import { type AuthorizationServerMetadata, type EndpointName, endpoint } from './discovery.js';
+import type { ClientAuthMethod, SenderConstraint } from '../store/profile.js';
+
+/** The server metadata (RFC 8414) as discovered by ./discovery.ts. */
+export type AsMetadata = AuthorizationServerMetadata;
+
+/** The back-channel endpoints the runtime sends to (each may have an mTLS alias, RFC 8705 §5). */
+export type AsEndpointName = Extract<
+  EndpointName,
+  | 'pushed_authorization_request_endpoint'
+  | 'token_endpoint'
+  | 'introspection_endpoint'
+  | 'revocation_endpoint'
+  | 'userinfo_endpoint'
+>;
+
+export type { ClientAuthMethod, SenderConstraint };
+
+export interface SigningKey {
+  privateKey: KeyObject;
+  alg: FapiAlg;
+  kid?: string;
+}
+
+export interface ClientOptions {
+  http: HttpClient;
+  metadata: AsMetadata;
+  clientId: string;
+  authMethod: ClientAuthMethod;
+  sender: SenderConstraint;
+  /** The client-authentication key (private_key_jwt). */
+  signingKey?: SigningKey;
+  /** The DPoP key: separate from the authentication key, kept in the profile. */
+  dpopKey?: DpopKey;
+  /** Overrides the assertion audience (default: the issuer, FAPI2-SP §5.3.2.1-8). */
+  assertionAudience?: string;
+  /** Correct iat of assertions and proofs with the server's Date header (default true, CL-23). */
+  syncClock?: boolean;
+  /** Local clock in epoch milliseconds (tests freeze it). */
+  now?: () => number;
+}
+
+/** Clock-skew corrections below this are within the Date header's resolution plus latency. */
+export const CLOCK_SKEW_THRESHOLD_S = 5;
+
+/**
+ * The server's clock, learned from `Date` headers (RFC 9110 §6.6.1) per origin. The header has a
+ * one-second resolution, so offsets under CLOCK_SKEW_THRESHOLD_S are ignored.
+ */
+export class ServerClock {
+  private readonly offsets = new Map<string, number>();
+  private last: number | undefined;
+  constructor(
+    private readonly localNow: () => number = Date.now,
+    readonly enabled = true,
+  ) {}
+
+  /** Records the server's time from a response; returns the offset in seconds, if any. */
+  learn(origin: string, date: string | undefined): number | undefined {
+    if (!date) return undefined;
+    const server = Date.parse(date);
+    if (Number.isNaN(server)) return undefined;
+    // The Date header is truncated to the second, so this errs by under a second towards the past,
+    // the safe side (servers accept old iat far longer than future iat, FAPI2-SP §5.3.2.1-13).
+    const offset = Math.round((server - this.localNow()) / 1000);
+    this.offsets.set(origin, offset);
+    this.last = offset;
+    return offset;
+  }
+
+  /** The measured offset (server − local, seconds) for an origin, else the last one measured. */
+  measured(origin?: string): number | undefined {
+    return (origin !== undefined ? this.offsets.get(origin) : undefined) ?? this.last;
+  }
+
+  /** The correction applied to timestamps sent to `origin` (0 when disabled or small). */
+  applied(origin?: string): number {
+    const m = this.measured(origin);
+    if (!this.enabled || m === undefined || Math.abs(m) < CLOCK_SKEW_THRESHOLD_S) return 0;
+    return m;
+  }
+
+  /** Epoch seconds as the server at `origin` sees it. */
+  now(origin?: string): number {
+    return Math.floor(this.localNow() / 1000) + this.applied(origin);
+  }
+
+  /** Local epoch seconds, uncorrected. */
+  localSeconds(): number {
+    return Math.floor(this.localNow() / 1000);
+  }
+}
+
+export interface DecodedJwt {
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+}
+
+export type RetryReason = 'use_dpop_nonce' | 'clock_skew';
+
+/** One HTTP round trip, with what was signed for it (for narration; signatures are not kept). */
+export interface Attempt {
+  request: HttpRequest;
+  response: HttpResponse;
+  assertion?: DecodedJwt;
+  dpopProof?: DecodedJwt;
+  /** Why this attempt was made, when it is a retry. */
+  retry?: RetryReason;
+}
+
+export interface Exchange {
+  /** What the request was for, e.g. "PAR", "token", "resource". */
+  step: string;
+  url: string;
+  attempts: Attempt[];
+  /** The last response. */
+  response: HttpResponse;
+}
+
+export interface AsRequest {
+  step: string;
+  endpoint: AsEndpointName;
+  form: Record<string, string | undefined>;
+  /** Add client authentication (default true). */
+  authenticate?: boolean;
+  /** Add a DPoP proof (default: when the sender constraint is DPoP). */
+  dpop?: boolean;
+}
+
+export interface ResourceRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  accessToken: string;
+  /** How the token is sent: `DPoP` with a proof (CL-16) or `Bearer` over the client certificate. */
+  scheme: 'DPoP' | 'Bearer';
+}
+
+function decodeForNarration(jwt: string): DecodedJwt {
+  const d = decodeJws(jwt);
+  return { header: d.header, claims: d.payload };
+}
+
+function origin(url: string): string {
+  return new URL(url).origin;
+}
+
+/** One challenge of a `WWW-Authenticate` header (RFC 9110 §11.6.1). */
+export interface Challenge {
+  /** As sent; compare case-insensitively (RFC 9110 §11.1, CL-17). */
+  scheme: string;
+  params: Record<string, string>;
+  token68?: string;
+}
+
+const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** Parses `WWW-Authenticate` values into challenges, several per header allowed (RFC 9110 §11.6.1). */
+export function parseWwwAuthenticate(values: string | string[] | undefined): Challenge[] {
+  const all = values === undefined ? [] : Array.isArray(values) ? values : [values];
+  const out: Challenge[] = [];
+  for (const value of all) {
+    let i = 0;
+    const s = value;
+    const skip = (re: RegExp) => {
+      while (i < s.length && re.test(s[i] as string)) i++;
+    };
+    const token = () => {
+      const start = i;
+      while (i < s.length && TCHAR.test(s[i] as string)) i++;
+      return s.slice(start, i);
+    };
+    const quoted = () => {
+      let v = '';
+      i++; // opening quote
+      while (i < s.length && s[i] !== '"') {
+        if (s[i] === '\\' && i + 1 < s.length) i++;
+        v += s[i];
+        i++;
+      }
+      i++; // closing quote
+      return v;
+    };
+    for (;;) {
+      skip(/[\s,]/);
+      if (i >= s.length) break;
+      const scheme = token();
+      if (!scheme) break; // not a challenge: stop rather than loop
+      const ch: Challenge = { scheme, params: {} };
+      out.push(ch);
+      skip(/[ \t]/);
+      // token68 (e.g. `Negotiate abc==`): up to the next comma, with no `=` followed by a value.
+      const rest = s.slice(i).split(',')[0]?.trim() ?? '';
+      if (rest && TOKEN68.test(rest) && !/^[^=]+=[^=]/.test(rest)) {
+        ch.token68 = rest;
+        i += s.slice(i).indexOf(rest) + rest.length;
+        continue;
+      }
+      for (;;) {
+        skip(/[\s,]/);
+        const save = i;
+        const name = token();
+        if (!name) break;
+        skip(/[ \t]/);
+        if (s[i] !== '=') {
+          i = save; // the next challenge's scheme
+          break;
+        }
+        i++;
+        skip(/[ \t]/);
+        ch.params[name.toLowerCase()] = s[i] === '"' ? quoted() : token();
+        skip(/[ \t]/);
+        if (s[i] !== ',') break;
+      }
+    }
+  }
+  return out;
+}
+
+/** The challenge with this scheme, compared case-insensitively (CL-17). */
+export function findChallenge(challenges: Challenge[], scheme: string): Challenge | undefined {
+  return challenges.find((c) => c.scheme.toLowerCase() === scheme.toLowerCase());
+}
+
+/** The OAuth error of a response: the JSON body (AS) or the WWW-Authenticate challenge (RS). */
+export function oauthErrorOf(res: HttpResponse): OAuthErrorFields {
+  const fields: OAuthErrorFields = { status: res.status, endpoint: res.url };
+  const www = res.header('www-authenticate');
+  if (www) {
+    fields.www_authenticate = www;
+    const challenges = parseWwwAuthenticate(res.headers['www-authenticate']);
+    const withError = challenges.find((c) => c.params.error);
+    if (withError) {
+      fields.error = withError.params.error;
+      if (withError.params.error_description) fields.error_description = withError.params.error_description;
+    }
+  }
+  const ct = (res.header('content-type') ?? '').toLowerCase();
+  if (ct.includes('json') || res.text().trimStart().startsWith('{')) {
+    try {
+      const body = JSON.parse(res.text()) as Record<string, unknown>;
+      if (body && typeof body === 'object') {
+        if (typeof body.error === 'string') fields.error = body.error;
+        if (typeof body.error_description === 'string') fields.error_description = body.error_description;
+      }
+    } catch {
+      // not JSON after all: keep what the header said
+    }
+  }
+  return fields;
+}
+
+/** The hint for an OAuth error at a step: the likely cause and the fix (issue 4). */
+export function hintFor(step: string, o: OAuthErrorFields, ctx: HintContext = {}): string | undefined {
+  const desc = (o.error_description ?? '').toLowerCase();
+  switch (o.error) {
+    case 'invalid_client':
+      if (ctx.authMethod && ctx.authMethod !== 'private_key_jwt')
+        return (
+          `The server did not accept the client certificate for client ${ctx.clientId ?? ''}. Check that the ` +
+          'certificate in the profile is the one registered (tls_client_auth_subject_dn / SAN, or the jwks for ' +
+          'self_signed_tls_client_auth) and that the request went to the mtls_endpoint_aliases (RFC 8705 §2, §5).'
+        );
+      return (
+        `The server refused the client assertion. Likely causes: its "aud" was ${JSON.stringify(ctx.audience ?? '(the issuer)')} ` +
+        'but FAPI 2.0 requires the issuer itself as a string (FAPI2-SP §5.3.2.1-8) — check "assertion_audience" ' +
+        `in \`fapi profile show\`; the key with kid ${JSON.stringify(ctx.kid ?? '')} is not registered for client ` +
+        `${ctx.clientId ?? ''} (re-run \`fapi register\`); or the clocks differ (fapi corrects skew from the ` +
+        "server's Date header unless --no-sync-clock)."
+      );
+    case 'use_dpop_nonce':
+      return (
+        'The server asked for a new DPoP nonce again right after fapi retried with the nonce it sent: its nonces ' +
+        'rotate faster than one round trip, or it does not accept its own nonce (RFC 9449 §8). Retry the command; ' +
+        'if it persists, report it to the server operator.'
+      );
+    case 'invalid_dpop_proof':
+      return (
+        "The server rejected the DPoP proof. Check that the DPoP key's algorithm is in the server's " +
+        'dpop_signing_alg_values_supported (`fapi discover`), and the clocks (fapi corrects skew from the Date ' +
+        'header unless --no-sync-clock). `fapi -v` shows the decoded proof.'
+      );
+    case 'invalid_redirect_uri':
+      return `The redirect URI ${ctx.redirectUri ?? ''} is not registered for this client. Register it (\`fapi register --redirect-uri ${ctx.redirectUri ?? 'URI'}\`) or set the profile's redirect_uri to a registered one.`;
+    case 'invalid_request':
+      if (desc.includes('redirect'))
+        return `The redirect URI ${ctx.redirectUri ?? ''} may not be registered for this client: register it with \`fapi register --redirect-uri\`, or set the profile's redirect_uri to a registered loopback URI.`;
+      if (desc.includes('pkce') || desc.includes('code_challenge'))
+        return 'fapi always sends PKCE S256; the server rejected it. `fapi -v` shows the PAR request.';
+      return 'The server rejected a parameter of the request; its description names it. `fapi -v` shows the request.';
+    case 'invalid_grant':
+      if (step === 'refresh')
+        return 'The refresh token expired, was revoked or was already rotated. Run `fapi login` again.';
+      if (step === 'token')
+        return (
+          'The authorization code expired (codes live about 60 s), was already used, or the code_verifier, ' +
+          'redirect_uri or DPoP key did not match the authorization request. Run `fapi login` again.'
+        );
+      return 'The server refused the grant. Run `fapi login` again.';
+    case 'invalid_scope':
+      return 'A requested scope is not allowed for this client. Ask for fewer scopes with --scope, or register them.';
+    case 'unauthorized_client':
+      return 'This client is not allowed to use this grant type or request. Check the grant_types it was registered with.';
+    case 'unsupported_grant_type':
+      return 'The server does not support this grant type (see grant_types_supported with `fapi discover`).';
+    case 'invalid_request_uri':
+      return 'The pushed request expired or was already used (request_uri lives about 60 s). Run `fapi login` again.';
+    case 'access_denied':
+      return 'The user or the server denied the authorization request.';
+    case 'invalid_token':
+      return step === 'resource'
+        ? 'The access token expired, was revoked, or is bound to another key or certificate. Run `fapi token refresh` or `fapi login`.'
+        : 'The token was not accepted.';
+    case 'insufficient_scope':
+      return 'The access token lacks a scope this resource needs. Log in again with `fapi login --scope ...`.';
+    case 'unsupported_token_type':
+      return 'The server does not support revoking or introspecting this kind of token.';
+    case 'temporarily_unavailable':
+    case 'server_error':
+      return 'The server had a problem; try again later.';
+    default:
+      return undefined;
+  }
+}
+
+export interface HintContext {
+  clientId?: string;
+  authMethod?: ClientAuthMethod;
+  audience?: string;
+  kid?: string;
+  redirectUri?: string;
+}
+
+/** A FapiError (kind 'server', exit 5) for an error answer, with the server's fields verbatim. */
+export function responseError(exchange: Exchange, ctx: HintContext = {}): FapiError {
+  const res = exchange.response;
+  const o = oauthErrorOf(res);
+  const what = o.error
+    ? `${o.error}${o.error_description ? `: ${o.error_description}` : ''}`
+    : `HTTP ${res.status}${res.text() ? ` (${res.text().slice(0, 120).replace(/\s+/g, ' ')})` : ''}`;
+  const retried = exchange.attempts.some((a) => a.retry === 'use_dpop_nonce');
+  const hint =
+    hintFor(exchange.step, o, ctx) ??
+    (res.status >= 500
+      ? 'The server failed; try again later.'
+      : `The server answered HTTP ${res.status} without an OAuth error code.`);
+  return serverError(
+    o.error ? `E_OAUTH_${o.error.toUpperCase()}` : `E_HTTP_${res.status}`,
+    `${exchange.step} at ${exchange.url} failed: ${what}${retried && o.error === 'use_dpop_nonce' ? ' (after retrying once with the server nonce)' : ''}.`,
+    o,
+    hint,
+  );
+}
+
+/** True when the response is a DPoP nonce demand: AS 400 JSON or RS 401 challenge (RFC 9449 §8, §9). */
+export function isNonceDemand(res: HttpResponse): boolean {
+  if (res.status === 400) return oauthErrorOf(res).error === 'use_dpop_nonce';
+  if (res.status === 401) {
+    const dpop = findChallenge(parseWwwAuthenticate(res.headers['www-authenticate']), 'DPoP');
+    return dpop?.params.error === 'use_dpop_nonce';
+  }
+  return false;
+}
+
+const SKEW_ERRORS = new Set(['invalid_client', 'invalid_dpop_proof']);
+
+/** The client runtime: one per command run. */
+export class Client {
+  readonly clock: ServerClock;
+  /** Replaceable: `fapi call` starts without metadata and discovers it only to refresh. */
+  metadata: AsMetadata;
+  readonly clientId: string;
+  readonly authMethod: ClientAuthMethod;
+  readonly sender: SenderConstraint;
+  /** DPoP nonces per server origin, learned from any response (CL-15). */
+  readonly nonces = new Map<string, string>();
+  private readonly http: HttpClient;
+  private readonly signingKey: SigningKey | undefined;
+  readonly dpopKey: DpopKey | undefined;
+  private readonly assertionAudience: string | undefined;
+
+  constructor(o: ClientOptions) {
+    this.http = o.http;
+    this.metadata = o.metadata;
+    this.clientId = o.clientId;
+    this.authMethod = o.authMethod;
+    this.sender = o.sender;
+    this.signingKey = o.signingKey;
+    this.dpopKey = o.dpopKey;
+    this.assertionAudience = o.assertionAudience;
+    this.clock = new ServerClock(o.now ?? Date.now, o.syncClock ?? true);
+    if (this.authMethod === 'private_key_jwt' && !this.signingKey)
+      throw stateError(
+        'E_NO_SIGNING_KEY',
+        'The profile uses private_key_jwt but has no signing key.',
+        'Run `fapi keygen` to create one, then `fapi register`.',
+      );
+    if (this.sender === 'dpop' && !this.dpopKey)
+      throw stateError(
+        'E_NO_DPOP_KEY',
+        'The profile uses DPoP but has no DPoP key.',
+        'Run `fapi keygen --dpop` to create one.',
+      );
+    this.checkAlgs();
+  }
+
+  /** FAPI2-SP §5.4.1-1 and the server's advertised algorithms, before anything is sent (CL-14). */
+  private checkAlgs(): void {
+    const m = this.metadata;
+    if (this.dpopKey && this.sender === 'dpop') {
+      const algs = m.dpop_signing_alg_values_supported;
+      if (Array.isArray(algs) && !algs.includes(this.dpopKey.alg))
+        throw stateError(
+          'E_DPOP_ALG_UNSUPPORTED',
+          `The DPoP key is ${this.dpopKey.alg}, but ${m.issuer} accepts DPoP proofs signed with ${algs.join(', ') || 'nothing'} (dpop_signing_alg_values_supported).`,
+          `Create a DPoP key the server accepts: \`fapi keygen --dpop --force --alg ${algs.find((a) => FAPI_ALGS.includes(a as FapiAlg)) ?? 'ES256'}\`.`,
+        );
+    }
+    if (this.signingKey && this.authMethod === 'private_key_jwt') {
+      const algs = m.token_endpoint_auth_signing_alg_values_supported;
+      if (Array.isArray(algs) && !algs.includes(this.signingKey.alg))
+        throw stateError(
+          'E_AUTH_ALG_UNSUPPORTED',
+          `The signing key is ${this.signingKey.alg}, but ${m.issuer} accepts client assertions signed with ${algs.join(', ') || 'nothing'} (token_endpoint_auth_signing_alg_values_supported).`,
+          'Create a key with an accepted algorithm (`fapi keygen --alg ...`) and register again.',
+        );
+    }
+  }
+
+  /** True when requests to the AS carry the client certificate (mTLS auth or binding, RFC 8705 §5). */
+  get usesMtls(): boolean {
+    return this.authMethod !== 'private_key_jwt' || this.sender === 'mtls';
+  }
+
+  /** The DPoP key's RFC 7638 thumbprint, for `dpop_jkt` and the cnf check. */
+  get dpopJkt(): string | undefined {
+    return this.dpopKey ? jwkThumbprint(this.dpopKey.publicJwk) : undefined;
+  }
+
+  /** The assertion audience: the issuer as a string unless the profile overrides it (CL-06). */
+  get audience(): string {
+    return this.assertionAudience ?? this.metadata.issuer;
+  }
+
+  /** The URL of an endpoint: from the metadata only (CL-04), its mTLS alias when using mTLS (CL-05). */
+  endpoint(name: AsEndpointName): string {
+    return endpoint(this.metadata, name, { mtls: this.usesMtls });
+  }
+
+  hintContext(extra: Partial<HintContext> = {}): HintContext {
+    return {
+      clientId: this.clientId,
+      authMethod: this.authMethod,
+      audience: this.audience,
+      kid: this.signingKey?.kid,
+      ...extra,
+    };
+  }
+
+  /** Learns the nonce and the server's clock from any response (200s too, CL-15, CL-23). */
+  private learn(res: HttpResponse): { skewChanged: boolean } {
+    const o = origin(res.url);
+    const nonce = res.header('dpop-nonce');
+    if (nonce) this.nonces.set(o, nonce);
+    const before = this.clock.applied(o);
+    this.clock.learn(o, res.header('date'));
+    return { skewChanged: this.clock.applied(o) !== before };
+  }
+
+  /** A client assertion for one request (fresh jti and iat, CL-06). */
+  private assertion(url: string): { params: Record<string, string>; decoded: DecodedJwt } {
+    const key = this.signingKey as SigningKey;
+    const jwt = createClientAssertion({
+      clientId: this.clientId,
+      audience: this.audience,
+      privateKey: key.privateKey,
+      alg: key.alg,
+      kid: key.kid,
+      now: this.clock.now(origin(url)),
+    });
+    return { params: clientAssertionParams(this.clientId, jwt), decoded: decodeForNarration(jwt) };
+  }
+
+  private proof(htm: string, htu: string, accessToken?: string): { jwt: string; decoded: DecodedJwt } {
+    const jwt = createDpopProof(this.dpopKey as DpopKey, {
+      htm,
+      htu,
+      nonce: this.nonces.get(origin(htu)),
+      accessToken,
+      now: this.clock.now(origin(htu)),
+    });
+    return { jwt, decoded: decodeForNarration(jwt) };
+  }
+
+  /** A POST to an AS endpoint with client authentication and DPoP, retried as RFC 9449 §8 allows. */
+  async sendToAs(r: AsRequest): Promise<Exchange> {
+    const url = this.endpoint(r.endpoint);
+    const useDpop = r.dpop ?? this.sender === 'dpop';
+    const authenticate = r.authenticate ?? true;
+    const attempts: Attempt[] = [];
+    let retry: RetryReason | undefined;
+    const used = new Set<RetryReason>();
+    for (;;) {
+      const form: Record<string, string | undefined> = { ...r.form };
+      const attempt: Partial<Attempt> = {};
+      if (authenticate) {
+        if (this.authMethod === 'private_key_jwt') {
+          const a = this.assertion(url);
+          Object.assign(form, a.params);
+          attempt.assertion = a.decoded;
+        } else {
+          // RFC 8705 §2: the client certificate authenticates; client_id identifies (CL-07).
+          form.client_id = this.clientId;
+        }
+      }
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      };
+      if (useDpop) {
+        const p = this.proof('POST', url);
+        headers.dpop = p.jwt;
+        attempt.dpopProof = p.decoded;
+      }
+      const request: HttpRequest = {
+        method: 'POST',
+        url,
+        headers,
+        body: formBody(form),
+        clientCert: this.usesMtls,
+      };
+      const response = await this.http(request);
+      const { skewChanged } = this.learn(response);
+      attempts.push({ ...attempt, request, response, ...(retry ? { retry } : {}) });
+      retry = this.retryReason(response, useDpop, skewChanged, used);
+      if (!retry) return { step: r.step, url, attempts, response };
+      used.add(retry);
+    }
+  }
+
+  private retryReason(
+    res: HttpResponse,
+    usedDpop: boolean,
+    skewChanged: boolean,
+    used: Set<RetryReason>,
+  ): RetryReason | undefined {
+    if (res.status < 400) return undefined;
+    // RFC 9449 §8.2 / §9: retry once with the nonce and a new jti.
+    if (usedDpop && !used.has('use_dpop_nonce') && isNonceDemand(res) && this.nonces.has(origin(res.url)))
+      return 'use_dpop_nonce';
+    // CL-23: the first answer revealed a skew large enough to explain the refusal.
+    if (skewChanged && !used.has('clock_skew') && SKEW_ERRORS.has(oauthErrorOf(res).error ?? ''))
+      return 'clock_skew';
+    return undefined;
+  }
+
+  /** A resource request with the token in the Authorization header only (CL-16). */
+  async sendToResource(r: ResourceRequest): Promise<Exchange> {
+    const attempts: Attempt[] = [];
+    let retry: RetryReason | undefined;
+    const used = new Set<RetryReason>();
+    const useDpop = r.scheme === 'DPoP';
+    if (useDpop && !this.dpopKey)
+      throw stateError(
+        'E_NO_DPOP_KEY',
+        'The access token is DPoP-bound but the profile has no DPoP key.',
+        'Run `fapi login` again.',
+      );
+    const interactionId = randomUUID(); // CL-26, one per logical request (kept on retries)
+    for (;;) {
+      const headers: Record<string, string> = {
+        'x-fapi-interaction-id': interactionId,
+        ...r.headers,
+        authorization: `${r.scheme} ${r.accessToken}`,
+      };
+      const attempt: Partial<Attempt> = {};
+      if (useDpop) {
+        const p = this.proof(r.method, r.url, r.accessToken);
+        headers.dpop = p.jwt;
+        attempt.dpopProof = p.decoded;
+      }
+      const request: HttpRequest = {
+        method: r.method.toUpperCase(),
+        url: r.url,
+        headers,
+        body: r.body,
+        // RFC 8705 §3: a certificate-bound token is presented over the same certificate.
+        clientCert: !useDpop,
+      };
+      const response = await this.http(request);
+      const { skewChanged } = this.learn(response);
+      attempts.push({ ...attempt, request, response, ...(retry ? { retry } : {}) });
+      retry = useDpop ? this.rsRetryReason(response, skewChanged, used) : undefined;
+      if (!retry) return { step: 'resource', url: r.url, attempts, response };
+      used.add(retry);
+    }
+  }
+
+  private rsRetryReason(
+    res: HttpResponse,
+    skewChanged: boolean,
+    used: Set<RetryReason>,
+  ): RetryReason | undefined {
+    if (res.status !== 401) return undefined;
+    if (!used.has('use_dpop_nonce') && isNonceDemand(res) && this.nonces.has(origin(res.url)))
+      return 'use_dpop_nonce';
+    const dpop = findChallenge(parseWwwAuthenticate(res.headers['www-authenticate']), 'DPoP');
+    if (skewChanged && !used.has('clock_skew') && dpop?.params.error === 'invalid_dpop_proof')
+      return 'clock_skew';
+    return undefined;
+  }
+
+  /** A plain GET (metadata, JWKS) that still teaches the clock and nonces. */
+  async get(url: string, step: string): Promise<Exchange> {
+    const request: HttpRequest = { method: 'GET', url, headers: { accept: 'application/json' } };
+    const response = await this.http(request);
+    this.learn(response);
+    return { step, url, attempts: [{ request, response }], response };
+  }
+}
+
+/** Parses a JSON object body of a successful response, or fails naming the step. */
+export function jsonObject(exchange: Exchange): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = exchange.response.json();
+  } catch (cause) {
+    throw conformanceError(
+      'E_RESPONSE_NOT_JSON',
+      `${exchange.step} at ${exchange.url} answered HTTP ${exchange.response.status} with a body that is not JSON.`,
+      'The server is not behaving as an OAuth endpoint; `fapi -v` shows the response.',
+      { cause: String(cause) },
+    );
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw conformanceError(
+      'E_RESPONSE_NOT_OBJECT',
+      `${exchange.step} at ${exchange.url} answered with JSON that is not an object.`,
+      'The server is not behaving as an OAuth endpoint; `fapi -v` shows the response.',
+    );
+  return body as Record<string, unknown>;
+}

@@ -1,0 +1,120 @@
+/**
+ * Pushed Authorization Requests (RFC 9126), always used (FAPI2-SP §5.3.3.2-2, CL-08): the whole
+ * request goes to the PAR endpoint with client authentication, PKCE S256 (CL-09), a random state
+ * (CL-12), a nonce when `openid` is asked for (≤ 64 chars, CL-21), `dpop_jkt` for DPoP (RFC 9449
+ * §10) and the redirect URI (CL-10). The authorization URL then carries only client_id and
+ * request_uri.
+ */
+import { randomBytes } from 'node:crypto';
+import { conformanceError } from '../errors.js';
+import { type Client, type Exchange, type HintContext, jsonObject, responseError } from './client.js';
+import { type AuthorizationServerMetadata, endpoint } from './discovery.js';
+import { codeChallengeS256, createCodeVerifier } from './pkce.js';
+
+/** Everything the flow must remember between PAR and the token request (kept in memory only). */
+export interface AuthorizationSession {
+  redirect_uri: string;
+  scope: string;
+  state: string;
+  /** Only when `openid` is in scope. */
+  nonce?: string;
+  code_verifier: string;
+  code_challenge: string;
+  /** RFC 9449 §10: binds the code to the DPoP key. */
+  dpop_jkt?: string;
+}
+
+export interface PushedAuthorization {
+  request_uri: string;
+  expires_in: number;
+}
+
+/** A random, URL-safe value of `bytes` bytes (state, nonce). */
+export function randomValue(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export function hasOpenidScope(scope: string): boolean {
+  return scope.split(/\s+/).includes('openid');
+}
+
+/** Fresh per-flow values: verifier from 32 random bytes (CL-09), state, nonce ≤ 64 chars (CL-21). */
+export function createAuthorizationSession(o: {
+  redirectUri: string;
+  scope: string;
+  dpopJkt?: string;
+}): AuthorizationSession {
+  const codeVerifier = createCodeVerifier();
+  const session: AuthorizationSession = {
+    redirect_uri: o.redirectUri,
+    scope: o.scope,
+    state: randomValue(32),
+    code_verifier: codeVerifier,
+    code_challenge: codeChallengeS256(codeVerifier),
+  };
+  // FAPI2-SP §5.3.3.2-7: nonce values up to 64 characters; 32 bytes → 43 characters.
+  if (hasOpenidScope(o.scope)) session.nonce = randomValue(32);
+  if (o.dpopJkt) session.dpop_jkt = o.dpopJkt;
+  return session;
+}
+
+/** The PAR form, without client authentication (the runtime adds it). Never `request_uri` (CL-08). */
+export function parParameters(clientId: string, s: AuthorizationSession): Record<string, string | undefined> {
+  return {
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: s.redirect_uri,
+    scope: s.scope || undefined,
+    state: s.state,
+    nonce: s.nonce,
+    code_challenge: s.code_challenge,
+    code_challenge_method: 'S256',
+    dpop_jkt: s.dpop_jkt,
+  };
+}
+
+/** Sends the PAR request (RFC 9126 §2.1). */
+export function pushAuthorizationRequest(client: Client, s: AuthorizationSession): Promise<Exchange> {
+  return client.sendToAs({
+    step: 'PAR',
+    endpoint: 'pushed_authorization_request_endpoint',
+    form: parParameters(client.clientId, s),
+  });
+}
+
+/** Validates the PAR response: 201, a string request_uri, a positive numeric expires_in (RFC 9126 §2.2). */
+export function processPushedAuthorizationResponse(
+  exchange: Exchange,
+  hints: HintContext = {},
+): PushedAuthorization {
+  const res = exchange.response;
+  // RFC 9126 §2.2 says 201; a 200 with a valid body is tolerated.
+  if (res.status !== 201 && res.status !== 200) throw responseError(exchange, hints);
+  const body = jsonObject(exchange);
+  if (typeof body.request_uri !== 'string' || !body.request_uri)
+    throw conformanceError(
+      'E_PAR_NO_REQUEST_URI',
+      `The PAR response from ${exchange.url} has no request_uri string.`,
+      'The server does not implement RFC 9126 §2.2 correctly.',
+    );
+  if (typeof body.expires_in !== 'number' || !(body.expires_in > 0))
+    throw conformanceError(
+      'E_PAR_NO_EXPIRES_IN',
+      `The PAR response from ${exchange.url} has no positive numeric expires_in.`,
+      'The server does not implement RFC 9126 §2.2 correctly.',
+    );
+  return { request_uri: body.request_uri, expires_in: body.expires_in };
+}
+
+/** The front-channel URL: exactly client_id and request_uri (FAPI2-SP §5.3.3.2-6, CL-08). */
+export function authorizationUrl(
+  metadata: AuthorizationServerMetadata,
+  clientId: string,
+  requestUri: string,
+): string {
+  // The front channel is never an mTLS alias (RFC 8705 §5).
+  const u = new URL(endpoint(metadata, 'authorization_endpoint', { mtls: false }));
+  u.searchParams.set('client_id', clientId);
+  u.searchParams.set('request_uri', requestUri);
+  return u.toString();
+}

@@ -1,0 +1,109 @@
+/** CL-20: ID token validation, one test per lab fault (Appendix A idtoken-*). */
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { validateIdToken, type IdTokenCheck } from '../../../src/core/id-token.js';
+import type { Jwk } from '../../../src/core/jwk.js';
+import { signJws } from '../../../src/core/jws.js';
+import type { FapiError } from '../../../src/errors.js';
+
+const ISS = 'https://as.example';
+const NOW = 1_800_000_000;
+const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const JWK: Jwk = { ...(pair.publicKey.export({ format: 'jwk' }) as Jwk), kid: 'as-1', use: 'sig' };
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+const claims = (extra: Record<string, unknown> = {}) => ({
+  iss: ISS,
+  sub: 'alice',
+  aud: 'client-1',
+  exp: NOW + 300,
+  iat: NOW,
+  nonce: 'n-1',
+  ...extra,
+});
+const sign = (c: Record<string, unknown>, header: Record<string, unknown> = { kid: 'as-1' }) =>
+  signJws({ typ: 'JWT', ...header }, c, pair.privateKey, 'ES256');
+const unsigned = (c: Record<string, unknown>, alg: string) =>
+  `${Buffer.from(JSON.stringify({ alg, kid: 'as-1' })).toString('base64url')}.${Buffer.from(JSON.stringify(c)).toString('base64url')}.`;
+
+const check = (extra: Partial<IdTokenCheck> = {}): IdTokenCheck => ({
+  issuer: ISS,
+  clientId: 'client-1',
+  nonce: 'n-1',
+  now: NOW,
+  jwks: async () => [JWK],
+  ...extra,
+});
+
+async function refused(token: string, contains: string, o = check()) {
+  try {
+    await validateIdToken(token, o);
+  } catch (e) {
+    expect((e as FapiError).code).toBe('E_ID_TOKEN_INVALID');
+    expect((e as FapiError).exitCode).toBe(5);
+    expect((e as FapiError).message).toContain(contains);
+    return;
+  }
+  throw new Error(`expected a refusal containing ${contains}`);
+}
+
+describe('ID token (CL-20)', () => {
+  it('accepts a valid token, and aud as a one-element array (idtoken-aud-array)', async () => {
+    const v = await validateIdToken(sign(claims()), check());
+    expect(v.claims.sub).toBe('alice');
+    expect(v.alg).toBe('ES256');
+    expect(v.kid).toBe('as-1');
+    await validateIdToken(sign(claims({ aud: ['client-1'] })), check());
+  });
+
+  it('idtoken-iss / idtoken-iss-missing', async () => {
+    await refused(sign(claims({ iss: 'https://evil.example' })), 'iss');
+    await refused(sign(claims({ iss: undefined })), 'no iss');
+  });
+
+  it('idtoken-aud / idtoken-aud-missing / idtoken-secondary-aud / azp', async () => {
+    await refused(sign(claims({ aud: 'other' })), 'does not contain the client_id');
+    await refused(sign(claims({ aud: undefined })), 'no aud');
+    await refused(sign(claims({ aud: ['client-1', 'https://untrusted.example'] })), 'does not trust');
+    await refused(sign(claims({ azp: 'someone-else' })), 'azp');
+  });
+
+  it('idtoken-alg-none / idtoken-alg-rs256', async () => {
+    await refused(unsigned(claims(), 'none'), 'not allowed by FAPI 2.0');
+    const rs = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'as-1' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
+    const { sign: s } = await import('node:crypto');
+    const sig = s('sha256', Buffer.from(rs), rsa.privateKey).toString('base64url');
+    await refused(`${rs}.${sig}`, 'RS256');
+  });
+
+  it('idtoken-exp-expired / idtoken-exp-missing', async () => {
+    await refused(sign(claims({ exp: NOW - 3600 })), 'expired');
+    await refused(sign(claims({ exp: undefined })), 'no numeric exp');
+  });
+
+  it('idtoken-nonce-wrong / idtoken-nonce-missing; no nonce needed on refresh', async () => {
+    await refused(sign(claims({ nonce: 'other' })), 'nonce is not the one');
+    await refused(sign(claims({ nonce: undefined })), 'no nonce');
+    await validateIdToken(sign(claims({ nonce: undefined })), check({ nonce: undefined }));
+  });
+
+  it('refuses a bad signature, a missing iat or sub, and an unknown kid after one JWKS refresh', async () => {
+    const t = sign(claims());
+    await refused(`${t.slice(0, t.lastIndexOf('.'))}.${Buffer.alloc(64).toString('base64url')}`, 'signature');
+    await refused(sign(claims({ iat: undefined })), 'no numeric iat');
+    await refused(sign(claims({ sub: undefined })), 'no sub');
+    const calls: boolean[] = [];
+    await refused(
+      sign(claims(), { kid: 'rotated' }),
+      'no key',
+      check({ jwks: async (r) => (calls.push(r), [JWK]) }),
+    );
+    expect(calls).toEqual([false, true]);
+    const rotated = [{ ...JWK, kid: 'rotated' }];
+    let n = 0;
+    await validateIdToken(
+      sign(claims(), { kid: 'rotated' }),
+      check({ jwks: async () => (n++ === 0 ? [JWK] : rotated) }),
+    );
+  });
+});
