@@ -284,29 +284,29 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
       });
 
   // ── 5. keys (src/keys), or the imported client ─────────────────────────────
-  const keys = await import('../keys/profile-keys.js');
-  const gen = await import('../keys/generate.js');
-  const x509 = await import('../keys/x509.js');
-  const needsCert = auth !== 'private_key_jwt' || sender === 'mtls';
   if (importing) {
     const { create } = await import('./profile.js');
     await create(ctx, { ...opts, issuer, auth, sender, force: true });
     return;
   }
+  const keys = await import('../keys/profile-keys.js');
+  const gen = await import('../keys/generate.js');
+  const x509 = await import('../keys/x509.js');
+  const needsCert = auth !== 'private_key_jwt' || sender === 'mtls';
+  const regenerate = !profile.keys?.signing || profile.keys.signing.alg !== alg || Boolean(opts.force);
+  const needsCaIssued =
+    auth === 'tls_client_auth' && (regenerate || !profile.certificate || profile.certificate.self_signed);
+  // Resolved before anything is written: a missing CA changes nothing on disk.
+  const issuerCa = needsCaIssued ? await certificateIssuer(ctx, opts, lab) : undefined;
   let createdKey = false;
-  if (!profile.keys?.signing || profile.keys.signing.alg !== alg || opts.force) {
+  if (regenerate) {
     const key = await gen.generateSigningKey(alg as FapiAlg);
     await keys.saveProfileKey(ctx.store, profile, 'signing', key);
     delete profile.certificate;
     createdKey = true;
   }
-  if (
-    needsCert &&
-    (!profile.certificate || (auth === 'tls_client_auth' && profile.certificate.self_signed))
-  ) {
+  if (needsCert && (!profile.certificate || issuerCa)) {
     const key = await keys.loadProfileKey(ctx.store, profile, 'signing');
-    let issuerCa: { certPem: string; privateKey: KeyObject } | undefined;
-    if (auth === 'tls_client_auth') issuerCa = await certificateIssuer(ctx, opts, lab);
     const cert = await x509.createCertificate({
       key,
       subject: `CN=${profile.name},O=fapi`,
@@ -370,6 +370,14 @@ async function certificateIssuer(
     const p = labPaths(labHome(ctx.home));
     certFile = p.caCert;
     keyFile = p.caKey;
+  }
+  if ((!certFile || !keyFile) && ctx.interactive && !opts.yes) {
+    certFile = await input(
+      ctx,
+      'CA certificate (PEM) that the server trusts, to issue the client certificate',
+      '--ca-cert',
+    );
+    keyFile = await input(ctx, 'Its private key (PEM)', '--ca-key');
   }
   if (!certFile || !keyFile)
     throw usageError(

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fapi, tempHome, type RunResult } from '../helpers/cli.js';
+import { fapiPty, HAS_PTY, KEY } from '../helpers/pty.js';
 import { startOidcProvider, type OidcProviderHandle } from '../helpers/oidc-provider.js';
 
 let op: OidcProviderHandle;
@@ -186,6 +187,38 @@ describe('fapi init (non-interactive)', () => {
       auth_method: 'private_key_jwt',
       sender: 'dpop',
     });
+  });
+});
+
+describe('fapi init (interactive, on a terminal)', () => {
+  it.runIf(HAS_PTY)('offers only what the server supports and registers with the choices made', async () => {
+    const r = await fapiPty(
+      [
+        '--home',
+        home.dir,
+        '--ca',
+        op.caFile,
+        '-p',
+        'tty',
+        'init',
+        '--issuer',
+        op.issuer,
+        '--initial-access-token',
+        IAT,
+      ],
+      [
+        { waitFor: 'Client authentication', send: KEY.down + KEY.down },
+        { waitFor: 'self_signed_tls_client_auth', send: KEY.enter },
+        { waitFor: 'Sender-constrained tokens', send: KEY.enter },
+        { waitFor: 'Key algorithm', send: KEY.down + KEY.down + KEY.enter },
+      ],
+    );
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('registered client');
+    const p = profile('tty');
+    expect(p).toMatchObject({ auth_method: 'self_signed_tls_client_auth', sender: 'dpop' });
+    expect(p.keys.signing.alg).toBe('EdDSA');
+    expect(p.certificate.self_signed).toBe(true);
   });
 });
 
