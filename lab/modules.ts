@@ -7,7 +7,9 @@ import { discoveryModule } from './as/discovery.js';
 import { parModule } from './as/par.js';
 import { registrationModule } from './as/registration.js';
 import { tokenModule } from './as/token.js';
+import { dashboardModule } from './dashboard.js';
 import type { LabModule } from './module.js';
+import { RESOURCE_MODULES } from './resource-modules.js';
 
 export const LAB_MODULES: readonly LabModule[] = [
   discoveryModule,
@@ -15,4 +17,7 @@ export const LAB_MODULES: readonly LabModule[] = [
   parModule,
   authorizeModule,
   tokenModule,
+  // userinfo, introspection, revocation, the RS sample APIs (lab/resource-modules.ts)
+  ...RESOURCE_MODULES,
+  dashboardModule,
 ];
