@@ -22,8 +22,10 @@ afterAll(async () => {
 });
 
 const run = (args: string[], h = home.dir) => fapi(['--home', h, '--ca', op.caFile, ...args]);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test reads of arbitrary profile JSON
+type Loose = Record<string, any>;
 const profile = (name: string, h = home.dir) =>
-  JSON.parse(readFileSync(path.join(h, 'profiles', name, 'profile.json'), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  JSON.parse(readFileSync(path.join(h, 'profiles', name, 'profile.json'), 'utf8')) as Loose;
 const ok = (r: RunResult) => expect(r.code, r.stderr).toBe(0);
 
 describe('fapi init (non-interactive)', () => {
