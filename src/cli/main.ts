@@ -227,6 +227,33 @@ export function buildProgram(): Command {
     .option('--show-secrets', 'print the registration access token')
     .action(lazy('register'));
 
+  program
+    .command('init')
+    .description(
+      'guided start: pick the lab or an issuer, generate keys, register a FAPI 2.0 client, and see what to run next',
+    )
+    .option('--lab', 'use the running local lab (`fapi lab up`): its issuer and CA')
+    .option('--issuer <url>', "the authorization server's issuer identifier")
+    .addOption(new Option('--alg <alg>', 'key algorithm').choices(['ES256', 'PS256', 'EdDSA']))
+    .addOption(authOption())
+    .addOption(senderOption())
+    .option('--redirect-uri <uri>', 'redirect URI (default http://127.0.0.1/callback)')
+    .option('--scope <scope>', 'scope to register')
+    .option('--initial-access-token <token>', 'initial access token for registration')
+    .option('--metadata <file>', 'JSON client metadata merged over the template')
+    .option(
+      '--ca-cert <file>',
+      'CA certificate issuing the tls_client_auth certificate (the lab CA with --lab)',
+    )
+    .option('--ca-key <file>', 'private key of --ca-cert')
+    .option('--client-id <id>', 'import this pre-registered client instead of registering (with --key)')
+    .option('--key <file>', "the pre-registered client's private key (JWK or PEM)")
+    .option('--cert <file>', "the pre-registered client's certificate (PEM)")
+    .option('-y, --yes', 'take the defaults for every choice not given as a flag')
+    .option('--force', 'set up the profile again even if it already has a client (new keys)')
+    .option('--show-secrets', 'print the registration access token')
+    .action(lazy('init'));
+
   const client = program.command('client').description("manage the profile's registered client (RFC 7592)");
   client
     .command('show')
