@@ -75,7 +75,8 @@ function row(
 
 async function commandExists(bin: string, words: string[]): Promise<boolean> {
   const r = await timeCommand(process.execPath, [bin, ...words, '--help'], cliEnv());
-  return r.code === 0;
+  // An unknown command with --help prints the top-level help and exits 0: check it is this one's.
+  return r.code === 0 && r.stdout.includes(`Usage: fapi ${words.join(' ')}`);
 }
 
 export async function labRows(c: LabContext): Promise<Row[]> {
