@@ -152,6 +152,15 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
   const outDir = opts.out ? path.resolve(opts.out) : undefined;
 
   let p12Password: string | undefined;
+  if (opts.p12 && !outDir)
+    throw usageError(
+      'E_NEEDS_OUT',
+      '--p12 writes client.p12 into the --out folder, and --out is missing.',
+      'Add --out DIR.',
+      {
+        flag: '--out',
+      },
+    );
   if (opts.p12) {
     p12Password = opts.p12Password;
     if (p12Password === undefined) {
@@ -214,7 +223,7 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
     } catch (err) {
       throw x509.x509StateError(err, certFile, 'Pass the CA certificate as PEM ("BEGIN CERTIFICATE").');
     }
-    const privateKey = readPemPrivateKey(await readText(keyFileCa, 'CA key'), keyFileCa);
+    const privateKey = readPemPrivateKey(await readText(keyFileCa, 'CA key'), keyFileCa, 'CA key');
     if (!x509.certMatchesKey(certPem, privateKey))
       throw stateError(
         'E_CA_MISMATCH',

@@ -91,7 +91,7 @@ export function buildProgram(): Command {
       'issue the certificate from this CA certificate (PEM) instead of self-signing',
     )
     .option('--ca-key <file>', 'private key (PEM) of --ca-cert')
-    .option('--p12', 'also export a PKCS#12 bundle (client.p12) of the key and certificate')
+    .option('--p12', 'also write a PKCS#12 bundle (client.p12) of the key and certificate into --out')
     .option('--p12-password <password>', 'password for the PKCS#12 bundle (prompted on a TTY)')
     .option(
       '--out <dir>',
@@ -117,6 +117,15 @@ export function buildProgram(): Command {
     .description('delete a profile, its keys and its tokens')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(lazy('profile', 'remove'));
+
+  // ── discovery and registration ─────────────────────────────────────────────
+  program
+    .command('discover [issuer]')
+    .description(
+      "fetch an authorization server's metadata (RFC 8414 / OpenID), check the issuer, and lint it against FAPI 2.0",
+    )
+    .option('--strict', 'exit 6 when the metadata is not FAPI 2.0 conformant')
+    .action(lazy('discover'));
 
   // ── the client: login, tokens, calls, DPoP proofs ──────────────────────────
   const syncClock = (c: Command) =>

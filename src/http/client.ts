@@ -4,9 +4,10 @@
  * CA file), the client certificate for mTLS, timeouts, redirects never followed, and the
  * `--verbose` trace with secrets redacted. Unit tests pass a fake HttpClient instead.
  */
-import http from 'node:http';
-import https from 'node:https';
-import tls from 'node:tls';
+import type HttpNs from 'node:http';
+import type HttpsNs from 'node:https';
+import { createRequire } from 'node:module';
+import type TlsNs from 'node:tls';
 import { networkError } from '../errors.js';
 
 export interface HttpRequest {
@@ -131,9 +132,16 @@ const TLS_ERROR_HINTS: Record<string, string> = {
 
 /** Creates the node:https-based client. */
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
-  let agents: { agent: https.Agent; certAgent?: https.Agent } | undefined;
+  let agents:
+    | { http: typeof HttpNs; https: typeof HttpsNs; agent: HttpsNs.Agent; certAgent?: HttpsNs.Agent }
+    | undefined;
   const load = () => {
     if (agents) return agents;
+    // node:https and node:tls cost 15-20 ms to load: only when a request is made.
+    const require = createRequire(import.meta.url);
+    const https = require('node:https') as typeof HttpsNs;
+    const http = require('node:http') as typeof HttpNs;
+    const tls = require('node:tls') as typeof TlsNs;
     const ca = options.ca && options.ca.length > 0 ? [...tls.rootCertificates, ...options.ca] : undefined;
     const base = {
       keepAlive: true,
@@ -143,6 +151,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       rejectUnauthorized: true,
     };
     agents = {
+      http,
+      https,
       agent: new https.Agent(base),
       certAgent:
         options.cert && options.key
@@ -166,7 +176,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       );
     }
     options.trace?.({ phase: 'request', request: req });
-    const { agent, certAgent } = load();
+    const { http, https, agent, certAgent } = load();
     const useCert = req.clientCert ?? Boolean(certAgent);
     const headers: Record<string, string | string[]> = {
       'user-agent': options.userAgent ?? 'fapi',

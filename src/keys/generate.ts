@@ -169,8 +169,14 @@ function fromKeyObjects(
   };
 }
 
-function invalidKey(source: string | undefined, why: string, hint: string, cause?: unknown): FapiError {
-  return new FapiError('E_KEY_INVALID', `${source ? `The key ${source}` : 'The key'} ${why}`, {
+function invalidKey(
+  source: string | undefined,
+  why: string,
+  hint: string,
+  cause?: unknown,
+  what = 'key',
+): FapiError {
+  return new FapiError('E_KEY_INVALID', `The ${what}${source ? ` ${source}` : ''} ${why}`, {
     kind: 'localState',
     hint,
     cause,
@@ -292,12 +298,14 @@ export function keyFromPem(pem: string, opts: ImportOptions = {}): GeneratedKey 
 }
 
 /** Parses a PEM private key of any type (used for CA keys too, whose curves FAPI does not restrict). */
-export function readPemPrivateKey(pem: string, source?: string): KeyObject {
+export function readPemPrivateKey(pem: string, source?: string, what = 'key'): KeyObject {
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
     throw invalidKey(
       source,
       'is encrypted with a passphrase.',
       'Decrypt it first: `openssl pkey -in KEY -out key.pem` (keep the result private, mode 0600).',
+      undefined,
+      what,
     );
   }
   if (!/-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/.test(pem)) {
@@ -307,12 +315,20 @@ export function readPemPrivateKey(pem: string, source?: string): KeyObject {
         ? 'holds no private key (it is a public key or a certificate).'
         : 'is not a PEM private key.',
       'Pass a PEM file with a "BEGIN PRIVATE KEY" block.',
+      undefined,
+      what,
     );
   }
   try {
     return createPrivateKey(pem);
   } catch (cause) {
-    throw invalidKey(source, `cannot be read: ${(cause as Error).message}.`, 'Check the PEM file.', cause);
+    throw invalidKey(
+      source,
+      `cannot be read: ${(cause as Error).message}.`,
+      'Check the PEM file.',
+      cause,
+      what,
+    );
   }
 }
 

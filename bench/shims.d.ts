@@ -1,0 +1,3 @@
+// Untyped dev dependencies used only by the benchmark.
+declare module 'autocannon';
+declare module 'oidc-provider';

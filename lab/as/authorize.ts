@@ -1,0 +1,296 @@
+/**
+ * The authorization endpoint (RFC 6749 §4.1; FAPI2-SP §5.3.2.2) and the lab's login-and-consent
+ * page. Only pushed requests are accepted (AZ-01); errors that cannot be sent to a validated
+ * redirect URI are pages (AZ-03); every redirect is a 303 (AZ-04) carrying `iss` (AZ-02).
+ * The request_uri is consumed when the user decides, not when the page loads (PAR-07).
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { LabContext } from '../context.js';
+import { LabError, invalidRequest } from '../errors.js';
+import { cookie, escapeHtml, formOf, htmlHeaders, page, queryOf, sendErrorPage, type Form } from '../http.js';
+import {
+  SCOPES,
+  type AuthorizationCode,
+  type LabClient,
+  type PushedRequest,
+  type TestUser,
+} from '../model.js';
+import type { LabModule } from '../module.js';
+import { runChecks, type Check } from './check.js';
+import { authorizeClientId } from './checks/authorize-client-id.js';
+import { authorizeParOnly } from './checks/authorize-par-only.js';
+import { authorizeRequestUri } from './checks/authorize-request-uri.js';
+import { clientMayUseGrant } from './checks/client-may-use-grant.js';
+import { parDpopJkt } from './checks/par-dpop-jkt.js';
+import { parPkce } from './checks/par-pkce.js';
+import { parRedirectUri } from './checks/par-redirect-uri.js';
+import { parResponseType } from './checks/par-response-type.js';
+import { parScope } from './checks/par-scope.js';
+import { storePushedRequest, type ParExchange } from './par.js';
+
+export interface AuthorizeExchange {
+  ctx: LabContext;
+  req: FastifyRequest;
+  reply: FastifyReply;
+  query: Form;
+  labClient?: LabClient;
+  pushed?: PushedRequest;
+}
+
+export const AUTHORIZE_CHECKS: readonly Check<AuthorizeExchange>[] = [
+  authorizeClientId, // AZ-03
+  authorizeParOnly, // AZ-01
+  authorizeRequestUri, // PAR-04, PAR-05, PAR-06
+];
+
+/** How long a login page stays usable once shown (the user may take a while to decide). */
+const INTERACTION_SECONDS = 600;
+/** How long a redeemed or issued code is remembered, to detect reuse (TK-03). */
+const CODE_MEMORY_SECONDS = 600;
+const BROWSER_COOKIE = '__Host-fapi-lab-browser';
+
+/**
+ * The redirect back to the client: the registered URI's own query is kept (AZ-05), parameters
+ * go in the query, never the fragment (AZ-10), and `iss` is always added (AZ-02, RFC 9207 §2).
+ */
+export function authorizationResponseUrl(
+  ctx: LabContext,
+  request: Pick<PushedRequest, 'redirectUri' | 'state'>,
+  params: Record<string, string>,
+): string {
+  const u = new URL(request.redirectUri);
+  for (const [k, v] of Object.entries(params)) u.searchParams.append(k, v);
+  // Appendix A faults (for testing clients' checks): state and iss tampering.
+  if (ctx.fault('state-wrong')) u.searchParams.append('state', `${request.state ?? ''}-tampered`);
+  else if (request.state !== undefined && !ctx.fault('state-missing'))
+    u.searchParams.append('state', request.state);
+  if (ctx.fault('iss-wrong')) u.searchParams.append('iss', 'https://attacker.example');
+  else if (!ctx.relaxed('no-iss') && !ctx.fault('iss-missing')) u.searchParams.append('iss', ctx.urls.issuer);
+  return u.href;
+}
+
+/** 303 See Other (AZ-04: never 307 after a form post with credentials, FAPI2-SP §5.3.2.2-10). */
+function redirect(reply: FastifyReply, location: string): FastifyReply {
+  return reply.code(303).header('location', location).header('cache-control', 'no-store').send();
+}
+
+/** Issues a code for an approved request (AZ-10: 256 random bits). */
+export function issueCode(ctx: LabContext, request: PushedRequest, user: TestUser): AuthorizationCode {
+  const now = ctx.now();
+  const code: AuthorizationCode = {
+    code: randomBytes(32).toString('base64url'),
+    grantId: randomBytes(16).toString('base64url'),
+    clientId: request.clientId,
+    redirectUri: request.redirectUri,
+    scope: request.scope,
+    sub: user.sub,
+    authTime: Math.floor(now),
+    nonce: request.nonce,
+    codeChallenge: request.codeChallenge,
+    codeChallengeMethod: request.codeChallengeMethod,
+    dpopJkt: request.dpopJkt,
+    createdAt: now,
+    // TK-02: at most 60 s (FAPI2-SP §5.3.2.1-11).
+    expiresAt: now + ctx.config.codeLifetime,
+  };
+  ctx.codes.set(code.code, code, now + Math.max(CODE_MEMORY_SECONDS, ctx.config.codeLifetime));
+  return code;
+}
+
+/** Consumes the request_uri at the point of authorization (PAR-06, PAR-07); false if already used. */
+function consumeRequestUri(ctx: LabContext, request: PushedRequest): boolean {
+  const now = ctx.now();
+  if (
+    !ctx.usedRequestUris.once(
+      request.requestUri,
+      now + INTERACTION_SECONDS + request.expiresAt - request.createdAt,
+    )
+  )
+    return false;
+  const live = ctx.requestUris.peek(request.requestUri);
+  if (live) live.value.usedAt = now;
+  return true;
+}
+
+/** Approves or denies: the response to the client, as a 303 to its redirect URI. */
+function decide(
+  ctx: LabContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  request: PushedRequest,
+  user: TestUser | undefined,
+) {
+  if (!consumeRequestUri(ctx, request))
+    throw new LabError(
+      400,
+      'invalid_request_uri',
+      'this authorization request was already completed (one-time use)',
+      {
+        check: 'PAR-06',
+      },
+    );
+  req.lab.passed.push('PAR-06');
+  if (!user) {
+    // AZ-02: the user declined; access_denied goes back with state and iss.
+    req.lab.refusal = { check: 'AZ-02', error: 'access_denied', description: 'the user denied the request' };
+    return redirect(
+      reply,
+      authorizationResponseUrl(ctx, request, {
+        error: 'access_denied',
+        error_description: 'the user denied the request',
+      }),
+    );
+  }
+  const code = issueCode(ctx, request, user);
+  req.lab.passed.push('AZ-02', 'AZ-10');
+  return redirect(reply, authorizationResponseUrl(ctx, request, { code: code.code }));
+}
+
+/** With the no-par relaxation: a front-channel request validated like a pushed one. */
+async function frontChannelRequest(s: AuthorizeExchange): Promise<PushedRequest> {
+  const p: ParExchange = {
+    ctx: s.ctx,
+    req: s.req,
+    reply: s.reply,
+    form: s.query,
+    client: { client: s.labClient!, method: s.labClient!.metadata.token_endpoint_auth_method },
+  };
+  await runChecks(p, [
+    clientMayUseGrant(() => 'authorization_code'),
+    parResponseType,
+    parRedirectUri,
+    parPkce,
+    parScope,
+    parDpopJkt,
+  ]);
+  return storePushedRequest(s.ctx, p);
+}
+
+function scopeRows(scope: string[]): string {
+  if (scope.length === 0) return '<li class="muted">no scopes: basic access only</li>';
+  return scope
+    .map((sc) => `<li><code>${escapeHtml(sc)}</code> — ${escapeHtml(SCOPES[sc] ?? 'no description')}</li>`)
+    .join('\n');
+}
+
+function consentPage(
+  ctx: LabContext,
+  client: LabClient,
+  request: PushedRequest,
+  interaction: string,
+): string {
+  const name = client.metadata.client_name ?? client.client_id;
+  const users = ctx.users
+    .map(
+      (u, i) =>
+        `<label class="user"><input type="radio" name="user" value="${escapeHtml(u.username)}"${i === 0 ? ' checked' : ''}> <b>${escapeHtml(u.username)}</b> <span class="muted">${escapeHtml(u.name)}, ${escapeHtml(u.email)}</span></label>`,
+    )
+    .join('\n');
+  const redirectHost = new URL(request.redirectUri).host;
+  return page(
+    `Sign in to the fapi lab — ${name}`,
+    `<div class="card"><h1>Sign in to the fapi lab</h1>
+<p><b id="client-name">${escapeHtml(name)}</b> <span class="muted">(client <code>${escapeHtml(client.client_id)}</code>)</span> asks for access to your data.</p>
+<h2>It will be able to</h2>
+<ul id="scopes">${scopeRows(request.scope)}</ul>
+<p class="muted">After your decision you return to <code>${escapeHtml(redirectHost)}</code>. This request expires at ${new Date(request.expiresAt * 1000).toISOString().slice(11, 19)} UTC.</p>
+</div>
+<form class="card" method="post" action="/authorize/decision">
+<h2>Who are you?</h2>
+<p class="muted">Test users of the lab: no password.</p>
+${users}
+<input type="hidden" name="interaction" value="${escapeHtml(interaction)}">
+<p><button class="primary" type="submit" name="decision" value="approve" id="approve">Approve</button>
+<button type="submit" name="decision" value="deny" id="deny">Deny</button></p>
+</form>`,
+  );
+}
+
+async function handleAuthorize(req: FastifyRequest, reply: FastifyReply, ctx: LabContext) {
+  const s: AuthorizeExchange = { ctx, req, reply, query: queryOf(req) };
+  try {
+    const repeated = s.query.repeated();
+    if (repeated.length)
+      throw invalidRequest(`the parameter ${repeated.join(', ')} must not be repeated (RFC 6749 §3.1)`);
+    await runChecks(s, AUTHORIZE_CHECKS);
+    // AZ-06: only the pushed parameters count; anything else in the query is ignored.
+    const request = s.pushed ?? (await frontChannelRequest(s));
+    if (ctx.config.autoApprove) {
+      const user = ctx.users.find((u) => u.username === ctx.config.defaultUser) ?? (ctx.users[0] as TestUser);
+      return decide(ctx, req, reply, request, user);
+    }
+    let browser = cookie(req, BROWSER_COOKIE);
+    if (!browser || !/^[A-Za-z0-9_-]{22,64}$/.test(browser)) {
+      browser = randomBytes(18).toString('base64url');
+      reply.header('set-cookie', `${BROWSER_COOKIE}=${browser}; Path=/; Secure; HttpOnly; SameSite=Lax`);
+    }
+    const id = randomBytes(24).toString('base64url');
+    ctx.interactions.set(
+      id,
+      { id, request, browser, expiresAt: ctx.now() + INTERACTION_SECONDS },
+      ctx.now() + INTERACTION_SECONDS,
+    );
+    req.lab.passed.push('AZ-11');
+    return htmlHeaders(reply)
+      .code(200)
+      .send(consentPage(ctx, s.labClient!, request, id));
+  } catch (e) {
+    if (e instanceof LabError) return sendErrorPage(req, reply, e, ctx);
+    throw e;
+  }
+}
+
+async function handleDecision(req: FastifyRequest, reply: FastifyReply, ctx: LabContext) {
+  try {
+    const form = formOf(req);
+    const id = form.get('interaction');
+    const interaction = id ? ctx.interactions.get(id) : undefined;
+    if (!interaction)
+      throw invalidRequest(
+        'this login page has expired or is unknown: start the authorization again from the client',
+        'AZ-03',
+      );
+    // CSRF: the decision must come from the browser that was shown the page.
+    if (cookie(req, BROWSER_COOKIE) !== interaction.browser)
+      throw invalidRequest('the decision did not come from the browser that loaded the login page', 'AZ-03');
+    req.lab.clientId = interaction.request.clientId;
+    const decision = form.get('decision');
+    if (decision !== 'approve' && decision !== 'deny')
+      throw invalidRequest('decision must be approve or deny');
+    let user: TestUser | undefined;
+    if (decision === 'approve') {
+      user = ctx.users.find((u) => u.username === form.get('user'));
+      if (!user)
+        throw invalidRequest(`pick one of the test users: ${ctx.users.map((u) => u.username).join(', ')}`);
+    }
+    ctx.interactions.delete(interaction.id);
+    return decide(ctx, req, reply, interaction.request, user);
+  } catch (e) {
+    if (e instanceof LabError) return sendErrorPage(req, reply, e, ctx);
+    throw e;
+  }
+}
+
+export const authorizeModule: LabModule = {
+  name: 'authorize',
+  routes: () => [
+    {
+      listener: 'as',
+      methods: ['GET'],
+      path: '/authorize',
+      metadataName: 'authorization_endpoint',
+      browser: true,
+      description: 'authorization endpoint: client_id + request_uri only; shows the login and consent page',
+      handler: handleAuthorize,
+    },
+    {
+      listener: 'as',
+      methods: ['POST'],
+      path: '/authorize/decision',
+      browser: true,
+      description: 'the login page posts the user and the decision here; answers 303 to the client',
+      handler: handleDecision,
+    },
+  ],
+};

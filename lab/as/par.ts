@@ -1,0 +1,120 @@
+/**
+ * The pushed authorization request endpoint (RFC 9126; FAPI2-SP §5.3.2.2-2): an ordered list of
+ * checks, then a one-time, client-bound `request_uri` with a short lifetime (PAR-01..17).
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { LabContext } from '../context.js';
+import { formOf, sendJson } from '../http.js';
+import type { PushedRequest } from '../model.js';
+import type { LabModule } from '../module.js';
+import { runChecks, type AsExchange } from './check.js';
+import { clientAuthentication } from './checks/client-authentication.js';
+import { clientMayUseGrant } from './checks/client-may-use-grant.js';
+import { dpopProof } from './checks/dpop-proof.js';
+import { formBody } from './checks/form-body.js';
+import { parDpopJkt } from './checks/par-dpop-jkt.js';
+import { parNoRequestUri } from './checks/par-no-request-uri.js';
+import { parPkce } from './checks/par-pkce.js';
+import { parRedirectUri } from './checks/par-redirect-uri.js';
+import { parResponseType } from './checks/par-response-type.js';
+import { parScope } from './checks/par-scope.js';
+
+export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
+
+export interface ParExchange extends AsExchange {
+  redirectUri?: string;
+  scope?: string[];
+  dpopJkt?: string;
+}
+
+/** The PAR endpoint's rules, in the order they run. */
+export const PAR_CHECKS = [
+  formBody,
+  dpopProof, // DP-01..16, nonce (PAR-17): before anything is consumed
+  clientAuthentication, // PAR-02, CA-*, MT-*
+  parNoRequestUri, // PAR-08
+  clientMayUseGrant(() => 'authorization_code'),
+  parResponseType, // PAR-10
+  parRedirectUri, // PAR-12, PAR-13
+  parPkce, // PAR-11
+  parScope, // AZ-09
+  parDpopJkt, // PAR-14, PAR-15
+] as const;
+
+/** Parameters that describe the request itself and are not kept as "extra". */
+const KNOWN = new Set([
+  'client_id',
+  'client_assertion',
+  'client_assertion_type',
+  'response_type',
+  'redirect_uri',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'dpop_jkt',
+]);
+
+/** A new request_uri: 256 random bits (PAR-04; FAPI2-SP §5.4.1-4). */
+export function newRequestUri(): string {
+  return REQUEST_URI_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** Stores a validated pushed request and returns it. */
+export function storePushedRequest(ctx: LabContext, s: ParExchange): PushedRequest {
+  const now = ctx.now();
+  const f = s.form;
+  const extra: Record<string, string> = {};
+  for (const [k, v] of f.entries()) if (!KNOWN.has(k)) extra[k] = v;
+  const pushed: PushedRequest = {
+    requestUri: newRequestUri(),
+    clientId: s.client!.client.client_id,
+    redirectUri: s.redirectUri!,
+    scope: s.scope ?? [],
+    state: f.get('state'),
+    nonce: f.get('nonce'),
+    codeChallenge: f.get('code_challenge'),
+    codeChallengeMethod: f.get('code_challenge_method') as 'S256' | 'plain' | undefined,
+    dpopJkt: s.dpopJkt,
+    extra,
+    createdAt: now,
+    expiresAt: now + ctx.config.requestUriLifetime,
+  };
+  ctx.requestUris.set(pushed.requestUri, pushed, pushed.expiresAt);
+  return pushed;
+}
+
+/** Adds the current DPoP nonce to a response (RFC 9449 §8.2: a new nonce may come with any response). */
+export function withNonce(ctx: LabContext, reply: FastifyReply): FastifyReply {
+  if (!ctx.relaxed('no-dpop-nonce')) reply.header('dpop-nonce', ctx.nonces.as.current());
+  return reply;
+}
+
+async function handlePar(req: FastifyRequest, reply: FastifyReply, ctx: LabContext) {
+  withNonce(ctx, reply);
+  const s: ParExchange = { ctx, req, reply, form: formOf(req) };
+  await runChecks(s, PAR_CHECKS);
+  const pushed = storePushedRequest(ctx, s);
+  // PAR-01, PAR-03: 201 with request_uri and expires_in (< 600 s).
+  return sendJson(reply, 201, {
+    request_uri: pushed.requestUri,
+    expires_in: ctx.config.requestUriLifetime,
+  });
+}
+
+export const parModule: LabModule = {
+  name: 'par',
+  routes: () => [
+    {
+      listener: 'as',
+      mtlsAlias: true,
+      methods: ['POST'],
+      path: '/par',
+      metadataName: 'pushed_authorization_request_endpoint',
+      description: 'pushed authorization requests (RFC 9126): the only way to start an authorization',
+      handler: handlePar,
+    },
+  ],
+};

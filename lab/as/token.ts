@@ -1,0 +1,160 @@
+/**
+ * The token endpoint (RFC 6749 §3.2; FAPI2-SP §5.3.2.1): authorization_code, refresh_token and
+ * client_credentials grants, each an ordered list of checks; only sender-constrained access tokens
+ * are issued (TK-08), with `Cache-Control: no-store` (TK-09).
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { LabContext } from '../context.js';
+import { formOf, sendJson } from '../http.js';
+import type { AuthorizationCode, GrantType, RefreshTokenRecord, TokenBinding } from '../model.js';
+import type { LabModule } from '../module.js';
+import { clientOf, runChecks, type AsExchange, type Check } from './check.js';
+import { clientAuthentication } from './checks/client-authentication.js';
+import { clientCredentialsScope } from './checks/client-credentials-scope.js';
+import { clientMayUseGrant } from './checks/client-may-use-grant.js';
+import { codeClient } from './checks/code-client.js';
+import { codeDpopBinding } from './checks/code-dpop-binding.js';
+import { codePkce } from './checks/code-pkce.js';
+import { codeRedirectUri } from './checks/code-redirect-uri.js';
+import { codeValid } from './checks/code-valid.js';
+import { dpopProof } from './checks/dpop-proof.js';
+import { formBody } from './checks/form-body.js';
+import { grantType } from './checks/grant-type.js';
+import { refreshClient } from './checks/refresh-client.js';
+import { refreshScope } from './checks/refresh-scope.js';
+import { refreshTokenValid } from './checks/refresh-token-valid.js';
+import { senderConstraint } from './checks/sender-constraint.js';
+import { withNonce } from './par.js';
+import { issueAccessToken, issueIdToken, issueRefreshToken } from './tokens.js';
+
+export interface TokenExchange extends AsExchange {
+  grantType?: GrantType;
+  binding?: TokenBinding;
+  tokenType?: 'DPoP' | 'Bearer';
+  code?: AuthorizationCode;
+  refresh?: RefreshTokenRecord;
+  refreshTokenValue?: string;
+  scope?: string[];
+}
+
+/** Every token request, whatever the grant. */
+export const TOKEN_CHECKS: readonly Check<TokenExchange>[] = [
+  formBody,
+  dpopProof, // DP-01..16 + nonce: before the code is touched (TK-10)
+  clientAuthentication, // CA-*, MT-*, RT-04
+  grantType, // TK-01
+  clientMayUseGrant((s) => (s as TokenExchange).grantType),
+  senderConstraint, // TK-08, DP-19, MT-06, TK-13, RT-05
+];
+
+export const CODE_CHECKS: readonly Check<TokenExchange>[] = [
+  codeValid, // TK-02, TK-03
+  codeClient, // TK-04
+  codeRedirectUri, // TK-05
+  codePkce, // TK-06, TK-07
+  codeDpopBinding, // DP-18
+];
+
+export const REFRESH_CHECKS: readonly Check<TokenExchange>[] = [
+  refreshTokenValid, // RT-11, RT-02
+  refreshClient, // RT-03
+  refreshScope, // RT-09
+];
+
+export const CLIENT_CREDENTIALS_CHECKS: readonly Check<TokenExchange>[] = [clientCredentialsScope];
+
+function tokenResponse(
+  ctx: LabContext,
+  s: TokenExchange,
+  at: { token: string; expiresIn: number },
+  extra: { refresh_token?: string; id_token?: string },
+) {
+  const body: Record<string, unknown> = {
+    access_token: at.token,
+    // DP-17 / MT-08: DPoP for DPoP-bound tokens, Bearer for mTLS-bound ones.
+    token_type: ctx.fault('token-type-case') && s.tokenType === 'DPoP' ? 'dPoP' : s.tokenType,
+    expires_in: at.expiresIn,
+    scope: s.scope!.join(' '),
+    ...extra,
+  };
+  if (ctx.fault('no-expires-in')) delete body.expires_in;
+  return body;
+}
+
+async function handleToken(req: FastifyRequest, reply: FastifyReply, ctx: LabContext) {
+  withNonce(ctx, reply);
+  const s: TokenExchange = { ctx, req, reply, form: formOf(req) };
+  await runChecks(s, TOKEN_CHECKS);
+  const { client } = clientOf(s);
+  const now = ctx.now();
+  const binding = s.binding!;
+  const tokenType = s.tokenType!;
+
+  if (s.grantType === 'authorization_code') {
+    await runChecks(s, CODE_CHECKS);
+    const code = s.code!;
+    // One-time: redeemed now; a second redemption revokes the grant (TK-03).
+    code.redeemedAt = now;
+    s.scope = code.scope;
+    const grant = ctx.grants.createGrant({
+      id: code.grantId,
+      clientId: client.client_id,
+      sub: code.sub,
+      scope: code.scope,
+      authTime: code.authTime,
+      expiresAt: now + ctx.config.refreshTokenLifetime,
+    });
+    const at = issueAccessToken(ctx, { grant, client, scope: code.scope, binding, tokenType });
+    const extra: { refresh_token?: string; id_token?: string } = {};
+    if (client.metadata.grant_types.includes('refresh_token'))
+      extra.refresh_token = issueRefreshToken(ctx, grant, code.scope);
+    if (code.scope.includes('openid'))
+      extra.id_token = issueIdToken(ctx, { grant, client, nonce: code.nonce });
+    return sendJson(reply, 200, tokenResponse(ctx, s, at, extra));
+  }
+
+  if (s.grantType === 'refresh_token') {
+    await runChecks(s, REFRESH_CHECKS);
+    const rec = s.refresh!;
+    const grant = ctx.grants.activeGrant(rec.grantId)!;
+    // RT-06 / RT-08: the new access token is bound to the key or certificate presented now.
+    const at = issueAccessToken(ctx, { grant, client, scope: s.scope!, binding, tokenType });
+    const extra: { refresh_token?: string; id_token?: string } = {};
+    // RT-01: no rotation (FAPI2-SP §5.3.2.1-9), unless the rotate-rt relaxation is on (RT-02).
+    if (ctx.relaxed('rotate-rt')) {
+      if (rec.rotatedAt === undefined) rec.rotatedAt = now;
+      extra.refresh_token = issueRefreshToken(ctx, grant, rec.scope);
+    }
+    if (s.scope!.includes('openid')) extra.id_token = issueIdToken(ctx, { grant, client });
+    return sendJson(reply, 200, tokenResponse(ctx, s, at, extra));
+  }
+
+  await runChecks(s, CLIENT_CREDENTIALS_CHECKS);
+  const grant = ctx.grants.createGrant({
+    id: `cc-${randomBytes(16).toString('base64url')}`,
+    clientId: client.client_id,
+    sub: client.client_id,
+    scope: s.scope!,
+    authTime: Math.floor(now),
+    expiresAt: now + ctx.config.accessTokenLifetime,
+  });
+  const at = issueAccessToken(ctx, { grant, client, scope: s.scope!, binding, tokenType });
+  return sendJson(reply, 200, tokenResponse(ctx, s, at, {}));
+}
+
+export const tokenModule: LabModule = {
+  name: 'token',
+  routes: () => [
+    {
+      listener: 'as',
+      mtlsAlias: true,
+      methods: ['POST'],
+      path: '/token',
+      metadataName: 'token_endpoint',
+      description:
+        'token endpoint: authorization_code, refresh_token, client_credentials; sender-constrained tokens only',
+      handler: handleToken,
+    },
+  ],
+};

@@ -1,0 +1,138 @@
+/**
+ * Token issuance: JWT access tokens (RFC 9068, `typ: at+jwt`) bound to the sender (`cnf.jkt`,
+ * RFC 9449 §6.1; `cnf.x5t#S256`, RFC 8705 §3.1), opaque refresh tokens, and ID tokens (OIDC Core
+ * §2), all signed ES256 by the lab key. The RS and introspection read access tokens back with
+ * `verifyLabAccessToken` and check revocation with `ctx.grants.activeAccessToken(jti)`.
+ */
+import { randomBytes } from 'node:crypto';
+import { decodeJws, signJws, verifyJwsSignature } from '../../src/core/jws.js';
+import type { LabContext } from '../context.js';
+import type { AccessTokenRecord, Grant, LabClient, TokenBinding } from '../model.js';
+
+export interface IssuedAccessToken {
+  token: string;
+  record: AccessTokenRecord;
+  expiresIn: number;
+}
+
+/** Signs and records an access token for a grant (TK-09: ≥ 128 bits of entropy via the jti). */
+export function issueAccessToken(
+  ctx: LabContext,
+  o: {
+    grant: Grant;
+    client: LabClient;
+    scope: string[];
+    binding: TokenBinding;
+    tokenType: 'DPoP' | 'Bearer';
+  },
+): IssuedAccessToken {
+  const iat = Math.floor(ctx.now());
+  const lifetime = ctx.config.accessTokenLifetime;
+  const jti = randomBytes(32).toString('base64url');
+  const claims: Record<string, unknown> = {
+    iss: ctx.urls.issuer,
+    sub: o.grant.sub,
+    // TK-11: the audience is the one resource server.
+    aud: ctx.urls.rs,
+    client_id: o.client.client_id,
+    iat,
+    nbf: iat,
+    exp: iat + lifetime,
+    jti,
+    scope: o.scope.join(' '),
+  };
+  if (o.grant.sub !== o.client.client_id) claims.auth_time = o.grant.authTime;
+  if (o.binding.jkt || o.binding['x5t#S256']) claims.cnf = { ...o.binding };
+  const key = ctx.keys.signing;
+  const token = signJws({ typ: 'at+jwt', kid: key.kid }, claims, key.privateKey, key.alg);
+  const record: AccessTokenRecord = {
+    jti,
+    grantId: o.grant.id,
+    clientId: o.client.client_id,
+    sub: o.grant.sub,
+    scope: o.scope,
+    binding: o.binding,
+    tokenType: o.tokenType,
+    issuedAt: iat,
+    expiresAt: iat + lifetime,
+  };
+  ctx.grants.recordAccessToken(record);
+  return { token, record, expiresIn: lifetime };
+}
+
+/** An opaque refresh token (RT-10: 256 random bits, base64url characters only). */
+export function issueRefreshToken(ctx: LabContext, grant: Grant, scope: string[]): string {
+  const token = randomBytes(32).toString('base64url');
+  const now = ctx.now();
+  ctx.grants.recordRefreshToken(token, {
+    grantId: grant.id,
+    clientId: grant.clientId,
+    scope,
+    createdAt: now,
+    expiresAt: Math.min(grant.expiresAt, now + ctx.config.refreshTokenLifetime),
+  });
+  return token;
+}
+
+/** An ID token (OIDC Core §2, §3.1.3.6), only ever from the token endpoint (TK-14). */
+export function issueIdToken(
+  ctx: LabContext,
+  o: { grant: Grant; client: LabClient; nonce?: string },
+): string {
+  const iat = Math.floor(ctx.now());
+  const user = ctx.users.find((u) => u.sub === o.grant.sub);
+  const claims: Record<string, unknown> = {
+    iss: ctx.urls.issuer,
+    sub: o.grant.sub,
+    aud: o.client.client_id,
+    iat,
+    exp: iat + ctx.config.idTokenLifetime,
+    auth_time: o.grant.authTime,
+  };
+  // AZ-07: the nonce exactly as pushed, never truncated.
+  if (o.nonce !== undefined) claims.nonce = o.nonce;
+  if (user && o.grant.scope.includes('openid')) {
+    claims.name = user.name;
+    claims.email = user.email;
+  }
+  const key = ctx.keys.signing;
+  return signJws({ typ: 'JWT', kid: key.kid }, claims, key.privateKey, key.alg);
+}
+
+export class AccessTokenError extends Error {
+  override name = 'AccessTokenError';
+}
+
+/**
+ * Verifies a lab access token (RFC 9068 §4; RS-03, RS-04): signature by a lab key with a FAPI
+ * algorithm, `typ` at+jwt, `iss`, `aud` (the RS), `exp`, and that it is still active (not revoked,
+ * its grant not revoked). Returns its claims and record; throws AccessTokenError otherwise.
+ */
+export function verifyLabAccessToken(
+  ctx: LabContext,
+  token: string,
+  o: { audience?: string } = {},
+): { claims: Record<string, unknown>; record: AccessTokenRecord } {
+  let decoded;
+  try {
+    decoded = decodeJws(token);
+  } catch (e) {
+    throw new AccessTokenError(`the access token is not a JWT: ${(e as Error).message}`);
+  }
+  const { header, payload } = decoded;
+  if (header.typ !== 'at+jwt')
+    throw new AccessTokenError('the access token typ is not at+jwt (RFC 9068 §2.1)');
+  const key = typeof header.kid === 'string' ? ctx.keys.byKid(header.kid) : undefined;
+  if (!key || header.alg !== key.alg)
+    throw new AccessTokenError('the access token was not signed by a lab key');
+  if (!verifyJwsSignature(decoded, key.alg, key.publicKey))
+    throw new AccessTokenError('the access token signature does not verify');
+  if (payload.iss !== ctx.urls.issuer) throw new AccessTokenError('the access token iss is not this lab');
+  if (payload.aud !== (o.audience ?? ctx.urls.rs))
+    throw new AccessTokenError('the access token aud is not this resource server');
+  if (typeof payload.exp !== 'number' || payload.exp <= ctx.now())
+    throw new AccessTokenError('the access token has expired');
+  const record = typeof payload.jti === 'string' ? ctx.grants.activeAccessToken(payload.jti) : undefined;
+  if (!record) throw new AccessTokenError('the access token was revoked or is unknown to this lab');
+  return { claims: payload, record };
+}

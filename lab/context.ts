@@ -1,0 +1,126 @@
+/**
+ * The lab context: everything an endpoint needs, created once per lab and passed to every route
+ * module. The clock is injected (`now()`), so expiry tests (TK-02, PAR-05) do not wait.
+ */
+import { createNonceSource, type NonceSource } from '../src/core/nonce.js';
+import type { LabCa } from './ca.js';
+import {
+  hasFault,
+  isRelaxed,
+  labWarningHeader,
+  type Fault,
+  type LabConfig,
+  type Relaxation,
+} from './config.js';
+import type { LabPaths } from './home.js';
+import type { LabKeys } from './keys.js';
+import type { LabModule, LabRoute } from './module.js';
+import { TEST_USERS, type AuthorizationCode, type PushedRequest, type TestUser } from './model.js';
+import { RequestLog, type ListenerName } from './requests.js';
+import { ClientStore, ExpiringMap, GrantStore } from './store.js';
+
+export type { ListenerName };
+
+export interface LabLogger {
+  info(line: string): void;
+  warn(line: string): void;
+  error(line: string): void;
+}
+
+export const silentLogger: LabLogger = { info() {}, warn() {}, error() {} };
+
+/** The base URLs of the three listeners; filled in once they listen. */
+export interface LabUrls {
+  /** The AS and issuer identifier, e.g. https://127.0.0.1:8443 (no trailing slash). */
+  issuer: string;
+  /** Base of the mTLS endpoint aliases (RFC 8705 §5). */
+  mtls: string;
+  /** Base of the resource server. */
+  rs: string;
+}
+
+/** A login interaction: one consent page shown for a pushed request. */
+export interface Interaction {
+  id: string;
+  /** The pushed request shown on the page (kept even if its request_uri expires meanwhile). */
+  request: PushedRequest;
+  /** The browser that loaded the page (a cookie), so another site cannot post the decision. */
+  browser: string;
+  expiresAt: number;
+}
+
+export interface LabContext {
+  readonly config: LabConfig;
+  readonly paths: LabPaths;
+  readonly urls: LabUrls;
+  /** Epoch seconds (fractional), from the injected clock, with the clock-skew fault applied. */
+  now(): number;
+  readonly log: LabLogger;
+  readonly keys: LabKeys;
+  readonly ca: LabCa;
+  readonly clients: ClientStore;
+  readonly grants: GrantStore;
+  /** One-time values, in memory, bounded. */
+  readonly requestUris: ExpiringMap<PushedRequest>;
+  readonly codes: ExpiringMap<AuthorizationCode>;
+  readonly interactions: ExpiringMap<Interaction>;
+  /** request_uris used by an authorization (PAR-06), remembered past their expiry. */
+  readonly usedRequestUris: ExpiringMap<true>;
+  /** DPoP proof jtis (DP-12), per listener and key. */
+  readonly dpopJtis: ExpiringMap<true>;
+  /** Client assertion jtis (CA-06). */
+  readonly assertionJtis: ExpiringMap<true>;
+  /** Server DPoP nonces (DP-10, DP-20), one source per server. */
+  readonly nonces: { as: NonceSource; rs: NonceSource };
+  readonly requests: RequestLog;
+  readonly users: readonly TestUser[];
+  relaxed(r: Relaxation): boolean;
+  fault(f: Fault): boolean;
+  /** The x-fapi-lab-warning header value, when the lab is not strict. */
+  readonly warningHeader: string | undefined;
+  /** Set at start: when the lab started (epoch seconds). */
+  readonly startedAt: number;
+  /** The modules and their routes, filled in at start (discovery and the dashboard list them). */
+  readonly modules: LabModule[];
+  readonly routes: LabRoute[];
+}
+
+export function createLabContext(o: {
+  config: LabConfig;
+  paths: LabPaths;
+  clock: () => number;
+  log: LabLogger;
+  keys: LabKeys;
+  ca: LabCa;
+}): LabContext {
+  const skew = o.config.faults.includes('clock-skew') ? o.config.clockSkewSeconds : 0;
+  const now = () => o.clock() / 1000 + skew;
+  const bound = { now, max: o.config.maxOneTimeEntries };
+  const nonceOpts = { rotateSeconds: o.config.dpopNonceRotateSeconds, now };
+  return {
+    config: o.config,
+    paths: o.paths,
+    urls: { issuer: '', mtls: '', rs: '' },
+    now,
+    log: o.log,
+    keys: o.keys,
+    ca: o.ca,
+    clients: new ClientStore(o.paths.clientsDir),
+    grants: new GrantStore(bound),
+    requestUris: new ExpiringMap(bound),
+    codes: new ExpiringMap(bound),
+    interactions: new ExpiringMap(bound),
+    usedRequestUris: new ExpiringMap(bound),
+    dpopJtis: new ExpiringMap(bound),
+    assertionJtis: new ExpiringMap(bound),
+    nonces: { as: createNonceSource(nonceOpts), rs: createNonceSource(nonceOpts) },
+    requests: new RequestLog(200),
+    users: TEST_USERS,
+    relaxed: (r) => isRelaxed(o.config, r),
+    fault: (f) => hasFault(o.config, f),
+    warningHeader: labWarningHeader(o.config),
+    startedAt: now(),
+    modules: [],
+    routes: [],
+  };
+}

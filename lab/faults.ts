@@ -1,0 +1,142 @@
+/**
+ * Client fault-injection switches (catalogue Appendix A, mirroring the OIDF client tests): the lab
+ * misbehaves on purpose so a client's own checks (CL-03, CL-11, CL-12, CL-15, CL-17..20, CL-23)
+ * can be tested offline. Each switch is named in the lab config's `faults` list; every fault is
+ * loud (start-up warning and the `x-fapi-lab-warning` header, lab/config.ts).
+ *
+ * The AS calls these small hooks where the response is built, so the strict code path stays
+ * readable and every fault lives in this one file:
+ * - authorization response (success and error redirects): applyAuthorizationResponseFaults
+ * - token response body: applyTokenResponseFaults
+ * - ID token: signIdToken (claims and signature faults)
+ * - DPoP nonces (AS and RS): createNonces (`dpop-nonce-rotate`)
+ * - `Date` header under `clock-skew`: dateHeader
+ * `discovery-issuer-mismatch` lives in lab/as/discovery.ts; `rs-scheme-case` in lab/rs/errors.ts.
+ */
+import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import type { FapiAlg } from '../src/core/jwk.js';
+import { signJws } from '../src/core/jws.js';
+import { createNonceSource, type NonceSource } from '../src/core/nonce.js';
+import type { Fault } from './config.js';
+
+/** Whether a fault switch is on (LabContext.fault). */
+export type FaultCheck = (fault: Fault) => boolean;
+
+/** A wrong issuer that is still a plausible https URL. */
+export const WRONG_ISSUER = 'https://attacker.fapi-lab.example';
+
+/**
+ * `iss-wrong` / `iss-missing` (RFC 9207 §2; CL-11) and `state-wrong` / `state-missing`
+ * (RFC 6749 §10.12; CL-12): tampers with the parameters of an authorization response, success or
+ * error, just before they are added to the redirect URI.
+ */
+export function applyAuthorizationResponseFaults(fault: FaultCheck, params: Record<string, string>): void {
+  if (fault('iss-wrong') && params.iss !== undefined) params.iss = WRONG_ISSUER;
+  if (fault('iss-missing')) delete params.iss;
+  if (fault('state-wrong'))
+    params.state = `${params.state ?? ''}tampered-${randomBytes(6).toString('base64url')}`;
+  if (fault('state-missing')) delete params.state;
+}
+
+/**
+ * `token-type-case` (RFC 6749 §5.1: token_type is case-insensitive; CL-17) and `no-expires-in`
+ * (RFC 6749 §5.1: RECOMMENDED only; CL-18): applied to a successful token response body.
+ */
+export function applyTokenResponseFaults(fault: FaultCheck, body: Record<string, unknown>): void {
+  if (fault('token-type-case') && typeof body.token_type === 'string')
+    body.token_type =
+      body.token_type === 'DPoP' ? 'dPoP' : body.token_type === 'Bearer' ? 'bEARER' : body.token_type;
+  if (fault('no-expires-in')) delete body.expires_in;
+}
+
+let rs256Key: KeyObject | undefined;
+
+/** An RSA key for `idtoken-alg-rs256`, generated on first use only. */
+function rs256PrivateKey(): KeyObject {
+  rs256Key ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  return rs256Key;
+}
+
+export interface IdTokenKey {
+  kid: string;
+  alg: FapiAlg;
+  privateKey: KeyObject;
+}
+
+/**
+ * Signs an ID token (OIDC Core §2, typ JWT) with the lab key, applying the `idtoken-*` faults
+ * (CL-20): wrong/missing iss, aud, nonce, exp; an extra untrusted audience; `aud` as a one-element
+ * array (valid: the client must accept it); alg `none` (unsigned); alg RS256 (not a FAPI
+ * algorithm, FAPI2-SP §5.4.1-1).
+ */
+export function signIdToken(
+  fault: FaultCheck,
+  claims: Record<string, unknown>,
+  key: IdTokenKey,
+  now: number,
+): string {
+  const c: Record<string, unknown> = { ...claims };
+  const clientId = typeof c.aud === 'string' ? c.aud : Array.isArray(c.aud) ? c.aud[0] : undefined;
+  if (fault('idtoken-iss')) c.iss = WRONG_ISSUER;
+  if (fault('idtoken-iss-missing')) delete c.iss;
+  if (fault('idtoken-aud')) c.aud = `not-${String(clientId)}`;
+  if (fault('idtoken-secondary-aud')) c.aud = [clientId, 'https://untrusted-rp.fapi-lab.example'];
+  if (fault('idtoken-aud-array')) c.aud = [clientId];
+  if (fault('idtoken-aud-missing')) delete c.aud;
+  if (fault('idtoken-exp-expired')) {
+    c.iat = Math.floor(now) - 600;
+    c.exp = Math.floor(now) - 300;
+  }
+  if (fault('idtoken-exp-missing')) delete c.exp;
+  if (fault('idtoken-nonce-wrong')) c.nonce = `wrong-${randomBytes(8).toString('base64url')}`;
+  if (fault('idtoken-nonce-missing')) delete c.nonce;
+
+  const header = { typ: 'JWT', kid: key.kid };
+  if (fault('idtoken-alg-none')) {
+    const h = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    return `${h}.${Buffer.from(JSON.stringify(c)).toString('base64url')}.`;
+  }
+  if (fault('idtoken-alg-rs256')) {
+    const h = Buffer.from(JSON.stringify({ ...header, alg: 'RS256' })).toString('base64url');
+    const input = `${h}.${Buffer.from(JSON.stringify(c)).toString('base64url')}`;
+    return `${input}.${sign('sha256', Buffer.from(input), rs256PrivateKey()).toString('base64url')}`;
+  }
+  return signJws(header, c, key.privateKey, key.alg);
+}
+
+/** A nonce source that can also move on after each accepted request. */
+export interface LabNonces extends NonceSource {
+  /** Called after every accepted request that carried a proof; rotates under `dpop-nonce-rotate`. */
+  afterSuccess(): void;
+}
+
+/**
+ * DPoP server nonces (RFC 9449 §8, §9; DP-20). Default: stateless, rotating every `rotateSeconds`
+ * (the previous one stays valid for one period). With `dpop-nonce-rotate` (the OIDF client tests'
+ * mock AS/RS): a new nonce after every success, and only the newest is valid (CL-15).
+ */
+export function createNonces(fault: FaultCheck, o: { rotateSeconds: number; now: () => number }): LabNonces {
+  if (!fault('dpop-nonce-rotate')) {
+    const base = createNonceSource(o);
+    return { current: () => base.current(), isValid: (n) => base.isValid(n), afterSuccess() {} };
+  }
+  const fresh = () => randomBytes(18).toString('base64url');
+  let value = fresh();
+  return {
+    current: () => value,
+    isValid: (n) => n === value,
+    afterSuccess() {
+      value = fresh();
+    },
+  };
+}
+
+/**
+ * `clock-skew`: the lab clock runs ahead, and its `Date` header (RFC 9110 §6.6.1) says so, which is
+ * what lets a client correct its own clock (FAPI2-SP §5.3.3.1 Note 1; CL-23). Undefined when the
+ * lab clock is the real one (Node's own Date header is then right).
+ */
+export function dateHeader(labNow: number, realNowMs: number = Date.now()): string | undefined {
+  if (Math.abs(labNow * 1000 - realNowMs) < 1000) return undefined;
+  return new Date(labNow * 1000).toUTCString();
+}

@@ -1,0 +1,18 @@
+/**
+ * The lab's route modules, in one table: each feature is a file; adding one is a line here.
+ * Order does not matter for routing; it is the order the dashboard lists endpoints in.
+ */
+import { authorizeModule } from './as/authorize.js';
+import { discoveryModule } from './as/discovery.js';
+import { parModule } from './as/par.js';
+import { registrationModule } from './as/registration.js';
+import { tokenModule } from './as/token.js';
+import type { LabModule } from './module.js';
+
+export const LAB_MODULES: readonly LabModule[] = [
+  discoveryModule,
+  registrationModule,
+  parModule,
+  authorizeModule,
+  tokenModule,
+];

@@ -1,0 +1,23 @@
+/**
+ * RS-02: never accept an access token in the URI query. FAPI2-SP §5.3.4-2 ("shall not accept access
+ * tokens in the query parameters"); RFC 6750 §2.3. Answered before anything else, so a token in a
+ * URL is refused even when a valid header is also sent (RFC 6750 §2: one method only).
+ */
+import { RsError } from '../errors.js';
+import type { RsCheck } from '../check.js';
+
+export const noTokenInQuery: RsCheck = {
+  id: 'RS-02',
+  name: 'no-token-in-query',
+  cite: 'FAPI2-SP §5.3.4-2; RFC 6750 §2.3',
+  run(req) {
+    if (req.query.has('access_token'))
+      throw new RsError(
+        400,
+        'both',
+        'invalid_request',
+        'RS-02',
+        'access tokens in the URI query are refused (FAPI2-SP §5.3.4-2): send it in the Authorization header',
+      );
+  },
+};

@@ -1,0 +1,297 @@
+/**
+ * Starts the lab: three HTTPS listeners on 127.0.0.1 (FAPI2-SP §5.2.1: TLS only, TLS 1.2+, BCP195
+ * suites, TLS 1.3 preferred):
+ * - the authorization server (the issuer), no client certificates requested;
+ * - the mTLS endpoint aliases (RFC 8705 §5), `requestCert: true, rejectUnauthorized: false`, so a
+ *   bad certificate gets an OAuth error instead of a TLS alert (catalogue MT-09);
+ * - the resource server, also requesting certificates for certificate-bound tokens.
+ * Routes come from the module table (lab/modules.ts). fastify is imported here, and this module is
+ * imported lazily by the CLI.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FAPI_CIPHERS } from '../src/http/client.js';
+import { stateError } from '../src/errors.js';
+import { ensureDir } from '../src/store/atomic.js';
+import { ensureLabCa } from './ca.js';
+import { labWarnings, resolveLabConfig, type LabConfig } from './config.js';
+import {
+  createLabContext,
+  silentLogger,
+  type LabContext,
+  type LabLogger,
+  type ListenerName,
+} from './context.js';
+import { LabError } from './errors.js';
+import { labPaths } from './home.js';
+import { Form, sendError, sendErrorPage, type RequestState } from './http.js';
+import { loadOrCreateLabKeys } from './keys.js';
+import type { HttpMethod, LabModule, LabRoute } from './module.js';
+import { LAB_MODULES } from './modules.js';
+import { formatRequestLine } from './requests.js';
+
+export interface StartLabOptions {
+  /** The lab home folder (`<fapi home>/lab`, see lab/home.ts). */
+  home: string;
+  /** Options over the strict defaults (flags over the config file). */
+  config?: Partial<LabConfig>;
+  /** Milliseconds since the epoch; tests inject a clock they can advance. */
+  clock?: () => number;
+  logger?: LabLogger;
+  /** The route modules (default: all of lab/modules.ts). */
+  modules?: readonly LabModule[];
+}
+
+export interface RunningLab {
+  /** The issuer identifier and AS base URL, e.g. https://127.0.0.1:8443. */
+  issuer: string;
+  /** The resource server's base URL. */
+  rs: string;
+  /** The base URL of the mTLS endpoint aliases. */
+  mtls: string;
+  /** The lab CA certificate (PEM file): trust it with --ca. */
+  caFile: string;
+  ports: { as: number; mtls: number; rs: number };
+  /** Warnings for relaxations and faults (empty when strict). */
+  warnings: string[];
+  ctx: LabContext;
+  /** Stops the listeners and saves grants and refresh tokens. */
+  close(): Promise<void>;
+}
+
+const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+
+/** Every route of the modules, with the listeners each is served on. */
+export function labRoutes(ctx: LabContext, modules: readonly LabModule[] = LAB_MODULES): LabRoute[] {
+  return modules.flatMap((m) => m.routes(ctx));
+}
+
+export async function startLab(options: StartLabOptions): Promise<RunningLab> {
+  const config = resolveLabConfig(options.config);
+  const paths = labPaths(options.home);
+  const log = options.logger ?? silentLogger;
+  const clock = options.clock ?? Date.now;
+  const modules = options.modules ?? LAB_MODULES;
+  await ensureDir(paths.home);
+
+  const [tls, keys, { default: Fastify }] = await Promise.all([
+    ensureLabCa(paths, () => new Date(clock())),
+    loadOrCreateLabKeys(paths.keys),
+    import('fastify'),
+  ]);
+  const ctx = createLabContext({ config, paths, clock, log, keys, ca: tls.ca });
+  for (const s of await ctx.clients.load()) log.warn(`skipped ${s.file}: ${s.problem}`);
+  const stateProblem = await ctx.grants.load(paths.state);
+  if (stateProblem) log.warn(`could not restore grants: ${stateProblem}`);
+
+  const routes = labRoutes(ctx, modules);
+  ctx.modules.push(...modules);
+  ctx.routes.push(...routes);
+
+  const makeApp = (listener: ListenerName): FastifyInstance => {
+    const mtls = listener !== 'as';
+    const app = Fastify({
+      https: {
+        key: tls.serverKeyPem,
+        cert: tls.serverCertPem,
+        // FAPI2-SP §5.2.1-2/3, §5.2.2-1: TLS 1.2+ with BCP195 suites only; TLS 1.3 preferred.
+        minVersion: 'TLSv1.2',
+        ciphers: FAPI_CIPHERS,
+        honorCipherOrder: true,
+        ...(mtls ? { requestCert: true, rejectUnauthorized: false, ca: [tls.ca.certPem] } : {}),
+      },
+      bodyLimit: config.bodyLimit,
+      logger: false,
+      exposeHeadRoutes: false,
+      forceCloseConnections: true,
+      return503OnClosing: true,
+      onProtoPoisoning: 'error',
+      onConstructorPoisoning: 'error',
+      routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+    setUp(app, listener, ctx);
+    return app;
+  };
+
+  const apps: Record<ListenerName, FastifyInstance> = {
+    as: makeApp('as'),
+    mtls: makeApp('mtls'),
+    rs: makeApp('rs'),
+  };
+  for (const listener of ['as', 'mtls', 'rs'] as const) {
+    const own = routes.filter((r) => (listener === 'mtls' ? r.mtlsAlias : r.listener === listener));
+    registerRoutes(apps[listener], own, ctx);
+  }
+
+  const wanted = {
+    as: config.port,
+    mtls: config.mtlsPort ?? (config.port === 0 ? 0 : config.port + 1),
+    rs: config.rsPort ?? (config.port === 0 ? 0 : config.port + 2),
+  };
+  const ports = { as: 0, mtls: 0, rs: 0 };
+  const closeAll = async () => {
+    await Promise.all(Object.values(apps).map((a) => a.close().catch(() => undefined)));
+  };
+  try {
+    for (const listener of ['as', 'mtls', 'rs'] as const) {
+      await apps[listener].listen({ host: '127.0.0.1', port: wanted[listener] });
+      const addr = apps[listener].server.address();
+      ports[listener] = typeof addr === 'object' && addr ? addr.port : wanted[listener];
+    }
+  } catch (cause) {
+    await closeAll();
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw stateError(
+        'E_LAB_PORT',
+        `The lab cannot listen on 127.0.0.1: ${(cause as Error).message}.`,
+        code === 'EADDRINUSE'
+          ? 'Another program (perhaps a running lab: `fapi lab status`) uses that port. Stop it, or pass --port N (the lab also uses N+1 and N+2), or --port 0 for free ports.'
+          : 'Pick a port above 1024 with --port.',
+        { cause },
+      );
+    }
+    throw cause;
+  }
+  ctx.urls.issuer = `https://127.0.0.1:${ports.as}`;
+  ctx.urls.mtls = `https://127.0.0.1:${ports.mtls}`;
+  ctx.urls.rs = `https://127.0.0.1:${ports.rs}`;
+  const warnings = labWarnings(config);
+  for (const w of warnings) log.warn(w);
+
+  let closed = false;
+  return {
+    issuer: ctx.urls.issuer,
+    rs: ctx.urls.rs,
+    mtls: ctx.urls.mtls,
+    caFile: paths.caCert,
+    ports,
+    warnings,
+    ctx,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await closeAll();
+      try {
+        await ctx.grants.save(paths.state);
+      } catch (e) {
+        log.warn(`could not save grants: ${(e as Error).message}`);
+      }
+    },
+  };
+}
+
+/** Hooks and handlers common to every listener. */
+function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): void {
+  const base = () =>
+    listener === 'as' ? ctx.urls.issuer : listener === 'mtls' ? ctx.urls.mtls : ctx.urls.rs;
+
+  app.decorateRequest('lab', null as unknown as RequestState);
+  app.addHook('onRequest', async (req) => {
+    req.lab = { listener, base: base(), passed: [], startedAt: ctx.now() };
+  });
+
+  // Forms: parsed by the lab (no plugin), repeated parameters are detected by Form.get.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+      done(null, new Form(typeof body === 'string' ? body : body.toString('utf8')));
+    },
+  );
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    // FAPI2-SP §5.2.3-1: browser-facing endpoints prevent TLS stripping. Sent on every response.
+    reply.header('strict-transport-security', 'max-age=31536000');
+    if (ctx.warningHeader) reply.header('x-fapi-lab-warning', ctx.warningHeader);
+    return payload;
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    if (!req.lab) return;
+    const path = req.url.split('?')[0] as string;
+    const status = reply.statusCode;
+    const refusal = req.lab.refusal;
+    const rec = {
+      at: req.lab.startedAt,
+      listener,
+      method: req.method,
+      path,
+      status,
+      ms: Math.round((ctx.now() - req.lab.startedAt) * 1000),
+      clientId: req.lab.clientId,
+      outcome: status < 400 && !refusal ? ('accepted' as const) : ('refused' as const),
+      check: refusal?.check,
+      error: refusal?.error,
+      description: refusal?.description,
+      passed: req.lab.passed,
+    };
+    ctx.requests.add(rec);
+    ctx.log.info(formatRequestLine(rec));
+  });
+
+  // Bad input never yields a 500: fastify's own errors (bad JSON, too large, bad media type) keep
+  // their 4xx status and become OAuth-style JSON errors.
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof LabError) {
+      if (err.page) return sendErrorPage(req, reply, err, ctx);
+      return sendError(req, reply, err);
+    }
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      ctx.log.error(`internal error on ${req.method} ${req.url.split('?')[0]}: ${err.stack ?? err.message}`);
+      return sendError(
+        req,
+        reply,
+        new LabError(500, 'server_error', 'internal error in the lab (see its log)'),
+      );
+    }
+    const description =
+      err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `the request body is larger than ${ctx.config.bodyLimit} bytes`
+        : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}`
+          : err.message;
+    return sendError(req, reply, new LabError(status, 'invalid_request', description, { check: 'HTTP' }));
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    sendError(
+      req,
+      reply,
+      new LabError(404, 'not_found', `no endpoint at ${req.url.split('?')[0]}`, { check: 'HTTP' }),
+    ),
+  );
+}
+
+/** Registers routes, and a 405 with `Allow` for the other methods of each path (PAR-09). */
+function registerRoutes(app: FastifyInstance, routes: LabRoute[], ctx: LabContext): void {
+  const byPath = new Map<string, LabRoute[]>();
+  for (const r of routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
+  for (const [path, list] of byPath) {
+    const allowed = new Set<HttpMethod>();
+    for (const r of list) {
+      for (const m of r.methods) allowed.add(m);
+      app.route({
+        method: r.methods,
+        url: path,
+        handler: (req: FastifyRequest, reply: FastifyReply) => r.handler(req, reply, ctx),
+      });
+    }
+    const others = ALL_METHODS.filter((m) => !allowed.has(m));
+    const allow = [...allowed].join(', ');
+    app.route({
+      method: [...others, 'OPTIONS'],
+      url: path,
+      handler: (req: FastifyRequest, reply: FastifyReply) => {
+        reply.header('allow', allow);
+        return sendError(
+          req,
+          reply,
+          new LabError(405, 'invalid_request', `${req.method} is not allowed here; use ${allow}`, {
+            check: 'HTTP',
+          }),
+        );
+      },
+    });
+  }
+}
