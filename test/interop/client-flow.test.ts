@@ -375,3 +375,88 @@ describe('refusals', () => {
     expect(r.stderr).toContain('--timeout');
   });
 });
+
+describe('fapi against oidc-provider (mTLS: tls_client_auth, certificate-bound tokens)', () => {
+  let clientId: string;
+  beforeAll(async () => {
+    const caCert = path.join(home.dir, 'op-ca.pem');
+    const caKey = path.join(home.dir, 'op-ca.key');
+    writeFileSync(caCert, op.ca.certPem);
+    writeFileSync(caKey, op.ca.keyPem, { mode: 0o600 });
+    ok(
+      await fapi([
+        '--home',
+        home.dir,
+        '--profile',
+        'mtls',
+        'keygen',
+        '--cert',
+        '--subject',
+        'CN=fapi-mtls,O=fapi tests',
+        '--ca-cert',
+        caCert,
+        '--ca-key',
+        caKey,
+      ]),
+    );
+    clientId = await register({
+      application_type: 'native',
+      redirect_uris: ['http://127.0.0.1/callback'],
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: 'CN=fapi-mtls,O=fapi tests',
+      tls_client_certificate_bound_access_tokens: true,
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+      response_types: ['code'],
+    });
+    patchProfile('mtls', {
+      issuer: op.issuer,
+      client_id: clientId,
+      auth_method: 'tls_client_auth',
+      sender: 'mtls',
+      ca_file: op.caFile,
+    });
+  });
+
+  it('CL-05/CL-07: logs in over the mTLS aliases and gets a Bearer token bound to the certificate', async () => {
+    const before = op.requests.length;
+    const r = ok(await run('mtls', ['--json', 'login']));
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({
+      client_id: clientId,
+      token_type: 'Bearer',
+      sender_constraint: { method: 'mtls' },
+      id_token_claims: { sub: 'alice' },
+    });
+    const mine = op.requests.slice(before);
+    const backChannel = mine.filter((q) => q.method === 'POST');
+    expect(backChannel.length).toBeGreaterThanOrEqual(2);
+    for (const q of backChannel) {
+      expect(q.listener).toBe('mtls');
+      expect(q.clientCert).toBe(true);
+      expect(q.headers.dpop).toBeUndefined();
+    }
+    const saved = JSON.parse(
+      readFileSync(path.join(home.dir, 'profiles', 'mtls', 'tokens.json'), 'utf8'),
+    ) as {
+      cnf: Record<string, string>;
+    };
+    const profile = JSON.parse(readFileSync(profileFile('mtls'), 'utf8')) as {
+      certificate: { x5t_s256: string };
+    };
+    expect(saved.cnf['x5t#S256']).toBe(profile.certificate.x5t_s256);
+  });
+
+  it('CL-16: calls userinfo at the alias with Bearer over the certificate; refreshes; client credentials', async () => {
+    const r = ok(await run('mtls', ['call', '-i', `${op.mtlsOrigin}/me`]));
+    expect(r.stdout).toContain('"sub":"alice"');
+    expect(r.stderr).toContain('Authorization: Bearer «token»  (client certificate)');
+    ok(await run('mtls', ['token', 'refresh']));
+    const cc = ok(await run('mtls', ['--json', 'token', 'client-credentials']));
+    expect(JSON.parse(cc.stdout)).toMatchObject({
+      token_type: 'Bearer',
+      sender_constraint: { method: 'mtls' },
+    });
+    const intro = ok(await run('mtls', ['--json', 'token', 'introspect']));
+    expect(JSON.parse(intro.stdout)).toMatchObject({ active: true, cnf: { 'x5t#S256': expect.any(String) } });
+  });
+});
