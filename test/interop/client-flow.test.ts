@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../src/http/client.js';
 import { BIN, ROOT, fapi, tempHome, type RunResult } from '../helpers/cli.js';
@@ -175,6 +176,24 @@ describe('fapi against oidc-provider (DPoP, private_key_jwt)', () => {
     expect(i.stderr).toContain('ath ok');
     const j = ok(await run('dpop', ['--json', 'call', `${op.issuer}/me`]));
     expect(JSON.parse(j.stdout)).toMatchObject({ status: 200, body: { sub: 'alice' } });
+  });
+
+  it('keeps `fapi call` light: no third-party module but commander is loaded', async () => {
+    const log = path.join(home.dir, 'imports.log');
+    const hook = pathToFileURL(path.join(ROOT, 'test', 'helpers', 'record-imports.mjs')).href;
+    const child = spawn(
+      process.execPath,
+      ['--import', hook, BIN, '--home', home.dir, '--profile', 'dpop', 'call', `${op.issuer}/me`],
+      { env: { ...process.env, CI: 'true', FAPI_TEST_IMPORT_LOG: log } },
+    );
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    const packages = new Set<string>();
+    for (const url of readFileSync(log, 'utf8').split('\n')) {
+      const m = url.match(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//);
+      if (m) packages.add(m[1] as string);
+    }
+    expect([...packages]).toEqual(['commander']);
   });
 
   it('CL-19: refreshes twice with rotation; --fail exits 5 on an HTTP error', async () => {
