@@ -2,7 +2,6 @@
  * The lab context: everything an endpoint needs, created once per lab and passed to every route
  * module. The clock is injected (`now()`), so expiry tests (TK-02, PAR-05) do not wait.
  */
-import { createNonceSource, type NonceSource } from '../src/core/nonce.js';
 import type { LabCa } from './ca.js';
 import {
   hasFault,
@@ -12,6 +11,7 @@ import {
   type LabConfig,
   type Relaxation,
 } from './config.js';
+import { createNonces, type LabNonces } from './faults.js';
 import type { LabPaths } from './home.js';
 import type { LabKeys } from './keys.js';
 import type { LabModule, LabRoute } from './module.js';
@@ -71,7 +71,7 @@ export interface LabContext {
   /** Client assertion jtis (CA-06). */
   readonly assertionJtis: ExpiringMap<true>;
   /** Server DPoP nonces (DP-10, DP-20), one source per server. */
-  readonly nonces: { as: NonceSource; rs: NonceSource };
+  readonly nonces: { as: LabNonces; rs: LabNonces };
   readonly requests: RequestLog;
   readonly users: readonly TestUser[];
   relaxed(r: Relaxation): boolean;
@@ -97,6 +97,7 @@ export function createLabContext(o: {
   const now = () => o.clock() / 1000 + skew;
   const bound = { now, max: o.config.maxOneTimeEntries };
   const nonceOpts = { rotateSeconds: o.config.dpopNonceRotateSeconds, now };
+  const fault = (f: Fault) => hasFault(o.config, f);
   return {
     config: o.config,
     paths: o.paths,
@@ -113,11 +114,11 @@ export function createLabContext(o: {
     usedRequestUris: new ExpiringMap(bound),
     dpopJtis: new ExpiringMap(bound),
     assertionJtis: new ExpiringMap(bound),
-    nonces: { as: createNonceSource(nonceOpts), rs: createNonceSource(nonceOpts) },
+    nonces: { as: createNonces(fault, nonceOpts), rs: createNonces(fault, nonceOpts) },
     requests: new RequestLog(200),
     users: TEST_USERS,
     relaxed: (r) => isRelaxed(o.config, r),
-    fault: (f) => hasFault(o.config, f),
+    fault,
     warningHeader: labWarningHeader(o.config),
     startedAt: now(),
     modules: [],

@@ -7,6 +7,7 @@ import { discoveryModule } from './as/discovery.js';
 import { parModule } from './as/par.js';
 import { registrationModule } from './as/registration.js';
 import { tokenModule } from './as/token.js';
+import { dashboardModule } from './dashboard.js';
 import type { LabModule } from './module.js';
 
 export const LAB_MODULES: readonly LabModule[] = [
@@ -15,4 +16,5 @@ export const LAB_MODULES: readonly LabModule[] = [
   parModule,
   authorizeModule,
   tokenModule,
+  dashboardModule,
 ];

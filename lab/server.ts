@@ -22,6 +22,7 @@ import {
   type ListenerName,
 } from './context.js';
 import { LabError } from './errors.js';
+import { dateHeader } from './faults.js';
 import { labPaths } from './home.js';
 import { Form, sendError, sendErrorPage, type RequestState } from './http.js';
 import { loadOrCreateLabKeys } from './keys.js';
@@ -203,11 +204,14 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
     // FAPI2-SP §5.2.3-1: browser-facing endpoints prevent TLS stripping. Sent on every response.
     reply.header('strict-transport-security', 'max-age=31536000');
     if (ctx.warningHeader) reply.header('x-fapi-lab-warning', ctx.warningHeader);
+    // clock-skew fault: the Date header shows the lab's clock, so clients can correct theirs (CL-23).
+    const date = dateHeader(ctx.now());
+    if (date) reply.header('date', date);
     return payload;
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    if (!req.lab) return;
+    if (!req.lab || (req.routeOptions.config as { quiet?: boolean } | undefined)?.quiet) return;
     const path = req.url.split('?')[0] as string;
     const status = reply.statusCode;
     const refusal = req.lab.refusal;
@@ -274,6 +278,7 @@ function registerRoutes(app: FastifyInstance, routes: LabRoute[], ctx: LabContex
       app.route({
         method: r.methods,
         url: path,
+        config: { quiet: r.quiet === true },
         handler: (req: FastifyRequest, reply: FastifyReply) => r.handler(req, reply, ctx),
       });
     }

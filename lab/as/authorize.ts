@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LabContext } from '../context.js';
+import { applyAuthorizationResponseFaults } from '../faults.js';
 import { LabError, invalidRequest } from '../errors.js';
 import { cookie, escapeHtml, formOf, htmlHeaders, page, queryOf, sendErrorPage, type Form } from '../http.js';
 import {
@@ -59,14 +60,13 @@ export function authorizationResponseUrl(
   request: Pick<PushedRequest, 'redirectUri' | 'state'>,
   params: Record<string, string>,
 ): string {
+  const all: Record<string, string> = { ...params };
+  if (request.state !== undefined) all.state = request.state;
+  if (!ctx.relaxed('no-iss')) all.iss = ctx.urls.issuer;
+  // Appendix A faults (iss-*, state-*), for testing clients' own checks; off by default.
+  applyAuthorizationResponseFaults(ctx.fault, all);
   const u = new URL(request.redirectUri);
-  for (const [k, v] of Object.entries(params)) u.searchParams.append(k, v);
-  // Appendix A faults (for testing clients' checks): state and iss tampering.
-  if (ctx.fault('state-wrong')) u.searchParams.append('state', `${request.state ?? ''}-tampered`);
-  else if (request.state !== undefined && !ctx.fault('state-missing'))
-    u.searchParams.append('state', request.state);
-  if (ctx.fault('iss-wrong')) u.searchParams.append('iss', 'https://attacker.example');
-  else if (!ctx.relaxed('no-iss') && !ctx.fault('iss-missing')) u.searchParams.append('iss', ctx.urls.issuer);
+  for (const [k, v] of Object.entries(all)) u.searchParams.append(k, v);
   return u.href;
 }
 

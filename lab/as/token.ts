@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LabContext } from '../context.js';
+import { applyTokenResponseFaults } from '../faults.js';
 import { formOf, sendJson } from '../http.js';
 import type { AuthorizationCode, GrantType, RefreshTokenRecord, TokenBinding } from '../model.js';
 import type { LabModule } from '../module.js';
@@ -73,12 +74,16 @@ function tokenResponse(
   const body: Record<string, unknown> = {
     access_token: at.token,
     // DP-17 / MT-08: DPoP for DPoP-bound tokens, Bearer for mTLS-bound ones.
-    token_type: ctx.fault('token-type-case') && s.tokenType === 'DPoP' ? 'dPoP' : s.tokenType,
+    token_type: s.tokenType,
     expires_in: at.expiresIn,
     scope: s.scope!.join(' '),
     ...extra,
   };
-  if (ctx.fault('no-expires-in')) delete body.expires_in;
+  applyTokenResponseFaults(ctx.fault, body);
+  if (s.dpop) {
+    ctx.nonces.as.afterSuccess();
+    withNonce(ctx, s.reply);
+  }
   return body;
 }
 

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJws, signJws, verifyJwsSignature } from '../../src/core/jws.js';
 import type { LabContext } from '../context.js';
+import { signIdToken } from '../faults.js';
 import type { AccessTokenRecord, Grant, LabClient, TokenBinding } from '../model.js';
 
 export interface IssuedAccessToken {
@@ -40,6 +41,8 @@ export function issueAccessToken(
     exp: iat + lifetime,
     jti,
     scope: o.scope.join(' '),
+    // The lab's grant: revoking a refresh token revokes every access token of its grant (RV-03).
+    grant_id: o.grant.id,
   };
   if (o.grant.sub !== o.client.client_id) claims.auth_time = o.grant.authTime;
   if (o.binding.jkt || o.binding['x5t#S256']) claims.cnf = { ...o.binding };
@@ -95,8 +98,8 @@ export function issueIdToken(
     claims.name = user.name;
     claims.email = user.email;
   }
-  const key = ctx.keys.signing;
-  return signJws({ typ: 'JWT', kid: key.kid }, claims, key.privateKey, key.alg);
+  // Appendix A idtoken-* faults (off by default) are applied while signing.
+  return signIdToken(ctx.fault, claims, ctx.keys.signing, ctx.now());
 }
 
 export class AccessTokenError extends Error {
