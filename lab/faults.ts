@@ -4,14 +4,16 @@
  * can be tested offline. Each switch is named in the lab config's `faults` list; every fault is
  * loud (start-up warning and the `x-fapi-lab-warning` header, lab/config.ts).
  *
- * The AS calls these small hooks where the response is built, so the strict code path stays
- * readable and every fault lives in this one file:
+ * The lab calls these small hooks where a response is built, so the strict code path stays
+ * readable:
  * - authorization response (success and error redirects): applyAuthorizationResponseFaults
- * - token response body: applyTokenResponseFaults
- * - ID token: signIdToken (claims and signature faults)
+ *   (`iss-wrong`, `iss-missing`, `state-wrong`, `state-missing`)
+ * - token response body: applyTokenResponseFaults (`token-type-case`, `no-expires-in`)
+ * - ID token: signIdToken (the `idtoken-*` claim and signature faults)
  * - DPoP nonces (AS and RS): createNonces (`dpop-nonce-rotate`)
  * - `Date` header under `clock-skew`: dateHeader
- * `discovery-issuer-mismatch` lives in lab/as/discovery.ts; `rs-scheme-case` in lab/rs/errors.ts.
+ * The others are one line where they apply: `discovery-issuer-mismatch` (lab/as/discovery.ts),
+ * `rs-scheme-case` (lab/rs/errors.ts), the clock of `clock-skew` (lab/context.ts).
  */
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type { FapiAlg } from '../src/core/jwk.js';

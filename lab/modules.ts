@@ -9,6 +9,7 @@ import { registrationModule } from './as/registration.js';
 import { tokenModule } from './as/token.js';
 import { dashboardModule } from './dashboard.js';
 import type { LabModule } from './module.js';
+import { RESOURCE_MODULES } from './resource-modules.js';
 
 export const LAB_MODULES: readonly LabModule[] = [
   discoveryModule,
@@ -17,4 +18,6 @@ export const LAB_MODULES: readonly LabModule[] = [
   authorizeModule,
   tokenModule,
   dashboardModule,
+  // userinfo, introspection, revocation, the RS sample APIs (lab/resource-modules.ts)
+  ...RESOURCE_MODULES,
 ];

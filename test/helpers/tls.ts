@@ -1,19 +1,11 @@
 /**
  * Test PKI: a throw-away CA, a TLS server certificate for 127.0.0.1, and client certificates for
- * mTLS (RFC 8705), all EC P-256, made in-process with @peculiar/x509 on node:crypto's WebCrypto.
+ * mTLS (RFC 8705), all EC P-256, made in-process with fapi's own src/keys (node:crypto).
  * Used by the test servers (test/helpers/oidc-provider.ts) and the tests that talk to them.
  */
-import 'reflect-metadata';
-import { createHash, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
-
-const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
+import { X509Certificate as NodeX509 } from 'node:crypto';
+import { generateSigningKey, type GeneratedKey } from '../../src/keys/generate.js';
+import { createCertificate, type San } from '../../src/keys/x509.js';
 
 export interface IssuedCert {
   /** PEM certificate. */
@@ -36,90 +28,48 @@ export interface TestCa extends IssuedCert {
   ): Promise<IssuedCert>;
 }
 
-async function keyPair(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
-}
+const keyPem = (k: GeneratedKey) => k.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 
-async function pkcs8Pem(key: CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n');
-  return `-----BEGIN PRIVATE KEY-----\n${b64.trimEnd()}\n-----END PRIVATE KEY-----\n`;
+function finish(certPem: string, key: GeneratedKey, x5tS256: string): IssuedCert {
+  return { certPem, keyPem: keyPem(key), subject: new NodeX509(certPem).subject, x5tS256 };
 }
-
-async function finish(cert: x509.X509Certificate, keys: CryptoKeyPair): Promise<IssuedCert> {
-  const certPem = cert.toString('pem') + '\n';
-  const node = new NodeX509(certPem);
-  return {
-    certPem,
-    keyPem: await pkcs8Pem(keys.privateKey),
-    subject: node.subject,
-    x5tS256: createHash('sha256').update(node.raw).digest('base64url'),
-  };
-}
-
-const dates = (days: number) => {
-  const notBefore = new Date(Date.now() - 60_000);
-  return { notBefore, notAfter: new Date(notBefore.getTime() + days * 86_400_000) };
-};
 
 /** A new CA (valid one day, plenty for a test run). */
 export async function createTestCa(name = 'CN=fapi test CA, O=fapi tests'): Promise<TestCa> {
-  const caKeys = await keyPair();
-  const caCert = await x509.X509CertificateGenerator.createSelfSigned({
-    name,
-    keys: caKeys,
-    signingAlgorithm: SIGN,
-    ...dates(1),
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
+  const caKey = await generateSigningKey('ES256');
+  const ca = await createCertificate({
+    key: caKey,
+    subject: name.replace(/,\s+/g, ','),
+    days: 1,
+    profile: 'ca',
   });
-  const base = await finish(caCert, caKeys);
-
-  const issue = async (subject: string, extensions: x509.Extension[]): Promise<IssuedCert> => {
-    const keys = await keyPair();
-    const cert = await x509.X509CertificateGenerator.create({
-      subject,
-      issuer: caCert.subject,
-      publicKey: keys.publicKey,
-      signingKey: caKeys.privateKey,
-      signingAlgorithm: SIGN,
-      ...dates(1),
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
-        ...extensions,
-      ],
+  const issue = async (subject: string, profile: 'client' | 'server', sans: San[]): Promise<IssuedCert> => {
+    const key = await generateSigningKey('ES256');
+    const cert = await createCertificate({
+      key,
+      subject: subject.replace(/,\s+/g, ','),
+      sans,
+      days: 1,
+      profile,
+      issuer: { certPem: ca.pem, privateKey: caKey.privateKey },
     });
-    return finish(cert, keys);
+    return finish(cert.pem, key, cert.x5tS256);
   };
-
   return {
-    ...base,
+    ...finish(ca.pem, caKey, ca.x5tS256),
     issueServer(names = {}) {
       const ips = names.ips ?? ['127.0.0.1'];
       const dns = names.dns ?? ['localhost'];
-      return issue(`CN=${ips[0] ?? dns[0] ?? 'server'}`, [
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension([
-          ...ips.map((value) => ({ type: 'ip' as const, value })),
-          ...dns.map((value) => ({ type: 'dns' as const, value })),
-        ]),
+      return issue(`CN=${ips[0] ?? dns[0] ?? 'server'}`, 'server', [
+        ...ips.map((value) => ({ type: 'ip' as const, value })),
+        ...dns.map((value) => ({ type: 'dns' as const, value })),
       ]);
     },
     issueClient(subject, san = {}) {
-      const names = [
+      return issue(subject, 'client', [
         ...(san.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
-        ...(san.uri ?? []).map((value) => ({ type: 'url' as const, value })),
+        ...(san.uri ?? []).map((value) => ({ type: 'uri' as const, value })),
         ...(san.email ?? []).map((value) => ({ type: 'email' as const, value })),
-      ];
-      return issue(subject, [
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-        ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
       ]);
     },
   };

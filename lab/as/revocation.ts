@@ -1,0 +1,60 @@
+/**
+ * Token revocation (RFC 7009):
+ * - RV-01: the caller authenticates with a FAPI method (RFC 7009 §2.1);
+ * - RV-02: unknown or invalid tokens still get 200 (§2.2: the client cannot act on it anyway);
+ * - RV-03: revoking a refresh token revokes its grant, and with it every access token of the grant
+ *   (§2.1 SHOULD); revoking an access token revokes that token only.
+ * A client can only revoke its own tokens; another client's token is left alone, silently
+ * (§2.1: the AS verifies the token was issued to the caller).
+ */
+import { FAPI_ALGS } from '../../src/core/jwk.js';
+import { formOf } from '../http.js';
+import { CLIENT_AUTH_METHODS } from '../model.js';
+import type { LabModule } from '../module.js';
+import { clientOf, runChecks, type AsExchange, type Check } from './check.js';
+import { clientAuthentication } from './checks/client-authentication.js';
+import { formBody } from './checks/form-body.js';
+import { tokenParameter } from './checks/token-parameter.js';
+import { findToken } from './token-lookup.js';
+
+export const REVOCATION_CHECKS: readonly Check<AsExchange>[] = [
+  formBody,
+  clientAuthentication, // RV-01 (CA-*, MT-*)
+  tokenParameter,
+];
+
+export const revocationModule: LabModule = {
+  name: 'revocation',
+  routes: () => [
+    {
+      listener: 'as',
+      mtlsAlias: true,
+      methods: ['POST'],
+      path: '/revoke',
+      metadataName: 'revocation_endpoint',
+      description: 'token revocation (RFC 7009): a refresh token revokes its whole grant',
+      async handler(req, reply, ctx) {
+        const s: AsExchange = { ctx, req, reply, form: formOf(req) };
+        await runChecks(s, REVOCATION_CHECKS);
+        const caller = clientOf(s).client.client_id;
+        const token = s.form.get('token') as string;
+        const found = findToken(ctx, token, s.form.get('token_type_hint'));
+        if (!found || found.record.clientId !== caller) {
+          req.lab.passed.push('RV-02');
+        } else if (found.kind === 'refresh_token') {
+          ctx.grants.revokeRefreshToken(token);
+          req.lab.passed.push('RV-03');
+        } else {
+          ctx.grants.revokeAccessToken(found.record.jti);
+          req.lab.passed.push('RV-01');
+        }
+        // RFC 7009 §2.2: 200 with an empty body.
+        return reply.code(200).header('cache-control', 'no-store').send();
+      },
+    },
+  ],
+  metadata: () => ({
+    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    revocation_endpoint_auth_signing_alg_values_supported: [...FAPI_ALGS],
+  }),
+};

@@ -1,0 +1,55 @@
+/**
+ * Finds what a token presented to introspection or revocation is: a lab access token (a JWT
+ * signed by a lab key, `typ` at+jwt, our `iss`; RFC 9068) or a lab refresh token (opaque, known by
+ * its hash). Shared by RFC 7662 introspection and RFC 7009 revocation.
+ */
+import { decodeJws, verifyJwsSignature } from '../../src/core/jws.js';
+import type { LabContext } from '../context.js';
+import type { AccessTokenRecord, RefreshTokenRecord } from '../model.js';
+import { sha256 } from '../store.js';
+
+export type FoundToken =
+  | { kind: 'access_token'; record: AccessTokenRecord; claims: Record<string, unknown> }
+  | { kind: 'refresh_token'; record: RefreshTokenRecord };
+
+/** A lab access token whose signature and issuer verify, with its record (even if revoked or expired). */
+function accessToken(ctx: LabContext, token: string): FoundToken | undefined {
+  let decoded;
+  try {
+    decoded = decodeJws(token);
+  } catch {
+    return undefined;
+  }
+  const { header, payload } = decoded;
+  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'at+jwt') return undefined;
+  const key = typeof header.kid === 'string' ? ctx.keys.byKid(header.kid) : undefined;
+  if (!key || header.alg !== key.alg || !verifyJwsSignature(decoded, key.alg, key.publicKey))
+    return undefined;
+  if (payload.iss !== ctx.urls.issuer || typeof payload.jti !== 'string') return undefined;
+  const record = ctx.grants.accessTokens.peek(payload.jti)?.value;
+  return record ? { kind: 'access_token', record, claims: payload } : undefined;
+}
+
+/** Looks the token up as an access token, then as a refresh token (a hint only orders the tries). */
+export function findToken(ctx: LabContext, token: string, hint?: string): FoundToken | undefined {
+  const asRefresh = (): FoundToken | undefined => {
+    const record = ctx.grants.refreshTokens.peek(sha256(token))?.value;
+    return record ? { kind: 'refresh_token', record } : undefined;
+  };
+  // RFC 7009 §2.1 / RFC 7662 §2.1: token_type_hint is a hint; the server searches all types.
+  if (hint === 'refresh_token') return asRefresh() ?? accessToken(ctx, token);
+  return accessToken(ctx, token) ?? asRefresh();
+}
+
+/** True when the token is usable right now: not expired, not revoked, its grant live (RS-03, IN-02). */
+export function isActive(ctx: LabContext, t: FoundToken): boolean {
+  const now = ctx.now();
+  if (t.kind === 'access_token') {
+    return t.record.expiresAt > now && ctx.grants.activeAccessToken(t.record.jti) !== undefined;
+  }
+  const r = t.record;
+  if (r.expiresAt <= now || !ctx.grants.activeGrant(r.grantId)) return false;
+  // RT-02: a rotated refresh token lives on only for the retry window.
+  if (r.rotatedAt !== undefined && now > r.rotatedAt + ctx.config.refreshGraceSeconds) return false;
+  return true;
+}

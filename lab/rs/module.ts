@@ -1,0 +1,159 @@
+/**
+ * The resource server and userinfo as lab modules (lab/module.ts): each API of ./api.ts is a route
+ * on the RS listener behind the check pipeline (./pipeline.ts). What the pipeline needs from the
+ * lab (keys, clock, revocation, nonces, replay) is adapted once per lab, never per request.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { LabContext } from '../context.js';
+import { dateHeader, type LabNonces } from '../faults.js';
+import type { LabModule, LabRoute } from '../module.js';
+import { RS_APIS, type RsApi } from './api.js';
+import { Bank } from './bank.js';
+import type { RsState } from './check.js';
+import type { AccessTokenClaims, RsContext } from './context.js';
+import { RsError } from './errors.js';
+import { interactionId, sendRsError, toRsRequest } from './http.js';
+import { verifyResourceRequest } from './pipeline.js';
+
+interface RsRuntime {
+  rs: RsContext;
+  userinfo: RsContext;
+  bank: Bank;
+}
+
+const runtimes = new WeakMap<LabContext, RsRuntime>();
+
+/** The check IDs a request passed, for the dashboard (one shared list: nothing allocated). */
+const PASSED = ['RS-02', 'RS-01', 'RS-04', 'RS-03', 'DP-21', 'RS-06', 'RS-05'];
+
+export function rsRuntime(ctx: LabContext): RsRuntime {
+  let r = runtimes.get(ctx);
+  if (r) return r;
+  // The lab's keys are imported once at start (lab/keys.ts); the RS only keeps the public objects.
+  const keys = ctx.keys.all.map((k) => ({ kid: k.kid, alg: k.alg, key: k.publicKey }));
+  const noNonces = ctx.relaxed('no-dpop-nonce');
+  const make = (audiences: () => string[], nonces: LabContext['nonces']['rs']): RsContext => ({
+    // URLs are known once the listeners listen: read them live.
+    get issuer() {
+      return ctx.urls.issuer;
+    },
+    get audiences() {
+      return audiences();
+    },
+    accessTokenKeys: () => keys,
+    now: () => ctx.now(),
+    // RS-03 / RV-03: the lab knows every token it issued; unknown, revoked, or from a revoked grant → refused.
+    isRevoked: (c: AccessTokenClaims) => typeof c.jti !== 'string' || !ctx.grants.activeAccessToken(c.jti),
+    replay: (key, exp) => ctx.dpopJtis.once(key, exp),
+    dpopIatWindow: { past: ctx.config.dpopIatPast, future: ctx.config.dpopIatFuture },
+    allowUnboundTokens: ctx.relaxed('bearer-tokens'),
+    lowerCaseDpopScheme: ctx.fault('rs-scheme-case'),
+    ...(noNonces ? {} : { nonces: nonces as LabNonces }),
+  });
+  r = {
+    rs: make(() => [ctx.urls.rs], ctx.nonces.rs),
+    // Userinfo is a protected resource of the AS (OIDC Core §5.3): lab access tokens name the RS
+    // as their audience; the issuer is accepted too.
+    userinfo: make(() => [ctx.urls.rs, ctx.urls.issuer], ctx.nonces.as),
+    bank: new Bank(() => ctx.now()),
+  };
+  runtimes.set(ctx, r);
+  return r;
+}
+
+/** The sample bank of a running lab (tests and the dashboard). */
+export function labBank(ctx: LabContext): Bank {
+  return rsRuntime(ctx).bank;
+}
+
+/**
+ * Runs the pipeline for a protected request. On refusal, answers with the challenge of Appendix B
+ * and returns undefined; on success returns the state (and sends the next DPoP nonce).
+ */
+export function guard(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  ctx: LabContext,
+  rs: RsContext,
+  scope: string,
+): RsState | undefined {
+  interactionId(req, reply);
+  reply.header('cache-control', 'no-store');
+  const date = dateHeader(ctx.now());
+  if (date) reply.header('date', date);
+  let st: RsState;
+  try {
+    st = verifyResourceRequest(toRsRequest(req, req.lab.base, scope), rs);
+  } catch (e) {
+    if (!(e instanceof RsError)) throw e;
+    req.lab.refusal = { check: e.check, error: e.error ?? 'no_token', description: e.message };
+    sendRsError(reply, e, rs);
+    return undefined;
+  }
+  const clientId = st.claims?.client_id;
+  if (typeof clientId === 'string') req.lab.clientId = clientId;
+  req.lab.passed.push(...PASSED);
+  if (st.binding === 'dpop') req.lab.passed.push('DP-01..16');
+  else if (st.binding === 'mtls') req.lab.passed.push('MT-07');
+  if (rs.nonces) {
+    // DP-20: a nonce may come with any response; under dpop-nonce-rotate it moves on after a success.
+    if (st.binding === 'dpop') rs.nonces.afterSuccess?.();
+    reply.header('dpop-nonce', rs.nonces.current());
+  }
+  return st;
+}
+
+function apiRoute(api: RsApi): LabRoute {
+  return {
+    listener: 'rs',
+    methods: [api.method],
+    path: api.path,
+    description: `${api.description} (scope ${api.scope})`,
+    handler(req, reply, ctx) {
+      const r = rsRuntime(ctx);
+      const st = guard(req, reply, ctx, r.rs, api.scope);
+      if (!st) return reply;
+      const out = api.handle({
+        params: req.params as Record<string, string>,
+        body: req.body,
+        headers: req.headers,
+        st,
+        bank: r.bank,
+        rsUrl: ctx.urls.rs,
+      });
+      if (out.headers) for (const [k, v] of Object.entries(out.headers)) reply.header(k, v);
+      return reply.code(out.status).type('application/json').send(JSON.stringify(out.body));
+    },
+  };
+}
+
+export const resourceServerModule: LabModule = {
+  name: 'resource-server',
+  routes: () => [
+    {
+      listener: 'rs',
+      methods: ['GET'],
+      path: '/',
+      description: 'the list of sample APIs (no token needed)',
+      handler(req, reply, ctx) {
+        interactionId(req, reply);
+        const apis = RS_APIS.map((a) => ({
+          method: a.method,
+          path: a.path.replace(/:(\w+)/g, '{$1}'),
+          scope: a.scope,
+          description: a.description,
+        }));
+        return reply.type('application/json').send(
+          JSON.stringify({
+            resource_server: ctx.urls.rs,
+            issuer: ctx.urls.issuer,
+            apis,
+            authorization:
+              'Authorization: DPoP <access token> + a DPoP proof with ath, or Bearer <token> over mTLS',
+          }),
+        );
+      },
+    },
+    ...RS_APIS.map(apiRoute),
+  ],
+};
