@@ -114,6 +114,56 @@ describe('the journey against the strict lab', () => {
   });
 });
 
+describe('the mTLS journey against the lab (self_signed_tls_client_auth, certificate-bound tokens)', () => {
+  it('logs in over the mTLS aliases, calls the RS with Bearer over the certificate, refreshes', async () => {
+    await withLab({}, async (t) => {
+      ok(
+        await fapi(['--home', home.dir, '--profile', 'mtls', 'keygen', '--cert', '--subject', 'CN=fapi-e2e']),
+      );
+      const jwk = readJson(path.join(home.dir, 'profiles', 'mtls', 'signing.key.jwk.json'));
+      for (const k of ['d', 'p', 'q', 'dp', 'dq', 'qi']) delete jwk[k];
+      expect(jwk.x5c).toEqual([expect.any(String)]);
+      const res = await postJson(t.http, `${t.lab.issuer}/register`, {
+        redirect_uris: ['http://127.0.0.1/callback'],
+        token_endpoint_auth_method: 'self_signed_tls_client_auth',
+        grant_types: ['authorization_code', 'refresh_token'],
+        tls_client_certificate_bound_access_tokens: true,
+        scope: 'openid accounts',
+        jwks: { keys: [jwk] },
+      });
+      expect(res.status, res.text()).toBe(201);
+      writeFileSync(
+        profileFile('mtls'),
+        JSON.stringify({
+          ...readJson(profileFile('mtls')),
+          issuer: t.lab.issuer,
+          client_id: (res.json() as { client_id: string }).client_id,
+          auth_method: 'self_signed_tls_client_auth',
+          sender: 'mtls',
+          ca_file: t.lab.caFile,
+          scope: 'openid accounts',
+        }),
+      );
+      const login = JSON.parse(ok(await run('mtls', ['--json', 'login'], browserEnv(t))).stdout) as Record<
+        string,
+        unknown
+      >;
+      const cert = readJson(profileFile('mtls')).certificate as { x5t_s256: string };
+      expect(login).toMatchObject({
+        token_type: 'Bearer',
+        sender_constraint: { method: 'mtls', evidence: 'cnf', x5t_s256: cert.x5t_s256 },
+      });
+      const back = t.lab.ctx.requests.recent().filter((q) => q.path === '/par' || q.path === '/token');
+      expect(back.length).toBeGreaterThanOrEqual(2);
+      expect(back.every((q) => q.listener === 'mtls')).toBe(true);
+      const call = ok(await run('mtls', ['call', '-i', '--fail', `${t.lab.rs}/accounts`]));
+      expect(call.stderr).toContain('Authorization: Bearer «token»  (client certificate)');
+      ok(await run('mtls', ['token', 'refresh']));
+      ok(await run('mtls', ['call', '--fail', `${t.lab.rs}/accounts`]));
+    });
+  });
+});
+
 describe('Appendix A fault switches', () => {
   it('discovery-issuer-mismatch → abort before PAR (exit 6)', async () => {
     await withLab({ faults: ['discovery-issuer-mismatch'] }, async (t) => {
