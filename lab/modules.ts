@@ -17,7 +17,7 @@ export const LAB_MODULES: readonly LabModule[] = [
   parModule,
   authorizeModule,
   tokenModule,
-  dashboardModule,
   // userinfo, introspection, revocation, the RS sample APIs (lab/resource-modules.ts)
   ...RESOURCE_MODULES,
+  dashboardModule,
 ];
