@@ -127,6 +127,95 @@ export function buildProgram(): Command {
     .option('--strict', 'exit 6 when the metadata is not FAPI 2.0 conformant')
     .action(lazy('discover'));
 
+  // ── the client: login, tokens, calls, DPoP proofs ──────────────────────────
+  const syncClock = (c: Command) =>
+    c
+      .option('--sync-clock', "correct iat of assertions and proofs with the server's Date header (default)")
+      .option('--no-sync-clock', "use the local clock as is, even when the server's Date differs");
+
+  syncClock(
+    program
+      .command('login')
+      .description(
+        'log in: PAR + PKCE S256 in the browser, loopback callback, sender-constrained tokens (DPoP or mTLS), ID token checked',
+      )
+      .option('--scope <scope>', 'space-separated scopes (default: the profile scope, else "openid")')
+      .option('--no-browser', 'print the authorization URL instead of opening a browser, then wait')
+      .option('--timeout <duration>', 'how long to wait for the browser: seconds or 90s, 5m, 1h', '5m')
+      .option(
+        '--redirect-uri <uri>',
+        'loopback redirect URI registered for the client (default: the profile one, else http://127.0.0.1/callback)',
+      )
+      .option('--show-secrets', 'include the tokens in the output'),
+  ).action(lazy('login'));
+
+  const token = program
+    .command('token')
+    .description('show, refresh, revoke and introspect the saved tokens; get a client-credentials token');
+  token
+    .command('show')
+    .description('show the saved tokens (metadata; the tokens only with --show-secrets)')
+    .option('--decode', 'decode JWT access and ID tokens (header and claims)')
+    .option('--show-secrets', 'print the access, refresh and ID tokens themselves')
+    .action(lazy('token', 'show'));
+  syncClock(
+    token
+      .command('refresh')
+      .description(
+        'use the refresh token (with client authentication and the sender constraint); keeps a rotated one',
+      )
+      .option('--scope <scope>', 'ask for fewer scopes than granted')
+      .option('--show-secrets', 'include the new tokens in the output'),
+  ).action(lazy('token', 'refresh'));
+  syncClock(
+    token
+      .command('revoke')
+      .description('revoke the refresh and access tokens at the server (RFC 7009) and forget them')
+      .option('--access-token', 'revoke only the access token')
+      .option('--refresh-token', 'revoke only the refresh token')
+      .option('--keep', 'keep the local copy of the tokens'),
+  ).action(lazy('token', 'revoke'));
+  syncClock(
+    token
+      .command('introspect')
+      .description(
+        'ask the server about the access token (RFC 7662), or the refresh token with --refresh-token',
+      )
+      .option('--refresh-token', 'introspect the refresh token'),
+  ).action(lazy('token', 'introspect'));
+  syncClock(
+    token
+      .command('client-credentials')
+      .description('get a token for the client itself (client_credentials grant), DPoP- or certificate-bound')
+      .option('--scope <scope>', 'space-separated scopes (default: the profile scope)')
+      .option('--show-secrets', 'include the token in the output'),
+  ).action(lazy('token', 'clientCredentials'));
+
+  syncClock(
+    program
+      .command('call <url>')
+      .description(
+        'call a protected resource with the saved token: DPoP with a fresh proof, or Bearer over mTLS',
+      )
+      .option('-X, --request <method>', 'HTTP method (default GET, or POST with --data)')
+      .option('-H, --header <header>', "extra request header 'Name: value' (repeatable)", collect)
+      .option('-d, --data <data>', 'request body; @FILE reads a file, @- reads stdin')
+      .option('-i, --include', 'print the status line and response headers, and narrate the exchange')
+      .option('--fail', 'exit 5 when the server answers an HTTP error')
+      .option('--dpop', 'send the token as a DPoP token with a proof')
+      .option('--mtls', 'send the token as a Bearer token over the client certificate'),
+  ).action(lazy('call'));
+
+  program
+    .command('dpop')
+    .description("print a DPoP proof signed with the profile's DPoP key, for curl or Postman")
+    .requiredOption('--htm <method>', 'HTTP method of the request')
+    .requiredOption('--htu <url>', 'URL of the request (query and fragment are dropped)')
+    .option('--ath-token <token>', 'bind the proof to this access token (ath)')
+    .option('--for-current-token', "bind the proof to the profile's saved access token (ath)")
+    .option('--nonce <nonce>', 'the server-provided DPoP nonce')
+    .action(lazy('dpop'));
+
   return program;
 }
 
