@@ -6,12 +6,14 @@
  *
  * The lab calls these small hooks where a response is built, so the strict code path stays
  * readable:
+ * - authorization response (success and error redirects): applyAuthorizationResponseFaults
+ *   (`iss-wrong`, `iss-missing`, `state-wrong`, `state-missing`)
+ * - token response body: applyTokenResponseFaults (`token-type-case`, `no-expires-in`)
  * - ID token: signIdToken (the `idtoken-*` claim and signature faults)
  * - DPoP nonces (AS and RS): createNonces (`dpop-nonce-rotate`)
  * - `Date` header under `clock-skew`: dateHeader
  * The others are one line where they apply: `discovery-issuer-mismatch` (lab/as/discovery.ts),
- * `iss-*` and `state-*` (lab/as/authorize.ts), `token-type-case` and `no-expires-in`
- * (lab/as/token.ts), `rs-scheme-case` (lab/rs/errors.ts), `clock-skew` (lab/context.ts).
+ * `rs-scheme-case` (lab/rs/errors.ts), the clock of `clock-skew` (lab/context.ts).
  */
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type { FapiAlg } from '../src/core/jwk.js';
@@ -24,6 +26,30 @@ export type FaultCheck = (fault: Fault) => boolean;
 
 /** A wrong issuer that is still a plausible https URL. */
 export const WRONG_ISSUER = 'https://attacker.fapi-lab.example';
+
+/**
+ * `iss-wrong` / `iss-missing` (RFC 9207 §2; CL-11) and `state-wrong` / `state-missing`
+ * (RFC 6749 §10.12; CL-12): tampers with the parameters of an authorization response, success or
+ * error, just before they are added to the redirect URI.
+ */
+export function applyAuthorizationResponseFaults(fault: FaultCheck, params: Record<string, string>): void {
+  if (fault('iss-wrong') && params.iss !== undefined) params.iss = WRONG_ISSUER;
+  if (fault('iss-missing')) delete params.iss;
+  if (fault('state-wrong'))
+    params.state = `${params.state ?? ''}tampered-${randomBytes(6).toString('base64url')}`;
+  if (fault('state-missing')) delete params.state;
+}
+
+/**
+ * `token-type-case` (RFC 6749 §5.1: token_type is case-insensitive; CL-17) and `no-expires-in`
+ * (RFC 6749 §5.1: RECOMMENDED only; CL-18): applied to a successful token response body.
+ */
+export function applyTokenResponseFaults(fault: FaultCheck, body: Record<string, unknown>): void {
+  if (fault('token-type-case') && typeof body.token_type === 'string')
+    body.token_type =
+      body.token_type === 'DPoP' ? 'dPoP' : body.token_type === 'Bearer' ? 'bEARER' : body.token_type;
+  if (fault('no-expires-in')) delete body.expires_in;
+}
 
 let rs256Key: KeyObject | undefined;
 

@@ -6,7 +6,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeJws, verifyJwsSignature } from '../../src/core/jws.js';
 import type { Fault } from '../../lab/config.js';
-import { WRONG_ISSUER, createNonces, dateHeader, signIdToken } from '../../lab/faults.js';
+import {
+  WRONG_ISSUER,
+  applyAuthorizationResponseFaults,
+  applyTokenResponseFaults,
+  createNonces,
+  dateHeader,
+  signIdToken,
+} from '../../lab/faults.js';
 
 const on =
   (...faults: Fault[]) =>
@@ -24,6 +31,47 @@ const claims = {
   iat: NOW,
   nonce: 'n-1',
 };
+
+describe('authorization response faults (CL-11, CL-12)', () => {
+  const base = () => ({ code: 'c', state: 's-1', iss: 'https://127.0.0.1:8443' });
+  it('leaves the response alone when no fault is on', () => {
+    const p = base();
+    applyAuthorizationResponseFaults(none, p);
+    expect(p).toEqual(base());
+  });
+  it('iss-wrong / iss-missing', () => {
+    const a = base();
+    applyAuthorizationResponseFaults(on('iss-wrong'), a);
+    expect(a.iss).toBe(WRONG_ISSUER);
+    const b: Record<string, string> = base();
+    applyAuthorizationResponseFaults(on('iss-missing'), b);
+    expect('iss' in b).toBe(false);
+  });
+  it('state-wrong / state-missing', () => {
+    const a = base();
+    applyAuthorizationResponseFaults(on('state-wrong'), a);
+    expect(a.state).not.toBe('s-1');
+    expect(a.code).toBe('c');
+    const b: Record<string, string> = base();
+    applyAuthorizationResponseFaults(on('state-missing'), b);
+    expect('state' in b).toBe(false);
+  });
+});
+
+describe('token response faults (CL-17, CL-18)', () => {
+  it('token-type-case inverts the case; no-expires-in drops expires_in', () => {
+    const plain = { token_type: 'DPoP', expires_in: 300 };
+    applyTokenResponseFaults(none, plain);
+    expect(plain).toEqual({ token_type: 'DPoP', expires_in: 300 });
+    const a: Record<string, unknown> = { token_type: 'DPoP', expires_in: 300 };
+    applyTokenResponseFaults(on('token-type-case', 'no-expires-in'), a);
+    expect(a).toEqual({ token_type: 'dPoP' });
+    const b: Record<string, unknown> = { token_type: 'Bearer' };
+    applyTokenResponseFaults(on('token-type-case'), b);
+    expect(String(b.token_type).toLowerCase()).toBe('bearer');
+    expect(b.token_type).not.toBe('Bearer');
+  });
+});
 
 describe('ID token faults (CL-20)', () => {
   const decode = (jwt: string) => decodeJws(jwt);
