@@ -26,6 +26,8 @@ export interface LabRoute {
   metadataName?: string;
   /** A browser-facing page (the authorization endpoint, the login page, the dashboard). */
   browser?: boolean;
+  /** Not recorded in the request log (the dashboard's own pages). */
+  quiet?: boolean;
   /** One line for the dashboard. */
   description: string;
   handler(req: FastifyRequest, reply: FastifyReply, ctx: LabContext): Promise<unknown> | unknown;

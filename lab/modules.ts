@@ -7,6 +7,7 @@ import { discoveryModule } from './as/discovery.js';
 import { parModule } from './as/par.js';
 import { registrationModule } from './as/registration.js';
 import { tokenModule } from './as/token.js';
+import { dashboardModule } from './dashboard.js';
 import type { LabModule } from './module.js';
 import { RESOURCE_MODULES } from './resource-modules.js';
 
@@ -18,4 +19,5 @@ export const LAB_MODULES: readonly LabModule[] = [
   tokenModule,
   // userinfo, introspection, revocation, the RS sample APIs (lab/resource-modules.ts)
   ...RESOURCE_MODULES,
+  dashboardModule,
 ];

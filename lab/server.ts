@@ -211,7 +211,7 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    if (!req.lab) return;
+    if (!req.lab || (req.routeOptions.config as { quiet?: boolean } | undefined)?.quiet) return;
     const path = req.url.split('?')[0] as string;
     const status = reply.statusCode;
     const refusal = req.lab.refusal;
@@ -278,6 +278,7 @@ function registerRoutes(app: FastifyInstance, routes: LabRoute[], ctx: LabContex
       app.route({
         method: r.methods,
         url: path,
+        config: { quiet: r.quiet === true },
         handler: (req: FastifyRequest, reply: FastifyReply) => r.handler(req, reply, ctx),
       });
     }

@@ -203,7 +203,7 @@ export async function par(
   };
   const url = `${t.lab.issuer}/par`;
   const headers: Record<string, string> = { ...o.headers };
-  if (o.dpop !== null) headers.dpop = proof(t, flow.dpop, 'POST', url);
+  if (o.dpop !== null && headers.dpop === undefined) headers.dpop = proof(t, flow.dpop, 'POST', url);
   const res = await postForm(
     t.http,
     url,
