@@ -3,6 +3,8 @@ import type { CliContext } from './context.js';
 import type { Profile, StoredTokens } from '../store/profile.js';
 import { redacted } from '../http/redact.js';
 import { confirm } from './prompt.js';
+import type { CertInfo } from '../keys/x509.js';
+import { stateError, usageError } from '../errors.js';
 
 export async function list(ctx: CliContext): Promise<void> {
   const names = await ctx.store.list();
@@ -116,4 +118,151 @@ export async function remove(ctx: CliContext, opts: Record<string, unknown>, arg
   }
   await ctx.store.delete(name);
   ctx.out.result({ deleted: name }, () => `Deleted profile "${name}".`);
+}
+
+/**
+ * `fapi profile create --issuer URL --client-id ID --key FILE [--cert FILE]`: imports a client
+ * registered out of band (a portal, an operator). The key (private JWK or PEM) becomes the profile's
+ * signing key; the issuer is checked by discovery first (CL-03).
+ */
+export async function create(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+  const issuer = ctx.requireOption(opts.issuer as string | undefined, '--issuer', 'the issuer (--issuer)');
+  const clientId = ctx.requireOption(
+    opts.clientId as string | undefined,
+    '--client-id',
+    'the client_id (--client-id)',
+  );
+  const keyFile = ctx.requireOption(opts.key as string | undefined, '--key', 'the client key file (--key)');
+  const certFile = opts.cert as string | undefined;
+  const { parseAuth, parseSender, DEFAULT_REDIRECT_URI } = await import('./register.js');
+  const authMethod = parseAuth(opts.auth) ?? 'private_key_jwt';
+  const sender = parseSender(opts.sender) ?? 'dpop';
+  if ((authMethod !== 'private_key_jwt' || sender === 'mtls') && !certFile)
+    throw usageError(
+      'E_MISSING_OPTION',
+      `${authMethod !== 'private_key_jwt' ? authMethod : 'mTLS-bound tokens'} need${authMethod !== 'private_key_jwt' ? 's' : ''} the client certificate.`,
+      'Pass --cert FILE (PEM) with the certificate of --key.',
+      { flag: '--cert' },
+    );
+  if (await ctx.store.exists(ctx.profileName)) {
+    const existing = await ctx.store.load(ctx.profileName);
+    if ((existing.client_id || existing.keys?.signing) && !opts.force)
+      throw usageError(
+        'E_PROFILE_EXISTS',
+        `Profile "${ctx.profileName}" already has ${existing.client_id ? `client ${existing.client_id}` : 'a signing key'}.`,
+        'Pick another name with --profile NAME, or pass --force to replace it (its keys and tokens are replaced).',
+      );
+  }
+
+  // Everything is read and checked before anything is written.
+  const path = await import('node:path');
+  const { readText } = await import('../store/atomic.js');
+  const { keyFromPem, keyFromPrivateJwk } = await import('../keys/generate.js');
+  const absKey = path.resolve(keyFile);
+  const keyText = await readText(absKey, 'key file');
+  let key;
+  if (keyText.trimStart().startsWith('{')) {
+    let jwk: unknown;
+    try {
+      jwk = JSON.parse(keyText);
+    } catch (cause) {
+      throw stateError(
+        'E_FILE_CORRUPT',
+        `The key file ${absKey} is not valid JSON (${(cause as Error).message}).`,
+        'Pass a private JWK or a PEM private key.',
+        { cause },
+      );
+    }
+    key = keyFromPrivateJwk(jwk, { source: absKey });
+  } else {
+    key = keyFromPem(keyText, { source: absKey });
+  }
+  let certInfo: CertInfo | undefined;
+  if (certFile) {
+    const { parseCertificate, certMatchesKey, X509Error } = await import('../keys/x509.js');
+    const absCert = path.resolve(certFile);
+    const pem = await readText(absCert, 'certificate file');
+    try {
+      certInfo = parseCertificate(pem);
+    } catch (cause) {
+      if (!(cause instanceof X509Error)) throw cause;
+      throw stateError(
+        'E_CERT_INVALID',
+        `The certificate ${absCert} cannot be read: ${cause.message}.`,
+        'Pass a PEM X.509 certificate.',
+        { cause },
+      );
+    }
+    if (!certMatchesKey(pem, key.publicKey))
+      throw stateError(
+        'E_CERT_MISMATCH',
+        `The certificate ${absCert} is not for the key ${absKey}.`,
+        'Pass the certificate issued for that key.',
+      );
+  }
+  const redirectUri = (opts.redirectUri as string | undefined) ?? DEFAULT_REDIRECT_URI;
+  const { checkClientMetadata } = await import('../core/registration.js');
+  checkClientMetadata({
+    token_endpoint_auth_method: authMethod,
+    redirect_uris: [redirectUri],
+    ...(authMethod === 'private_key_jwt' ? { jwks: { keys: [key.publicJwk] } } : {}),
+    ...(authMethod === 'tls_client_auth' ? { tls_client_auth_subject_dn: certInfo?.subject } : {}),
+    ...(authMethod === 'self_signed_tls_client_auth'
+      ? { jwks: { keys: [{ ...key.publicJwk, x5c: [certInfo?.der.toString('base64') ?? ''] }] } }
+      : {}),
+  });
+
+  // CL-03: the issuer must be the one its metadata names; the server should offer what we use.
+  const { discoverMetadata } = await import('../core/discovery.js');
+  const t = new Date();
+  const profile: Profile = {
+    version: 1,
+    name: ctx.profileName,
+    created_at: t.toISOString(),
+    updated_at: t.toISOString(),
+    ...(ctx.caFile ? { ca_file: ctx.caFile } : {}),
+  };
+  const discovery = await discoverMetadata(ctx.http({ profile }), issuer);
+  const methods = discovery.metadata.token_endpoint_auth_methods_supported;
+  if (Array.isArray(methods) && !methods.includes(authMethod))
+    ctx.out.warn(
+      `${issuer} does not list ${authMethod} in token_endpoint_auth_methods_supported (${methods.join(', ')})`,
+    );
+
+  const { saveProfileKey, saveProfileCertificate } = await import('../keys/profile-keys.js');
+  // Replacing (--force): the old client's tokens and certificate go; the key files are overwritten.
+  await ctx.store.deleteTokens(ctx.profileName);
+  const { removeFile } = await import('../store/atomic.js');
+  const { CERT_FILE } = await import('../keys/profile-keys.js');
+  await removeFile(ctx.store.resolve(ctx.profileName, CERT_FILE));
+  profile.issuer = issuer;
+  profile.client_id = clientId;
+  profile.auth_method = authMethod;
+  profile.sender = sender;
+  profile.redirect_uri = redirectUri;
+  if (opts.scope !== undefined) profile.scope = opts.scope as string;
+  await saveProfileKey(ctx.store, profile, 'signing', key);
+  if (certInfo) await saveProfileCertificate(ctx.store, profile, certInfo);
+  await ctx.store.save(profile);
+  ctx.out.result(
+    {
+      profile: profile.name,
+      issuer,
+      client_id: clientId,
+      auth_method: authMethod,
+      sender,
+      redirect_uri: redirectUri,
+      scope: profile.scope ?? null,
+      signing_key: { alg: key.alg, kid: key.kid, thumbprint: key.thumbprint },
+      certificate: certInfo ? { subject: certInfo.subject, x5t_s256: certInfo.x5tS256 } : null,
+    },
+    () => [
+      `${ctx.out.c.green('✔')} profile "${profile.name}" imports client ${clientId} at ${issuer}`,
+      `  auth          ${authMethod} (${key.alg} kid ${key.kid})`,
+      `  sender        ${sender}`,
+      ...(certInfo ? [`  certificate   ${certInfo.subject}`] : []),
+      `  redirect_uri  ${redirectUri} (must be registered for this client at the server)`,
+      `next:  fapi login${profile.name === 'default' ? '' : ` --profile ${profile.name}`}`,
+    ],
+  );
 }

@@ -78,3 +78,22 @@ describe('fapi shell', () => {
     expect(JSON.parse(ok.stdout)).toEqual({ deleted: 'victim' });
   });
 });
+
+describe('start-up fast path', () => {
+  it('answers --help and --version from the build-time cache, identical to what commander prints', async () => {
+    const { buildProgram } = await import('../../src/cli/main.js');
+    const live = buildProgram();
+    live.configureOutput({ getOutHelpWidth: () => 80 });
+    const { readFileSync } = await import('node:fs');
+    const { ROOT } = await import('../helpers/cli.js');
+    const cache = JSON.parse(readFileSync(path.join(ROOT, 'dist', 'cli-cache.json'), 'utf8')) as {
+      help: string;
+      version: string;
+    };
+    expect(cache.help).toBe(live.helpInformation());
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(cache.version).toBe(pkg.version);
+    expect((await fapi(['--help'])).stdout).toBe(cache.help);
+    expect((await fapi(['-V'])).stdout.trim()).toBe(pkg.version);
+  });
+});
