@@ -12,9 +12,11 @@ import type { CliContext, GlobalOptions } from './context.js';
 
 // commander through require(): its CommonJS build loads in about half the time of the ESM wrapper,
 // and `fapi --help` start-up is budgeted (at most 1.3x `node -e 0`).
-const { Command: CommandClass, CommanderError, Option } = createRequire(import.meta.url)(
-  'commander',
-) as typeof CommanderNs;
+const {
+  Command: CommandClass,
+  CommanderError,
+  Option,
+} = createRequire(import.meta.url)('commander') as typeof CommanderNs;
 
 type Handler = (
   ctx: CliContext,
