@@ -210,6 +210,43 @@ export function buildProgram(): Command {
     .option('--strict', 'exit 6 when the metadata is not FAPI 2.0 conformant')
     .action(lazy('discover'));
 
+  program
+    .command('register')
+    .description(
+      "register the profile's key (and certificate) as a FAPI 2.0 client: RFC 7591 dynamic registration",
+    )
+    .option('--issuer <url>', "the authorization server's issuer identifier (default: the profile's)")
+    .addOption(authOption())
+    .addOption(senderOption())
+    .option('--redirect-uri <uri>', 'redirect URI (default http://127.0.0.1/callback, any port: RFC 8252)')
+    .option('--scope <scope>', 'scope to register (default: none, the server decides)')
+    .option('--initial-access-token <token>', 'initial access token for servers without open registration')
+    .option('--software-statement <file>', 'a software statement (signed JWT) to send (RFC 7591 §2.3)')
+    .option('--metadata <file>', 'JSON client metadata merged over the template (checked for FAPI 2.0)')
+    .option('--force', 'register a new client even if the profile already has one')
+    .option('--show-secrets', 'print the registration access token')
+    .action(lazy('register'));
+
+  const client = program.command('client').description("manage the profile's registered client (RFC 7592)");
+  client
+    .command('show')
+    .description("read the client's configuration from the server")
+    .option('--show-secrets', 'print the registration access token')
+    .action(lazy('client', 'show'));
+  client
+    .command('update')
+    .description("push the profile's current key/certificate and the given changes to the server")
+    .option('--redirect-uri <uri>', 'new redirect URI')
+    .option('--scope <scope>', 'new scope')
+    .option('--metadata <file>', 'JSON client metadata merged over the current configuration')
+    .option('--show-secrets', 'print the registration access token')
+    .action(lazy('client', 'update'));
+  client
+    .command('delete')
+    .description('delete the client at the server (the profile keeps its keys)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(lazy('client', 'remove'));
+
   // ── the client: login, tokens, calls, DPoP proofs ──────────────────────────
   const syncClock = (c: Command) =>
     c
@@ -298,43 +335,6 @@ export function buildProgram(): Command {
     .option('--for-current-token', "bind the proof to the profile's saved access token (ath)")
     .option('--nonce <nonce>', 'the server-provided DPoP nonce')
     .action(lazy('dpop'));
-  program
-    .command('register')
-    .description(
-      "register the profile's key (and certificate) as a FAPI 2.0 client: RFC 7591 dynamic registration",
-    )
-    .option('--issuer <url>', "the authorization server's issuer identifier (default: the profile's)")
-    .addOption(authOption())
-    .addOption(senderOption())
-    .option('--redirect-uri <uri>', 'redirect URI (default http://127.0.0.1/callback, any port: RFC 8252)')
-    .option('--scope <scope>', 'scope to register (default: none, the server decides)')
-    .option('--initial-access-token <token>', 'initial access token for servers without open registration')
-    .option('--software-statement <file>', 'a software statement (signed JWT) to send (RFC 7591 §2.3)')
-    .option('--metadata <file>', 'JSON client metadata merged over the template (checked for FAPI 2.0)')
-    .option('--force', 'register a new client even if the profile already has one')
-    .option('--show-secrets', 'print the registration access token')
-    .action(lazy('register'));
-
-  const client = program.command('client').description("manage the profile's registered client (RFC 7592)");
-  client
-    .command('show')
-    .description("read the client's configuration from the server")
-    .option('--show-secrets', 'print the registration access token')
-    .action(lazy('client', 'show'));
-  client
-    .command('update')
-    .description("push the profile's current key/certificate and the given changes to the server")
-    .option('--redirect-uri <uri>', 'new redirect URI')
-    .option('--scope <scope>', 'new scope')
-    .option('--metadata <file>', 'JSON client metadata merged over the current configuration')
-    .option('--show-secrets', 'print the registration access token')
-    .action(lazy('client', 'update'));
-  client
-    .command('delete')
-    .description('delete the client at the server (the profile keeps its keys)')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(lazy('client', 'remove'));
-
   // ── the lab ────────────────────────────────────────────────────────────────
   const lab = program
     .command('lab')

@@ -29,7 +29,9 @@ export function failureSummary(err: unknown): string {
 }
 
 export async function runSteps(ctx: CliContext, steps: Step[]): Promise<void> {
-  const mode = ctx.json && !ctx.verbose ? 'silent' : ctx.out.stderr.isTTY && !ctx.verbose ? 'listr' : 'plain';
+  // A live renderer needs a real terminal of some width (a pty without a size wraps every character).
+  const live = Boolean(ctx.out.stderr.isTTY) && (process.stderr.columns ?? 0) >= 40;
+  const mode = ctx.json && !ctx.verbose ? 'silent' : live && !ctx.verbose ? 'listr' : 'plain';
   const c = ctx.out.errC;
   if (mode !== 'listr') {
     for (const step of steps) {
