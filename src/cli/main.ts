@@ -47,6 +47,13 @@ export const LAB_RELAXATIONS = [
   'no-dpop-nonce',
   'no-iss',
   'rotate-rt',
+  'no-pkce',
+  'dpop-replay',
+  'refresh-without-client-auth',
+  'unregistered-redirect-uri',
+  'lax-assertion-aud',
+  'assertion-replay',
+  'token-in-query',
 ];
 export const LAB_FAULTS = [
   'discovery-issuer-mismatch',
@@ -354,7 +361,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         '--relax <name>',
-        'weaken the profile for an experiment (repeatable; loud): bearer-tokens, no-par, plain-pkce, no-dpop-nonce, no-iss, rotate-rt',
+        `weaken the profile for an experiment (repeatable; loud): ${LAB_RELAXATIONS.join(', ')}`,
       ).argParser(collectChoice(LAB_RELAXATIONS)),
     )
     .addOption(
