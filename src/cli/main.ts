@@ -47,6 +47,13 @@ export const LAB_RELAXATIONS = [
   'no-dpop-nonce',
   'no-iss',
   'rotate-rt',
+  'no-pkce',
+  'dpop-replay',
+  'refresh-without-client-auth',
+  'unregistered-redirect-uri',
+  'lax-assertion-aud',
+  'assertion-replay',
+  'token-in-query',
 ];
 export const LAB_FAULTS = [
   'discovery-issuer-mismatch',
