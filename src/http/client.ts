@@ -131,14 +131,20 @@ const TLS_ERROR_HINTS: Record<string, string> = {
 };
 
 /**
- * Trust for `--ca`: Node's built-in roots plus the extra PEM anchors. Handing Node the roots as
- * PEM (`[...tls.rootCertificates, ...extra]`) re-parses ~140 certificates for every secure
- * context: 20-90 ms of each command's start. Instead the extra anchors are added to a context
- * that already holds the built-in store; the documented (slow) merge remains the fallback.
+ * The TLS context of an agent: the client certificate when there is one, and trust for `--ca`:
+ * Node's built-in roots plus the extra PEM anchors. Handing Node the roots as PEM
+ * (`[...tls.rootCertificates, ...extra]`) re-parses ~140 certificates for every secure context:
+ * 20-90 ms of each command's start. Instead the extra anchors are added to a context that already
+ * holds the built-in store; the documented (slow) merge remains the fallback.
  */
-function extraTrust(tls: typeof TlsNs, extra: string[] | undefined): TlsNs.SecureContext | undefined {
-  if (!extra || extra.length === 0) return undefined;
-  const base = { minVersion: 'TLSv1.2' as const, ciphers: FAPI_CIPHERS };
+function secureContextFor(
+  tls: typeof TlsNs,
+  extra: string[] | undefined,
+  identity?: { cert: string; key: string },
+): TlsNs.SecureContext | undefined {
+  if ((!extra || extra.length === 0) && !identity) return undefined;
+  const base = { minVersion: 'TLSv1.2' as const, ciphers: FAPI_CIPHERS, ...identity };
+  if (!extra || extra.length === 0) return tls.createSecureContext(base);
   const sc = tls.createSecureContext(base);
   const native = (sc as unknown as { context?: { addCACert?: (pem: string) => void } }).context;
   if (typeof native?.addCACert === 'function') {
@@ -160,22 +166,25 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     const https = require('node:https') as typeof HttpsNs;
     const http = require('node:http') as typeof HttpNs;
     const tls = require('node:tls') as typeof TlsNs;
-    const secureContext = extraTrust(tls, options.ca);
     const base = {
       keepAlive: true,
       minVersion: 'TLSv1.2' as const,
       ciphers: FAPI_CIPHERS,
-      ...(secureContext ? { secureContext } : {}),
       rejectUnauthorized: true,
     };
+    const trust = secureContextFor(tls, options.ca);
+    const identity = options.cert && options.key ? { cert: options.cert, key: options.key } : undefined;
     agents = {
       http,
       https,
-      agent: new https.Agent(base),
-      certAgent:
-        options.cert && options.key
-          ? new https.Agent({ ...base, cert: options.cert, key: options.key })
-          : undefined,
+      agent: new https.Agent({ ...base, ...(trust ? { secureContext: trust } : {}) }),
+      certAgent: identity
+        ? new https.Agent({
+            ...base,
+            ...identity,
+            secureContext: secureContextFor(tls, options.ca, identity),
+          })
+        : undefined,
     };
     return agents;
   };
