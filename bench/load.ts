@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { procCpuSeconds } from './procs.js';
 
 export interface PreparedRequest {
   headers: Record<string, string>;
@@ -25,10 +26,14 @@ export interface LoadSpec {
   amount: number;
   /** Time bound: the run stops after this many seconds even if `amount` is not reached. */
   maxSeconds: number;
-  /** At least `amount + 2 * connections` prepared requests (autocannon builds one ahead). */
+  /** At least `warmup + amount + 2 * connections` prepared requests (autocannon builds ahead). */
   requests: PreparedRequest[];
   /** Status of a successful response. */
   okStatus: number;
+  /** Requests sent first, in this process, and not counted (warms both JITs). */
+  warmup?: number;
+  /** The server's pid: its CPU time is read from /proc around the measured pass only. */
+  serverPid?: number;
 }
 
 export interface LoadResult {
@@ -52,14 +57,27 @@ export interface LoadResult {
   timeBound: boolean;
   /** CPU seconds the load generator itself used (near `seconds` means it was the bottleneck). */
   generatorCpu: number;
+  /** CPU seconds the server used during the measured pass (user + system), when /proc has it. */
+  serverCpu: number | null;
+  /** Requests sent, warm-up included (each with distinct jtis). */
+  sent: number;
 }
 
-export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+interface Pass {
+  completed: number;
+  ok: number;
+  seconds: number;
+  statuses: Record<string, number>;
+  samples: string[];
+  timeBound: boolean;
+  result: Record<string, unknown>;
+}
+
+/** One autocannon run of `amount` requests taken from `list` starting at `cursor.next`. */
+async function pass(spec: LoadSpec, amount: number, cursor: { next: number }): Promise<Pass> {
   const u = new URL(spec.url);
-  const cpu0 = process.cpuUsage();
   const statuses: Record<string, number> = {};
   const samples: string[] = [];
-  let next = 0;
   let ok = 0;
   // The run's own clock: from the first request built to the last response. autocannon's
   // `duration` only ends on its 1-second ticker, which would understate short runs' rates.
@@ -68,8 +86,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const list = spec.requests;
   const instance = autocannon({
     url: u.origin,
-    connections: spec.connections,
-    amount: spec.amount,
+    connections: Math.min(spec.connections, amount),
+    amount,
     timeout: 10,
     tlsOptions: { ca: spec.ca },
     requests: [
@@ -78,7 +96,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         path: u.pathname + u.search,
         setupRequest: (req: Record<string, unknown>) => {
           if (first === 0) first = performance.now();
-          const r = list[next++ % list.length] as PreparedRequest;
+          const r = list[cursor.next++ % list.length] as PreparedRequest;
           req.headers = r.headers;
           if (r.body !== undefined) req.body = r.body;
           return req;
@@ -102,23 +120,46 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     instance.on('error', reject);
   });
   clearTimeout(timer);
-  const cpu = process.cpuUsage(cpu0);
-  const latency = result.latency as { p50: number; p99: number };
-  const seconds = first && last > first ? (last - first) / 1000 : Number(result.duration);
-  const completed = Object.values(statuses).reduce((a, b) => a + b, 0);
   return {
-    completed,
+    completed: Object.values(statuses).reduce((a, b) => a + b, 0),
     ok,
-    seconds,
-    rps: seconds > 0 ? ok / seconds : 0,
-    p50Ms: latency.p50,
-    p99Ms: latency.p99,
-    errors: Number(result.errors),
-    timeouts: Number(result.timeouts),
+    seconds: first && last > first ? (last - first) / 1000 : Number(result.duration),
     statuses,
     samples,
     timeBound,
+    result,
+  };
+}
+
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const cursor = { next: 0 };
+  // A warm-up pass in this process first (its JIT, the server's), not counted.
+  const warm = spec.warmup ? await pass(spec, spec.warmup, cursor) : undefined;
+  const cpu0 = process.cpuUsage();
+  const server0 = spec.serverPid ? procCpuSeconds(spec.serverPid) : null;
+  const p = await pass(spec, spec.amount, cursor);
+  const server1 = spec.serverPid ? procCpuSeconds(spec.serverPid) : null;
+  const cpu = process.cpuUsage(cpu0);
+  const latency = p.result.latency as { p50: number; p99: number };
+  // Refusals in the warm-up count as refusals too.
+  const statuses = { ...p.statuses };
+  for (const [k, v] of Object.entries(warm?.statuses ?? {}))
+    if (Number(k) !== spec.okStatus) statuses[k] = (statuses[k] ?? 0) + v;
+  return {
+    completed: p.completed + (warm ? warm.completed - warm.ok : 0),
+    ok: p.ok,
+    seconds: p.seconds,
+    rps: p.seconds > 0 ? p.ok / p.seconds : 0,
+    p50Ms: latency.p50,
+    p99Ms: latency.p99,
+    errors: Number(p.result.errors) + Number(warm?.result.errors ?? 0),
+    timeouts: Number(p.result.timeouts) + Number(warm?.result.timeouts ?? 0),
+    statuses,
+    samples: [...(warm?.samples ?? []), ...p.samples].slice(0, 3),
+    timeBound: p.timeBound || Boolean(warm?.timeBound),
     generatorCpu: (cpu.user + cpu.system) / 1e6,
+    serverCpu: server0 !== null && server1 !== null ? server1 - server0 : null,
+    sent: p.completed + (warm?.completed ?? 0),
   };
 }
 

@@ -44,6 +44,7 @@ export const config = SMOKE
       maxAmount: 100,
       maxSeconds: 10,
       boundSeconds: 0.2,
+      runWarmup: 0,
       memoryRequests: 0,
     }
   : {
@@ -60,6 +61,7 @@ export const config = SMOKE
       maxAmount: 20_000,
       maxSeconds: 20,
       boundSeconds: 1.5,
+      runWarmup: 500,
       memoryRequests: 50_000,
     };
 
@@ -200,6 +202,7 @@ async function main(): Promise<void> {
       maxAmount: config.maxAmount,
       maxSeconds: config.maxSeconds,
       boundSeconds: config.boundSeconds,
+      runWarmup: config.runWarmup,
       log,
     });
     const peerMem = procMemory(peer.ready.pid);

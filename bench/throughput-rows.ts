@@ -263,10 +263,11 @@ export async function throughputRows(
         maxAmount: 0,
         maxSeconds: Math.min(i.config.maxSeconds * 2, left - 10),
         boundSeconds: 0,
+        runWarmup: 0,
         log: i.log,
       });
       topUps.push(r);
-      sent += r.completed;
+      sent += r.sent;
       i.log(`  memory: ${sent} lab requests with distinct jtis`);
       if (r.completed === 0) break;
     }

@@ -3,12 +3,12 @@
  * oidc-provider, on the same workload, alternating targets within each round so every ratio
  * compares runs taken moments apart; the crypto bound is measured in each round too.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CryptoBound } from './crypto-bound.js';
 import type { LoadResult, LoadSpec, PreparedRequest } from './load.js';
 import { median } from './measure.js';
-import { procCpuSeconds, procMemory, runJson } from './procs.js';
+import { procMemory, runJson } from './procs.js';
 
 export interface LoadTarget {
   key: string;
@@ -36,12 +36,12 @@ export interface ThroughputOptions {
   maxAmount: number;
   maxSeconds: number;
   boundSeconds: number;
+  /** Requests each load process sends first, uncounted (its own JIT warm-up). */
+  runWarmup: number;
   log: (s: string) => void;
 }
 
 export interface RunRecord extends LoadResult {
-  /** Server CPU seconds used during the run (user + system), when /proc is available. */
-  serverCpu: number | null;
   amount: number;
 }
 
@@ -56,8 +56,13 @@ export interface ThroughputResult {
 
 let seq = 0;
 
-export async function loadRun(t: LoadTarget, amount: number, o: ThroughputOptions): Promise<RunRecord> {
-  const requests = t.build(amount + 2 * o.connections + 8);
+export async function loadRun(
+  t: LoadTarget,
+  amount: number,
+  o: ThroughputOptions,
+  warmup = o.runWarmup,
+): Promise<RunRecord> {
+  const requests = t.build(warmup + amount + 4 * o.connections + 8);
   const spec: LoadSpec = {
     url: t.url,
     method: t.method,
@@ -67,16 +72,17 @@ export async function loadRun(t: LoadTarget, amount: number, o: ThroughputOption
     maxSeconds: o.maxSeconds,
     requests,
     okStatus: t.okStatus,
+    warmup,
+    serverPid: t.pid,
   };
   const file = path.join(o.dir, `load-${seq++}.json`);
   writeFileSync(file, JSON.stringify(spec));
-  const cpu0 = procCpuSeconds(t.pid);
   const r = await runJson<LoadResult>([path.join(o.distDir, 'load.js'), file], {
-    timeoutMs: (o.maxSeconds + 30) * 1000,
+    timeoutMs: (2 * o.maxSeconds + 30) * 1000,
     what: `load generator (${t.label})`,
   });
-  const cpu1 = procCpuSeconds(t.pid);
-  return { ...r, amount, serverCpu: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null };
+  rmSync(file, { force: true });
+  return { ...r, amount };
 }
 
 export async function measureThroughput(
@@ -93,8 +99,8 @@ export async function measureThroughput(
       continue;
     }
     // Warm-up (JIT, TLS sessions), which also sizes the runs to about targetSeconds each.
-    const w = await loadRun(t, o.warmup, o);
-    if (t.lab) labRequests += w.completed;
+    const w = await loadRun(t, o.warmup, o, 0);
+    if (t.lab) labRequests += w.sent;
     amounts[t.key] = Math.round(Math.min(o.maxAmount, Math.max(o.minAmount, w.rps * o.targetSeconds)));
     o.log(`  warm-up ${t.label}: ${Math.round(w.rps)} req/s → ${amounts[t.key]} requests per run`);
   }
@@ -108,7 +114,7 @@ export async function measureThroughput(
     );
     for (const t of targets) {
       const r = await loadRun(t, amounts[t.key] as number, o);
-      if (t.lab) labRequests += r.completed;
+      if (t.lab) labRequests += r.sent;
       (runs[t.key] as RunRecord[]).push(r);
       o.log(
         `  round ${round + 1}/${o.rounds} ${t.label}: ${Math.round(r.rps)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms` +
