@@ -69,3 +69,25 @@ export function table(rows: Row[]): string {
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
+
+/** The table as Markdown (for the README): `node dist/bench/report.js bench/results.json`. */
+export function markdown(rows: Row[]): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const out = [
+    '| # | measurement | measured | baseline (same run) | ratio | target | ok |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    const ok = r.pass === null ? (r.ratio === null ? 'n/a' : '-') : r.pass ? 'yes' : '**no**';
+    out.push(
+      `| ${r.id} | ${cell(r.name)} | ${cell(r.measured)} | ${cell(r.baseline)} | ${fmtRatio(r.ratio, r.target?.unit ?? r.unit ?? 'x')} | ${fmtTarget(r.target)} | ${ok} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+if (process.argv[1] && process.argv[1].endsWith('report.js') && process.argv[2]) {
+  const { readFileSync } = await import('node:fs');
+  const results = JSON.parse(readFileSync(process.argv[2], 'utf8')) as { rows: Row[] };
+  process.stdout.write(markdown(results.rows) + '\n');
+}
