@@ -15,6 +15,7 @@ import type { CliContext, GlobalOptions } from './context.js';
 const {
   Command: CommandClass,
   CommanderError,
+  InvalidArgumentError,
   Option,
 } = createRequire(import.meta.url)('commander') as typeof CommanderNs;
 
@@ -36,6 +37,41 @@ function version(): string {
     return '0.0.0';
   }
 }
+
+// Kept here (not imported from lab/config.ts) so `fapi --help` loads nothing of the lab;
+// test/lab/cli.test.ts checks they match the lab's lists.
+export const LAB_RELAXATIONS = [
+  'bearer-tokens',
+  'no-par',
+  'plain-pkce',
+  'no-dpop-nonce',
+  'no-iss',
+  'rotate-rt',
+];
+export const LAB_FAULTS = [
+  'discovery-issuer-mismatch',
+  'iss-wrong',
+  'iss-missing',
+  'state-wrong',
+  'state-missing',
+  'dpop-nonce-rotate',
+  'rs-scheme-case',
+  'token-type-case',
+  'no-expires-in',
+  'idtoken-iss',
+  'idtoken-aud',
+  'idtoken-secondary-aud',
+  'idtoken-alg-none',
+  'idtoken-alg-rs256',
+  'idtoken-exp-expired',
+  'idtoken-exp-missing',
+  'idtoken-aud-missing',
+  'idtoken-iss-missing',
+  'idtoken-nonce-wrong',
+  'idtoken-nonce-missing',
+  'idtoken-aud-array',
+  'clock-skew',
+];
 
 /** An action that imports `./<file>.js` and calls its `exportName` with a context. */
 function lazy(file: string, exportName = 'run') {
@@ -67,6 +103,15 @@ const senderOption = () =>
     '--sender <constraint>',
     'sender-constrained tokens: DPoP (RFC 9449) or mTLS (RFC 8705)',
   ).choices(['dpop', 'mtls']);
+
+/** A repeatable option whose values must be among `choices`. */
+function collectChoice(choices: readonly string[]) {
+  return (value: string, previous: string[] = []): string[] => {
+    if (!choices.includes(value))
+      throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
+    return [...previous, value];
+  };
+}
 
 export function buildProgram(): Command {
   const program = new CommandClass('fapi');
@@ -290,6 +335,64 @@ export function buildProgram(): Command {
     .option('--for-current-token', "bind the proof to the profile's saved access token (ath)")
     .option('--nonce <nonce>', 'the server-provided DPoP nonce')
     .action(lazy('dpop'));
+
+  // ── the lab ────────────────────────────────────────────────────────────────
+  const lab = program
+    .command('lab')
+    .description('a local, strict FAPI 2.0 authorization server and resource server on 127.0.0.1');
+  lab
+    .command('up')
+    .description('start the lab (foreground until Ctrl-C; --detach to run it in the background)')
+    .option(
+      '--port <n>',
+      'AS port on 127.0.0.1, default 8443 (0 = free ports; the mTLS aliases and the RS use the next two)',
+    )
+    .option('--mtls-port <n>', 'port of the mTLS endpoint aliases (default: --port + 1)')
+    .option('--rs-port <n>', 'port of the resource server (default: --port + 2)')
+    .option('--config <file>', 'JSON lab configuration (see templates/lab.config.json); flags win over it')
+    .option('--auto-approve', 'approve authorization requests as alice without showing the login page')
+    .option('--registration-token <token>', 'require this initial access token for client registration')
+    .addOption(
+      new Option(
+        '--relax <name>',
+        'weaken the profile for an experiment (repeatable; loud): bearer-tokens, no-par, plain-pkce, no-dpop-nonce, no-iss, rotate-rt',
+      ).argParser(collectChoice(LAB_RELAXATIONS)),
+    )
+    .addOption(
+      new Option(
+        '--fault <name>',
+        'client fault injection, catalogue Appendix A (repeatable; loud)',
+      ).argParser(collect),
+    )
+    .option('--detach', 'run in the background; returns once the lab is ready')
+    .addOption(new Option('--detached-child').hideHelp())
+    .action(lazy('lab', 'up'));
+  lab.command('status').description('is a lab running, and where').action(lazy('lab', 'status'));
+  lab
+    .command('logs')
+    .description('print the lab log (requests with the check that decided each)')
+    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+    .option('-n, --lines <n>', 'how many of the last lines to print (default 100)')
+    .action(lazy('lab', 'logs'));
+  lab.command('down').description('stop the running lab').action(lazy('lab', 'down'));
+  lab
+    .command('reset')
+    .description('delete all lab state (CA, keys, registered clients, grants)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(lazy('lab', 'reset'));
+  lab
+    .command('cert')
+    .description(
+      "issue an mTLS client certificate from the lab CA for the profile's signing key (tls_client_auth)",
+    )
+    .option('--subject <dn>', 'certificate subject (default CN=<profile>,O=fapi lab client)')
+    .option(
+      '--san <san>',
+      'subject alternative name: dns:NAME, ip:ADDR, uri:URI or email:ADDR (repeatable)',
+      collect,
+    )
+    .option('--days <n>', 'validity in days', '365')
+    .action(lazy('lab', 'cert'));
 
   return program;
 }
