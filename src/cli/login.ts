@@ -202,6 +202,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   }
   for (const n of notes) ctx.out.info(`  ${ctx.out.errC.yellow('!')} ${n}`);
 
+  await s.persistNonces();
   const now = Math.floor(Date.now() / 1000);
   const stored = toStoredTokens(tokens, { issuer: s.issuer, clientId: s.clientId, now });
   await ctx.store.saveTokens(s.profile.name, stored);
