@@ -47,6 +47,13 @@ export const LAB_RELAXATIONS = [
   'no-dpop-nonce',
   'no-iss',
   'rotate-rt',
+  'no-pkce',
+  'dpop-replay',
+  'refresh-without-client-auth',
+  'unregistered-redirect-uri',
+  'lax-assertion-aud',
+  'assertion-replay',
+  'token-in-query',
 ];
 export const LAB_FAULTS = [
   'discovery-issuer-mismatch',
@@ -227,6 +234,33 @@ export function buildProgram(): Command {
     .option('--show-secrets', 'print the registration access token')
     .action(lazy('register'));
 
+  program
+    .command('init')
+    .description(
+      'guided start: pick the lab or an issuer, generate keys, register a FAPI 2.0 client, and see what to run next',
+    )
+    .option('--lab', 'use the running local lab (`fapi lab up`): its issuer and CA')
+    .option('--issuer <url>', "the authorization server's issuer identifier")
+    .addOption(new Option('--alg <alg>', 'key algorithm').choices(['ES256', 'PS256', 'EdDSA']))
+    .addOption(authOption())
+    .addOption(senderOption())
+    .option('--redirect-uri <uri>', 'redirect URI (default http://127.0.0.1/callback)')
+    .option('--scope <scope>', 'scope to register')
+    .option('--initial-access-token <token>', 'initial access token for registration')
+    .option('--metadata <file>', 'JSON client metadata merged over the template')
+    .option(
+      '--ca-cert <file>',
+      'CA certificate issuing the tls_client_auth certificate (the lab CA with --lab)',
+    )
+    .option('--ca-key <file>', 'private key of --ca-cert')
+    .option('--client-id <id>', 'import this pre-registered client instead of registering (with --key)')
+    .option('--key <file>', "the pre-registered client's private key (JWK or PEM)")
+    .option('--cert <file>', "the pre-registered client's certificate (PEM)")
+    .option('-y, --yes', 'take the defaults for every choice not given as a flag')
+    .option('--force', 'set up the profile again even if it already has a client (new keys)')
+    .option('--show-secrets', 'print the registration access token')
+    .action(lazy('init'));
+
   const client = program.command('client').description("manage the profile's registered client (RFC 7592)");
   client
     .command('show')
@@ -304,6 +338,94 @@ export function buildProgram(): Command {
     )
     .option('--days <n>', 'validity in days', '365')
     .action(lazy('lab', 'cert'));
+  // ── the client: login, tokens, calls, DPoP proofs ──────────────────────────
+  const syncClock = (c: Command) =>
+    c
+      .option('--sync-clock', "correct iat of assertions and proofs with the server's Date header (default)")
+      .option('--no-sync-clock', "use the local clock as is, even when the server's Date differs");
+
+  syncClock(
+    program
+      .command('login')
+      .description(
+        'log in: PAR + PKCE S256 in the browser, loopback callback, sender-constrained tokens (DPoP or mTLS), ID token checked',
+      )
+      .option('--scope <scope>', 'space-separated scopes (default: the profile scope, else "openid")')
+      .option('--no-browser', 'print the authorization URL instead of opening a browser, then wait')
+      .option('--timeout <duration>', 'how long to wait for the browser: seconds or 90s, 5m, 1h', '5m')
+      .option(
+        '--redirect-uri <uri>',
+        'loopback redirect URI registered for the client (default: the profile one, else http://127.0.0.1/callback)',
+      )
+      .option('--show-secrets', 'include the tokens in the output'),
+  ).action(lazy('login'));
+
+  const token = program
+    .command('token')
+    .description('show, refresh, revoke and introspect the saved tokens; get a client-credentials token');
+  token
+    .command('show')
+    .description('show the saved tokens (metadata; the tokens only with --show-secrets)')
+    .option('--decode', 'decode JWT access and ID tokens (header and claims)')
+    .option('--show-secrets', 'print the access, refresh and ID tokens themselves')
+    .action(lazy('token', 'show'));
+  syncClock(
+    token
+      .command('refresh')
+      .description(
+        'use the refresh token (with client authentication and the sender constraint); keeps a rotated one',
+      )
+      .option('--scope <scope>', 'ask for fewer scopes than granted')
+      .option('--show-secrets', 'include the new tokens in the output'),
+  ).action(lazy('token', 'refresh'));
+  syncClock(
+    token
+      .command('revoke')
+      .description('revoke the refresh and access tokens at the server (RFC 7009) and forget them')
+      .option('--access-token', 'revoke only the access token')
+      .option('--refresh-token', 'revoke only the refresh token')
+      .option('--keep', 'keep the local copy of the tokens'),
+  ).action(lazy('token', 'revoke'));
+  syncClock(
+    token
+      .command('introspect')
+      .description(
+        'ask the server about the access token (RFC 7662), or the refresh token with --refresh-token',
+      )
+      .option('--refresh-token', 'introspect the refresh token'),
+  ).action(lazy('token', 'introspect'));
+  syncClock(
+    token
+      .command('client-credentials')
+      .description('get a token for the client itself (client_credentials grant), DPoP- or certificate-bound')
+      .option('--scope <scope>', 'space-separated scopes (default: the profile scope)')
+      .option('--show-secrets', 'include the token in the output'),
+  ).action(lazy('token', 'clientCredentials'));
+
+  syncClock(
+    program
+      .command('call <url>')
+      .description(
+        'call a protected resource with the saved token: DPoP with a fresh proof, or Bearer over mTLS',
+      )
+      .option('-X, --request <method>', 'HTTP method (default GET, or POST with --data)')
+      .option('-H, --header <header>', "extra request header 'Name: value' (repeatable)", collect)
+      .option('-d, --data <data>', 'request body; @FILE reads a file, @- reads stdin')
+      .option('-i, --include', 'print the status line and response headers, and narrate the exchange')
+      .option('--fail', 'exit 5 when the server answers an HTTP error')
+      .option('--dpop', 'send the token as a DPoP token with a proof')
+      .option('--mtls', 'send the token as a Bearer token over the client certificate'),
+  ).action(lazy('call'));
+
+  program
+    .command('dpop')
+    .description("print a DPoP proof signed with the profile's DPoP key, for curl or Postman")
+    .requiredOption('--htm <method>', 'HTTP method of the request')
+    .requiredOption('--htu <url>', 'URL of the request (query and fragment are dropped)')
+    .option('--ath-token <token>', 'bind the proof to this access token (ath)')
+    .option('--for-current-token', "bind the proof to the profile's saved access token (ath)")
+    .option('--nonce <nonce>', 'the server-provided DPoP nonce')
+    .action(lazy('dpop'));
 
   return program;
 }

@@ -170,7 +170,9 @@ export async function startCallbackListener(o: CallbackOptions): Promise<Callbac
     o.signal?.removeEventListener('abort', onAbort);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
-      server.closeAllConnections();
+      // Let the page just written reach the browser; then drop whatever is left.
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 500).unref();
     });
   };
   const fail = (e: FapiError) => {

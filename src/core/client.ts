@@ -89,6 +89,12 @@ export class ServerClock {
     return offset;
   }
 
+  /** Records an offset measured elsewhere (e.g. by discovery), in seconds. */
+  setOffset(origin: string, offset: number): void {
+    this.offsets.set(origin, offset);
+    this.last = offset;
+  }
+
   /** The measured offset (server − local, seconds) for an origin, else the last one measured. */
   measured(origin?: string): number | undefined {
     return (origin !== undefined ? this.offsets.get(origin) : undefined) ?? this.last;
@@ -358,21 +364,18 @@ export interface HintContext {
 export function responseError(exchange: Exchange, ctx: HintContext = {}): FapiError {
   const res = exchange.response;
   const o = oauthErrorOf(res);
-  const what = o.error
-    ? `${o.error}${o.error_description ? `: ${o.error_description}` : ''}`
-    : `HTTP ${res.status}${res.text() ? ` (${res.text().slice(0, 120).replace(/\s+/g, ' ')})` : ''}`;
+  const body = res.text().slice(0, 160).replace(/\s+/g, ' ').trim();
   const retried = exchange.attempts.some((a) => a.retry === 'use_dpop_nonce');
   const hint =
     hintFor(exchange.step, o, ctx) ??
     (res.status >= 500
       ? 'The server failed; try again later.'
       : `The server answered HTTP ${res.status} without an OAuth error code.`);
-  return serverError(
-    o.error ? `E_OAUTH_${o.error.toUpperCase()}` : `E_HTTP_${res.status}`,
-    `${exchange.step} at ${exchange.url} failed: ${what}${retried && o.error === 'use_dpop_nonce' ? ' (after retrying once with the server nonce)' : ''}.`,
-    o,
-    hint,
-  );
+  // The server's error and description are printed from `oauth` (verbatim); the message says where.
+  const message = o.error
+    ? `${exchange.step} at ${exchange.url} was refused (HTTP ${res.status} ${o.error})${retried && o.error === 'use_dpop_nonce' ? ', after retrying once with the server nonce' : ''}.`
+    : `${exchange.step} at ${exchange.url} failed with HTTP ${res.status}${body ? `: ${body}` : ''}.`;
+  return serverError(o.error ? `E_OAUTH_${o.error.toUpperCase()}` : `E_HTTP_${res.status}`, message, o, hint);
 }
 
 /** True when the response is a DPoP nonce demand: AS 400 JSON or RS 401 challenge (RFC 9449 §8, §9). */
@@ -390,8 +393,7 @@ const SKEW_ERRORS = new Set(['invalid_client', 'invalid_dpop_proof']);
 /** The client runtime: one per command run. */
 export class Client {
   readonly clock: ServerClock;
-  /** Replaceable: `fapi call` starts without metadata and discovers it only to refresh. */
-  metadata: AsMetadata;
+  private meta: AsMetadata;
   readonly clientId: string;
   readonly authMethod: ClientAuthMethod;
   readonly sender: SenderConstraint;
@@ -404,7 +406,7 @@ export class Client {
 
   constructor(o: ClientOptions) {
     this.http = o.http;
-    this.metadata = o.metadata;
+    this.meta = o.metadata;
     this.clientId = o.clientId;
     this.authMethod = o.authMethod;
     this.sender = o.sender;
@@ -427,9 +429,19 @@ export class Client {
     this.checkAlgs();
   }
 
+  get metadata(): AsMetadata {
+    return this.meta;
+  }
+
+  /** Sets the metadata later (`fapi call` discovers it only when it must refresh). */
+  setMetadata(m: AsMetadata): void {
+    this.meta = m;
+    this.checkAlgs();
+  }
+
   /** FAPI2-SP §5.4.1-1 and the server's advertised algorithms, before anything is sent (CL-14). */
   private checkAlgs(): void {
-    const m = this.metadata;
+    const m = this.meta;
     if (this.dpopKey && this.sender === 'dpop') {
       const algs = m.dpop_signing_alg_values_supported;
       if (Array.isArray(algs) && !algs.includes(this.dpopKey.alg))
