@@ -144,7 +144,8 @@ async function runAll(
     const c = ctx.out.errC;
     for (const s of scenarios) {
       let lastMode: string | undefined;
-      if (mode === 'plain') ctx.out.stderr.write(`\n${c.bold(s.id)}: ${s.title}\n`);
+      if (mode === 'plain')
+        ctx.out.stderr.write(`${results.length ? '\n' : ''}${c.bold(s.id)}: ${s.title}\n`);
       const r = await s.run({
         ...env,
         onStep(_id, step) {
@@ -158,7 +159,10 @@ async function runAll(
           ctx.out.stderr.write(stepLine(c, step) + '\n');
         },
       });
-      if (mode === 'plain') ctx.out.stderr.write(closingLine(c, r) + '\n');
+      if (mode === 'plain')
+        ctx.out.stderr.write(
+          closingLine(c, r) + '\n' + (results.length === scenarios.length - 1 ? '\n' : ''),
+        );
       results.push(r);
     }
     return results;

@@ -123,7 +123,7 @@ async function fapi2(p: Play): Promise<void> {
   await dpopBound(p, await honestParty(p, { binding: 'dpop' }));
   const mtls = await p.setup(
     'client',
-    'honest mTLS client registers (tls_client_auth, certificate-bound tokens)',
+    'honest mTLS client registers (certificate-bound tokens)',
     () => registerParty(p.target, 'client', { binding: 'mtls' }),
     (c) => `certificate x5t#S256 ${c.certificate?.x5t.slice(0, 8)}…`,
   );
