@@ -300,7 +300,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         '--relax <name>',
-        'weaken the profile for an experiment (repeatable; loud): bearer-tokens, no-par, plain-pkce, no-dpop-nonce, no-iss, rotate-rt',
+        `weaken the profile for an experiment (repeatable; loud): ${LAB_RELAXATIONS.join(', ')}`,
       ).argParser(collectChoice(LAB_RELAXATIONS)),
     )
     .addOption(
@@ -344,6 +344,18 @@ export function buildProgram(): Command {
     )
     .option('--days <n>', 'validity in days', '365')
     .action(lazy('lab', 'cert'));
+  lab
+    .command('attack [scenario...]')
+    .description(
+      'play the attacks FAPI 2.0 stops (all when none named): each works against a lab with its defence relaxed and is stopped by the strict lab',
+    )
+    .option('--list', 'describe each scenario: the attacker, what it tries, the defence and its rules')
+    .option(
+      '--issuer <url>',
+      "check an external server instead of the strict lab, with the profile's registered client (runs the scenarios that need nothing else)",
+    )
+    .option('--resource <url>', 'with --issuer: a protected resource the saved access token can call')
+    .action(lazy('attack'));
   // ── the client: login, tokens, calls, DPoP proofs ──────────────────────────
   const syncClock = (c: Command) =>
     c
