@@ -2,7 +2,8 @@
  * `fapi demo` (`npm run demo`): the whole journey on a lab of its own, narrated, in a temporary
  * home: start the lab on free ports, generate keys and register a client (`fapi init --lab`), log
  * in with PAR + PKCE + DPoP (the lab auto-approves; `fapi lab open` plays the browser), call the
- * resource server, refresh, call again, watch a stolen token fail, and stop the lab. Each step runs
+ * resource server, refresh, call again, stop the lab, and watch a stolen token fail (`fapi lab
+ * attack evil-twin`, on labs of its own). Each step runs
  * the real `fapi` binary and shows the command, so it can be replayed by hand.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -124,6 +125,10 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
     await exec({ why: 'Call again with the new token', args: ['call', '--fail', `${up.rs}/accounts`] });
     await exec({ why: 'Stop the lab', args: ['lab', 'down'] });
     labStarted = false;
+    await exec({
+      why: 'Watch a stolen access token fail: the evil twin replays it from another machine (bearer: works; DPoP and mTLS: refused)',
+      args: ['lab', 'attack', 'evil-twin'],
+    });
     ctx.out.result({ home: opts.keep ? home : null, steps: done }, () => [
       '',
       `${c.green('✔')} done: ${done.length} steps. Next, against your own server: fapi init --issuer https://your-as.example`,

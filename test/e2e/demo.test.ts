@@ -24,6 +24,7 @@ describe('fapi demo', () => {
         'fapi call -i',
         'fapi token refresh',
         'fapi lab down',
+        'fapi lab attack',
       ]),
     );
     expect(result.steps.every((s) => s.exit === 0)).toBe(true);
