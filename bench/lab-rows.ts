@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { cliEnv, nodeBaseline, notMeasured } from './cli.js';
 import { hasCommand, labUpArgs, writeBenchLabConfig, type BenchLab } from './lab.js';
-import { paired, type Timing } from './measure.js';
+import { paired, timeCommand, type Timing } from './measure.js';
 import { ms, verdict, type Row, type Target } from './report.js';
 import type { BenchConfig } from './run.js';
 
