@@ -456,7 +456,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-function printError(err: unknown, json: boolean): number {
+export function printError(err: unknown, json: boolean): number {
   const stderr = process.stderr;
   if (isFapiError(err)) {
     if (json) {
