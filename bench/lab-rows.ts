@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { cliEnv, nodeBaseline, notMeasured } from './cli.js';
-import { labUpArgs, writeBenchLabConfig, type BenchLab } from './lab.js';
+import { hasCommand, labUpArgs, writeBenchLabConfig, type BenchLab } from './lab.js';
 import { paired, timeCommand, type Timing } from './measure.js';
 import { ms, verdict, type Row, type Target } from './report.js';
 import type { BenchConfig } from './run.js';
@@ -100,19 +100,15 @@ function row(
   };
 }
 
-async function commandExists(bin: string, words: string[]): Promise<boolean> {
-  const r = await timeCommand(process.execPath, [bin, ...words, '--help'], cliEnv());
-  return r.code === 0;
-}
-
 export async function labRows(c: LabContext): Promise<Row[]> {
   const rows: Row[] = [];
   const upTarget: Target = { kind: 'max', value: 8, unit: 'x' };
   const loginTarget: Target = { kind: 'max', value: 4, unit: 'x' };
   const callTarget: Target = { kind: 'max', value: 2.5, unit: 'x' };
 
-  if (!c.lab) {
-    rows.push(notMeasured('4', 'lab and client', 'fapi lab up: time to ready', upTarget, c.labReason));
+  if (!c.lab || !c.lab.viaCli) {
+    const why = c.lab ? 'fapi lab up is not in this build yet' : c.labReason;
+    rows.push(notMeasured('4', 'lab and client', 'fapi lab up: time to ready', upTarget, why));
   } else {
     const home = path.join(c.dir, 'lab-up-home');
     mkdirSync(home, { recursive: true });
@@ -137,8 +133,8 @@ export async function labRows(c: LabContext): Promise<Row[]> {
     c.log(`  lab up: ${ms(r.medianMs)} (${r.ratio.toFixed(2)}x)`);
   }
 
-  const hasLogin = await commandExists(c.bin, ['login']);
-  const hasCall = await commandExists(c.bin, ['call']);
+  const hasLogin = hasCommand(c.bin, ['login']);
+  const hasCall = hasCommand(c.bin, ['call']);
   if (!c.lab || !hasLogin)
     rows.push(
       notMeasured(

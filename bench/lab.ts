@@ -4,6 +4,7 @@
  * registration with the bench's ES256 key (private_key_jwt, client_credentials), and a
  * DPoP-bound access token for the RS obtained from the token endpoint.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { clientAssertionParams, createClientAssertion } from '../src/core/client-auth.js';
@@ -33,6 +34,8 @@ export interface BenchLab {
   pid: number;
   home: string;
   configFile: string;
+  /** False when started through startLab because this build has no `fapi lab up`. */
+  viaCli: boolean;
   stop(): Promise<void>;
 }
 
@@ -48,9 +51,24 @@ export function labUpArgs(bin: string, home: string, configFile: string): string
   return [bin, '--home', home, 'lab', 'up', '--port', '0', '--json', '--config', configFile];
 }
 
+/** True when this build has `fapi lab up`. */
+export function hasLabUp(bin: string): boolean {
+  return hasCommand(bin, ['lab', 'up']);
+}
+
+/**
+ * True when `fapi <words> --help` shows that command's own usage (for an unknown command followed
+ * by --help, commander shows the top-level help and exits 0).
+ */
+export function hasCommand(bin: string, words: string[]): boolean {
+  const r = spawnSync(process.execPath, [bin, ...words, '--help'], { env: cliEnv(), encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes(`Usage: fapi ${words.join(' ')}`);
+}
+
 export async function startBenchLab(o: {
   bin: string;
   dir: string;
+  distDir: string;
   keys: BenchClientKeys;
   log: (s: string) => void;
 }): Promise<BenchLab> {
@@ -58,11 +76,28 @@ export async function startBenchLab(o: {
   mkdirSync(home, { recursive: true });
   const configFile = path.join(o.dir, 'lab-bench.config.json');
   writeBenchLabConfig(configFile);
-  const server = await startServer<LabReady>(labUpArgs(o.bin, home, configFile), {
-    env: cliEnv(),
-    what: 'fapi lab up',
-    timeoutMs: 30_000,
-  });
+  // BENCH_LAB_VIA=startLab: the lab without the CLI around it (no log file), to compare.
+  const viaCli = process.env.BENCH_LAB_VIA !== 'startLab' && hasLabUp(o.bin);
+  if (!viaCli)
+    o.log('  `fapi lab up` is not in this build: starting the lab through startLab (lab/server.ts)');
+  // BENCH_PROFILE=DIR: the lab under load writes a V8 CPU profile there when it stops
+  // (summarise it with `node dist/bench/profile.js DIR/FILE.cpuprofile`).
+  // BENCH_LAB_NODE_ARGS: more Node flags for the lab process (e.g. --perf-basic-prof for perf).
+  const profile = [
+    ...(process.env.BENCH_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`]
+      : []),
+    ...(process.env.BENCH_LAB_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
+  const server = await startServer<LabReady>(
+    [
+      ...profile,
+      ...(viaCli
+        ? labUpArgs(o.bin, home, configFile)
+        : [path.join(o.distDir, 'lab-process.js'), home, configFile]),
+    ],
+    { env: cliEnv(), what: 'the lab', timeoutMs: 30_000 },
+  );
   try {
     const { ready } = server;
     const caFile = ready.ca;
@@ -140,6 +175,7 @@ export async function startBenchLab(o: {
       pid: ready.pid,
       home,
       configFile,
+      viaCli,
       stop: server.stop,
     };
   } catch (e) {

@@ -37,10 +37,10 @@ export const config = SMOKE
       flowRuns: 1,
       rounds: 1,
       connections: 8,
-      warmup: 40,
+      warmup: 0,
       targetSeconds: 0,
-      minAmount: 120,
-      maxAmount: 120,
+      minAmount: 100,
+      maxAmount: 100,
       maxSeconds: 10,
       boundSeconds: 0.2,
       memoryRequests: 0,
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   if (ONLY.has('lab') || ONLY.has('load')) {
     log('lab: start, time to ready, login and call');
     try {
-      lab = await startBenchLab({ bin: BIN, dir, keys, log });
+      lab = await startBenchLab({ bin: BIN, dir, distDir: DIST, keys, log });
     } catch (e) {
       labReason = (e as Error).message.split('\n')[0] as string;
       log(`  lab not available: ${labReason}`);
@@ -240,7 +240,9 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nfapi bench — ${results.date.slice(0, 10)}, ${results.machine.cpus} × ${results.machine.model}, Node ${process.version}` +
       `${SMOKE ? ' (SMOKE: tiny counts, figures meaningless)' : ''}\n\n${table(rows)}\n\n` +
-      `${nodeMs !== null ? `baseline: node -e 0 = ${nodeMs.toFixed(1)} ms (median). ` : ''}Total ${Math.round(seconds)} s. JSON: ${path.relative(process.cwd(), OUT) || OUT}\n`,
+      `${nodeMs !== null ? `Baseline: node -e 0 = ${nodeMs.toFixed(1)} ms (median). ` : ''}` +
+      'Throughput ratios compare CPU time (requests per CPU-second of the server vs the baseline per CPU-second; wall-clock ratios in the notes and JSON).\n' +
+      `Total ${Math.round(seconds)} s. JSON: ${path.relative(process.cwd(), OUT) || OUT}\n`,
   );
 }
 

@@ -87,11 +87,16 @@ export async function measureThroughput(
   const amounts: Record<string, number> = {};
   let labRequests = 0;
   for (const t of targets) {
+    runs[t.key] = [];
+    if (o.warmup <= 0) {
+      amounts[t.key] = o.minAmount;
+      continue;
+    }
+    // Warm-up (JIT, TLS sessions), which also sizes the runs to about targetSeconds each.
     const w = await loadRun(t, o.warmup, o);
     if (t.lab) labRequests += w.completed;
     amounts[t.key] = Math.round(Math.min(o.maxAmount, Math.max(o.minAmount, w.rps * o.targetSeconds)));
     o.log(`  warm-up ${t.label}: ${Math.round(w.rps)} req/s → ${amounts[t.key]} requests per run`);
-    runs[t.key] = [];
   }
   const bounds: CryptoBound[] = [];
   for (let round = 0; round < o.rounds; round++) {

@@ -31,6 +31,21 @@ export const RELAXATIONS = {
   'no-iss': 'authorization responses carry no iss parameter (RFC 9207; FAPI2-SP §5.3.2.2-7 requires it)',
   'rotate-rt':
     'refresh tokens rotate on every use (FAPI2-SP §5.3.2.1-9: only in extraordinary circumstances)',
+  // The relaxations below exist for `fapi lab attack`: each switches off one defence a scenario
+  // shows at work (src/core/attacks/).
+  'no-pkce': 'authorization requests without PKCE are accepted (FAPI2-SP §5.3.2.2-5 requires PKCE S256)',
+  'dpop-replay':
+    'DPoP proof jtis are not remembered: a replayed proof is accepted (RFC 9449 §11.1; catalogue DP-12)',
+  'refresh-without-client-auth':
+    'refresh tokens are redeemed without client authentication, as for a public client (FAPI2-SP §5.3.2.1-3, -6)',
+  'unregistered-redirect-uri':
+    'redirect URIs need not be registered (FAPI2-SP §5.3.2.2-8; RFC 9700 §4.1.3 requires an exact match)',
+  'lax-assertion-aud':
+    'client assertions may name the token or PAR endpoint, or an array, as aud (FAPI2-SP §5.3.2.1-8: only the issuer, as a string)',
+  'assertion-replay':
+    'client assertion jtis are not remembered: a replayed assertion is accepted (RFC 7523 §3; OIDC Core §9)',
+  'token-in-query':
+    'the resource server accepts access tokens in the URI query (FAPI2-SP §5.3.4-2; RFC 6750 §2.3)',
 } as const;
 export type Relaxation = keyof typeof RELAXATIONS;
 export const RELAXATION_NAMES = Object.keys(RELAXATIONS) as Relaxation[];

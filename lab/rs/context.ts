@@ -75,6 +75,8 @@ export interface RsContext {
   dpopIatWindow?: { past: number; future: number };
   /** Accept unbound (plain bearer) access tokens: the `bearer-tokens` relaxation. */
   allowUnboundTokens?: boolean;
+  /** Accept an access token in the URI query as a Bearer token: the `token-in-query` relaxation. */
+  allowTokenInQuery?: boolean;
   /** Fault `rs-scheme-case`: the DPoP challenge scheme is sent as lower-case `dpop`. */
   lowerCaseDpopScheme?: boolean;
   /** Largest accepted request body (bytes); larger ones get 413. */

@@ -44,9 +44,11 @@ export function rsRuntime(ctx: LabContext): RsRuntime {
     now: () => ctx.now(),
     // RS-03 / RV-03: the lab knows every token it issued; unknown, revoked, or from a revoked grant → refused.
     isRevoked: (c: AccessTokenClaims) => typeof c.jti !== 'string' || !ctx.grants.activeAccessToken(c.jti),
-    replay: (key, exp) => ctx.dpopJtis.once(key, exp),
+    // DP-12 (off only under the dpop-replay relaxation).
+    replay: ctx.relaxed('dpop-replay') ? () => true : (key, exp) => ctx.dpopJtis.once(key, exp),
     dpopIatWindow: { past: ctx.config.dpopIatPast, future: ctx.config.dpopIatFuture },
     allowUnboundTokens: ctx.relaxed('bearer-tokens'),
+    allowTokenInQuery: ctx.relaxed('token-in-query'),
     lowerCaseDpopScheme: ctx.fault('rs-scheme-case'),
     ...(noNonces ? {} : { nonces: nonces as LabNonces }),
   });

@@ -55,7 +55,8 @@ export function findingLine(f: LintFinding, c: Palette): string {
 }
 
 export async function run(ctx: CliContext, opts: Record<string, unknown>, args: string[]): Promise<void> {
-  const profile = await optionalProfile(ctx);
+  // With an explicit ISSUER a broken profile does not matter; without one, its issuer is needed.
+  const profile = args[0] ? await optionalProfile(ctx).catch(() => undefined) : await optionalProfile(ctx);
   const issuer = args[0] ?? profile?.issuer;
   if (!issuer)
     throw usageError(

@@ -47,6 +47,13 @@ export const LAB_RELAXATIONS = [
   'no-dpop-nonce',
   'no-iss',
   'rotate-rt',
+  'no-pkce',
+  'dpop-replay',
+  'refresh-without-client-auth',
+  'unregistered-redirect-uri',
+  'lax-assertion-aud',
+  'assertion-replay',
+  'token-in-query',
 ];
 export const LAB_FAULTS = [
   'discovery-issuer-mismatch',
@@ -92,6 +99,15 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** A repeatable option whose values must be among `choices`. */
+function collectChoice(choices: readonly string[]) {
+  return (value: string, previous: string[] = []): string[] => {
+    if (!choices.includes(value))
+      throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
+    return [...previous, value];
+  };
+}
+
 const authOption = () =>
   new Option('--auth <method>', 'client authentication (FAPI2-SP §5.3.2.1-6)').choices([
     'private_key_jwt',
@@ -103,15 +119,6 @@ const senderOption = () =>
     '--sender <constraint>',
     'sender-constrained tokens: DPoP (RFC 9449) or mTLS (RFC 8705)',
   ).choices(['dpop', 'mtls']);
-
-/** A repeatable option whose values must be among `choices`. */
-function collectChoice(choices: readonly string[]) {
-  return (value: string, previous: string[] = []): string[] => {
-    if (!choices.includes(value))
-      throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
-    return [...previous, value];
-  };
-}
 
 export function buildProgram(): Command {
   const program = new CommandClass('fapi');
@@ -227,6 +234,33 @@ export function buildProgram(): Command {
     .option('--show-secrets', 'print the registration access token')
     .action(lazy('register'));
 
+  program
+    .command('init')
+    .description(
+      'guided start: pick the lab or an issuer, generate keys, register a FAPI 2.0 client, and see what to run next',
+    )
+    .option('--lab', 'use the running local lab (`fapi lab up`): its issuer and CA')
+    .option('--issuer <url>', "the authorization server's issuer identifier")
+    .addOption(new Option('--alg <alg>', 'key algorithm').choices(['ES256', 'PS256', 'EdDSA']))
+    .addOption(authOption())
+    .addOption(senderOption())
+    .option('--redirect-uri <uri>', 'redirect URI (default http://127.0.0.1/callback)')
+    .option('--scope <scope>', 'scope to register')
+    .option('--initial-access-token <token>', 'initial access token for registration')
+    .option('--metadata <file>', 'JSON client metadata merged over the template')
+    .option(
+      '--ca-cert <file>',
+      'CA certificate issuing the tls_client_auth certificate (the lab CA with --lab)',
+    )
+    .option('--ca-key <file>', 'private key of --ca-cert')
+    .option('--client-id <id>', 'import this pre-registered client instead of registering (with --key)')
+    .option('--key <file>', "the pre-registered client's private key (JWK or PEM)")
+    .option('--cert <file>', "the pre-registered client's certificate (PEM)")
+    .option('-y, --yes', 'take the defaults for every choice not given as a flag')
+    .option('--force', 'set up the profile again even if it already has a client (new keys)')
+    .option('--show-secrets', 'print the registration access token')
+    .action(lazy('init'));
+
   const client = program.command('client').description("manage the profile's registered client (RFC 7592)");
   client
     .command('show')
@@ -247,6 +281,81 @@ export function buildProgram(): Command {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(lazy('client', 'remove'));
 
+  // ── the lab ────────────────────────────────────────────────────────────────
+  const lab = program
+    .command('lab')
+    .description('a local, strict FAPI 2.0 authorization server and resource server on 127.0.0.1');
+  lab
+    .command('up')
+    .description('start the lab (foreground until Ctrl-C; --detach to run it in the background)')
+    .option(
+      '--port <n>',
+      'AS port on 127.0.0.1, default 8443 (0 = free ports; the mTLS aliases and the RS use the next two)',
+    )
+    .option('--mtls-port <n>', 'port of the mTLS endpoint aliases (default: --port + 1)')
+    .option('--rs-port <n>', 'port of the resource server (default: --port + 2)')
+    .option('--config <file>', 'JSON lab configuration (see templates/lab.config.json); flags win over it')
+    .option('--auto-approve', 'approve authorization requests as alice without showing the login page')
+    .option('--registration-token <token>', 'require this initial access token for client registration')
+    .addOption(
+      new Option(
+        '--relax <name>',
+        `weaken the profile for an experiment (repeatable; loud): ${LAB_RELAXATIONS.join(', ')}`,
+      ).argParser(collectChoice(LAB_RELAXATIONS)),
+    )
+    .addOption(
+      new Option(
+        '--fault <name>',
+        'client fault injection, catalogue Appendix A (repeatable; loud; see templates/lab.config.json)',
+      ).argParser(collectChoice(LAB_FAULTS)),
+    )
+    .option('--detach', 'run in the background; returns once the lab is ready')
+    .addOption(new Option('--detached-child').hideHelp())
+    .action(lazy('lab', 'up'));
+  lab.command('status').description('is a lab running, and where').action(lazy('lab', 'status'));
+  lab
+    .command('open <url>')
+    .description(
+      'a non-interactive browser for scripts and CI: follow an authorization URL of a lab started with --auto-approve to the loopback redirect URI (BROWSER="fapi lab open" fapi login)',
+    )
+    .action(lazy('lab-open'));
+  lab
+    .command('logs')
+    .description('print the lab log (requests with the check that decided each)')
+    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+    .option('-n, --lines <n>', 'how many of the last lines to print (default 100)')
+    .action(lazy('lab', 'logs'));
+  lab.command('down').description('stop the running lab').action(lazy('lab', 'down'));
+  lab
+    .command('reset')
+    .description('delete all lab state (CA, keys, registered clients, grants)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(lazy('lab', 'reset'));
+  lab
+    .command('cert')
+    .description(
+      "issue an mTLS client certificate from the lab CA for the profile's signing key (tls_client_auth)",
+    )
+    .option('--subject <dn>', 'certificate subject (default CN=<profile>,O=fapi lab client)')
+    .option(
+      '--san <san>',
+      'subject alternative name: dns:NAME, ip:ADDR, uri:URI or email:ADDR (repeatable)',
+      collect,
+    )
+    .option('--days <n>', 'validity in days', '365')
+    .action(lazy('lab', 'cert'));
+  lab
+    .command('attack [scenario...]')
+    .description(
+      'play the attacks FAPI 2.0 stops (all when none named): each works against a lab with its defence relaxed and is stopped by the strict lab',
+    )
+    .option('--list', 'describe each scenario: the attacker, what it tries, the defence and its rules')
+    .option(
+      '--issuer <url>',
+      "check an external server instead of the strict lab, with the profile's registered client (runs the scenarios that need nothing else)",
+    )
+    .option('--resource <url>', 'with --issuer: a protected resource the saved access token can call')
+    .action(lazy('attack'));
   // ── the client: login, tokens, calls, DPoP proofs ──────────────────────────
   const syncClock = (c: Command) =>
     c
@@ -336,68 +445,18 @@ export function buildProgram(): Command {
     .option('--nonce <nonce>', 'the server-provided DPoP nonce')
     .action(lazy('dpop'));
 
-  // ── the lab ────────────────────────────────────────────────────────────────
-  const lab = program
-    .command('lab')
-    .description('a local, strict FAPI 2.0 authorization server and resource server on 127.0.0.1');
-  lab
-    .command('up')
-    .description('start the lab (foreground until Ctrl-C; --detach to run it in the background)')
-    .option(
-      '--port <n>',
-      'AS port on 127.0.0.1, default 8443 (0 = free ports; the mTLS aliases and the RS use the next two)',
-    )
-    .option('--mtls-port <n>', 'port of the mTLS endpoint aliases (default: --port + 1)')
-    .option('--rs-port <n>', 'port of the resource server (default: --port + 2)')
-    .option('--config <file>', 'JSON lab configuration (see templates/lab.config.json); flags win over it')
-    .option('--auto-approve', 'approve authorization requests as alice without showing the login page')
-    .option('--registration-token <token>', 'require this initial access token for client registration')
-    .addOption(
-      new Option(
-        '--relax <name>',
-        'weaken the profile for an experiment (repeatable; loud): bearer-tokens, no-par, plain-pkce, no-dpop-nonce, no-iss, rotate-rt',
-      ).argParser(collectChoice(LAB_RELAXATIONS)),
-    )
-    .addOption(
-      new Option(
-        '--fault <name>',
-        'client fault injection, catalogue Appendix A (repeatable; loud)',
-      ).argParser(collect),
-    )
-    .option('--detach', 'run in the background; returns once the lab is ready')
-    .addOption(new Option('--detached-child').hideHelp())
-    .action(lazy('lab', 'up'));
-  lab.command('status').description('is a lab running, and where').action(lazy('lab', 'status'));
-  lab
-    .command('logs')
-    .description('print the lab log (requests with the check that decided each)')
-    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
-    .option('-n, --lines <n>', 'how many of the last lines to print (default 100)')
-    .action(lazy('lab', 'logs'));
-  lab.command('down').description('stop the running lab').action(lazy('lab', 'down'));
-  lab
-    .command('reset')
-    .description('delete all lab state (CA, keys, registered clients, grants)')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(lazy('lab', 'reset'));
-  lab
-    .command('cert')
+  program
+    .command('demo')
     .description(
-      "issue an mTLS client certificate from the lab CA for the profile's signing key (tls_client_auth)",
+      'the whole journey, narrated, on a lab of its own in a temporary home: lab up, keys, registration, login (PAR, PKCE, DPoP), API calls, refresh, lab down',
     )
-    .option('--subject <dn>', 'certificate subject (default CN=<profile>,O=fapi lab client)')
-    .option(
-      '--san <san>',
-      'subject alternative name: dns:NAME, ip:ADDR, uri:URI or email:ADDR (repeatable)',
-      collect,
-    )
-    .option('--days <n>', 'validity in days', '365')
-    .action(lazy('lab', 'cert'));
+    .option('--keep', 'keep the temporary home (keys, profile, tokens) for a look afterwards')
+    .action(lazy('demo'));
 
   return program;
 }
 
-function printError(err: unknown, json: boolean): number {
+export function printError(err: unknown, json: boolean): number {
   const stderr = process.stderr;
   if (isFapiError(err)) {
     if (json) {

@@ -76,6 +76,11 @@ export interface ClientAssertionVerifyOptions {
   /** Accepted iat/nbf in the future: FAPI2-SP §5.3.2.1-13 accept ≤ 10 s, reject > 60 s. Default 10. */
   futureSkew?: number;
   allowedAlgs?: readonly string[];
+  /**
+   * Lab relaxation `lax-assertion-aud` only: also accept these audiences, and arrays holding an
+   * accepted one, as RFC 9126 §2 did before FAPI 2.0 (the audience-injection weakness).
+   */
+  laxAudiences?: readonly string[];
 }
 
 export interface VerifiedAssertion {
@@ -142,10 +147,20 @@ export function verifyClientAssertion(o: ClientAssertionVerifyOptions): Verified
   if (o.clientIdParam !== undefined && o.clientIdParam !== clientId)
     fail('CA-12', 'client_id does not match the client assertion sub');
   // CA-02: only the issuer, as a JSON string (FAPI2-SP §5.3.2.1-8; overrides RFC 9126 §2).
-  if (Array.isArray(payload.aud))
-    fail('CA-02', 'the assertion aud is an array; FAPI 2.0 accepts only the issuer identifier as a string');
-  if (payload.aud !== o.issuer)
-    fail('CA-02', `the assertion aud ${JSON.stringify(payload.aud)} is not the issuer ${o.issuer}`);
+  if (o.laxAudiences) {
+    const accepted = [o.issuer, ...o.laxAudiences];
+    const auds: unknown[] = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (!auds.some((a) => typeof a === 'string' && accepted.includes(a)))
+      fail(
+        'CA-02',
+        `the assertion aud ${JSON.stringify(payload.aud)} names neither the issuer nor an endpoint`,
+      );
+  } else {
+    if (Array.isArray(payload.aud))
+      fail('CA-02', 'the assertion aud is an array; FAPI 2.0 accepts only the issuer identifier as a string');
+    if (payload.aud !== o.issuer)
+      fail('CA-02', `the assertion aud ${JSON.stringify(payload.aud)} is not the issuer ${o.issuer}`);
+  }
   // CA-04, CA-05, CA-09
   const skew = o.futureSkew ?? 10;
   if (typeof payload.exp !== 'number') fail('CA-04', 'the assertion has no exp');

@@ -87,7 +87,7 @@ describe('npm run bench (smoke)', () => {
       'lab RSS after',
     ])
       expect(r.stdout).toContain(label);
-    expect(r.stdout).toMatch(/baseline: node -e 0 = \d+(\.\d)? ms/);
+    expect(r.stdout).toMatch(/Baseline: node -e 0 = \d+(\.\d)? ms/);
 
     // The JSON: the same rows, with ratios and targets.
     expect(existsSync(out)).toBe(true);

@@ -217,6 +217,26 @@ describe('interop with oidc-provider: discovery and registration', () => {
     expect(out.metadata.jwks.keys[0]?.x5c).toHaveLength(1);
   });
 
+  it('CL-28: --verbose traces the registration with the tokens redacted', async () => {
+    expect((await run(['-p', 'verbose', 'keygen'])).code).toBe(0);
+    const r = await run([
+      '-p',
+      'verbose',
+      '-v',
+      'register',
+      '--issuer',
+      op.issuer,
+      '--initial-access-token',
+      IAT,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const rat = readProfile('verbose').registration.registration_access_token as string;
+    expect(r.stderr).toContain('POST');
+    expect(r.stderr).toContain('«redacted: registration_access_token');
+    expect(r.stderr + r.stdout).not.toContain(rat);
+    expect(r.stderr + r.stdout).not.toContain(IAT);
+  });
+
   it('a server-side refusal is exit 5 with the OAuth error (invalid_client_metadata via --metadata)', async () => {
     expect((await run(['-p', 'refused', 'keygen'])).code).toBe(0);
     const file = path.join(op.dir, 'bad-metadata.json');

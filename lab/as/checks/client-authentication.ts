@@ -116,8 +116,12 @@ export const clientAuthentication = defineCheck<AsExchange>({
         issuer: ctx.urls.issuer,
         now: ctx.now(),
         getClientKeys: (id) => (client && id === client.client_id ? keys : undefined),
-        // CA-06: one-time jti, remembered until the assertion expires.
-        replay: (key, exp) => ctx.assertionJtis.once(key, exp),
+        // CA-06: one-time jti, remembered until the assertion expires (not under assertion-replay).
+        replay: ctx.relaxed('assertion-replay') ? undefined : (key, exp) => ctx.assertionJtis.once(key, exp),
+        // CA-02 (relaxation lax-assertion-aud): the pre-FAPI 2.0 audiences of RFC 9126 §2.
+        ...(ctx.relaxed('lax-assertion-aud')
+          ? { laxAudiences: [ctx.urls.issuer, ctx.urls.mtls].flatMap((b) => [`${b}/token`, `${b}/par`]) }
+          : {}),
         maxLifetime: 300,
         futureSkew: 10,
         // REG-12: a registered token_endpoint_auth_signing_alg narrows the algorithms.
@@ -144,6 +148,11 @@ export const clientAuthentication = defineCheck<AsExchange>({
     if (!client) throw invalidClient(`unknown client ${JSON.stringify(clientIdParam)}`, 'CA-11');
     req.lab.clientId = client.client_id;
     const method = client.metadata.token_endpoint_auth_method;
+    // Relaxation refresh-without-client-auth (for `fapi lab attack`): a refresh token alone is enough.
+    if (ctx.relaxed('refresh-without-client-auth') && form.get('grant_type') === 'refresh_token' && !cert) {
+      s.client = { client, method };
+      return;
+    }
     if (method === 'private_key_jwt')
       throw invalidClient(
         `client ${client.client_id} authenticates with private_key_jwt: send client_assertion_type and client_assertion`,

@@ -16,9 +16,11 @@ export function verifyAsProof(ctx: LabContext, req: FastifyRequest) {
     allowedAlgs: FAPI_ALGS,
     iatWindow: { past: ctx.config.dpopIatPast, future: ctx.config.dpopIatFuture },
     nonce: { required: !ctx.relaxed('no-dpop-nonce'), isValid: (n) => ctx.nonces.as.isValid(n) },
-    // DP-12: jti replay detection per endpoint.
-    replay: (jti, expiresAt) =>
-      ctx.dpopJtis.once(`${req.lab.listener}${req.url.split('?')[0]}:${jti}`, expiresAt),
+    // DP-12: jti replay detection per endpoint (off only under the dpop-replay relaxation).
+    replay: ctx.relaxed('dpop-replay')
+      ? undefined
+      : (jti, expiresAt) =>
+          ctx.dpopJtis.once(`${req.lab.listener}${req.url.split('?')[0]}:${jti}`, expiresAt),
   });
 }
 

@@ -13,6 +13,8 @@ export const parPkce = defineCheck<AsExchange>({
   run({ form, ctx }) {
     const challenge = form.get('code_challenge');
     const method = form.get('code_challenge_method');
+    // Relaxation no-pkce (for `fapi lab attack`): a request without any PKCE is accepted.
+    if (challenge === undefined && method === undefined && ctx.relaxed('no-pkce')) return;
     if (challenge === undefined)
       throw invalidRequest(
         'code_challenge is required: FAPI 2.0 requires PKCE with S256 (FAPI2-SP §5.3.2.2-5)',

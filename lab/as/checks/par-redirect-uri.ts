@@ -41,7 +41,8 @@ export const parRedirectUri = defineCheck<AsExchange & { redirectUri?: string }>
     if (uri === undefined)
       throw invalidRequest('redirect_uri is required in the pushed request (FAPI2-SP §5.3.2.2-6)');
     const { client } = clientOf(s);
-    if (!matchRedirectUri(client, uri))
+    // Relaxation unregistered-redirect-uri (for `fapi lab attack`): any redirect URI is taken.
+    if (!matchRedirectUri(client, uri) && !s.ctx.relaxed('unregistered-redirect-uri'))
       throw invalidRequest(
         `redirect_uri ${JSON.stringify(uri)} is not registered for client ${client.client_id} (exact match required; loopback IPs may use any port)`,
         'PAR-13',
