@@ -130,6 +130,7 @@ describe('fapi lab', () => {
     let followed = '';
     follow.stdout.on('data', (d: Buffer) => (followed += d.toString()));
     await new Promise((r) => setTimeout(r, 600));
+    expect(followed).toBe(''); // -n 0: no old lines
     await http({ method: 'GET', url: `${info.issuer}/jwks` });
     for (let i = 0; i < 40 && !followed.includes('GET /jwks 200'); i++)
       await new Promise((r) => setTimeout(r, 100));
