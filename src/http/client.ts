@@ -143,20 +143,21 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     const http = require('node:http') as typeof HttpNs;
     const tls = require('node:tls') as typeof TlsNs;
     const ca = options.ca && options.ca.length > 0 ? [...tls.rootCertificates, ...options.ca] : undefined;
-    const base = {
-      keepAlive: true,
-      minVersion: 'TLSv1.2' as const,
-      ciphers: FAPI_CIPHERS,
-      ca,
-      rejectUnauthorized: true,
-    };
+    const tlsOptions = { minVersion: 'TLSv1.2' as const, ciphers: FAPI_CIPHERS };
+    // With extra trust anchors, one secure context per agent: given `ca` alone, Node parses every
+    // root certificate again for each connection, and keys its socket pool on the whole list.
+    const withCa = (extra: { cert?: string; key?: string } = {}) =>
+      ca
+        ? { secureContext: tls.createSecureContext({ ...tlsOptions, ca, ...extra }) }
+        : { ...tlsOptions, ...extra };
+    const base = { keepAlive: true, rejectUnauthorized: true };
     agents = {
       http,
       https,
-      agent: new https.Agent(base),
+      agent: new https.Agent({ ...base, ...withCa() }),
       certAgent:
         options.cert && options.key
-          ? new https.Agent({ ...base, cert: options.cert, key: options.key })
+          ? new https.Agent({ ...base, ...withCa({ cert: options.cert, key: options.key }) })
           : undefined,
     };
     return agents;
