@@ -86,6 +86,9 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
 
   const started = Date.now();
   const home = mkdtempSync(path.join(os.tmpdir(), 'fapi-attack-'));
+  // Ctrl-C exits the process from main: the temporary lab home goes with it.
+  const removeHome = () => rmSync(home, { recursive: true, force: true });
+  process.once('exit', removeHome);
   const { createAttackLabs } = await import('../../lab/attack-targets.js');
   const labs = createAttackLabs({ home, ...(ctx.verbose ? { trace: traceTo(ctx) } : {}) });
   try {
@@ -126,7 +129,8 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
       );
   } finally {
     await labs.close();
-    rmSync(home, { recursive: true, force: true });
+    removeHome();
+    process.removeListener('exit', removeHome);
   }
 }
 
@@ -152,9 +156,7 @@ async function runAll(
           if (mode !== 'plain') return;
           if (step.mode !== lastMode) {
             lastMode = step.mode;
-            ctx.out.stderr.write(
-              `  ${c.dim(step.mode === 'relaxed' ? `relaxed lab (${s.relax.join(', ')}): the defence is off` : `${fapi2Label}: the defence is on`)}\n`,
-            );
+            ctx.out.stderr.write(`  ${c.dim(modeHeader(step.mode, s.relax, fapi2Label))}\n`);
           }
           ctx.out.stderr.write(stepLine(c, step) + '\n');
         },
@@ -174,9 +176,14 @@ async function runAll(
     scenarios.map((s) => ({
       title: `${s.id.padEnd(21)} ${c.dim(s.title)}`,
       task: async (_: unknown, task: { title: string; output: string }) => {
+        // Each update re-renders the whole list: at most a few per second.
+        let shown = 0;
         const r = await s.run({
           ...env,
           onStep(_id, step) {
+            const now = Date.now();
+            if (now - shown < 300) return;
+            shown = now;
             task.output = stepLine(c, step).trim();
           },
         });
@@ -193,12 +200,35 @@ async function runAll(
       rendererOptions: {
         showErrorMessage: false,
         collapseErrors: false,
+        lazy: true,
+        formatOutput: 'truncate',
         logger: new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(stderr, stderr) }),
       },
     },
   );
   await list.run().catch(() => undefined);
+  // One or two scenarios: the story step by step, as the plain output tells it.
+  if (scenarios.length <= 2)
+    for (const r of results) {
+      ctx.out.stderr.write(`\n${c.bold(r.id)}: ${r.title}\n`);
+      let lastMode: string | undefined;
+      for (const step of r.steps) {
+        if (step.mode !== lastMode) {
+          lastMode = step.mode;
+          ctx.out.stderr.write(`  ${c.dim(modeHeader(step.mode, r.relaxations, fapi2Label))}\n`);
+        }
+        ctx.out.stderr.write(stepLine(c, step) + '\n');
+      }
+      ctx.out.stderr.write(closingLine(c, r) + '\n');
+    }
+  ctx.out.stderr.write('\n');
   return results;
+}
+
+function modeHeader(mode: string, relax: readonly string[], fapi2Label: string): string {
+  return mode === 'relaxed'
+    ? `relaxed lab (${relax.join(', ')}): the defence is off`
+    : `${fapi2Label}: the defence is on`;
 }
 
 function mark(c: Palette, step: StepResult): string {

@@ -1,5 +1,7 @@
 /** What survives a restart: the CA and TLS certificate, the lab key, clients, grants and refresh tokens. */
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { startLab } from '../../lab/server.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   assertion,
@@ -52,5 +54,20 @@ describe('restart', () => {
     const c = await startTestLab({}, { home, keepHome: true });
     expect(c.lab.ctx.clients.size).toBeGreaterThan(0);
     await c.close();
+  });
+
+  it('a port in use is a local-state error (exit 3) naming the cause', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      await expect(startLab({ home, config: { port: 0, rsPort: port } })).rejects.toMatchObject({
+        code: 'E_LAB_PORT',
+        kind: 'localState',
+        message: expect.stringContaining('EADDRINUSE'),
+      });
+    } finally {
+      blocker.close();
+    }
   });
 });
