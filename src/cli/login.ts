@@ -47,6 +47,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   let tokens!: TokenSet;
   let idToken: ValidIdToken | undefined;
   let scope = '';
+  let jwks!: ReturnType<typeof jwksLoader>;
   const notes: string[] = [];
 
   const steps = [
@@ -54,6 +55,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
       name: 'discovery',
       run: async (api: { detail(t: string): void }) => {
         s = await openSession(ctx, { discover: true, createDpopKey: true, syncClock });
+        jwks = jwksLoader(s.client);
         scope = String(opts.scope ?? s.profile.scope ?? DEFAULT_SCOPE);
         const m = s.client.metadata;
         const offset = s.client.clock.measured();
@@ -144,6 +146,8 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
             ctx.out.warn(line);
           }
         });
+        // Fetch the issuer's keys while the user is in the browser: one round trip less after the token.
+        if (hasOpenidScope(scope)) void jwks(false).catch(() => undefined);
         const params = await l.response;
         await l.close();
         const r = validateAuthorizationResponse(params, {
@@ -186,7 +190,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
           clientId: s.clientId,
           nonce: flow.nonce,
           now: s.client.clock.now(new URL(s.issuer).origin),
-          jwks: jwksLoader(s.client),
+          jwks,
         });
         api.detail(
           `signature ${idToken.alg}${idToken.kid ? ` (kid ${idToken.kid})` : ''}, iss, aud, nonce, exp ok`,
