@@ -67,7 +67,9 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
         `${c.bold(s.id)} — ${s.title}`,
         ...wrap(s.story, 96).map((l) => `  ${l}`),
         `  attacker  ${s.attacker}: ${ATTACKERS[s.attacker]}`,
-        `  defence   ${s.defence}: ${s.rules.map((r) => `${r.id} (${r.spec})`).join(', ')}`,
+        ...wrap(`${s.defence}: ${s.rules.map((r) => `${r.id} (${r.spec})`).join(', ')}`, 86).map(
+          (l, i) => `  ${i === 0 ? 'defence   ' : '          '}${l}`,
+        ),
         `  relaxed   ${s.relax.join(', ')}${s.external ? '' : c.dim('   (lab only: not run with --issuer)')}`,
         '',
       ]),
