@@ -35,6 +35,7 @@ export const config = SMOKE
       cliWarmup: 0,
       keygenRuns: 1,
       flowRuns: 1,
+      flowWarmup: 0,
       rounds: 1,
       connections: 8,
       warmup: 0,
@@ -50,6 +51,7 @@ export const config = SMOKE
       cliWarmup: 2,
       keygenRuns: 7,
       flowRuns: 7,
+      flowWarmup: 1,
       rounds: 3,
       connections: 24,
       warmup: 1500,
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
       log(`  lab not available: ${labReason}`);
     }
   }
-  const labCtx: LabContext = { bin: BIN, dir, distDir: DIST, config, log, lab, labReason };
+  const labCtx: LabContext = { bin: BIN, root: ROOT, dir, distDir: DIST, config, log, lab, labReason };
   if (ONLY.has('lab')) rows.push(...(await labRows(labCtx)));
   if (ONLY.has('load')) await throughput();
   if (lab) await lab.stop();
@@ -241,7 +243,9 @@ async function main(): Promise<void> {
     `\nfapi bench — ${results.date.slice(0, 10)}, ${results.machine.cpus} × ${results.machine.model}, Node ${process.version}` +
       `${SMOKE ? ' (SMOKE: tiny counts, figures meaningless)' : ''}\n\n${table(rows)}\n\n` +
       `${nodeMs !== null ? `Baseline: node -e 0 = ${nodeMs.toFixed(1)} ms (median). ` : ''}` +
-      'Throughput ratios compare CPU time (requests per CPU-second of the server vs the baseline per CPU-second; wall-clock ratios in the notes and JSON).\n' +
+      (ONLY.has('load')
+        ? 'Throughput ratios compare CPU time (requests per CPU-second of the server vs the baseline per CPU-second; wall-clock ratios in the notes and JSON).\n'
+        : '') +
       `Total ${Math.round(seconds)} s. JSON: ${path.relative(process.cwd(), OUT) || OUT}\n`,
   );
 }

@@ -121,6 +121,8 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
         ctx.out.verbose(`  authorization URL ${authzUrl}`);
         if (opts.browser === false) {
           api.detail(`open this URL in a browser: ${authzUrl}`);
+          // With --json the step list is silent, but the user still needs the URL.
+          if (ctx.json && !ctx.verbose) ctx.out.stderr.write(`open this URL in a browser: ${authzUrl}\n`);
           return;
         }
         const opened = openBrowser(authzUrl, ctx.env.BROWSER);
@@ -200,6 +202,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   }
   for (const n of notes) ctx.out.info(`  ${ctx.out.errC.yellow('!')} ${n}`);
 
+  await s.persistNonces();
   const now = Math.floor(Date.now() / 1000);
   const stored = toStoredTokens(tokens, { issuer: s.issuer, clientId: s.clientId, now });
   await ctx.store.saveTokens(s.profile.name, stored);

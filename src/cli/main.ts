@@ -314,6 +314,12 @@ export function buildProgram(): Command {
     .action(lazy('lab', 'up'));
   lab.command('status').description('is a lab running, and where').action(lazy('lab', 'status'));
   lab
+    .command('open <url>')
+    .description(
+      'a non-interactive browser for scripts and CI: follow an authorization URL of a lab started with --auto-approve to the loopback redirect URI (BROWSER="fapi lab open" fapi login)',
+    )
+    .action(lazy('lab-open'));
+  lab
     .command('logs')
     .description('print the lab log (requests with the check that decided each)')
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
@@ -439,10 +445,18 @@ export function buildProgram(): Command {
     .option('--nonce <nonce>', 'the server-provided DPoP nonce')
     .action(lazy('dpop'));
 
+  program
+    .command('demo')
+    .description(
+      'the whole journey, narrated, on a lab of its own in a temporary home: lab up, keys, registration, login (PAR, PKCE, DPoP), API calls, refresh, lab down',
+    )
+    .option('--keep', 'keep the temporary home (keys, profile, tokens) for a look afterwards')
+    .action(lazy('demo'));
+
   return program;
 }
 
-function printError(err: unknown, json: boolean): number {
+export function printError(err: unknown, json: boolean): number {
   const stderr = process.stderr;
   if (isFapiError(err)) {
     if (json) {
