@@ -86,6 +86,15 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
       'The lab has its own resource server.',
     );
 
+  if (issuer && !selected.some((s) => s.external))
+    throw usageError(
+      'E_SCENARIO_NEEDS_LAB',
+      `${selected.map((s) => s.id).join(', ')} ${selected.length > 1 ? 'need' : 'needs'} the lab (it registers clients and approves logins itself), so nothing would run with --issuer.`,
+      `With --issuer, pick from: ${SCENARIOS.filter((s) => s.external)
+        .map((s) => s.id)
+        .join(', ')}.`,
+    );
+
   const started = Date.now();
   const home = mkdtempSync(path.join(os.tmpdir(), 'fapi-attack-'));
   // Ctrl-C exits the process from main: the temporary lab home goes with it.
