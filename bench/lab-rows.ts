@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { cliEnv, nodeBaseline, notMeasured } from './cli.js';
 import { hasCommand, labUpArgs, writeBenchLabConfig, type BenchLab } from './lab.js';
-import { paired, type Timing } from './measure.js';
+import { paired, timeCommand, type Timing } from './measure.js';
 import { ms, verdict, type Row, type Target } from './report.js';
 import type { BenchConfig } from './run.js';
 
@@ -49,6 +49,33 @@ export function timeUntilReady(args: string[], env: NodeJS.ProcessEnv, timeoutMs
       });
     });
   });
+}
+
+/**
+ * A fapi home with a key and a client registered at the bench lab by `fapi register`, and the
+ * command lines of `fapi login` (BROWSER = the repository's non-interactive opener, which follows
+ * the lab's auto-approved authorization redirect to the loopback callback) and `fapi call --dpop`.
+ */
+async function loginProfile(
+  c: LabContext,
+  lab: BenchLab,
+): Promise<{ login: string[]; loginEnv: NodeJS.ProcessEnv; call: string[] }> {
+  const home = path.join(c.dir, 'login-home');
+  mkdirSync(home, { recursive: true });
+  const base = [c.bin, '--home', home, '--ca', lab.caFile];
+  for (const args of [
+    ['keygen', '--force'],
+    ['register', '--force', '--issuer', lab.issuer, '--scope', 'openid accounts'],
+  ]) {
+    const r = await timeCommand(process.execPath, [...base, ...args], cliEnv());
+    if (r.code !== 0) throw new Error(`bench: fapi ${args[0]} failed: ${r.stderr.slice(0, 400)}`);
+  }
+  const opener = path.resolve(path.dirname(c.bin), '..', 'test', 'helpers', 'browser.mjs');
+  return {
+    login: [...base, 'login'],
+    loginEnv: cliEnv({ BROWSER: `"${process.execPath}" "${opener}"`, FAPI_TEST_BROWSER_CA: lab.caFile }),
+    call: [...base, 'call', '--dpop', lab.accountsUrl],
+  };
 }
 
 function row(
@@ -108,30 +135,58 @@ export async function labRows(c: LabContext): Promise<Row[]> {
 
   const hasLogin = hasCommand(c.bin, ['login']);
   const hasCall = hasCommand(c.bin, ['call']);
-  // Until the bench measures them, the rows say why they are empty (the table keeps every figure).
-  const why = (has: boolean, cmd: string) =>
-    !c.lab
-      ? c.labReason
-      : has
-        ? `${cmd} is not measured by this bench yet`
-        : `${cmd} is not in this build yet`;
-  rows.push(
-    notMeasured(
-      '3a',
-      'lab and client',
-      'fapi login (PAR, auto-approve, DPoP token)',
-      loginTarget,
-      why(hasLogin, 'fapi login'),
-    ),
-  );
-  rows.push(
-    notMeasured(
-      '3b',
-      'lab and client',
-      'fapi call --dpop GET /accounts',
-      callTarget,
-      why(hasCall, 'fapi call'),
-    ),
-  );
+  if (!c.lab || !hasLogin)
+    rows.push(
+      notMeasured(
+        '3a',
+        'lab and client',
+        'fapi login (PAR, auto-approve, DPoP token)',
+        loginTarget,
+        !c.lab ? c.labReason : 'fapi login is not in this build yet',
+      ),
+    );
+  if (!c.lab || !hasCall || !hasLogin)
+    rows.push(
+      notMeasured(
+        '3b',
+        'lab and client',
+        'fapi call --dpop GET /accounts',
+        callTarget,
+        !c.lab ? c.labReason : `fapi ${hasCall ? 'login' : 'call'} is not in this build yet`,
+      ),
+    );
+  if (c.lab && hasLogin) {
+    const flow = await loginProfile(c, c.lab);
+    const login = await paired(
+      'fapi login',
+      () => timeCommand(process.execPath, flow.login, flow.loginEnv),
+      nodeBaseline,
+      c.config.flowRuns,
+      1,
+    );
+    rows.push(
+      row(
+        '3a',
+        'fapi login (PAR, auto-approve, DPoP token)',
+        login,
+        loginTarget,
+        'discovery, PAR, a non-interactive BROWSER opener, callback, token, ID token; lab without DPoP nonces',
+      ),
+    );
+    c.log(`  login: ${ms(login.medianMs)} (${login.ratio.toFixed(2)}x)`);
+    if (hasCall) {
+      const call = await paired(
+        'fapi call --dpop',
+        () => timeCommand(process.execPath, flow.call, cliEnv()),
+        nodeBaseline,
+        c.config.flowRuns,
+        1,
+      );
+      rows.push(
+        row('3b', 'fapi call --dpop GET /accounts', call, callTarget, 'one DPoP proof, one round trip'),
+      );
+      c.log(`  call: ${ms(call.medianMs)} (${call.ratio.toFixed(2)}x)`);
+    }
+  }
   return rows.sort((a, b) => a.id.localeCompare(b.id));
 }

@@ -39,9 +39,12 @@ export interface BenchLab {
   stop(): Promise<void>;
 }
 
-/** Lab configuration for the throughput runs: everything strict, except DPoP server nonces off. */
+/**
+ * Lab configuration for the throughput runs: everything strict, except DPoP server nonces off;
+ * authorization requests auto-approved (for the timed `fapi login`; no effect on throughput).
+ */
 export function writeBenchLabConfig(file: string): void {
-  writeFileSync(file, JSON.stringify({ port: 0, relax: ['no-dpop-nonce'] }, null, 2));
+  writeFileSync(file, JSON.stringify({ port: 0, autoApprove: true, relax: ['no-dpop-nonce'] }, null, 2));
 }
 
 export function labUpArgs(bin: string, home: string, configFile: string): string[] {
@@ -73,7 +76,8 @@ export async function startBenchLab(o: {
   mkdirSync(home, { recursive: true });
   const configFile = path.join(o.dir, 'lab-bench.config.json');
   writeBenchLabConfig(configFile);
-  const viaCli = hasLabUp(o.bin);
+  // BENCH_LAB_VIA=startLab: the lab without the CLI around it (no log file), to compare.
+  const viaCli = process.env.BENCH_LAB_VIA !== 'startLab' && hasLabUp(o.bin);
   if (!viaCli)
     o.log('  `fapi lab up` is not in this build: starting the lab through startLab (lab/server.ts)');
   // BENCH_PROFILE=DIR: the lab under load writes a V8 CPU profile there when it stops
