@@ -1,7 +1,9 @@
 /**
- * The README journey with real processes only: `fapi lab up --port 0 --json --auto-approve`, then
- * keygen → register → login (BROWSER = a non-interactive opener) → call the RS with DPoP →
- * refresh → revoke → client credentials → call → revoke, chained through --json.
+ * The README journey with real processes only: `fapi lab up --port 0 --json`, then keygen →
+ * register → login with a real headless Chromium (BROWSER) signing in on the lab's page and
+ * approving → call the RS with DPoP → refresh → revoke → client credentials → call → revoke,
+ * chained through --json. A second lab process started with `--fault iss-wrong` shows a fault
+ * switch given on the command line reaching the client (CL-11).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -10,41 +12,55 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, fapi, tempHome, type RunResult } from '../helpers/cli.js';
 
 const home = tempHome('fapi-journey-');
-let lab: ChildProcess | undefined;
-let info: { issuer: string; rs: string; ca: string };
+const faulty = tempHome('fapi-journey-fault-');
+let info: LabInfo;
 
-beforeAll(async () => {
-  info = await new Promise((resolve, reject) => {
+type LabInfo = { issuer: string; rs: string; ca: string };
+const labs: ChildProcess[] = [];
+
+/** Starts `fapi lab up --port 0 --json …` in `dir`; resolves with its JSON line. */
+function labUp(dir: string, args: string[] = []): Promise<LabInfo> {
+  return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [BIN, '--home', home.dir, 'lab', 'up', '--port', '0', '--json', '--auto-approve'],
-      { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      [BIN, '--home', dir, 'lab', 'up', '--port', '0', '--json', ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, CI: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
-    lab = child;
+    labs.push(child);
     let out = '';
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as typeof info);
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as LabInfo);
     });
     child.on('exit', (code) => reject(new Error(`lab up exited ${code}: ${err}`)));
   });
+}
+
+beforeAll(async () => {
+  info = await labUp(home.dir);
 });
 
 afterAll(async () => {
-  if (lab && lab.exitCode === null) {
-    const done = new Promise((resolve) => lab?.once('exit', resolve));
+  for (const lab of labs) {
+    if (lab.exitCode !== null) continue;
+    const done = new Promise((resolve) => lab.once('exit', resolve));
     lab.kill('SIGTERM');
     await done;
   }
   home.cleanup();
+  faulty.cleanup();
 });
 
 const env = () => ({
-  BROWSER: `"${process.execPath}" "${path.join(ROOT, 'test', 'helpers', 'browser.mjs')}"`,
-  FAPI_TEST_BROWSER_CA: info.ca,
+  BROWSER: `"${process.execPath}" "${path.join(ROOT, 'test', 'helpers', 'chromium-browser.mjs')}"`,
+  FAPI_TEST_USER: 'bob',
 });
 const run = (args: string[]) => fapi(['--home', home.dir, '--ca', info.ca, ...args], { env: env() });
 function ok(r: RunResult): RunResult {
@@ -80,7 +96,7 @@ describe('the journey against `fapi lab up`', () => {
       issuer: info.issuer,
       token_type: 'DPoP',
       has_refresh_token: true,
-      id_token_claims: { sub: 'alice' },
+      id_token_claims: { sub: 'bob' },
     });
     const call = json(await run(['--json', 'call', '--dpop', `${info.rs}/accounts`])) as {
       status: number;
@@ -104,5 +120,22 @@ describe('the journey against `fapi lab up`', () => {
       revoked: ['access_token'],
       forgotten_locally: true,
     });
+  });
+
+  it('a fault switch given to `fapi lab up --fault iss-wrong` stops the login before the token request', async () => {
+    const bad = await labUp(faulty.dir, ['--auto-approve', '--fault', 'iss-wrong']);
+    const f = (args: string[]) =>
+      fapi(['--home', faulty.dir, '--ca', bad.ca, ...args], {
+        env: {
+          BROWSER: `"${process.execPath}" "${path.join(ROOT, 'test', 'helpers', 'browser.mjs')}"`,
+          FAPI_TEST_BROWSER_CA: bad.ca,
+        },
+      });
+    ok(await f(['keygen']));
+    ok(await f(['register', '--issuer', bad.issuer, '--scope', 'openid accounts']));
+    const r = await f(['login']);
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toContain('Issuer mismatch');
+    expect(r.stderr).toContain('✖ callback');
   });
 });
