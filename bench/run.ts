@@ -215,6 +215,7 @@ async function main(): Promise<void> {
       dir,
       distDir: DIST,
       log,
+      deadline: started + (SMOKE ? 120 : 285) * 1000,
     });
     rows.push(...tr.rows);
     extra.throughput = tr.data;

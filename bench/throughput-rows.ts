@@ -22,6 +22,8 @@ export interface ThroughputRowsInput {
   dir: string;
   distDir: string;
   log: (s: string) => void;
+  /** Epoch ms by which the whole bench must end (the memory top-up stops short of it). */
+  deadline: number;
 }
 
 const MB = 1024 * 1024;
@@ -241,7 +243,14 @@ export async function throughputRows(
     let sent = tp.labRequests;
     const labToken = i.targets.find((t) => t.key === 'lab-token') as LoadTarget;
     const topUps: RunRecord[] = [];
+    let outOfTime = false;
     while (sent < i.config.memoryRequests) {
+      const left = (i.deadline - Date.now()) / 1000;
+      if (left < 20) {
+        outOfTime = true;
+        i.log(`  memory: stopping at ${sent} requests (time budget)`);
+        break;
+      }
       const n = Math.min(i.config.maxAmount, i.config.memoryRequests - sent);
       const r = await loadRun(labToken, Math.max(n, i.config.connections), {
         dir: i.dir,
@@ -252,7 +261,7 @@ export async function throughputRows(
         targetSeconds: 0,
         minAmount: 0,
         maxAmount: 0,
-        maxSeconds: i.config.maxSeconds * 2,
+        maxSeconds: Math.min(i.config.maxSeconds * 2, left - 10),
         boundSeconds: 0,
         log: i.log,
       });
@@ -276,7 +285,11 @@ export async function throughputRows(
       ratio: after ? after.rss / MB : null,
       target: memTarget,
       pass: after ? (verdict(after.rss / MB, memTarget) as boolean) && issues.length === 0 : null,
-      ...(i.config.memoryRequests === 0 ? { note: 'smoke run: no top-up to 50,000' } : {}),
+      ...(i.config.memoryRequests === 0
+        ? { note: 'smoke run: no top-up to 50,000' }
+        : outOfTime
+          ? { note: `the 5-minute budget ran out after ${sent} requests (machine too busy)` }
+          : {}),
     });
     memory = { idle: i.idleLab, peakDuringThroughput: tp.labPeakRss, after, requests: sent, topUps };
   } else {

@@ -83,14 +83,18 @@ export function createAttackLabs(o: AttackLabsOptions): AttackLabs {
       [String(lab.ports.mtls), 'mtls'],
       [String(lab.ports.rs), 'rs'],
     ]);
-    const decision = async (res: HttpResponse): Promise<Decision | undefined> => {
+    const decision = async (res: HttpResponse, error?: string): Promise<Decision | undefined> => {
       const u = new URL(res.url);
       const listener = ports.get(u.port);
       // The lab records a request once its response is sent: give that hook a few turns.
       for (let i = 0; i < 20; i++) {
         const fresh = lab.ctx.requests.recent(Math.min(lab.ctx.requests.count - seen, 200));
         const hit = fresh.find(
-          (r) => r.listener === listener && r.path === u.pathname && r.status === res.status,
+          (r) =>
+            r.listener === listener &&
+            r.path === u.pathname &&
+            r.status === res.status &&
+            (error === undefined || r.error === error),
         );
         if (hit) {
           seen = lab.ctx.requests.count;

@@ -67,7 +67,9 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
         `${c.bold(s.id)} — ${s.title}`,
         ...wrap(s.story, 96).map((l) => `  ${l}`),
         `  attacker  ${s.attacker}: ${ATTACKERS[s.attacker]}`,
-        `  defence   ${s.defence}: ${s.rules.map((r) => `${r.id} (${r.spec})`).join(', ')}`,
+        ...wrap(`${s.defence}: ${s.rules.map((r) => `${r.id} (${r.spec})`).join(', ')}`, 86).map(
+          (l, i) => `  ${i === 0 ? 'defence   ' : '          '}${l}`,
+        ),
         `  relaxed   ${s.relax.join(', ')}${s.external ? '' : c.dim('   (lab only: not run with --issuer)')}`,
         '',
       ]),
@@ -82,6 +84,15 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
       'E_USAGE',
       '--resource is only used with --issuer.',
       'The lab has its own resource server.',
+    );
+
+  if (issuer && !selected.some((s) => s.external))
+    throw usageError(
+      'E_SCENARIO_NEEDS_LAB',
+      `${selected.map((s) => s.id).join(', ')} ${selected.length > 1 ? 'need' : 'needs'} the lab (it registers clients and approves logins itself), so nothing would run with --issuer.`,
+      `With --issuer, pick from: ${SCENARIOS.filter((s) => s.external)
+        .map((s) => s.id)
+        .join(', ')}.`,
     );
 
   const started = Date.now();

@@ -85,6 +85,17 @@ describe('fapi lab attack against its own labs', () => {
     const bad = await fapi(['--home', home.dir, 'lab', 'attack', 'evil-twins']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Unknown attack scenario: evil-twins');
+    const labOnly = await fapi([
+      '--home',
+      home.dir,
+      'lab',
+      'attack',
+      'mix-up',
+      '--issuer',
+      'https://127.0.0.1:9',
+    ]);
+    expect(labOnly.code).toBe(2);
+    expect(labOnly.stderr).toContain('mix-up needs the lab');
   });
 });
 
