@@ -2,7 +2,7 @@
  * Lab start-up and the client journey, paired with `node -e 0`: `fapi lab up` time to ready
  * (until its JSON line), a full `fapi login` against a running lab, and `fapi call --dpop`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { cliEnv, nodeBaseline, notMeasured } from './cli.js';
@@ -99,10 +99,13 @@ async function clientRows(
   );
   try {
     const { issuer, rs, ca } = lab.ready;
-    const env = cliEnv({
-      BROWSER: `"${process.execPath}" "${path.join(c.root, 'test', 'helpers', 'browser.mjs')}"`,
-      FAPI_TEST_BROWSER_CA: ca,
-    });
+    // The opener: curl following the redirects to the loopback callback (like a browser that is
+    // already running), else a Node script doing the same (test/helpers/browser.mjs).
+    const curl = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
+    const opener = curl
+      ? `curl -fsSL --cacert '${ca.replace(/'/g, `'\\''`)}' -o /dev/null`
+      : `"${process.execPath}" "${path.join(c.root, 'test', 'helpers', 'browser.mjs')}"`;
+    const env = cliEnv({ BROWSER: opener, FAPI_TEST_BROWSER_CA: ca });
     const fapi = (args: string[]) => () =>
       timeCommand(process.execPath, [c.bin, '--home', home, '--ca', ca, ...args], env);
     for (const args of [['keygen'], ['register', '--issuer', issuer, '--scope', 'openid accounts']]) {
@@ -129,7 +132,13 @@ async function clientRows(
     );
     c.log(`  call: ${ms(call.medianMs)} (${call.ratio.toFixed(2)}x)`);
     return [
-      row('3a', loginName, login, loginTarget, 'strict lab: DPoP nonces on; the browser is a Node script'),
+      row(
+        '3a',
+        loginName,
+        login,
+        loginTarget,
+        `strict lab (DPoP nonces on); BROWSER: ${curl ? 'curl -L' : 'a Node script'} following the redirects`,
+      ),
       row('3b', callName, call, callTarget),
     ];
   } catch (e) {
