@@ -39,9 +39,12 @@ export interface BenchLab {
   stop(): Promise<void>;
 }
 
-/** Lab configuration for the throughput runs: everything strict, except DPoP server nonces off. */
+/**
+ * Lab configuration for the throughput runs: everything strict, except DPoP server nonces off;
+ * authorization requests auto-approved (for the timed `fapi login`; no effect on throughput).
+ */
 export function writeBenchLabConfig(file: string): void {
-  writeFileSync(file, JSON.stringify({ port: 0, relax: ['no-dpop-nonce'] }, null, 2));
+  writeFileSync(file, JSON.stringify({ port: 0, autoApprove: true, relax: ['no-dpop-nonce'] }, null, 2));
 }
 
 export function labUpArgs(bin: string, home: string, configFile: string): string[] {

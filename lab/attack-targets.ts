@@ -41,6 +41,29 @@ function checkRelaxations(relax: readonly string[]): Relaxation[] {
 export function createAttackLabs(o: AttackLabsOptions): AttackLabs {
   const labs = new Map<string, Promise<{ lab: RunningLab; target: AttackTarget }>>();
   const running: RunningLab[] = [];
+  // The labs share one CA, so each party has one HTTP client for all of them (one TLS context,
+  // kept-alive connections); a trace line names the lab from the port it went to.
+  const labelOfPort = new Map<string, string>();
+  const clients = new Map<string, HttpClient>();
+  let ca: string | undefined;
+  const makeHttp = (party: PartyName, cert?: { cert: string; key: string }): HttpClient =>
+    createHttpClient({
+      ca: [ca as string],
+      timeoutMs: 10_000,
+      ...(cert ? { cert: cert.cert, key: cert.key } : {}),
+      ...(o.trace
+        ? {
+            trace: (e: TraceEvent) =>
+              o.trace?.(party, labelOfPort.get(new URL(e.request.url).port) ?? 'lab', e),
+          }
+        : {}),
+    });
+  const http = (party: PartyName, cert?: { cert: string; key: string }): HttpClient => {
+    if (cert) return makeHttp(party, cert);
+    let c = clients.get(party);
+    if (!c) clients.set(party, (c = makeHttp(party)));
+    return c;
+  };
 
   const start = async (relax: readonly string[]): Promise<{ lab: RunningLab; target: AttackTarget }> => {
     let offset = 0;
@@ -51,21 +74,8 @@ export function createAttackLabs(o: AttackLabsOptions): AttackLabs {
     });
     running.push(lab);
     const label = labLabel(relax);
-    const ca = readFileSync(lab.caFile, 'utf8');
-    const clients = new Map<string, HttpClient>();
-    const http = (party: PartyName, cert?: { cert: string; key: string }): HttpClient => {
-      const make = () =>
-        createHttpClient({
-          ca: [ca],
-          timeoutMs: 10_000,
-          ...(cert ? { cert: cert.cert, key: cert.key } : {}),
-          ...(o.trace ? { trace: (e: TraceEvent) => o.trace?.(party, label, e) } : {}),
-        });
-      if (cert) return make();
-      let c = clients.get(party);
-      if (!c) clients.set(party, (c = make()));
-      return c;
-    };
+    for (const port of Object.values(lab.ports)) labelOfPort.set(String(port), label);
+    ca ??= readFileSync(lab.caFile, 'utf8');
     const { metadata } = await discoverMetadata(http('client'), lab.issuer);
     let seen = lab.ctx.requests.count;
     const ports = new Map<string, string>([
@@ -73,14 +83,18 @@ export function createAttackLabs(o: AttackLabsOptions): AttackLabs {
       [String(lab.ports.mtls), 'mtls'],
       [String(lab.ports.rs), 'rs'],
     ]);
-    const decision = async (res: HttpResponse): Promise<Decision | undefined> => {
+    const decision = async (res: HttpResponse, error?: string): Promise<Decision | undefined> => {
       const u = new URL(res.url);
       const listener = ports.get(u.port);
       // The lab records a request once its response is sent: give that hook a few turns.
       for (let i = 0; i < 20; i++) {
         const fresh = lab.ctx.requests.recent(Math.min(lab.ctx.requests.count - seen, 200));
         const hit = fresh.find(
-          (r) => r.listener === listener && r.path === u.pathname && r.status === res.status,
+          (r) =>
+            r.listener === listener &&
+            r.path === u.pathname &&
+            r.status === res.status &&
+            (error === undefined || r.error === error),
         );
         if (hit) {
           seen = lab.ctx.requests.count;

@@ -8,6 +8,7 @@
  * Routes come from the module table (lab/modules.ts). fastify is imported here, and this module is
  * imported lazily by the CLI.
  */
+import type fastifyDefault from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FAPI_CIPHERS } from '../src/http/client.js';
 import { stateError } from '../src/errors.js';
@@ -66,6 +67,15 @@ export function labRoutes(ctx: LabContext, modules: readonly LabModule[] = LAB_M
   return modules.flatMap((m) => m.routes(ctx));
 }
 
+/**
+ * fastify through require(): it is CommonJS, and require() skips the ESM translation layer, which
+ * matters for time-to-ready (the lab should be up in about half a second).
+ */
+async function loadFastify(): Promise<typeof fastifyDefault> {
+  const { createRequire } = await import('node:module');
+  return createRequire(import.meta.url)('fastify') as typeof fastifyDefault;
+}
+
 export async function startLab(options: StartLabOptions): Promise<RunningLab> {
   const config = resolveLabConfig(options.config);
   const paths = labPaths(options.home);
@@ -74,10 +84,10 @@ export async function startLab(options: StartLabOptions): Promise<RunningLab> {
   const modules = options.modules ?? LAB_MODULES;
   await ensureDir(paths.home);
 
-  const [tls, keys, { default: Fastify }] = await Promise.all([
+  const [tls, keys, Fastify] = await Promise.all([
     ensureLabCa(paths, () => new Date(clock())),
     loadOrCreateLabKeys(paths.keys),
-    import('fastify'),
+    loadFastify(),
   ]);
   const ctx = createLabContext({ config, paths, clock, log, keys, ca: tls.ca });
   for (const s of await ctx.clients.load()) log.warn(`skipped ${s.file}: ${s.problem}`);

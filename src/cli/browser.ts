@@ -53,7 +53,7 @@ export function openBrowser(
     child.once('error', (e: NodeJS.ErrnoException) =>
       resolve(`${command.split(' ')[0]}: ${e.code ?? e.message}`),
     );
-    child.once('exit', (code) =>
+    child.once('close', (code) =>
       resolve(
         code === 0 || code === null
           ? undefined

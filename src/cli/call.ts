@@ -136,6 +136,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
     ex = await send();
     narrateCall(ctx, narrate, ex, scheme);
   }
+  await s.persistNonces();
   printResponse(ctx, ex, Boolean(opts.include));
   if (opts.fail && ex.response.status >= 400) throw resourceError(ex, s.client);
 }

@@ -370,12 +370,7 @@ export async function logs(ctx: CliContext, opts: Record<string, unknown>): Prom
   const text = await fs.readFile(p.log, 'utf8');
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  ctx.out.raw(
-    lines
-      .slice(-n)
-      .map((l) => l + '\n')
-      .join(''),
-  );
+  ctx.out.raw((n === 0 ? [] : lines.slice(-n)).map((l) => l + '\n').join(''));
   if (!opts.follow) return;
   let offset = Buffer.byteLength(text);
   await new Promise<void>((resolve) => {

@@ -47,6 +47,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   let tokens!: TokenSet;
   let idToken: ValidIdToken | undefined;
   let scope = '';
+  let jwks!: ReturnType<typeof jwksLoader>;
   const notes: string[] = [];
 
   const steps = [
@@ -54,6 +55,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
       name: 'discovery',
       run: async (api: { detail(t: string): void }) => {
         s = await openSession(ctx, { discover: true, createDpopKey: true, syncClock });
+        jwks = jwksLoader(s.client);
         scope = String(opts.scope ?? s.profile.scope ?? DEFAULT_SCOPE);
         const m = s.client.metadata;
         const offset = s.client.clock.measured();
@@ -121,6 +123,8 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
         ctx.out.verbose(`  authorization URL ${authzUrl}`);
         if (opts.browser === false) {
           api.detail(`open this URL in a browser: ${authzUrl}`);
+          // With --json the step list is silent, but the user still needs the URL.
+          if (ctx.json && !ctx.verbose) ctx.out.stderr.write(`open this URL in a browser: ${authzUrl}\n`);
           return;
         }
         const opened = openBrowser(authzUrl, ctx.env.BROWSER);
@@ -142,6 +146,8 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
             ctx.out.warn(line);
           }
         });
+        // Fetch the issuer's keys while the user is in the browser: one round trip less after the token.
+        if (hasOpenidScope(scope)) void jwks(false).catch(() => undefined);
         const params = await l.response;
         await l.close();
         const r = validateAuthorizationResponse(params, {
@@ -184,7 +190,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
           clientId: s.clientId,
           nonce: flow.nonce,
           now: s.client.clock.now(new URL(s.issuer).origin),
-          jwks: jwksLoader(s.client),
+          jwks,
         });
         api.detail(
           `signature ${idToken.alg}${idToken.kid ? ` (kid ${idToken.kid})` : ''}, iss, aud, nonce, exp ok`,
@@ -200,6 +206,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   }
   for (const n of notes) ctx.out.info(`  ${ctx.out.errC.yellow('!')} ${n}`);
 
+  await s.persistNonces();
   const now = Math.floor(Date.now() / 1000);
   const stored = toStoredTokens(tokens, { issuer: s.issuer, clientId: s.clientId, now });
   await ctx.store.saveTokens(s.profile.name, stored);

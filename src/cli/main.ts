@@ -300,7 +300,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         '--relax <name>',
-        'weaken the profile for an experiment (repeatable; loud): bearer-tokens, no-par, plain-pkce, no-dpop-nonce, no-iss, rotate-rt',
+        `weaken the profile for an experiment (repeatable; loud): ${LAB_RELAXATIONS.join(', ')}`,
       ).argParser(collectChoice(LAB_RELAXATIONS)),
     )
     .addOption(
@@ -313,6 +313,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--detached-child').hideHelp())
     .action(lazy('lab', 'up'));
   lab.command('status').description('is a lab running, and where').action(lazy('lab', 'status'));
+  lab
+    .command('open <url>')
+    .description(
+      'a non-interactive browser for scripts and CI: follow an authorization URL of a lab started with --auto-approve to the loopback redirect URI (BROWSER="fapi lab open" fapi login)',
+    )
+    .action(lazy('lab-open'));
   lab
     .command('logs')
     .description('print the lab log (requests with the check that decided each)')
@@ -338,6 +344,18 @@ export function buildProgram(): Command {
     )
     .option('--days <n>', 'validity in days', '365')
     .action(lazy('lab', 'cert'));
+  lab
+    .command('attack [scenario...]')
+    .description(
+      'play the attacks FAPI 2.0 stops (all when none named): each works against a lab with its defence relaxed and is stopped by the strict lab',
+    )
+    .option('--list', 'describe each scenario: the attacker, what it tries, the defence and its rules')
+    .option(
+      '--issuer <url>',
+      "check an external server instead of the strict lab, with the profile's registered client (runs the scenarios that need nothing else)",
+    )
+    .option('--resource <url>', 'with --issuer: a protected resource the saved access token can call')
+    .action(lazy('attack'));
   // ── the client: login, tokens, calls, DPoP proofs ──────────────────────────
   const syncClock = (c: Command) =>
     c
@@ -427,10 +445,18 @@ export function buildProgram(): Command {
     .option('--nonce <nonce>', 'the server-provided DPoP nonce')
     .action(lazy('dpop'));
 
+  program
+    .command('demo')
+    .description(
+      'the whole journey, narrated, on a lab of its own in a temporary home: lab up, keys, registration, login (PAR, PKCE, DPoP), API calls, refresh, lab down',
+    )
+    .option('--keep', 'keep the temporary home (keys, profile, tokens) for a look afterwards')
+    .action(lazy('demo'));
+
   return program;
 }
 
-function printError(err: unknown, json: boolean): number {
+export function printError(err: unknown, json: boolean): number {
   const stderr = process.stderr;
   if (isFapiError(err)) {
     if (json) {

@@ -3,7 +3,9 @@
  * the HTTP client (with the certificate when mTLS is used), discovery, and the core Client.
  * Not a command; no terminal output except --verbose narration through ctx.out.
  */
+import { readFile } from 'node:fs/promises';
 import { isFapiError, stateError, usageError } from '../errors.js';
+import { PUBLIC_FILE_MODE, writeJsonAtomic } from '../store/atomic.js';
 import type { HttpClient } from '../http/client.js';
 import type { Profile, StoredTokens } from '../store/profile.js';
 import { Client, type AsMetadata } from '../core/client.js';
@@ -13,6 +15,8 @@ import type { TokenSet } from '../core/token.js';
 import type { CliContext } from './context.js';
 
 export interface Session {
+  /** Saves the DPoP nonces learned in this run for the next one (see NONCE_FILE). */
+  persistNonces(): Promise<void>;
   profile: Profile;
   issuer: string;
   clientId: string;
@@ -103,10 +107,69 @@ export async function openSession(ctx: CliContext, o: SessionOptions): Promise<S
   });
   if (discovery?.serverDate !== undefined)
     client.clock.setOffset(new URL(discovery.url).origin, discovery.serverDate - discovery.fetchedAt);
-  const session: Session = { profile, issuer: profile.issuer, clientId: profile.client_id, client, http };
+  const loaded = await loadNonces(ctx, profile.name);
+  for (const [origin, n] of Object.entries(loaded)) client.nonces.set(origin, n.nonce);
+  const session: Session = {
+    profile,
+    issuer: profile.issuer,
+    clientId: profile.client_id,
+    client,
+    http,
+    persistNonces: () => saveNonces(ctx, profile.name, loaded, client.nonces),
+  };
   if (certificateThumbprint) session.certificateThumbprint = certificateThumbprint;
   if (discovery) session.discovery = discovery;
   return session;
+}
+
+/**
+ * DPoP nonces outlive one command (RFC 9449 §8: a server may keep a nonce valid for a while): each
+ * run starts with the nonces the last run learned, so a call to a nonce-demanding server is one
+ * round trip instead of two. Not secret; a stale nonce costs the same one retry as none. The file
+ * is a cache: when unreadable it is ignored and rewritten.
+ */
+export const NONCE_FILE = 'dpop-nonces.json';
+const NONCE_MAX_AGE_S = 300;
+
+type NonceCache = Record<string, { nonce: string; at: number }>;
+
+async function loadNonces(ctx: CliContext, profile: string): Promise<NonceCache> {
+  const now = Math.floor(Date.now() / 1000);
+  try {
+    const raw = JSON.parse(await readFile(ctx.store.resolve(profile, NONCE_FILE), 'utf8')) as unknown;
+    const out: NonceCache = {};
+    if (raw && typeof raw === 'object')
+      for (const [origin, v] of Object.entries(raw as Record<string, unknown>)) {
+        const e = v as { nonce?: unknown; at?: unknown };
+        if (typeof e?.nonce === 'string' && typeof e.at === 'number' && now - e.at < NONCE_MAX_AGE_S)
+          out[origin] = { nonce: e.nonce, at: e.at };
+      }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+async function saveNonces(
+  ctx: CliContext,
+  profile: string,
+  loaded: NonceCache,
+  current: Map<string, string>,
+): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  const next: NonceCache = { ...loaded };
+  let changed = false;
+  for (const [origin, nonce] of current) {
+    if (loaded[origin]?.nonce === nonce) continue;
+    next[origin] = { nonce, at: now };
+    changed = true;
+  }
+  if (!changed) return;
+  try {
+    await writeJsonAtomic(ctx.store.resolve(profile, NONCE_FILE), next, { mode: PUBLIC_FILE_MODE });
+  } catch {
+    // A cache that cannot be written only costs a round trip next time.
+  }
 }
 
 /** Discovers the metadata of a session opened without it (before a refresh in `fapi call`). */

@@ -69,6 +69,8 @@ export async function runSteps(ctx: CliContext, steps: Step[]): Promise<void> {
       renderer: 'default',
       rendererOptions: {
         showErrorMessage: false,
+        // Wrap long titles (the authorization URL of --no-browser) instead of cutting them.
+        formatOutput: 'wrap',
         collapseErrors: false,
         // Narration belongs on stderr: stdout carries only the command's result.
         logger: new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(stderr, stderr) }),

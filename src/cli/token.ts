@@ -68,6 +68,7 @@ export async function refresh(ctx: CliContext, opts: Record<string, unknown>): P
   const s = await openSession(ctx, { discover: true, syncClock: syncClockOf(opts) });
   const previous = await loadTokensOrFail(ctx, s.profile);
   const r = await refreshAndSave(ctx, s, previous, opts.scope as string | undefined);
+  await s.persistNonces();
   ctx.out.info(
     `  ${ctx.out.errC.green('✔')} refresh        ${r.rotated ? 'new refresh token (rotated) saved' : 'refresh token kept'}; token_type ${r.tokens.token_type}`,
   );
@@ -172,6 +173,7 @@ export async function clientCredentials(ctx: CliContext, opts: Record<string, un
     now: Math.floor(Date.now() / 1000),
   });
   await ctx.store.saveTokens(s.profile.name, stored);
+  await s.persistNonces();
   ctx.out.info(
     `  ${ctx.out.errC.green('✔')} token          client_credentials; token_type ${tokens.token_type}${ex.attempts.some((a) => a.retry === 'use_dpop_nonce') ? ' (after a DPoP nonce retry)' : ''}`,
   );

@@ -103,11 +103,13 @@ export async function validateIdToken(idToken: string, o: IdTokenCheck): Promise
   return out;
 }
 
-/** A cached loader of the issuer's JWKS (jwks_uri from the metadata only, CL-04). */
+/**
+ * A cached loader of the issuer's JWKS (jwks_uri from the metadata only, CL-04). Concurrent calls
+ * share one fetch (login prefetches while the user is in the browser); a failed fetch is not cached.
+ */
 export function jwksLoader(client: Client): (refresh: boolean) => Promise<Jwk[]> {
-  let cached: Jwk[] | undefined;
-  return async (refresh) => {
-    if (cached && !refresh) return cached;
+  let cached: Promise<Jwk[]> | undefined;
+  const load = async (): Promise<Jwk[]> => {
     const uri = client.metadata.jwks_uri;
     if (typeof uri !== 'string' || !uri)
       throw conformanceError(
@@ -126,7 +128,16 @@ export function jwksLoader(client: Client): (refresh: boolean) => Promise<Jwk[]>
     const body = jsonObject(ex);
     if (!Array.isArray(body.keys))
       throw conformanceError('E_JWKS_INVALID', `${uri} is not a JWK Set (no keys array).`, 'RFC 7517 §5.');
-    cached = (body.keys as unknown[]).filter((k): k is Jwk => !!k && typeof k === 'object' && 'kty' in k);
+    return (body.keys as unknown[]).filter((k): k is Jwk => !!k && typeof k === 'object' && 'kty' in k);
+  };
+  return (refresh) => {
+    if (!cached || refresh) {
+      const p = load();
+      cached = p;
+      p.catch(() => {
+        if (cached === p) cached = undefined;
+      });
+    }
     return cached;
   };
 }

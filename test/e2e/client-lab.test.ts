@@ -97,8 +97,16 @@ describe('the journey against the strict lab', () => {
     };
     expect(accounts.Data.Account.length).toBeGreaterThan(0);
     ok(await run('journey', ['token', 'refresh']));
-    const pay = await run('journey', ['call', '--fail', `${t.lab.rs}/accounts`, '-H', 'x-extra: 1']);
-    ok(pay);
+    // The log the fault tests rely on records PAR and token requests (positive control).
+    expect(t.lab.ctx.requests.recent().some((q) => q.path === '/par')).toBe(true);
+    expect(t.lab.ctx.requests.recent().some((q) => q.path === '/token')).toBe(true);
+    const again = ok(
+      await run('journey', ['call', '-i', '--fail', `${t.lab.rs}/accounts`, '-H', 'x-extra: 1']),
+    );
+    expect(again.stderr).toContain('ath ok');
+    // The RS nonce learned by the previous run is reused: one round trip, no use_dpop_nonce retry.
+    expect(again.stderr).not.toContain('retrying');
+    expect(again.stderr.match(/→ GET /g)).toHaveLength(1);
     const intro = JSON.parse(ok(await run('journey', ['--json', 'token', 'introspect'])).stdout) as Record<
       string,
       unknown

@@ -121,6 +121,23 @@ describe('fapi lab', () => {
     expect(logs.code).toBe(0);
     expect(logs.stdout).toContain('lab ready');
     expect(logs.stdout).toMatch(/GET \/par 405/);
+    // logs -f follows new lines until Ctrl-C.
+    const follow = spawn(process.execPath, [BIN, '--home', home.dir, 'lab', 'logs', '-f', '-n', '0'], {
+      cwd: ROOT,
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let followed = '';
+    follow.stdout.on('data', (d: Buffer) => (followed += d.toString()));
+    await new Promise((r) => setTimeout(r, 600));
+    expect(followed).toBe(''); // -n 0: no old lines
+    await http({ method: 'GET', url: `${info.issuer}/jwks` });
+    for (let i = 0; i < 40 && !followed.includes('GET /jwks 200'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(followed).toContain('GET /jwks 200');
+    const stopped = exited(follow);
+    follow.kill('SIGINT');
+    expect(await stopped).toBe(0);
     const down = await fapi(['--home', home.dir, '--json', 'lab', 'down']);
     expect(down.code).toBe(0);
     expect(JSON.parse(down.stdout)).toMatchObject({ stopped: true, pid: info.pid });

@@ -370,10 +370,10 @@ describe('refusals', () => {
     expect(readFileSync(log, 'utf8')).toMatch(/second hit: (400|refused)/);
   });
 
-  it('Ctrl-C while waiting for the browser exits 130', async () => {
+  it('Ctrl-C while waiting for the browser exits 130 (the URL is printed even with --json)', async () => {
     const child = spawn(
       process.execPath,
-      [BIN, '--home', home.dir, '--profile', 'bad', 'login', '--no-browser'],
+      [BIN, '--home', home.dir, '--profile', 'bad', '--json', 'login', '--no-browser'],
       {
         env: { ...process.env, CI: 'true' },
       },
@@ -388,6 +388,14 @@ describe('refusals', () => {
     child.kill('SIGINT');
     const code = await new Promise((resolve) => child.on('close', resolve));
     expect(code).toBe(130);
+  });
+
+  it('prints the URL when the BROWSER command fails, and keeps waiting', async () => {
+    const r = await run('bad', ['login', '--timeout', '2s'], { BROWSER: 'false' });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(
+      /the browser did not start \(exited with 1\); open this URL by hand: https:\/\/127\.0\.0\.1:\d+\/auth\?client_id=/,
+    );
   });
 
   it('times out with exit 4 and a hint', async () => {

@@ -25,8 +25,11 @@ export interface TestLab {
   close(): Promise<void>;
 }
 
-export async function startTestLab(config: Partial<LabConfig> = {}): Promise<TestLab> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'fapi-lab-test-'));
+export async function startTestLab(
+  config: Partial<LabConfig> = {},
+  o: { home?: string; keepHome?: boolean } = {},
+): Promise<TestLab> {
+  const home = o.home ?? mkdtempSync(path.join(os.tmpdir(), 'fapi-lab-test-'));
   let offset = 0;
   const lab = await startLab({
     home,
@@ -45,7 +48,7 @@ export async function startTestLab(config: Partial<LabConfig> = {}): Promise<Tes
     now: () => (Date.now() + offset) / 1000,
     async close() {
       await lab.close();
-      rmSync(home, { recursive: true, force: true });
+      if (!o.keepHome) rmSync(home, { recursive: true, force: true });
     },
   };
 }

@@ -124,4 +124,27 @@ describe('login page in Chromium', () => {
     await first.close();
     await second.close();
   });
+
+  it('AZ-04: the decision is a 303; a decision without the browser cookie of the page is refused (CSRF)', async () => {
+    const { url } = await pushed('accounts');
+    const page = await t.http({ method: 'GET', url });
+    expect(page.status).toBe(200);
+    const interaction = /name="interaction" value="([^"]+)"/.exec(page.text())?.[1] as string;
+    const cookie = (page.header('set-cookie') ?? '').split(';')[0] as string;
+    expect(cookie).toMatch(/^__Host-fapi-lab-browser=/);
+    expect(page.header('set-cookie')).toMatch(/Secure; HttpOnly; SameSite=Lax/);
+    const decide = (headers: Record<string, string>) =>
+      t.http({
+        method: 'POST',
+        url: `${t.lab.issuer}/authorize/decision`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: form({ interaction, user: 'alice', decision: 'approve' }),
+      });
+    const forged = await decide({});
+    expect(forged.status).toBe(400);
+    expect(forged.header('location')).toBeUndefined();
+    const ok = await decide({ cookie });
+    expect(ok.status).toBe(303);
+    expect(new URL(ok.header('location') as string).searchParams.get('code')).toBeTruthy();
+  });
 });

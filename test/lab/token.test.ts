@@ -4,10 +4,12 @@ import { jwkThumbprint } from '../../src/core/jwk.js';
 import { verifyLabAccessToken } from '../../lab/as/tokens.js';
 import {
   assertion,
+  authorize,
   code,
   decodeJwt,
   json,
   newDpopKey,
+  par,
   postForm,
   proof,
   redeem,
@@ -253,6 +255,19 @@ describe('authorization_code grant', () => {
     const nonce = 'n'.repeat(64);
     const { code: cv, flow } = await code(t, c1, { params: { nonce } });
     const r = await redeem(t, c1, cv, flow);
+    expect(decodeJwt(json(r).id_token as string).payload.nonce).toBe(nonce);
+  });
+
+  it('AZ-07: a 384-character nonce is never truncated (echoed intact or refused with invalid_request)', async () => {
+    const nonce = 'L'.repeat(384);
+    const { res, flow } = await par(t, c1, { params: { nonce } });
+    if (res.status === 400) {
+      expect(json(res).error).toBe('invalid_request');
+      return;
+    }
+    expect(res.status).toBe(201);
+    const { params } = await authorize(t, c1.clientId, json(res).request_uri as string);
+    const r = await redeem(t, c1, params.get('code') as string, flow);
     expect(decodeJwt(json(r).id_token as string).payload.nonce).toBe(nonce);
   });
 

@@ -38,6 +38,7 @@ const info: ScenarioInfo = {
     { id: 'TK-06', spec: 'RFC 7636 §4.6; FAPI2-SP §5.3.2.2-5' },
     { id: 'TK-04', spec: 'RFC 6749 §4.1.3' },
     { id: 'TK-03', spec: 'RFC 6749 §4.1.2; FAPI2-SP §5.3.2.2-9' },
+    { id: 'RS-03', spec: 'FAPI2-SP §5.3.4-3' },
   ],
   relax: ['no-pkce'],
   external: false,

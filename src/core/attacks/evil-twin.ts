@@ -31,6 +31,7 @@ const info: ScenarioInfo = {
     "The honest client's access token ends up in a log: a TLS-terminating proxy, a crash dump, a container's environment. An imposter machine, the evil twin, replays it to the API. With a bearer token that is all it takes. FAPI 2.0 issues only sender-constrained tokens: a DPoP-bound token is accepted only with a fresh proof signed by the client's private key, a certificate-bound one only over the client's TLS certificate, and the thief has neither.",
   defence: 'sender-constrained access tokens (DPoP or mTLS)',
   rules: [
+    { id: 'DP-03', spec: 'RFC 9449 §4.3, §7.1' },
     { id: 'DP-14', spec: 'RFC 9449 §7.1' },
     { id: 'DP-21', spec: 'RFC 9449 §7.2' },
     { id: 'MT-07', spec: 'RFC 8705 §3' },
@@ -122,7 +123,7 @@ async function fapi2(p: Play): Promise<void> {
   await dpopBound(p, await honestParty(p, { binding: 'dpop' }));
   const mtls = await p.setup(
     'client',
-    'honest mTLS client registers (tls_client_auth, certificate-bound tokens)',
+    'honest mTLS client registers (certificate-bound tokens)',
     () => registerParty(p.target, 'client', { binding: 'mtls' }),
     (c) => `certificate x5t#S256 ${c.certificate?.x5t.slice(0, 8)}…`,
   );

@@ -67,7 +67,7 @@ export function refusalSummary(a: Pick<Attempt, 'status' | 'error' | 'check'>): 
 /** The refusal carried by a response: OAuth error (body or challenge) and the lab's deciding check. */
 export async function refusalOf(target: AttackTarget, res: HttpResponse): Promise<Attempt> {
   const o = oauthErrorOf(res);
-  const d = await target.decision?.(res);
+  const d = await target.decision?.(res, o.error);
   const a: Attempt = { succeeded: false, status: res.status, summary: '' };
   const error = o.error ?? d?.error;
   if (error) a.error = error;
@@ -658,7 +658,7 @@ export async function authorizationAttempt(
     if (ok) return { succeeded: true, status: res.status, summary: `${res.status} ${ok}` };
   }
   if (location && params.get('error')) {
-    const d = await target.decision?.(res);
+    const d = await target.decision?.(res, params.get('error') ?? undefined);
     const a: Attempt = {
       succeeded: false,
       status: res.status,

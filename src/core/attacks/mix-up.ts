@@ -58,7 +58,7 @@ async function mixUp(p: Play, honest: Party): Promise<Attempt> {
   };
 }
 
-const ACTION = "honest server's response arrives in the login with the attacker's server";
+const ACTION = "honest AS's response lands in the login with the attacker's AS";
 
 async function relaxed(p: Play): Promise<void> {
   const honest = await honestParty(p, { binding: 'dpop' });

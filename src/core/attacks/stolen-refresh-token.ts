@@ -33,6 +33,7 @@ const info: ScenarioInfo = {
   defence: 'client authentication at the token endpoint; refresh tokens bound to their client',
   rules: [
     { id: 'RT-04', spec: 'RFC 6749 §6; FAPI2-SP §5.3.2.1-6' },
+    { id: 'CA-11', spec: 'RFC 6749 §3.2.1; FAPI2-SP §5.3.2.1-6' },
     { id: 'RT-03', spec: 'RFC 6749 §6, §10.4' },
   ],
   relax: ['refresh-without-client-auth'],

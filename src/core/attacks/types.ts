@@ -72,8 +72,11 @@ export interface AttackTarget {
   advanceClock?(seconds: number): void;
   /** How often the server's DPoP nonce rotates (seconds), when known. */
   dpopNonceRotateSeconds?: number;
-  /** The lab's record of the check that decided a response; lab only. */
-  decision?(res: HttpResponse): Promise<Decision | undefined>;
+  /**
+   * The lab's record of the check that decided a response (with this OAuth error, when the
+   * response carries one); lab only.
+   */
+  decision?(res: HttpResponse, error?: string): Promise<Decision | undefined>;
   /** An external server: the profile's registered client (the honest party). */
   profile?: ExternalClient;
 }

@@ -413,3 +413,45 @@ describe('OAuth errors → FapiError (exit 5)', () => {
     expect(e.exitCode).toBe(5);
   });
 });
+
+describe('clock skew at the RS (CL-23)', () => {
+  it('retries once when the first RS answer reveals the skew and refuses the proof', async () => {
+    const clock = frozenClock();
+    const f = fakeHttp();
+    const serverNow = () => clock.seconds() - 400; // server 400 s behind: our iat is "in the future"
+    f.on('GET', 'https://rs.example/a', (req) => {
+      const p = decode(req.headers?.dpop as string);
+      const headers = { date: new Date(serverNow() * 1000).toUTCString() };
+      if ((p.claims.iat as number) > serverNow() + 10)
+        return {
+          status: 401,
+          headers: {
+            ...headers,
+            'www-authenticate': 'DPoP error="invalid_dpop_proof", error_description="iat"',
+          },
+        };
+      return { ...ok, headers };
+    });
+    const c = client(f, { now: clock.now });
+    const ex = await c.sendToResource({
+      method: 'GET',
+      url: 'https://rs.example/a',
+      accessToken: 't',
+      scheme: 'DPoP',
+    });
+    expect(ex.response.status).toBe(200);
+    expect(ex.attempts.map((a) => a.retry)).toEqual([undefined, 'clock_skew']);
+    // A second refusal is not retried again.
+    const f2 = fakeHttp();
+    f2.on('GET', 'https://rs.example/a', () => ({
+      status: 401,
+      headers: {
+        date: new Date(serverNow() * 1000).toUTCString(),
+        'www-authenticate': 'DPoP error="invalid_dpop_proof"',
+      },
+    }));
+    const c2 = client(f2, { now: clock.now, syncClock: false });
+    await c2.sendToResource({ method: 'GET', url: 'https://rs.example/a', accessToken: 't', scheme: 'DPoP' });
+    expect(f2.requests).toHaveLength(1); // --no-sync-clock: no correction, no retry
+  });
+});
