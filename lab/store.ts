@@ -5,14 +5,15 @@
  * - what survives a restart (registered clients, the lab's keys, grants and refresh tokens) is
  *   written as files through src/store/atomic.ts (temp file, fsync, rename; 0600).
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { exists, readJson, removeFile, writeJsonAtomic } from '../src/store/atomic.js';
+import { sha256b64url } from '../src/core/jwk.js';
 import { isPlainObject } from '../src/store/validate.js';
 import type { AccessTokenRecord, Grant, LabClient, RefreshTokenRecord, TokenBinding } from './model.js';
 
-export const sha256 = (s: string): string => createHash('sha256').update(s).digest('base64url');
+/** base64url SHA-256, as src/core computes it for thumbprints and `ath`. */
+export const sha256 = (s: string): string => sha256b64url(s);
 
 /**
  * An in-memory map whose entries expire, holding at most `max` entries: expired entries are swept
