@@ -77,6 +77,14 @@ export const FAULTS = {
   'idtoken-nonce-missing': 'ID tokens carry no nonce',
   'idtoken-aud-array': 'ID tokens carry aud as a one-element array (valid: clients must accept it)',
   'clock-skew': 'the lab clock runs ahead by clockSkewSeconds',
+  'jarm-iss-missing': 'JARM authorization responses (response_mode=jwt) carry no iss',
+  'jarm-iss-wrong': 'JARM authorization responses carry a wrong iss',
+  'jarm-aud-missing': 'JARM authorization responses carry no aud',
+  'jarm-aud-wrong': 'JARM authorization responses carry a wrong aud',
+  'jarm-exp-missing': 'JARM authorization responses carry no exp',
+  'jarm-exp-expired': 'JARM authorization responses have already expired',
+  'jarm-sig-invalid': 'JARM authorization responses carry a signature that does not verify',
+  'jarm-alg-none': 'JARM authorization responses are unsigned (alg none)',
 } as const;
 export type Fault = keyof typeof FAULTS;
 export const FAULT_NAMES = Object.keys(FAULTS) as Fault[];

@@ -78,6 +78,14 @@ export const LAB_FAULTS = [
   'idtoken-nonce-missing',
   'idtoken-aud-array',
   'clock-skew',
+  'jarm-iss-missing',
+  'jarm-iss-wrong',
+  'jarm-aud-missing',
+  'jarm-aud-wrong',
+  'jarm-exp-missing',
+  'jarm-exp-expired',
+  'jarm-sig-invalid',
+  'jarm-alg-none',
 ];
 
 /** An action that imports `./<file>.js` and calls its `exportName` with a context. */
