@@ -238,6 +238,10 @@ export function buildProgram(): Command {
     .option('--initial-access-token <token>', 'initial access token for servers without open registration')
     .option('--software-statement <file>', 'a software statement (signed JWT) to send (RFC 7591 §2.3)')
     .option('--metadata <file>', 'JSON client metadata merged over the template (checked for FAPI 2.0)')
+    .option(
+      '--jarm',
+      'also register for signed JARM authorization responses (authorization_signed_response_alg), for `fapi login --jarm`',
+    )
     .option('--force', 'register a new client even if the profile already has one')
     .option('--show-secrets', 'print the registration access token')
     .action(lazy('register'));
@@ -382,6 +386,10 @@ export function buildProgram(): Command {
       .option(
         '--redirect-uri <uri>',
         'loopback redirect URI registered for the client (default: the profile one, else http://127.0.0.1/callback)',
+      )
+      .option(
+        '--jarm',
+        'ask for a signed JARM authorization response (response_mode=jwt, FAPI 2.0 Message Signing) and verify it',
       )
       .option('--show-secrets', 'include the tokens in the output'),
   ).action(lazy('login'));
