@@ -2,8 +2,8 @@
  * `fapi login`: the authorization-code flow of FAPI 2.0 (FAPI2-SP §5.3.3): discovery, PAR with
  * PKCE S256, state, nonce and dpop_jkt, the browser, the loopback callback (iss and state checked
  * before anything else; with --jarm the whole response is a signed JWT, FAPI2-MS §5.4.2), the
- * token request (DPoP or mTLS), the sender-constraint check, ID token
- * validation, tokens saved 0600.
+ * token request (DPoP or mTLS), the sender-constraint check, ID token validation, tokens saved
+ * 0600.
  */
 import {
   validateAuthorizationResponse,
