@@ -197,8 +197,10 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
     listener === 'as' ? ctx.urls.issuer : listener === 'mtls' ? ctx.urls.mtls : ctx.urls.rs;
 
   app.decorateRequest('lab', null as unknown as RequestState);
-  app.addHook('onRequest', async (req) => {
+  // Hooks are callback-style, not async: no promise per request per hook on the hot path (issue 6).
+  app.addHook('onRequest', (req, _reply, done) => {
     req.lab = { listener, base: base(), passed: [], startedAt: ctx.now() };
+    done();
   });
 
   // Forms: parsed by the lab (no plugin), repeated parameters are detected by Form.get.
@@ -210,17 +212,21 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
     },
   );
 
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     // FAPI2-SP §5.2.3-1: browser-facing endpoints prevent TLS stripping. Sent on every response.
     reply.header('strict-transport-security', 'max-age=31536000');
     if (ctx.warningHeader) reply.header('x-fapi-lab-warning', ctx.warningHeader);
     // clock-skew fault: the Date header shows the lab's clock, so clients can correct theirs (CL-23).
     const date = dateHeader(ctx.now());
     if (date) reply.header('date', date);
-    return payload;
+    done(null, payload);
   });
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
+    record(req, reply);
+    done();
+  });
+  const record = (req: FastifyRequest, reply: FastifyReply): void => {
     if (!req.lab || (req.routeOptions.config as { quiet?: boolean } | undefined)?.quiet) return;
     const path = req.url.split('?')[0] as string;
     const status = reply.statusCode;
@@ -241,7 +247,7 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
     };
     ctx.requests.add(rec);
     ctx.log.info(formatRequestLine(rec));
-  });
+  };
 
   // Bad input never yields a 500: fastify's own errors (bad JSON, too large, bad media type) keep
   // their 4xx status and become OAuth-style JSON errors.

@@ -3,7 +3,7 @@
  * client_credentials grants, each an ordered list of checks; only sender-constrained access tokens
  * are issued (TK-08), with `Cache-Control: no-store` (TK-09).
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../src/core/random.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LabContext } from '../context.js';
 import { applyTokenResponseFaults } from '../faults.js';
@@ -137,7 +137,7 @@ async function handleToken(req: FastifyRequest, reply: FastifyReply, ctx: LabCon
 
   await runChecks(s, CLIENT_CREDENTIALS_CHECKS);
   const grant = ctx.grants.createGrant({
-    id: `cc-${randomBytes(16).toString('base64url')}`,
+    id: `cc-${randomToken(16)}`,
     clientId: client.client_id,
     sub: client.client_id,
     scope: s.scope!,
