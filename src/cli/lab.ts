@@ -363,10 +363,14 @@ export async function status(ctx: CliContext): Promise<void> {
     clients: live ? (live.clients as unknown[]).length : undefined,
     requests_total: live?.requests_total,
   };
+  // Under tls-wrong-host / tls12-dhe-only fapi's own TLS checks refuse the lab, by design.
+  const notAnswering = info.warnings.some((w) => w.startsWith('fault tls'))
+    ? '  — not answering fapi: its TLS fault makes fapi refuse the connection'
+    : '  — not answering';
   ctx.out.result(data, () => {
     const c = ctx.out.c;
     return [
-      `${c.green('●')} lab running (pid ${info.pid}) since ${info.started_at}${live ? '' : c.yellow('  — not answering')}`,
+      `${c.green('●')} lab running (pid ${info.pid}) since ${info.started_at}${live ? '' : c.yellow(notAnswering)}`,
       `  issuer        ${info.issuer}`,
       `  mTLS aliases  ${info.mtls}`,
       `  resource      ${info.rs}`,

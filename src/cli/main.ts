@@ -78,6 +78,8 @@ export const LAB_FAULTS = [
   'idtoken-nonce-missing',
   'idtoken-aud-array',
   'clock-skew',
+  'tls-wrong-host',
+  'tls12-dhe-only',
 ];
 
 /** An action that imports `./<file>.js` and calls its `exportName` with a context. */
