@@ -28,6 +28,16 @@ export interface LabCa {
     sans?: San[];
     days?: number;
   }): Promise<CertInfo>;
+  /**
+   * Issues a TLS server certificate (extended key usage serverAuth) for a key pair; the lab's own
+   * is made by ensureLabCa, this serves the `tls-*` faults (lab/faults.ts).
+   */
+  issueServerCertificate(o: {
+    key: { privateKey: KeyObject; publicKey: KeyObject };
+    subject: string;
+    sans: San[];
+    days?: number;
+  }): Promise<CertInfo>;
   /** True when the certificate (DER) was issued by this CA and is valid at `now` (epoch s). */
   issued(der: Buffer, now: number): boolean;
 }
@@ -66,6 +76,15 @@ function makeCa(certPem: string, privateKey: KeyObject): LabCa {
         days: o.days ?? 365,
         issuer: { certPem, privateKey },
         profile: 'client',
+      }),
+    issueServerCertificate: (o) =>
+      createCertificate({
+        key: o.key,
+        subject: o.subject,
+        sans: o.sans,
+        days: o.days ?? SERVER_DAYS,
+        issuer: { certPem, privateKey },
+        profile: 'server',
       }),
     issued(der, now) {
       try {

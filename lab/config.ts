@@ -77,6 +77,10 @@ export const FAULTS = {
   'idtoken-nonce-missing': 'ID tokens carry no nonce',
   'idtoken-aud-array': 'ID tokens carry aud as a one-element array (valid: clients must accept it)',
   'clock-skew': 'the lab clock runs ahead by clockSkewSeconds',
+  'tls-wrong-host':
+    'the HTTPS listeners serve a lab-CA certificate for wrong-host.fapi-lab.example only, not 127.0.0.1 or localhost: clients that check the host name (RFC 9525) refuse every connection',
+  'tls12-dhe-only':
+    'the HTTPS listeners speak only TLS 1.2 with DHE cipher suites, which FAPI 2.0 forbids (FAPI2-SP §5.2.2; RFC 9325 §4.1, §4.2): FAPI clients cannot connect',
   'jarm-iss-missing': 'JARM authorization responses (response_mode=jwt) carry no iss',
   'jarm-iss-wrong': 'JARM authorization responses carry a wrong iss',
   'jarm-aud-missing': 'JARM authorization responses carry no aud',

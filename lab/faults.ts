@@ -14,6 +14,8 @@
  *   claim and signature faults)
  * - DPoP nonces (AS and RS): createNonces (`dpop-nonce-rotate`)
  * - `Date` header under `clock-skew`: dateHeader
+ * - TLS settings of the three HTTPS listeners: tlsFaultSettings (`tls-wrong-host`,
+ *   `tls12-dhe-only`; CL-01, CL-02)
  * The others are one line where they apply: `discovery-issuer-mismatch` (lab/as/discovery.ts),
  * `rs-scheme-case` (lab/rs/errors.ts), the clock of `clock-skew` (lab/context.ts).
  */
@@ -21,6 +23,8 @@ import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:cry
 import type { FapiAlg } from '../src/core/jwk.js';
 import { signJws } from '../src/core/jws.js';
 import { createNonceSource, type NonceSource } from '../src/core/nonce.js';
+import { generateSigningKey, privateKeyPem } from '../src/keys/generate.js';
+import { SERVER_SANS, type LabCa } from './ca.js';
 import type { Fault } from './config.js';
 
 /** Whether a fault switch is on (LabContext.fault). */
@@ -183,4 +187,53 @@ export function createNonces(fault: FaultCheck, o: { rotateSeconds: number; now:
 export function dateHeader(labNow: number, realNowMs: number = Date.now()): string | undefined {
   if (Math.abs(labNow * 1000 - realNowMs) < 1000) return undefined;
   return new Date(labNow * 1000).toUTCString();
+}
+
+/** The only name in the certificate served under `tls-wrong-host` (never 127.0.0.1 or localhost). */
+export const WRONG_TLS_HOST = 'wrong-host.fapi-lab.example';
+
+/**
+ * The suites served under `tls12-dhe-only`: ephemeral finite-field Diffie-Hellman, AEAD, TLS 1.2.
+ * RFC 9325 §4.1: "TLS 1.2 implementations SHOULD NOT negotiate cipher suites based on ephemeral
+ * finite-field Diffie-Hellman key agreement (i.e., TLS_DHE_* suites)", and §4.2 recommends only
+ * the four ECDHE AES-GCM suites. FAPI2-SP §5.2.2-1/2: servers shall, and clients should, permit
+ * only those; so a FAPI client (src/http/client.ts FAPI_CIPHERS) shares no suite with this lab.
+ */
+export const DHE_ONLY_CIPHERS = ['DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384'];
+
+/** What a `tls-*` fault changes in the listeners' TLS options (node:tls SecureContextOptions). */
+export interface TlsFaultSettings {
+  /** PEM server key and certificate, made in memory (the lab's own stay untouched on disk). */
+  key: string;
+  cert: string;
+  maxVersion?: 'TLSv1.2';
+  ciphers?: string;
+  /** Well-known DH parameters (RFC 7919 / RFC 3526 groups chosen by OpenSSL), needed for DHE. */
+  dhparam?: 'auto';
+}
+
+/**
+ * `tls-wrong-host` (CL-01; FAPI2-SP §5.2.1-5, RFC 9525 §6.3): a certificate from the lab CA, so
+ * trust succeeds, naming only WRONG_TLS_HOST, so the client's host name check must fail.
+ * `tls12-dhe-only` (CL-02): TLS 1.2 only, DHE suites only, with an RSA key (DHE-RSA signs the key
+ * exchange with RSA; the lab's own key is EC P-256). Both together: an RSA certificate for the
+ * wrong host. Undefined when neither is on. The certificate lives for one day, in memory only, so
+ * switching the fault off restores the lab's normal certificate.
+ */
+export async function tlsFaultSettings(fault: FaultCheck, ca: LabCa): Promise<TlsFaultSettings | undefined> {
+  const wrongHost = fault('tls-wrong-host');
+  const dheOnly = fault('tls12-dhe-only');
+  if (!wrongHost && !dheOnly) return undefined;
+  const key = dheOnly ? await generateSigningKey('PS256', { bits: 2048 }) : await generateSigningKey('ES256');
+  const cert = await ca.issueServerCertificate({
+    key,
+    subject: wrongHost ? `CN=${WRONG_TLS_HOST},O=fapi lab fault` : 'CN=localhost,O=fapi lab fault',
+    sans: wrongHost ? [{ type: 'dns', value: WRONG_TLS_HOST }] : SERVER_SANS,
+    days: 1,
+  });
+  return {
+    key: privateKeyPem(key.privateKey),
+    cert: cert.pem,
+    ...(dheOnly ? { maxVersion: 'TLSv1.2', ciphers: DHE_ONLY_CIPHERS.join(':'), dhparam: 'auto' } : {}),
+  };
 }

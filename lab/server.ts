@@ -23,7 +23,7 @@ import {
   type ListenerName,
 } from './context.js';
 import { LabError } from './errors.js';
-import { dateHeader } from './faults.js';
+import { dateHeader, tlsFaultSettings } from './faults.js';
 import { labPaths } from './home.js';
 import { Form, sendError, sendErrorPage, type RequestState } from './http.js';
 import { loadOrCreateLabKeys } from './keys.js';
@@ -94,6 +94,9 @@ export async function startLab(options: StartLabOptions): Promise<RunningLab> {
   const stateProblem = await ctx.grants.load(paths.state);
   if (stateProblem) log.warn(`could not restore grants: ${stateProblem}`);
 
+  // tls-wrong-host / tls12-dhe-only (CL-01, CL-02): another certificate or TLS settings, in memory.
+  const faultTls = await tlsFaultSettings(ctx.fault, tls.ca);
+
   const routes = labRoutes(ctx, modules);
   ctx.modules.push(...modules);
   ctx.routes.push(...routes);
@@ -108,6 +111,7 @@ export async function startLab(options: StartLabOptions): Promise<RunningLab> {
         minVersion: 'TLSv1.2',
         ciphers: FAPI_CIPHERS,
         honorCipherOrder: true,
+        ...faultTls,
         ...(mtls ? { requestCert: true, rejectUnauthorized: false, ca: [tls.ca.certPem] } : {}),
       },
       bodyLimit: config.bodyLimit,
@@ -191,14 +195,30 @@ export async function startLab(options: StartLabOptions): Promise<RunningLab> {
   };
 }
 
+/** A server-side TLS handshake error in a few words (OpenSSL's reason, not its whole trace). */
+function tlsClientErrorText(err: Error & { code?: string; reason?: string }): string {
+  if (err.code === 'ECONNRESET')
+    return 'the client closed the connection during the handshake (it may have refused the certificate)';
+  const reason = err.reason ?? err.message.split('\n')[0];
+  return `${reason}${err.code ? ` (${err.code})` : ''}`;
+}
+
 /** Hooks and handlers common to every listener. */
 function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): void {
   const base = () =>
     listener === 'as' ? ctx.urls.issuer : listener === 'mtls' ? ctx.urls.mtls : ctx.urls.rs;
 
+  // A failed TLS handshake never becomes a request (no record, no request line): log it, so a client
+  // refused at the TLS layer (it does not trust the lab CA; the tls-* faults) shows in lab.log too.
+  app.server.on('tlsClientError', (err: Error & { code?: string; reason?: string }) => {
+    ctx.log.warn(`TLS handshake on the ${listener} listener failed: ${tlsClientErrorText(err)}`);
+  });
+
   app.decorateRequest('lab', null as unknown as RequestState);
-  app.addHook('onRequest', async (req) => {
+  // Hooks are callback-style, not async: no promise per request per hook on the hot path (issue 6).
+  app.addHook('onRequest', (req, _reply, done) => {
     req.lab = { listener, base: base(), passed: [], startedAt: ctx.now() };
+    done();
   });
 
   // Forms: parsed by the lab (no plugin), repeated parameters are detected by Form.get.
@@ -210,17 +230,21 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
     },
   );
 
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     // FAPI2-SP §5.2.3-1: browser-facing endpoints prevent TLS stripping. Sent on every response.
     reply.header('strict-transport-security', 'max-age=31536000');
     if (ctx.warningHeader) reply.header('x-fapi-lab-warning', ctx.warningHeader);
     // clock-skew fault: the Date header shows the lab's clock, so clients can correct theirs (CL-23).
     const date = dateHeader(ctx.now());
     if (date) reply.header('date', date);
-    return payload;
+    done(null, payload);
   });
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
+    record(req, reply);
+    done();
+  });
+  const record = (req: FastifyRequest, reply: FastifyReply): void => {
     if (!req.lab || (req.routeOptions.config as { quiet?: boolean } | undefined)?.quiet) return;
     const path = req.url.split('?')[0] as string;
     const status = reply.statusCode;
@@ -241,7 +265,7 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
     };
     ctx.requests.add(rec);
     ctx.log.info(formatRequestLine(rec));
-  });
+  };
 
   // Bad input never yields a 500: fastify's own errors (bad JSON, too large, bad media type) keep
   // their 4xx status and become OAuth-style JSON errors.

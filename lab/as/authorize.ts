@@ -4,7 +4,7 @@
  * redirect URI are pages (AZ-03); every redirect is a 303 (AZ-04) carrying `iss` (AZ-02).
  * The request_uri is consumed when the user decides, not when the page loads (PAR-07).
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../src/core/random.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LabContext } from '../context.js';
 import { applyAuthorizationResponseFaults, signAuthorizationResponse } from '../faults.js';
@@ -102,8 +102,8 @@ function redirect(reply: FastifyReply, location: string): FastifyReply {
 export function issueCode(ctx: LabContext, request: PushedRequest, user: TestUser): AuthorizationCode {
   const now = ctx.now();
   const code: AuthorizationCode = {
-    code: randomBytes(32).toString('base64url'),
-    grantId: randomBytes(16).toString('base64url'),
+    code: randomToken(32),
+    grantId: randomToken(16),
     clientId: request.clientId,
     redirectUri: request.redirectUri,
     scope: request.scope,
@@ -247,10 +247,10 @@ async function handleAuthorize(req: FastifyRequest, reply: FastifyReply, ctx: La
     }
     let browser = cookie(req, BROWSER_COOKIE);
     if (!browser || !/^[A-Za-z0-9_-]{22,64}$/.test(browser)) {
-      browser = randomBytes(18).toString('base64url');
+      browser = randomToken(18);
       reply.header('set-cookie', `${BROWSER_COOKIE}=${browser}; Path=/; Secure; HttpOnly; SameSite=Lax`);
     }
-    const id = randomBytes(24).toString('base64url');
+    const id = randomToken(24);
     ctx.interactions.set(
       id,
       { id, request, browser, expiresAt: ctx.now() + INTERACTION_SECONDS },

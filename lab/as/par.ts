@@ -2,7 +2,7 @@
  * The pushed authorization request endpoint (RFC 9126; FAPI2-SP §5.3.2.2-2): an ordered list of
  * checks, then a one-time, client-bound `request_uri` with a short lifetime (PAR-01..17).
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../src/core/random.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LabContext } from '../context.js';
 import { formOf, sendJson } from '../http.js';
@@ -64,7 +64,7 @@ const KNOWN = new Set([
 
 /** A new request_uri: 256 random bits (PAR-04; FAPI2-SP §5.4.1-4). */
 export function newRequestUri(): string {
-  return REQUEST_URI_PREFIX + randomBytes(32).toString('base64url');
+  return REQUEST_URI_PREFIX + randomToken(32);
 }
 
 /** Stores a validated pushed request and returns it. */

@@ -3,7 +3,7 @@
  * client_credentials grants, each an ordered list of checks; only sender-constrained access tokens
  * are issued (TK-08), with `Cache-Control: no-store` (TK-09).
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../src/core/random.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LabContext } from '../context.js';
 import { applyTokenResponseFaults } from '../faults.js';
@@ -123,7 +123,11 @@ async function handleToken(req: FastifyRequest, reply: FastifyReply, ctx: LabCon
     await runChecks(s, REFRESH_CHECKS);
     const rec = s.refresh!;
     const grant = ctx.grants.activeGrant(rec.grantId)!;
-    // RT-06 / RT-08: the new access token is bound to the key or certificate presented now.
+    // RT-06 / RT-08: the new access token is bound to the key or certificate presented now. The
+    // refresh token itself is bound to the client (RT-03), never to a DPoP key or a certificate:
+    // RFC 8705 §4 binds refresh tokens of public clients only, and FAPI 2.0 has only confidential
+    // clients (FAPI2-SP §5.3.2.1-3), as in node-oidc-provider's refresh_token grant. So a client
+    // may refresh with any certificate that authenticates it (a renewed one, say).
     const at = issueAccessToken(ctx, { grant, client, scope: s.scope!, binding, tokenType });
     const extra: { refresh_token?: string; id_token?: string } = {};
     // RT-01: no rotation (FAPI2-SP §5.3.2.1-9), unless the rotate-rt relaxation is on (RT-02).
@@ -137,7 +141,7 @@ async function handleToken(req: FastifyRequest, reply: FastifyReply, ctx: LabCon
 
   await runChecks(s, CLIENT_CREDENTIALS_CHECKS);
   const grant = ctx.grants.createGrant({
-    id: `cc-${randomBytes(16).toString('base64url')}`,
+    id: `cc-${randomToken(16)}`,
     clientId: client.client_id,
     sub: client.client_id,
     scope: s.scope!,

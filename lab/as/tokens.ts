@@ -4,7 +4,7 @@
  * §2), all signed ES256 by the lab key. The RS and introspection read access tokens back with
  * `verifyLabAccessToken` and check revocation with `ctx.grants.activeAccessToken(jti)`.
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../src/core/random.js';
 import { decodeJws, signJws, verifyJwsSignature } from '../../src/core/jws.js';
 import type { LabContext } from '../context.js';
 import { signIdToken } from '../faults.js';
@@ -29,7 +29,7 @@ export function issueAccessToken(
 ): IssuedAccessToken {
   const iat = Math.floor(ctx.now());
   const lifetime = ctx.config.accessTokenLifetime;
-  const jti = randomBytes(32).toString('base64url');
+  const jti = randomToken(32);
   const claims: Record<string, unknown> = {
     iss: ctx.urls.issuer,
     sub: o.grant.sub,
@@ -65,7 +65,7 @@ export function issueAccessToken(
 
 /** An opaque refresh token (RT-10: 256 random bits, base64url characters only). */
 export function issueRefreshToken(ctx: LabContext, grant: Grant, scope: string[]): string {
-  const token = randomBytes(32).toString('base64url');
+  const token = randomToken(32);
   const now = ctx.now();
   ctx.grants.recordRefreshToken(token, {
     grantId: grant.id,

@@ -34,6 +34,8 @@ export interface RsState {
   token?: string;
   decoded?: DecodedJws;
   claims?: AccessTokenClaims;
+  /** The token's signature was verified earlier (RsContext.verifiedTokens): RS-03 skips the crypto. */
+  signatureVerified?: boolean;
   dpop?: VerifiedDpop;
   /** How the token is sender-constrained. */
   binding?: 'dpop' | 'mtls' | 'none';

@@ -6,6 +6,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { NonceSource } from '../../src/core/nonce.js';
+import type { VerifiedTokens } from './verified-tokens.js';
 
 /** A public key the lab signs access tokens with, imported once. */
 export interface AccessTokenKey {
@@ -63,6 +64,8 @@ export interface RsContext {
   audiences: readonly string[];
   /** The lab's access-token verification keys, imported once. */
   accessTokenKeys(): readonly AccessTokenKey[];
+  /** Tokens whose signature was already verified (RS-03 runs the signature check once per token). */
+  verifiedTokens?: VerifiedTokens;
   /** Epoch seconds on the lab clock (the clock-skew fault moves it). */
   now(): number;
   /** True when the token, or its grant, was revoked (RS-03, RV-03). */

@@ -14,6 +14,7 @@ import type { AccessTokenClaims, RsContext } from './context.js';
 import { RsError } from './errors.js';
 import { interactionId, sendRsError, toRsRequest } from './http.js';
 import { verifyResourceRequest } from './pipeline.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 interface RsRuntime {
   rs: RsContext;
@@ -32,6 +33,8 @@ export function rsRuntime(ctx: LabContext): RsRuntime {
   // The lab's keys are imported once at start (lab/keys.ts); the RS only keeps the public objects.
   const keys = ctx.keys.all.map((k) => ({ kid: k.kid, alg: k.alg, key: k.publicKey }));
   const noNonces = ctx.relaxed('no-dpop-nonce');
+  // One cache for the RS and userinfo: both accept the same lab-signed tokens.
+  const verifiedTokens = new VerifiedTokens();
   const make = (audiences: () => string[], nonces: LabContext['nonces']['rs']): RsContext => ({
     // URLs are known once the listeners listen: read them live.
     get issuer() {
@@ -41,6 +44,7 @@ export function rsRuntime(ctx: LabContext): RsRuntime {
       return audiences();
     },
     accessTokenKeys: () => keys,
+    verifiedTokens,
     now: () => ctx.now(),
     // RS-03 / RV-03: the lab knows every token it issued; unknown, revoked, or from a revoked grant → refused.
     isRevoked: (c: AccessTokenClaims) => typeof c.jti !== 'string' || !ctx.grants.activeAccessToken(c.jti),

@@ -78,6 +78,8 @@ export const LAB_FAULTS = [
   'idtoken-nonce-missing',
   'idtoken-aud-array',
   'clock-skew',
+  'tls-wrong-host',
+  'tls12-dhe-only',
   'jarm-iss-missing',
   'jarm-iss-wrong',
   'jarm-aud-missing',

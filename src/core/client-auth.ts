@@ -3,7 +3,8 @@
  * the CLI and verification for the lab, with the FAPI 2.0 Final rules. Each failure names its
  * catalogue check (CA-xx).
  */
-import { randomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { randomToken } from './random.js';
 import { FAPI_ALGS, type FapiAlg, type Jwk, algMatchesKey, importPublicJwk } from './jwk.js';
 import { decodeJws, signJws, verifyJwsSignature, type DecodedJws } from './jws.js';
 
@@ -35,7 +36,7 @@ export function createClientAssertion(p: ClientAssertionParams): string {
     iss: p.clientId,
     sub: p.clientId,
     aud: p.audience,
-    jti: p.jti ?? randomBytes(16).toString('base64url'),
+    jti: p.jti ?? randomToken(16),
     iat: now,
     exp: now + (p.lifetime ?? 60),
     ...p.claims,
@@ -61,6 +62,8 @@ export class ClientAuthError extends Error {
 
 export interface ClientAssertionVerifyOptions {
   assertion: string | undefined;
+  /** The assertion already decoded by the caller (e.g. to find the client): not parsed twice. */
+  decoded?: DecodedJws;
   assertionType: string | undefined;
   /** The `client_id` form parameter, when sent (CA-12). */
   clientIdParam?: string;
@@ -120,7 +123,7 @@ export function verifyClientAssertion(o: ClientAssertionVerifyOptions): Verified
     return fail('CA-11', 'client_assertion is missing');
   let decoded: DecodedJws;
   try {
-    decoded = decodeJws(o.assertion);
+    decoded = o.decoded ?? decodeJws(o.assertion);
   } catch (e) {
     return fail('CA-08', `client_assertion is not a well-formed JWS: ${(e as Error).message}`);
   }

@@ -141,12 +141,25 @@ export function algMatchesKey(alg: string, jwk: Jwk): boolean {
 
 const keyCache = new Map<string, KeyObject>();
 const KEY_CACHE_MAX = 10_000;
+/**
+ * Long-lived JWK objects (a registered client's keys) mapped to their KeyObject by identity, so a
+ * hot path does not even hash them again. JWKs are never mutated after they are stored.
+ */
+const byObject = new WeakMap<Jwk, KeyObject>();
 
-/** Imports a public JWK as a KeyObject, cached by thumbprint (bounded). */
-export function importPublicJwk(jwk: Jwk): KeyObject {
-  const tp = jwkThumbprint(jwk);
+/**
+ * Imports a public JWK as a KeyObject, cached by thumbprint (bounded). Pass the thumbprint when the
+ * caller already computed it (a DPoP proof needs it anyway), so it is hashed once per request.
+ */
+export function importPublicJwk(jwk: Jwk, thumbprint?: string): KeyObject {
+  const same = byObject.get(jwk);
+  if (same) return same;
+  const tp = thumbprint ?? jwkThumbprint(jwk);
   const cached = keyCache.get(tp);
-  if (cached) return cached;
+  if (cached) {
+    byObject.set(jwk, cached);
+    return cached;
+  }
   let key: KeyObject;
   try {
     key = createPublicKey({ key: publicJwk(jwk) as JsonWebKey, format: 'jwk' });
@@ -155,5 +168,6 @@ export function importPublicJwk(jwk: Jwk): KeyObject {
   }
   if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string);
   keyCache.set(tp, key);
+  byObject.set(jwk, key);
   return key;
 }

@@ -8,7 +8,7 @@ import type HttpNs from 'node:http';
 import type HttpsNs from 'node:https';
 import { createRequire } from 'node:module';
 import type TlsNs from 'node:tls';
-import { networkError } from '../errors.js';
+import { conformanceError, networkError, type FapiError } from '../errors.js';
 
 export interface HttpRequest {
   method: string;
@@ -54,7 +54,12 @@ export interface HttpClientOptions {
   userAgent?: string;
 }
 
-/** TLS 1.2 suites recommended by BCP195 (RFC 9325 §4.2), required by FAPI2-SP §5.2.2-2 (CL-02). */
+/**
+ * TLS 1.2 suites recommended by BCP195 (RFC 9325 §4.2), the only ones FAPI2-SP §5.2.2-1/2 lets
+ * servers (shall) and clients (should) permit (CL-02). No DHE: RFC 9325 §4.1 says TLS 1.2
+ * implementations SHOULD NOT negotiate TLS_DHE_* suites, so a server offering only those shares
+ * nothing with fapi and the handshake fails (the lab's `tls12-dhe-only` fault).
+ */
 export const BCP195_TLS12_CIPHERS = [
   'ECDHE-ECDSA-AES128-GCM-SHA256',
   'ECDHE-RSA-AES128-GCM-SHA256',
@@ -118,8 +123,6 @@ const TLS_ERROR_HINTS: Record<string, string> = {
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     'The server certificate is not trusted. Pass --ca FILE with the issuing CA.',
   CERT_HAS_EXPIRED: 'The server certificate has expired.',
-  ERR_TLS_CERT_ALTNAME_INVALID:
-    'The server certificate does not name this host (RFC 9525). Use the host name the certificate was issued for.',
   ECONNREFUSED:
     'Nothing is listening there. Is the server (or `fapi lab up`) running, and is the port right?',
   ENOTFOUND: 'The host name does not resolve. Check the URL.',
@@ -150,6 +153,138 @@ function secureContext(
   return ctx;
 }
 
+/**
+ * Handshake failures where client and server found nothing in common (a suite, a group, a
+ * signature algorithm): the server's handshake_failure (40) or insufficient_security (71) alert,
+ * or the client's own refusal. OpenSSL's reason strings: node:https reports most of them as
+ * EPROTO with the reason only in the message.
+ */
+const NOTHING_IN_COMMON = new Set([
+  'sslv3 alert handshake failure',
+  'tlsv1 alert insufficient security',
+  'no shared cipher',
+  'no ciphers available',
+  'wrong cipher returned',
+]);
+
+/** OpenSSL's reason ("sslv3 alert handshake failure"), from the error or its message. */
+function opensslReason(err: { reason?: string; message?: string }): string | undefined {
+  return err.reason ?? /SSL routines:[^:]*:([^:]+):/.exec(err.message ?? '')?.[1];
+}
+
+/** The TLS 1.2 suite a server chose in a diagnostic handshake (tls.TLSSocket#getCipher()). */
+interface ProbedSuite {
+  name: string;
+  standardName: string;
+}
+
+type TransportCause = Error & {
+  code?: string;
+  reason?: string;
+  host?: string;
+  cert?: { subjectaltname?: string; subject?: { CN?: string | string[] } };
+};
+
+/**
+ * A transport failure as a FapiError that says what went wrong and what to do: the certificate
+ * names another host (CL-01), the server accepts no suite fapi offers (CL-02; `probe` then asks
+ * which suite the server does choose), an untrusted certificate, a refused connection.
+ */
+async function transportError(
+  cause: unknown,
+  req: Pick<HttpRequest, 'method'>,
+  url: URL,
+  probe?: () => Promise<ProbedSuite | undefined>,
+): Promise<FapiError> {
+  const err = cause as TransportCause;
+  const code = err.code ?? '';
+  const reason = opensslReason(err);
+  const where = `${req.method} ${url.origin}${url.pathname}`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    // FAPI2-SP §5.2.1-5: a TLS server certificate check as per RFC 9525. Node checks the host name
+    // after the handshake and before the request is written: nothing was sent.
+    const host = err.host ?? url.hostname;
+    const names = err.cert?.subjectaltname
+      ? `it names only ${err.cert.subjectaltname}`
+      : `it has no subject alternative names (subject CN ${String(err.cert?.subject?.CN ?? 'none')})`;
+    return networkError(
+      'E_TLS_HOSTNAME',
+      `The TLS certificate of ${url.host} is not valid for the host ${host}: ${names} (RFC 9525). fapi stopped before sending ${where}.`,
+      `Use a URL with a host name the certificate names, or have the server's certificate issued for ${host}. fapi never skips this check (FAPI2-SP §5.2.1).`,
+      cause,
+    );
+  }
+  if (reason && NOTHING_IN_COMMON.has(reason)) {
+    const suite = await probe?.().catch(() => undefined);
+    if (suite && !BCP195_TLS12_CIPHERS.includes(suite.name)) {
+      return conformanceError(
+        'E_TLS_CIPHER',
+        `The TLS handshake with ${url.host} failed: no cipher suite in common (${reason}). The server offers only cipher suites FAPI 2.0 forbids: offered a wider TLS 1.2 list in a diagnostic handshake, it chose ${suite.standardName}. FAPI2-SP §5.2.2 permits TLS 1.3, or TLS 1.2 with only the suites BCP195 recommends (RFC 9325 §4.2: ECDHE with AES-GCM; §4.1: no TLS_DHE_* suites). Nothing was sent.`,
+        'The server must enable TLS 1.3, or TLS 1.2 with ECDHE-ECDSA/ECDHE-RSA AES-GCM suites. fapi does not fall back to weaker suites.',
+        { host: url.host, server_suite: suite.standardName, client_suites: FAPI_CIPHERS.split(':') },
+      );
+    }
+    return networkError(
+      'E_TLS_HANDSHAKE',
+      `The TLS handshake with ${url.host} failed: the server accepted none of the TLS versions, cipher suites or key-exchange groups fapi offers (${reason}). Nothing was sent.`,
+      "FAPI 2.0 needs TLS 1.3, or TLS 1.2 with the BCP195-recommended suites (FAPI2-SP §5.2.1, §5.2.2; RFC 9325 §4.2). Check the server's TLS settings.",
+      cause,
+    );
+  }
+  const hint =
+    TLS_ERROR_HINTS[code] ??
+    (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')
+      ? TLS_ERROR_HINTS.EPROTO
+      : 'Check the URL and your network.');
+  // OpenSSL's messages carry a trace ("80EC...:error:0A000410:SSL routines:..."); its reason reads.
+  const text = reason ? `TLS error: ${reason}` : err.message;
+  return networkError(
+    isTlsErrorCode(code) ? 'E_TLS' : 'E_NETWORK',
+    `${where} failed: ${text}${code ? ` (${code})` : ''}.`,
+    hint,
+    cause,
+  );
+}
+
+/**
+ * The diagnosis behind E_TLS_CIPHER: one more handshake, TLS 1.2 only, offering Node's default
+ * suites (which include DHE and CBC suites fapi itself never offers), to learn which suite the
+ * server picks. The server certificate is still verified, and the connection is closed as soon as
+ * the handshake is done: no request is ever sent over it.
+ */
+function probeTls12Suite(
+  tls: typeof TlsNs,
+  url: URL,
+  extraCa: string[] | undefined,
+  timeoutMs: number,
+): Promise<ProbedSuite | undefined> {
+  const opts = {
+    minVersion: 'TLSv1.2' as const,
+    maxVersion: 'TLSv1.2' as const,
+    ciphers: tls.DEFAULT_CIPHERS,
+  };
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host,
+      port: Number(url.port || 443),
+      servername: /^[\d.]+$|:/.test(host) ? undefined : host,
+      secureContext: secureContext(tls, opts, extraCa),
+      rejectUnauthorized: true,
+    });
+    const done = (v: ProbedSuite | undefined) => {
+      socket.destroy();
+      resolve(v);
+    };
+    socket.setTimeout(timeoutMs, () => done(undefined));
+    socket.once('secureConnect', () => {
+      const c = socket.getCipher();
+      done({ name: c.name, standardName: c.standardName });
+    });
+    socket.once('error', () => done(undefined));
+  });
+}
+
 /** Certificate verification and handshake failures (OpenSSL's X509 codes name no "TLS"). */
 function isTlsErrorCode(code: string): boolean {
   return (
@@ -161,7 +296,13 @@ function isTlsErrorCode(code: string): boolean {
 /** Creates the node:https-based client. */
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   let agents:
-    | { http: typeof HttpNs; https: typeof HttpsNs; agent: HttpsNs.Agent; certAgent?: HttpsNs.Agent }
+    | {
+        http: typeof HttpNs;
+        https: typeof HttpsNs;
+        tls: typeof TlsNs;
+        agent: HttpsNs.Agent;
+        certAgent?: HttpsNs.Agent;
+      }
     | undefined;
   const load = () => {
     if (agents) return agents;
@@ -175,6 +316,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     agents = {
       http,
       https,
+      tls,
       agent: new https.Agent({ ...base, secureContext: secureContext(tls, tlsOptions, options.ca) }),
       certAgent:
         options.cert && options.key
@@ -243,17 +385,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       return res;
     } catch (cause) {
       options.trace?.({ phase: 'error', request: req, error: cause, ms: Date.now() - started });
-      const code = (cause as NodeJS.ErrnoException).code ?? '';
-      const hint =
-        TLS_ERROR_HINTS[code] ??
-        (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')
-          ? TLS_ERROR_HINTS.EPROTO
-          : 'Check the URL and your network.');
-      throw networkError(
-        isTlsErrorCode(code) ? 'E_TLS' : 'E_NETWORK',
-        `${req.method} ${url.origin}${url.pathname} failed: ${(cause as Error).message}${code ? ` (${code})` : ''}.`,
-        hint,
-        cause,
+      throw await transportError(cause, req, url, () =>
+        probeTls12Suite(load().tls, url, options.ca, Math.min(options.timeoutMs ?? 30_000, 5000)),
       );
     }
   };

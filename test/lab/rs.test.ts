@@ -133,6 +133,39 @@ describe('RS-03 validity, integrity, expiry, revocation', () => {
   });
 });
 
+describe('RS-03 verified tokens are remembered (one signature check per token), every claim check still runs', () => {
+  it('RS-03 a remembered token is still refused once it expires', async () => {
+    // Its own lab: the clock moves past the token's expiry.
+    const own = await startTestLab();
+    try {
+      const c = await registerClient(own);
+      const fresh = await dpopTokens(own, c);
+      expect((await rsCall(own, '/accounts', { token: fresh.at, dpop: fresh.dpop })).status).toBe(200);
+      expect((await rsCall(own, '/accounts', { token: fresh.at, dpop: fresh.dpop })).status).toBe(200);
+      const exp = (decodeJwt(fresh.at).payload as { exp: number }).exp;
+      own.advance(exp - own.now() + 1);
+      const res = await rsCall(own, '/accounts', { token: fresh.at, dpop: fresh.dpop });
+      expect(res.status).toBe(401);
+      expect(challenges(res)[0]).toMatch(
+        /error="invalid_token", error_description="the access token expired/,
+      );
+    } finally {
+      await own.close();
+    }
+  });
+  it('RS-03 a changed byte in a remembered token is a new token, and its signature is checked', async () => {
+    const fresh = await dpopTokens(t, client);
+    expect((await rsCall(t, '/accounts', { token: fresh.at, dpop: fresh.dpop })).status).toBe(200);
+    const [h, p, s] = fresh.at.split('.') as [string, string, string];
+    const flipped = `${h}.${p}.${s.slice(0, 20)}${s[20] === 'A' ? 'B' : 'A'}${s.slice(21)}`;
+    const res = await rsCall(t, '/accounts', { token: flipped, dpop: fresh.dpop });
+    expect(res.status).toBe(401);
+    expect(challenges(res)[0]).toMatch(
+      /error="invalid_token", error_description="the access token signature/,
+    );
+  });
+});
+
 describe('RS-04 JWT access token checks (RFC 9068)', () => {
   const bound = () => ({ jkt: jwkThumbprint(tokens.dpop.publicJwk) });
   it('RS-04 accepts a lab token with typ at+jwt, iss, aud', async () => {

@@ -1,6 +1,10 @@
 /** TK-01..14, DP-17..19 and the AS side of DP-01..16, RT-01..11, AZ-07, AZ-09. */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwkThumbprint } from '../../src/core/jwk.js';
+import { createHttpClient, type HttpClient } from '../../src/http/client.js';
+import { privateKeyPem, type GeneratedKey } from '../../src/keys/generate.js';
+import { createCertificate, type CertInfo } from '../../src/keys/x509.js';
 import { verifyLabAccessToken } from '../../lab/as/tokens.js';
 import {
   assertion,
@@ -9,6 +13,7 @@ import {
   decodeJwt,
   json,
   newDpopKey,
+  newKey,
   par,
   postForm,
   proof,
@@ -18,6 +23,7 @@ import {
   type TestClient,
   type TestLab,
 } from './helpers.js';
+import { challenges, mtlsTokens, rsCall, type MtlsClient } from './rs-helpers.js';
 
 let t: TestLab;
 let c1: TestClient;
@@ -442,5 +448,106 @@ describe('RT-02: rotation (the rotate-rt relaxation) keeps the old token usable 
     expect(late.status).toBe(400);
     expect(json(late).error).toBe('invalid_grant');
     expect((await send(next)).status).toBe(200);
+  });
+});
+
+describe('RT-08: mTLS binding on refresh (RFC 8705 §3)', () => {
+  // The lab's decision, as node-oidc-provider's refresh_token grant: a confidential client's refresh
+  // token is bound to the client (RT-03), not to a certificate (RFC 8705 §4 binds refresh tokens
+  // of public clients only, and FAPI 2.0 has none, FAPI2-SP §5.3.2.1-3). The client authenticates
+  // at refresh with any certificate it may use, and the new access token is bound to that one.
+  type Method = 'tls_client_auth' | 'self_signed_tls_client_auth';
+  const over = (cert: CertInfo, key: GeneratedKey): HttpClient =>
+    createHttpClient({ ca: [t.ca], cert: cert.pem, key: privateKeyPem(key.privateKey), timeoutMs: 10_000 });
+
+  /**
+   * A certificate-bound client with two certificates C1 and C2 that both authenticate it: for
+   * tls_client_auth two lab-CA certificates with the registered subject DN (different keys), for
+   * self_signed_tls_client_auth two self-signed certificates, both in its JWKS (x5c).
+   */
+  async function twoCertificateClient(method: Method) {
+    const [k1, k2] = await Promise.all([newKey(), newKey()]);
+    const subject = `CN=rt08-${randomBytes(4).toString('hex')},O=fapi tests`;
+    const issue = (key: GeneratedKey) =>
+      method === 'tls_client_auth'
+        ? t.lab.ctx.ca.issueClientCertificate({ key, subject })
+        : createCertificate({ key, subject, profile: 'client' });
+    const [c1, c2] = await Promise.all([issue(k1), issue(k2)]);
+    const x5c = (c: CertInfo) => [c.der.toString('base64')];
+    const registered = await registerClient(
+      t,
+      {
+        token_endpoint_auth_method: method,
+        tls_client_certificate_bound_access_tokens: true,
+        ...(method === 'tls_client_auth'
+          ? { tls_client_auth_subject_dn: subject, jwks: undefined }
+          : {
+              jwks: {
+                keys: [
+                  { ...k1.publicJwk, x5c: x5c(c1) },
+                  { ...k2.publicJwk, x5c: x5c(c2) },
+                ],
+              },
+            }),
+      },
+      k1,
+    );
+    const client: MtlsClient = { ...registered, http: over(c1, k1), certDer: c1.der, x5t: c1.x5tS256 };
+    return { client, c2: { http: over(c2, k2), x5t: c2.x5tS256 }, subject };
+  }
+
+  const refreshOver = (http: HttpClient, c: MtlsClient, rt: string, base = t.lab.mtls) =>
+    postForm(http, `${base}/token`, {
+      client_id: c.clientId,
+      grant_type: 'refresh_token',
+      refresh_token: rt,
+    });
+  const x5tOf = (at: string) => (decodeJwt(at).payload.cnf as Record<string, string>)['x5t#S256'];
+
+  for (const method of ['tls_client_auth', 'self_signed_tls_client_auth'] as const) {
+    it(`RT-08 (${method}): a refresh with the client's other certificate C2 binds the new access token to C2`, async () => {
+      const { client, c2 } = await twoCertificateClient(method);
+      const first = await mtlsTokens(t, client, 'accounts');
+      expect(x5tOf(first.at)).toBe(client.x5t);
+      const r = await refreshOver(c2.http, client, first.rt!);
+      expect(r.status, r.text()).toBe(200);
+      expect(json(r).token_type).toBe('Bearer');
+      const at2 = json(r).access_token as string;
+      expect(x5tOf(at2)).toBe(c2.x5t);
+      expect(c2.x5t).not.toBe(client.x5t);
+      // The binding moved: the RS takes the new token over C2 only (MT-07).
+      const call = (http: HttpClient, token: string) =>
+        rsCall(t, '/accounts', { http, scheme: 'Bearer', token, dpop: null });
+      expect((await call(c2.http, at2)).status).toBe(200);
+      const overC1 = await call(client.http, at2);
+      expect(overC1.status).toBe(401);
+      expect(challenges(overC1)[0]).toMatch(/^Bearer error="invalid_token"/);
+      // The refresh token is the client's, not C2's: C1 still refreshes, and gets a C1-bound token.
+      const back = await refreshOver(client.http, client, first.rt!);
+      expect(back.status, back.text()).toBe(200);
+      expect(x5tOf(json(back).access_token as string)).toBe(client.x5t);
+    });
+  }
+
+  it('RT-08: a certificate that does not authenticate the client, or none, cannot refresh (401 invalid_client)', async () => {
+    const { client } = await twoCertificateClient('self_signed_tls_client_auth');
+    const { rt } = await mtlsTokens(t, client, 'accounts');
+    const k3 = await newKey();
+    const c3 = await createCertificate({ key: k3, subject: 'CN=rt08-stranger', profile: 'client' });
+    const stranger = await refreshOver(over(c3, k3), client, rt!);
+    expect(stranger.status, stranger.text()).toBe(401);
+    expect(json(stranger).error).toBe('invalid_client');
+    expect(json(stranger).error_description).toMatch(/not one registered in the client JWKS/);
+    const none = await refreshOver(t.http, client, rt!, t.lab.issuer);
+    expect(none.status).toBe(401);
+    expect(json(none).error).toBe('invalid_client');
+    // Another client's certificate authenticates that client, whose refresh token this is not (RT-03).
+    const { client: other } = await twoCertificateClient('tls_client_auth');
+    const crossed = await postForm(other.http, `${t.lab.mtls}/token`, {
+      client_id: other.clientId,
+      grant_type: 'refresh_token',
+      refresh_token: rt!,
+    });
+    await expectTokenError(crossed, 400, 'invalid_grant', 'RT-03');
   });
 });

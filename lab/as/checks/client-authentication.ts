@@ -1,4 +1,4 @@
-import { decodeJws } from '../../../src/core/jws.js';
+import { decodeJws, type DecodedJws } from '../../../src/core/jws.js';
 import { verifyClientAssertion } from '../../../src/core/client-auth.js';
 import { parseCertificateDer, parseDn } from '../../../src/keys/x509.js';
 import { invalidClient, invalidRequest } from '../../errors.js';
@@ -95,12 +95,13 @@ export const clientAuthentication = defineCheck<AsExchange>({
 
     if (assertion !== undefined || assertionType !== undefined) {
       // private_key_jwt. Find the client named by the assertion (verified below).
-      let sub: unknown;
+      let decoded: DecodedJws | undefined;
       try {
-        sub = assertion ? decodeJws(assertion).payload.sub : undefined;
+        decoded = assertion ? decodeJws(assertion) : undefined;
       } catch {
-        sub = undefined;
+        decoded = undefined;
       }
+      const sub = decoded?.payload.sub;
       const client = typeof sub === 'string' ? ctx.clients.get(sub) : undefined;
       if (client && client.metadata.token_endpoint_auth_method !== 'private_key_jwt')
         throw invalidClient(
@@ -111,6 +112,7 @@ export const clientAuthentication = defineCheck<AsExchange>({
       const alg = client?.metadata.token_endpoint_auth_signing_alg;
       verifyClientAssertion({
         assertion,
+        ...(decoded ? { decoded } : {}),
         assertionType,
         clientIdParam,
         issuer: ctx.urls.issuer,

@@ -1,7 +1,8 @@
 /**
  * RS-03 / RS-04: integrity. The access token is signed by one of the lab's keys with a FAPI
  * algorithm (FAPI2-SP §5.4.1-1: PS256, ES256, EdDSA; never `none`), selected by `kid`. Keys are
- * imported once at start; nothing is imported per request.
+ * imported once at start; nothing is imported per request. A token verified once is remembered
+ * until it expires (../verified-tokens.ts), so its signature is checked once, not per request.
  */
 import { FAPI_ALGS } from '../../../src/core/jwk.js';
 import { verifyJwsSignature } from '../../../src/core/jws.js';
@@ -13,6 +14,8 @@ export const atSignature: RsCheck = {
   name: 'at-signature',
   cite: 'FAPI2-SP §5.3.4-3, §5.4.1-1; RFC 9068 §4',
   run(_req, st, ctx) {
+    // Verified on an earlier request (same token string, so same signature): see verified-tokens.ts.
+    if (st.signatureVerified) return;
     const decoded = st.decoded!;
     const alg = decoded.header.alg;
     const scheme = st.scheme ?? 'both';
@@ -37,5 +40,6 @@ export const atSignature: RsCheck = {
       );
     if (!verifyJwsSignature(decoded, alg, key.key))
       throw new RsError(401, scheme, 'invalid_token', 'RS-03', 'the access token signature is invalid');
+    ctx.verifiedTokens?.add(st.token as string, decoded);
   },
 };

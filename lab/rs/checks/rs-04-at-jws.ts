@@ -11,7 +11,14 @@ export const atIsJws: RsCheck = {
   id: 'RS-04',
   name: 'at-is-jwt',
   cite: 'RFC 9068 §2, §4; RFC 6750 §3.1',
-  run(_req, st) {
+  run(_req, st, ctx) {
+    const known = ctx.verifiedTokens?.get(st.token as string, ctx.now());
+    if (known) {
+      st.decoded = known;
+      st.claims = known.payload as AccessTokenClaims;
+      st.signatureVerified = true;
+      return;
+    }
     try {
       st.decoded = decodeJws(st.token as string);
     } catch (e) {

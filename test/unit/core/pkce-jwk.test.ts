@@ -7,7 +7,14 @@ import {
   isValidCodeVerifier,
   verifyCodeVerifierS256,
 } from '../../../src/core/pkce.js';
-import { assertFapiKeyStrength, jwkThumbprint, publicJwk, rsaBits, type Jwk } from '../../../src/core/jwk.js';
+import {
+  assertFapiKeyStrength,
+  importPublicJwk,
+  jwkThumbprint,
+  publicJwk,
+  rsaBits,
+  type Jwk,
+} from '../../../src/core/jwk.js';
 import { createNonceSource } from '../../../src/core/nonce.js';
 
 describe('PKCE (RFC 7636)', () => {
@@ -73,5 +80,19 @@ describe('DPoP nonces', () => {
     t += 60;
     expect(s.isValid(n1)).toBe(false);
     expect(s.isValid('x'.repeat(24))).toBe(false);
+  });
+});
+
+describe('importPublicJwk caches', () => {
+  it('returns the same KeyObject for the same JWK object, for an equal JWK, and for a given thumbprint', () => {
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as Jwk;
+    const k1 = importPublicJwk(jwk);
+    expect(importPublicJwk(jwk)).toBe(k1);
+    expect(importPublicJwk({ ...jwk })).toBe(k1);
+    expect(importPublicJwk({ ...jwk }, jwkThumbprint(jwk))).toBe(k1);
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      format: 'jwk',
+    }) as Jwk;
+    expect(importPublicJwk(other)).not.toBe(k1);
   });
 });

@@ -1,0 +1,160 @@
+/**
+ * The TLS fault switches (catalogue Appendix A; CL-01, CL-02) on the lab's three listeners:
+ * `tls-wrong-host` serves a lab-CA certificate for another host, `tls12-dhe-only` speaks only
+ * TLS 1.2 with DHE suites. Both are loud, leave the lab's own certificate untouched on disk, and
+ * fapi's HTTP client refuses them before any request reaches the lab.
+ */
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Fault } from '../../lab/config.js';
+import { DHE_ONLY_CIPHERS, WRONG_TLS_HOST, tlsFaultSettings } from '../../lab/faults.js';
+import { labPaths } from '../../lab/home.js';
+import { startLab, type RunningLab } from '../../lab/server.js';
+import { isFapiError } from '../../src/errors.js';
+import { FAPI_CIPHERS, createHttpClient } from '../../src/http/client.js';
+
+const homes: string[] = [];
+afterAll(() => {
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
+
+/** A lab in `home` (a new one by default) with the faults, and the lines it logged. */
+async function lab(faults: Fault[], home = mkdtempSync(path.join(os.tmpdir(), 'fapi-lab-tls-'))) {
+  homes.push(home);
+  const lines: string[] = [];
+  const log = (s: string) => lines.push(s);
+  const running = await startLab({
+    home,
+    config: { port: 0, faults },
+    logger: { info: log, warn: log, error: log },
+  });
+  return { running, home, lines, ca: readFileSync(running.caFile, 'utf8') };
+}
+
+const listeners = (l: RunningLab) => [l.issuer, l.mtls, l.rs].map((u) => Number(new URL(u).port));
+
+/** A raw TLS handshake with the lab CA trusted: the negotiated protocol and suite, and the certificate. */
+function handshake(
+  port: number,
+  ca: string,
+  o: tls.ConnectionOptions = {},
+): Promise<{ protocol: string; suite: string; cert: tls.PeerCertificate }> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, ca: [ca], ...o }, () => {
+      resolve({
+        protocol: s.getProtocol() ?? '',
+        suite: s.getCipher().name,
+        cert: s.getPeerCertificate(),
+      });
+      s.destroy();
+    });
+    s.on('error', reject);
+  });
+}
+
+describe('tlsFaultSettings', () => {
+  it('changes nothing when no TLS fault is on', async () => {
+    const l = await lab([]);
+    try {
+      expect(await tlsFaultSettings(() => false, l.running.ctx.ca)).toBeUndefined();
+    } finally {
+      await l.running.close();
+    }
+  });
+});
+
+describe('tls-wrong-host (CL-01)', () => {
+  it('serves, on all three listeners, a lab-CA certificate naming only the wrong host; fapi sends nothing', async () => {
+    const l = await lab(['tls-wrong-host']);
+    const onDisk = readFileSync(labPaths(l.home).serverCert, 'utf8');
+    try {
+      expect(l.running.warnings.join('\n')).toContain('fault tls-wrong-host');
+      for (const port of listeners(l.running)) {
+        // The chain verifies against the lab CA; only the host name is wrong.
+        const { cert } = await handshake(port, l.ca, { checkServerIdentity: () => undefined });
+        expect(cert.subjectaltname).toBe(`DNS:${WRONG_TLS_HOST}`);
+        expect(new X509Certificate(cert.raw).checkIssued(new X509Certificate(l.ca))).toBe(true);
+        await expect(handshake(port, l.ca)).rejects.toMatchObject({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+      }
+      const http = createHttpClient({ ca: [l.ca], timeoutMs: 5000 });
+      const e = await http({
+        method: 'GET',
+        url: `${l.running.issuer}/.well-known/openid-configuration`,
+      }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(isFapiError(e) && e.code).toBe('E_TLS_HOSTNAME');
+      expect(l.running.ctx.requests.recent()).toEqual([]);
+      expect(l.lines.join('\n')).toMatch(/TLS handshake on the as listener failed/);
+    } finally {
+      await l.running.close();
+    }
+    // The lab's own certificate is untouched, and a lab without the fault serves it again.
+    expect(readFileSync(labPaths(l.home).serverCert, 'utf8')).toBe(onDisk);
+    const again = await lab([], l.home);
+    try {
+      const { cert } = await handshake(listeners(again.running)[0]!, again.ca);
+      expect(cert.subjectaltname).toContain('IP Address:127.0.0.1');
+      expect(new X509Certificate(cert.raw).toString()).toBe(new X509Certificate(onDisk).toString());
+      const res = await createHttpClient({ ca: [again.ca] })({
+        method: 'GET',
+        url: `${again.running.issuer}/.well-known/openid-configuration`,
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await again.running.close();
+    }
+  });
+});
+
+describe('tls12-dhe-only (CL-02)', () => {
+  it('speaks only TLS 1.2 with DHE-RSA suites on all three listeners, loudly; fapi cannot connect', async () => {
+    const l = await lab(['tls12-dhe-only']);
+    try {
+      expect(l.running.warnings.join('\n')).toContain('fault tls12-dhe-only');
+      for (const port of listeners(l.running)) {
+        // A client that offers DHE gets it (RFC 9325 §4.1 says it should not be negotiated)...
+        const dhe = await handshake(port, l.ca, { ciphers: DHE_ONLY_CIPHERS.join(':') });
+        expect(`${dhe.protocol} ${dhe.suite}`).toBe('TLSv1.2 DHE-RSA-AES128-GCM-SHA256');
+        expect(dhe.cert.subjectaltname).toContain('IP Address:127.0.0.1');
+        // ...TLS 1.3 and the FAPI suites are refused.
+        await expect(handshake(port, l.ca, { minVersion: 'TLSv1.3' })).rejects.toThrow();
+        await expect(handshake(port, l.ca, { ciphers: FAPI_CIPHERS })).rejects.toThrow(/handshake failure/);
+      }
+      // Answers still carry the warning header (seen through a client that accepts DHE).
+      const warning = await new Promise<string | undefined>((resolve, reject) => {
+        https
+          .get(
+            `${l.running.issuer}/.well-known/openid-configuration`,
+            { ca: [l.ca], ciphers: DHE_ONLY_CIPHERS.join(':'), maxVersion: 'TLSv1.2' },
+            (res) => {
+              res.resume();
+              resolve(res.headers['x-fapi-lab-warning'] as string | undefined);
+            },
+          )
+          .on('error', reject);
+      });
+      expect(warning).toContain('fault=tls12-dhe-only');
+      const before = l.running.ctx.requests.recent().length;
+      const e = await createHttpClient({ ca: [l.ca], timeoutMs: 5000 })({
+        method: 'POST',
+        url: `${l.running.issuer}/token`,
+        body: 'grant_type=client_credentials',
+      }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(isFapiError(e) && e.code).toBe('E_TLS_CIPHER');
+      expect(l.running.ctx.requests.recent()).toHaveLength(before);
+      expect(l.lines.join('\n')).toMatch(/TLS handshake on the as listener failed: no shared cipher/);
+    } finally {
+      await l.running.close();
+    }
+  });
+});
