@@ -9,6 +9,7 @@ import type * as CommanderNs from 'commander';
 import type { Command } from 'commander';
 import { ExitCode, FapiError, isFapiError } from '../errors.js';
 import type { CliContext, GlobalOptions } from './context.js';
+import { FAULT_NAMES, RELAXATION_NAMES } from '../lab-switches.js';
 
 // commander through require(): its CommonJS build loads in about half the time of the ESM wrapper,
 // and `fapi --help` start-up is budgeted (at most 1.3x `node -e 0`).
@@ -38,57 +39,9 @@ function version(): string {
   }
 }
 
-// Kept here (not imported from lab/config.ts) so `fapi --help` loads nothing of the lab;
-// test/lab/cli.test.ts checks they match the lab's lists.
-export const LAB_RELAXATIONS = [
-  'bearer-tokens',
-  'no-par',
-  'plain-pkce',
-  'no-dpop-nonce',
-  'no-iss',
-  'rotate-rt',
-  'no-pkce',
-  'dpop-replay',
-  'refresh-without-client-auth',
-  'unregistered-redirect-uri',
-  'lax-assertion-aud',
-  'assertion-replay',
-  'token-in-query',
-];
-export const LAB_FAULTS = [
-  'discovery-issuer-mismatch',
-  'iss-wrong',
-  'iss-missing',
-  'state-wrong',
-  'state-missing',
-  'dpop-nonce-rotate',
-  'rs-scheme-case',
-  'token-type-case',
-  'no-expires-in',
-  'idtoken-iss',
-  'idtoken-aud',
-  'idtoken-secondary-aud',
-  'idtoken-alg-none',
-  'idtoken-alg-rs256',
-  'idtoken-exp-expired',
-  'idtoken-exp-missing',
-  'idtoken-aud-missing',
-  'idtoken-iss-missing',
-  'idtoken-nonce-wrong',
-  'idtoken-nonce-missing',
-  'idtoken-aud-array',
-  'clock-skew',
-  'tls-wrong-host',
-  'tls12-dhe-only',
-  'jarm-iss-missing',
-  'jarm-iss-wrong',
-  'jarm-aud-missing',
-  'jarm-aud-wrong',
-  'jarm-exp-missing',
-  'jarm-exp-expired',
-  'jarm-sig-invalid',
-  'jarm-alg-none',
-];
+/** The lab's switch names (src/lab-switches.ts, shared with the lab). */
+export const LAB_RELAXATIONS: readonly string[] = RELAXATION_NAMES;
+export const LAB_FAULTS: readonly string[] = FAULT_NAMES;
 
 /** An action that imports `./<file>.js` and calls its `exportName` with a context. */
 function lazy(file: string, exportName = 'run') {

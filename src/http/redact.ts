@@ -38,6 +38,8 @@ export function redacted(name: string, value: string): string {
 
 export function redactHeaderValue(name: string, value: string): string {
   const lower = name.toLowerCase();
+  // A redirect to the client carries the code (or a JARM response) in its query.
+  if (lower === 'location' || lower === 'content-location') return redactUrl(value);
   if (!SECRET_HEADERS.has(lower)) return value;
   if (lower === 'authorization' || lower === 'proxy-authorization') {
     const sp = value.indexOf(' ');

@@ -59,9 +59,18 @@ const exited = (child: ReturnType<typeof spawn>) =>
   new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
 describe('fapi lab', () => {
-  it('the CLI lists the same relaxations and faults as the lab', () => {
+  it('the CLI offers every lab relaxation and fault, in --help and as --relax/--fault values', async () => {
     expect(LAB_RELAXATIONS).toEqual(RELAXATION_NAMES);
     expect(LAB_FAULTS).toEqual(FAULT_NAMES);
+    const help = await fapi(['lab', 'up', '--help']);
+    expect(help.code).toBe(0);
+    const text = help.stdout.replace(/\s+/g, ' ');
+    for (const name of RELAXATION_NAMES) expect(text).toContain(name);
+    // Faults are many: an unknown one is refused with the list of valid ones.
+    const bad = await fapi(['lab', 'up', '--fault', 'no-such-fault', '--port', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('no-such-fault');
+    for (const name of FAULT_NAMES) expect(bad.stderr).toContain(name);
   });
 
   it('lab up --port 0 --json prints exactly one JSON line, serves, and stops cleanly on SIGTERM', async () => {
