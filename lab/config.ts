@@ -21,14 +21,6 @@ import {
 } from '../src/store/validate.js';
 
 // The switch tables live in src/lab-switches.ts so the CLI can list them without loading the lab.
-export {
-  FAULTS,
-  FAULT_NAMES,
-  RELAXATIONS,
-  RELAXATION_NAMES,
-  type Fault,
-  type Relaxation,
-} from '../src/lab-switches.js';
 import {
   FAULTS,
   FAULT_NAMES,
@@ -37,6 +29,7 @@ import {
   type Fault,
   type Relaxation,
 } from '../src/lab-switches.js';
+export { FAULTS, FAULT_NAMES, RELAXATIONS, RELAXATION_NAMES, type Fault, type Relaxation };
 
 export interface LabConfig {
   /** AS port on 127.0.0.1 (0 = a free port). */
