@@ -24,7 +24,8 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 export const nodeBaseline = () => timeCommand(process.execPath, ['-e', '0'], cliEnv());
 
-function pairedRow(
+/** A row for a command timed against `node -e 0` in pairs (also used by lab-rows.ts). */
+export function pairedRow(
   id: string,
   section: string,
   name: string,

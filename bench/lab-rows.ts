@@ -5,11 +5,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { cliEnv, nodeBaseline, notMeasured } from './cli.js';
+import { cliEnv, nodeBaseline, notMeasured, pairedRow } from './cli.js';
 import { hasCommand, labUpArgs, writeBenchLabConfig, type BenchLab, type LabReady } from './lab.js';
 import { paired, timeCommand, type Timing } from './measure.js';
 import { startServer } from './procs.js';
-import { ms, verdict, type Row, type Target } from './report.js';
+import { ms, type Row, type Target } from './report.js';
 import type { BenchConfig } from './run.js';
 
 export interface LabContext {
@@ -54,27 +54,13 @@ export function timeUntilReady(args: string[], env: NodeJS.ProcessEnv, timeoutMs
   });
 }
 
-function row(
+const row = (
   id: string,
   name: string,
   r: Awaited<ReturnType<typeof paired>>,
   target: Target,
   note?: string,
-): Row {
-  const failed = r.failures > 0;
-  return {
-    id,
-    section: 'lab and client',
-    name,
-    measured: `${ms(r.medianMs)}${failed ? ` (${r.failures}/${r.runs} runs failed)` : ''}`,
-    baseline: `node -e 0: ${ms(r.baselineMedianMs)}`,
-    ratio: r.ratio,
-    target,
-    pass: failed ? false : verdict(r.ratio, target),
-    ...(note ? { note } : {}),
-    data: { ...r },
-  };
-}
+): Row => pairedRow(id, 'lab and client', name, r, target, note);
 
 /**
  * The client journey against a strict lab (`--auto-approve`, DPoP server nonces on, as users run

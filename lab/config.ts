@@ -81,6 +81,14 @@ export const FAULTS = {
     'the HTTPS listeners serve a lab-CA certificate for wrong-host.fapi-lab.example only, not 127.0.0.1 or localhost: clients that check the host name (RFC 9525) refuse every connection',
   'tls12-dhe-only':
     'the HTTPS listeners speak only TLS 1.2 with DHE cipher suites, which FAPI 2.0 forbids (FAPI2-SP §5.2.2; RFC 9325 §4.1, §4.2): FAPI clients cannot connect',
+  'jarm-iss-missing': 'JARM authorization responses (response_mode=jwt) carry no iss',
+  'jarm-iss-wrong': 'JARM authorization responses carry a wrong iss',
+  'jarm-aud-missing': 'JARM authorization responses carry no aud',
+  'jarm-aud-wrong': 'JARM authorization responses carry a wrong aud',
+  'jarm-exp-missing': 'JARM authorization responses carry no exp',
+  'jarm-exp-expired': 'JARM authorization responses have already expired',
+  'jarm-sig-invalid': 'JARM authorization responses carry a signature that does not verify',
+  'jarm-alg-none': 'JARM authorization responses are unsigned (alg none)',
 } as const;
 export type Fault = keyof typeof FAULTS;
 export const FAULT_NAMES = Object.keys(FAULTS) as Fault[];

@@ -1,7 +1,7 @@
 /**
  * Client fault-injection switches (catalogue Appendix A, mirroring the OIDF client tests): the lab
- * misbehaves on purpose so a client's own checks (CL-03, CL-11, CL-12, CL-15, CL-17..20, CL-23)
- * can be tested offline. Each switch is named in the lab config's `faults` list; every fault is
+ * misbehaves on purpose so a client's own checks (CL-03, CL-11, CL-12, CL-15, CL-17..20, CL-23,
+ * MS-09) can be tested offline. Each switch is named in the lab config's `faults` list; every fault is
  * loud (start-up warning and the `x-fapi-lab-warning` header, lab/config.ts).
  *
  * The lab calls these small hooks where a response is built, so the strict code path stays
@@ -10,6 +10,8 @@
  *   (`iss-wrong`, `iss-missing`, `state-wrong`, `state-missing`)
  * - token response body: applyTokenResponseFaults (`token-type-case`, `no-expires-in`)
  * - ID token: signIdToken (the `idtoken-*` claim and signature faults)
+ * - JARM authorization response (response_mode=jwt): signAuthorizationResponse (the `jarm-*`
+ *   claim and signature faults)
  * - DPoP nonces (AS and RS): createNonces (`dpop-nonce-rotate`)
  * - `Date` header under `clock-skew`: dateHeader
  * - TLS settings of the three HTTPS listeners: tlsFaultSettings (`tls-wrong-host`,
@@ -108,6 +110,46 @@ export function signIdToken(
     return `${input}.${sign('sha256', Buffer.from(input), rs256PrivateKey()).toString('base64url')}`;
   }
   return signJws(header, c, key.privateKey, key.alg);
+}
+
+/** An unsigned JWS (alg none), for the `*-alg-none` faults. */
+function unsignedJwt(claims: Record<string, unknown>): string {
+  const h = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
+  return `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
+}
+
+/**
+ * Signs a JARM authorization response (JARM §2.1, §2.2; FAPI2-MS §5.4.1; MS-08) with the lab key,
+ * applying the `jarm-*` faults, which mirror the OIDF client tests
+ * client-test-ensure-jarm-without-iss / -with-invalid-iss / -without-aud / -with-invalid-aud /
+ * -without-exp / -with-expired-exp / -with-invalid-sig / -signature-is-not-none (MS-09).
+ */
+export function signAuthorizationResponse(
+  fault: FaultCheck,
+  claims: Record<string, unknown>,
+  key: IdTokenKey,
+  now: number,
+): string {
+  const c: Record<string, unknown> = { ...claims };
+  if (fault('jarm-iss-wrong')) c.iss = WRONG_ISSUER;
+  if (fault('jarm-iss-missing')) delete c.iss;
+  if (fault('jarm-aud-wrong')) c.aud = `not-${String(c.aud)}`;
+  if (fault('jarm-aud-missing')) delete c.aud;
+  if (fault('jarm-exp-expired')) {
+    // Well beyond any client's clock-skew leeway.
+    c.iat = Math.floor(now) - 900;
+    c.exp = Math.floor(now) - 600;
+  }
+  if (fault('jarm-exp-missing')) delete c.exp;
+  if (fault('jarm-alg-none')) return unsignedJwt(c);
+  // JARM defines no typ; the kid names the lab key in jwks_uri (JARM §2.4 step 5).
+  const jwt = signJws({ kid: key.kid }, c, key.privateKey, key.alg);
+  if (!fault('jarm-sig-invalid')) return jwt;
+  // A signature of the right size that does not verify: its first byte flipped.
+  const dot = jwt.lastIndexOf('.');
+  const sig = Buffer.from(jwt.slice(dot + 1), 'base64url');
+  sig[0] = (sig[0] ?? 0) ^ 0xff;
+  return `${jwt.slice(0, dot + 1)}${sig.toString('base64url')}`;
 }
 
 /** A nonce source that can also move on after each accepted request. */

@@ -33,6 +33,8 @@ export interface ClientMetadata {
   jwks_uri?: string;
   token_endpoint_auth_signing_alg?: string;
   id_token_signed_response_alg?: string;
+  /** JARM §3: the alg of signed authorization responses (the lab signs with its own key's). */
+  authorization_signed_response_alg?: string;
   tls_client_auth_subject_dn?: string;
   tls_client_auth_san_dns?: string;
   tls_client_auth_san_uri?: string;
@@ -90,6 +92,8 @@ export interface PushedRequest {
   codeChallengeMethod?: 'S256' | 'plain';
   /** DPoP key binding of the code (dpop_jkt or the PAR proof's key, RFC 9449 §10). */
   dpopJkt?: string;
+  /** `jwt` when the client asked for a JARM response (`response_mode=jwt` or `query.jwt`, MS-08). */
+  responseMode?: 'jwt';
   /** Other pushed parameters (e.g. claims, acr_values), kept for the record. */
   extra: Record<string, string>;
   createdAt: number;

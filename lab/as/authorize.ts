@@ -7,7 +7,7 @@
 import { randomToken } from '../../src/core/random.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LabContext } from '../context.js';
-import { applyAuthorizationResponseFaults } from '../faults.js';
+import { applyAuthorizationResponseFaults, signAuthorizationResponse } from '../faults.js';
 import { LabError, invalidRequest } from '../errors.js';
 import { cookie, escapeHtml, formOf, htmlHeaders, page, queryOf, sendErrorPage, type Form } from '../http.js';
 import {
@@ -26,6 +26,7 @@ import { clientMayUseGrant } from './checks/client-may-use-grant.js';
 import { parDpopJkt } from './checks/par-dpop-jkt.js';
 import { parPkce } from './checks/par-pkce.js';
 import { parRedirectUri } from './checks/par-redirect-uri.js';
+import { parResponseMode } from './checks/par-response-mode.js';
 import { parResponseType } from './checks/par-response-type.js';
 import { parScope } from './checks/par-scope.js';
 import { storePushedRequest, type ParExchange } from './par.js';
@@ -51,21 +52,43 @@ const INTERACTION_SECONDS = 600;
 const CODE_MEMORY_SECONDS = 600;
 const BROWSER_COOKIE = '__Host-fapi-lab-browser';
 
+/** How long a JARM response is valid: short (JARM §2.1 recommends at most 10 minutes). */
+export const JARM_LIFETIME_SECONDS = 300;
+
 /**
  * The redirect back to the client: the registered URI's own query is kept (AZ-05), parameters
  * go in the query, never the fragment (AZ-10), and `iss` is always added (AZ-02, RFC 9207 §2).
+ * With `response_mode=jwt` (MS-08) the parameters, `iss` included, travel only inside a JWT signed
+ * by the lab key, as `?response=<JWT>` (JARM §2.1, §2.3.1) with `aud` (the client), `exp` and
+ * `iat`: FAPI2-MS §5.4.1 Note: `iss` only inside the JWT, nothing else at the top level.
  */
 export function authorizationResponseUrl(
   ctx: LabContext,
-  request: Pick<PushedRequest, 'redirectUri' | 'state'>,
+  request: Pick<PushedRequest, 'redirectUri' | 'state' | 'clientId' | 'responseMode'>,
   params: Record<string, string>,
 ): string {
+  const jarm = request.responseMode === 'jwt';
   const all: Record<string, string> = { ...params };
   if (request.state !== undefined) all.state = request.state;
-  if (!ctx.relaxed('no-iss')) all.iss = ctx.urls.issuer;
+  // JARM §2.1: the JWT always names its issuer, whatever no-iss says of the plain parameter.
+  if (jarm || !ctx.relaxed('no-iss')) all.iss = ctx.urls.issuer;
   // Appendix A faults (iss-*, state-*), for testing clients' own checks; off by default.
   applyAuthorizationResponseFaults(ctx.fault, all);
   const u = new URL(request.redirectUri);
+  if (jarm) {
+    const now = Math.floor(ctx.now());
+    const { iss, ...rest } = all;
+    const claims = {
+      ...(iss !== undefined ? { iss } : {}),
+      aud: request.clientId,
+      exp: now + JARM_LIFETIME_SECONDS,
+      iat: now,
+      ...rest,
+    };
+    // The jarm-* faults (off by default) are applied while signing.
+    u.searchParams.append('response', signAuthorizationResponse(ctx.fault, claims, ctx.keys.signing, now));
+    return u.href;
+  }
   for (const [k, v] of Object.entries(all)) u.searchParams.append(k, v);
   return u.href;
 }
@@ -144,6 +167,7 @@ function decide(
   }
   const code = issueCode(ctx, request, user);
   req.lab.passed.push('AZ-02', 'AZ-10');
+  if (request.responseMode === 'jwt') req.lab.passed.push('MS-08');
   return redirect(reply, authorizationResponseUrl(ctx, request, { code: code.code }));
 }
 
@@ -159,6 +183,7 @@ async function frontChannelRequest(s: AuthorizeExchange): Promise<PushedRequest>
   await runChecks(p, [
     clientMayUseGrant(() => 'authorization_code'),
     parResponseType,
+    parResponseMode,
     parRedirectUri,
     parPkce,
     parScope,

@@ -11,6 +11,10 @@ import type { LabModule, LabRoute } from '../module.js';
 import { CLIENT_AUTH_METHODS, SCOPES } from '../model.js';
 
 export const ID_TOKEN_ALGS = ['ES256'] as const;
+/** JARM responses are signed with the same lab key as ID tokens and access tokens (MS-08). */
+export const AUTHORIZATION_SIGNING_ALGS = ID_TOKEN_ALGS;
+/** `query`, and JARM (JARM §2.3): `jwt` is `query.jwt` for response type code (§2.3.4). */
+export const RESPONSE_MODES = ['query', 'jwt', 'query.jwt'] as const;
 
 export function authorizationServerMetadata(ctx: LabContext): Record<string, unknown> {
   const issuer = ctx.urls.issuer;
@@ -29,7 +33,9 @@ export function authorizationServerMetadata(ctx: LabContext): Record<string, unk
     require_pushed_authorization_requests: !ctx.relaxed('no-par'),
     // META-05, META-11: code only; no implicit, no password.
     response_types_supported: ['code'],
-    response_modes_supported: ['query'],
+    response_modes_supported: [...RESPONSE_MODES],
+    // MS-08: signed authorization responses (JARM §4; FAPI2-MS §5.4.1), when the client asks.
+    authorization_signing_alg_values_supported: [...AUTHORIZATION_SIGNING_ALGS],
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
     // META-06: S256 only (FAPI2-SP §5.3.2.2-5).
     code_challenge_methods_supported: ctx.relaxed('plain-pkce') ? ['S256', 'plain'] : ['S256'],

@@ -8,22 +8,10 @@
  * - IN-04 (LAB): a caller only learns about tokens issued to itself; others' tokens are inactive
  *   to it (RFC 7662 §4: the AS decides who may introspect what; MS §6.2 RS/client confusion).
  */
-import { FAPI_ALGS } from '../../src/core/jwk.js';
 import type { LabContext } from '../context.js';
-import { formOf, sendJson } from '../http.js';
-import { CLIENT_AUTH_METHODS } from '../model.js';
+import { sendJson } from '../http.js';
 import type { LabModule } from '../module.js';
-import { clientOf, runChecks, type AsExchange, type Check } from './check.js';
-import { clientAuthentication } from './checks/client-authentication.js';
-import { formBody } from './checks/form-body.js';
-import { tokenParameter } from './checks/token-parameter.js';
-import { findToken, isActive, type FoundToken } from './token-lookup.js';
-
-export const INTROSPECTION_CHECKS: readonly Check<AsExchange>[] = [
-  formBody,
-  clientAuthentication, // IN-01 (CA-*, MT-*)
-  tokenParameter,
-];
+import { endpointAuthMetadata, isActive, tokenManagementRequest, type FoundToken } from './token-lookup.js';
 
 /** The RFC 7662 §2.2 response for a found token, or `{active:false}`. */
 export function introspectionResponse(
@@ -78,19 +66,13 @@ export const introspectionModule: LabModule = {
       metadataName: 'introspection_endpoint',
       description: 'token introspection (RFC 7662): authenticated; cnf and token_type for active tokens',
       async handler(req, reply, ctx) {
-        const s: AsExchange = { ctx, req, reply, form: formOf(req) };
-        await runChecks(s, INTROSPECTION_CHECKS);
-        const caller = clientOf(s).client.client_id;
-        const form = s.form;
-        const found = findToken(ctx, form.get('token') as string, form.get('token_type_hint'));
+        // IN-01: form, client authentication, token (lab/as/token-lookup.ts).
+        const { caller, found } = await tokenManagementRequest(req, reply, ctx);
         const body = introspectionResponse(ctx, found, caller);
         req.lab.passed.push(body.active ? 'IN-03' : 'IN-02');
         return sendJson(reply, 200, body);
       },
     },
   ],
-  metadata: () => ({
-    introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
-    introspection_endpoint_auth_signing_alg_values_supported: [...FAPI_ALGS],
-  }),
+  metadata: () => endpointAuthMetadata('introspection'),
 };

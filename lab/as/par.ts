@@ -17,6 +17,7 @@ import { parDpopJkt } from './checks/par-dpop-jkt.js';
 import { parNoRequestUri } from './checks/par-no-request-uri.js';
 import { parPkce } from './checks/par-pkce.js';
 import { parRedirectUri } from './checks/par-redirect-uri.js';
+import { parResponseMode } from './checks/par-response-mode.js';
 import { parResponseType } from './checks/par-response-type.js';
 import { parScope } from './checks/par-scope.js';
 
@@ -26,6 +27,8 @@ export interface ParExchange extends AsExchange {
   redirectUri?: string;
   scope?: string[];
   dpopJkt?: string;
+  /** `jwt` when a JARM response was asked for (set by par-response-mode). */
+  responseMode?: 'jwt';
 }
 
 /** The PAR endpoint's rules, in the order they run. */
@@ -36,6 +39,7 @@ export const PAR_CHECKS = [
   parNoRequestUri, // PAR-08
   clientMayUseGrant(() => 'authorization_code'),
   parResponseType, // PAR-10
+  parResponseMode, // MS-08 (JARM when asked for)
   parRedirectUri, // PAR-12, PAR-13
   parPkce, // PAR-11
   parScope, // AZ-09
@@ -48,6 +52,7 @@ const KNOWN = new Set([
   'client_assertion',
   'client_assertion_type',
   'response_type',
+  'response_mode',
   'redirect_uri',
   'scope',
   'state',
@@ -78,6 +83,7 @@ export function storePushedRequest(ctx: LabContext, s: ParExchange): PushedReque
     codeChallenge: f.get('code_challenge'),
     codeChallengeMethod: f.get('code_challenge_method') as 'S256' | 'plain' | undefined,
     dpopJkt: s.dpopJkt,
+    ...(s.responseMode ? { responseMode: s.responseMode } : {}),
     extra,
     createdAt: now,
     expiresAt: now + ctx.config.requestUriLifetime,

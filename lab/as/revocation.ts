@@ -7,21 +7,8 @@
  * A client can only revoke its own tokens; another client's token is left alone, silently
  * (§2.1: the AS verifies the token was issued to the caller).
  */
-import { FAPI_ALGS } from '../../src/core/jwk.js';
-import { formOf } from '../http.js';
-import { CLIENT_AUTH_METHODS } from '../model.js';
 import type { LabModule } from '../module.js';
-import { clientOf, runChecks, type AsExchange, type Check } from './check.js';
-import { clientAuthentication } from './checks/client-authentication.js';
-import { formBody } from './checks/form-body.js';
-import { tokenParameter } from './checks/token-parameter.js';
-import { findToken } from './token-lookup.js';
-
-export const REVOCATION_CHECKS: readonly Check<AsExchange>[] = [
-  formBody,
-  clientAuthentication, // RV-01 (CA-*, MT-*)
-  tokenParameter,
-];
+import { endpointAuthMetadata, tokenManagementRequest } from './token-lookup.js';
 
 export const revocationModule: LabModule = {
   name: 'revocation',
@@ -34,11 +21,8 @@ export const revocationModule: LabModule = {
       metadataName: 'revocation_endpoint',
       description: 'token revocation (RFC 7009): a refresh token revokes its whole grant',
       async handler(req, reply, ctx) {
-        const s: AsExchange = { ctx, req, reply, form: formOf(req) };
-        await runChecks(s, REVOCATION_CHECKS);
-        const caller = clientOf(s).client.client_id;
-        const token = s.form.get('token') as string;
-        const found = findToken(ctx, token, s.form.get('token_type_hint'));
+        // RV-01: form, client authentication, token (lab/as/token-lookup.ts).
+        const { caller, token, found } = await tokenManagementRequest(req, reply, ctx);
         if (!found || found.record.clientId !== caller) {
           req.lab.passed.push('RV-02');
         } else if (found.kind === 'refresh_token') {
@@ -53,8 +37,5 @@ export const revocationModule: LabModule = {
       },
     },
   ],
-  metadata: () => ({
-    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
-    revocation_endpoint_auth_signing_alg_values_supported: [...FAPI_ALGS],
-  }),
+  metadata: () => endpointAuthMetadata('revocation'),
 };

@@ -3,8 +3,16 @@
  * signed by a lab key, `typ` at+jwt, our `iss`; RFC 9068) or a lab refresh token (opaque, known by
  * its hash). Shared by RFC 7662 introspection and RFC 7009 revocation.
  */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FAPI_ALGS } from '../../src/core/jwk.js';
 import { decodeJws, verifyJwsSignature } from '../../src/core/jws.js';
 import type { LabContext } from '../context.js';
+import { formOf } from '../http.js';
+import { CLIENT_AUTH_METHODS } from '../model.js';
+import { clientOf, runChecks, type AsExchange, type Check } from './check.js';
+import { clientAuthentication } from './checks/client-authentication.js';
+import { formBody } from './checks/form-body.js';
+import { tokenParameter } from './checks/token-parameter.js';
 import type { AccessTokenRecord, RefreshTokenRecord } from '../model.js';
 import { sha256 } from '../store.js';
 
@@ -52,4 +60,41 @@ export function isActive(ctx: LabContext, t: FoundToken): boolean {
   // RT-02: a rotated refresh token lives on only for the retry window.
   if (r.rotatedAt !== undefined && now > r.rotatedAt + ctx.config.refreshGraceSeconds) return false;
   return true;
+}
+
+/**
+ * The checks /introspect and /revoke share, in order: a form body, client authentication with a
+ * FAPI method (IN-01, RV-01: CA-*, MT-*), and a `token` parameter.
+ */
+export const TOKEN_MANAGEMENT_CHECKS: readonly Check<AsExchange>[] = [
+  formBody,
+  clientAuthentication,
+  tokenParameter,
+];
+
+/**
+ * The shared start of an introspection or revocation request: runs the checks, then looks the
+ * token up (`token_type_hint` is a hint only, RFC 7009 §2.1 / RFC 7662 §2.1).
+ */
+export async function tokenManagementRequest(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  ctx: LabContext,
+): Promise<{ caller: string; token: string; found: FoundToken | undefined }> {
+  const s: AsExchange = { ctx, req, reply, form: formOf(req) };
+  await runChecks(s, TOKEN_MANAGEMENT_CHECKS);
+  const token = s.form.get('token') as string;
+  return {
+    caller: clientOf(s).client.client_id,
+    token,
+    found: findToken(ctx, token, s.form.get('token_type_hint')),
+  };
+}
+
+/** `<endpoint>_endpoint_auth_methods_supported` and `…_auth_signing_alg_values_supported` (RFC 8414 §2). */
+export function endpointAuthMetadata(endpoint: 'introspection' | 'revocation'): Record<string, string[]> {
+  return {
+    [`${endpoint}_endpoint_auth_methods_supported`]: [...CLIENT_AUTH_METHODS],
+    [`${endpoint}_endpoint_auth_signing_alg_values_supported`]: [...FAPI_ALGS],
+  };
 }

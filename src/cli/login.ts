@@ -1,12 +1,17 @@
 /**
  * `fapi login`: the authorization-code flow of FAPI 2.0 (FAPI2-SP §5.3.3): discovery, PAR with
  * PKCE S256, state, nonce and dpop_jkt, the browser, the loopback callback (iss and state checked
- * before anything else), the token request (DPoP or mTLS), the sender-constraint check, ID token
- * validation, tokens saved 0600.
+ * before anything else; with --jarm the whole response is a signed JWT, FAPI2-MS §5.4.2), the
+ * token request (DPoP or mTLS), the sender-constraint check, ID token validation, tokens saved
+ * 0600.
  */
-import { validateAuthorizationResponse } from '../core/authorization-response.js';
+import {
+  validateAuthorizationResponse,
+  validateJarmAuthorizationResponse,
+} from '../core/authorization-response.js';
 import { type CallbackListener, startCallbackListener } from '../core/callback.js';
 import { jwksLoader, validateIdToken, type ValidIdToken } from '../core/id-token.js';
+import { checkJarmSupported } from '../core/jarm.js';
 import {
   type AuthorizationSession,
   type PushedAuthorization,
@@ -22,11 +27,11 @@ import {
   processTokenResponse,
   toStoredTokens,
 } from '../core/token.js';
-import { redacted } from '../http/redact.js';
+import { redacted, redactJson } from '../http/redact.js';
 import type { StoredTokens } from '../store/profile.js';
 import { openBrowser } from './browser.js';
 import type { CliContext } from './context.js';
-import { narrateExchange, narrateToken, relativeTime, short } from './narrate.js';
+import { decodeJwt, json, narrateExchange, narrateToken, relativeTime, short } from './narrate.js';
 import { type Session, openSession, parseDuration } from './session.js';
 import { runSteps } from './steps.js';
 
@@ -37,6 +42,8 @@ export const DEFAULT_SCOPE = 'openid';
 export async function run(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
   const timeoutMs = parseDuration(String(opts.timeout ?? '5m'), '--timeout');
   const syncClock = opts.syncClock !== false;
+  // --jarm: a signed JARM authorization response (response_mode=jwt; FAPI2-MS §5.4.2, MS-09).
+  const jarm = opts.jarm === true;
   let s!: Session;
   let listener: CallbackListener | undefined;
   let flow!: AuthorizationSession;
@@ -58,6 +65,8 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
         jwks = jwksLoader(s.client);
         scope = String(opts.scope ?? s.profile.scope ?? DEFAULT_SCOPE);
         const m = s.client.metadata;
+        // --jarm only against a server that offers it, before anything is pushed.
+        if (jarm) checkJarmSupported(m);
         const offset = s.client.clock.measured();
         if (offset !== undefined && s.client.clock.applied() !== 0)
           notes.push(
@@ -73,6 +82,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
             s.client.sender === 'dpop' ? `DPoP ${s.client.dpopKey?.alg ?? ''}` : 'mTLS-bound tokens',
             s.client.authMethod,
             s.client.usesMtls && m.mtls_endpoint_aliases ? 'mTLS aliases' : undefined,
+            jarm ? 'JARM' : undefined,
           ]
             .filter(Boolean)
             .join(', ')})`,
@@ -91,6 +101,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
           redirectUri: listener.redirectUri,
           scope,
           dpopJkt: s.client.dpopJkt,
+          jarm,
         });
         ctx.out.verbose(
           `  PKCE: code_verifier ${redacted('code_verifier', flow.code_verifier)} → S256 → code_challenge ${flow.code_challenge}`,
@@ -108,6 +119,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
           [
             `request_uri …${par.request_uri.slice(-6)} (expires in ${par.expires_in} s)`,
             'PKCE S256',
+            flow.response_mode ? `response_mode ${flow.response_mode}` : undefined,
             flow.dpop_jkt ? `dpop_jkt ${short(flow.dpop_jkt)}` : 'client certificate',
             ex.attempts.some((a) => a.retry === 'use_dpop_nonce') ? 'DPoP nonce retry' : undefined,
           ]
@@ -147,9 +159,30 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
           }
         });
         // Fetch the issuer's keys while the user is in the browser: one round trip less after the token.
-        if (hasOpenidScope(scope)) void jwks(false).catch(() => undefined);
+        if (jarm || hasOpenidScope(scope)) void jwks(false).catch(() => undefined);
         const params = await l.response;
         await l.close();
+        if (jarm) {
+          const response = params.get('response');
+          const d = response ? decodeJwt(response) : undefined;
+          if (d)
+            ctx.out.verbose(
+              `  JARM response (JWT, signature not shown)  header ${json(d.header)}\n      claims ${json(redactJson(d.claims))}`,
+            );
+          // MS-09: signature, alg, iss, aud, exp, then state and the code (or the error) inside.
+          const r = await validateJarmAuthorizationResponse(params, {
+            issuer: s.issuer,
+            clientId: s.clientId,
+            state: flow.state,
+            now: s.client.clock.now(new URL(s.issuer).origin),
+            jwks,
+          });
+          code = r.code;
+          api.detail(
+            `JARM signature ${r.jarm.alg}${r.jarm.kid ? ` (kid ${r.jarm.kid})` : ''}, iss, aud, exp ok, state ok`,
+          );
+          return;
+        }
         const r = validateAuthorizationResponse(params, {
           issuer: s.issuer,
           issParameterSupported: s.client.metadata.authorization_response_iss_parameter_supported === true,

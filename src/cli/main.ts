@@ -80,6 +80,14 @@ export const LAB_FAULTS = [
   'clock-skew',
   'tls-wrong-host',
   'tls12-dhe-only',
+  'jarm-iss-missing',
+  'jarm-iss-wrong',
+  'jarm-aud-missing',
+  'jarm-aud-wrong',
+  'jarm-exp-missing',
+  'jarm-exp-expired',
+  'jarm-sig-invalid',
+  'jarm-alg-none',
 ];
 
 /** An action that imports `./<file>.js` and calls its `exportName` with a context. */
@@ -232,6 +240,10 @@ export function buildProgram(): Command {
     .option('--initial-access-token <token>', 'initial access token for servers without open registration')
     .option('--software-statement <file>', 'a software statement (signed JWT) to send (RFC 7591 §2.3)')
     .option('--metadata <file>', 'JSON client metadata merged over the template (checked for FAPI 2.0)')
+    .option(
+      '--jarm',
+      'also register for signed JARM authorization responses (authorization_signed_response_alg), for `fapi login --jarm`',
+    )
     .option('--force', 'register a new client even if the profile already has one')
     .option('--show-secrets', 'print the registration access token')
     .action(lazy('register'));
@@ -376,6 +388,10 @@ export function buildProgram(): Command {
       .option(
         '--redirect-uri <uri>',
         'loopback redirect URI registered for the client (default: the profile one, else http://127.0.0.1/callback)',
+      )
+      .option(
+        '--jarm',
+        'ask for a signed JARM authorization response (response_mode=jwt, FAPI 2.0 Message Signing) and verify it',
       )
       .option('--show-secrets', 'include the tokens in the output'),
   ).action(lazy('login'));

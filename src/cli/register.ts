@@ -118,6 +118,8 @@ export interface RegistrationRequest {
   initialAccessToken?: string;
   softwareStatement?: string;
   overrides?: ClientMetadata;
+  /** `--jarm`: register authorization_signed_response_alg for JARM responses (MS-09). */
+  jarm?: boolean;
   /** Discovery already done (by init). */
   discovery?: DiscoveryResult;
 }
@@ -144,6 +146,7 @@ export async function registerProfile(
     redirectUris: [req.redirectUri],
     scope: req.scope,
     server: discovery.metadata,
+    jarm: req.jarm,
     overrides: req.overrides,
     ...(await profileCredentials(ctx, profile)),
   });
@@ -224,6 +227,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
     initialAccessToken: opts.initialAccessToken as string | undefined,
     softwareStatement: await readSoftwareStatement(opts.softwareStatement as string | undefined),
     overrides: await readMetadataFile(opts.metadata as string | undefined),
+    jarm: opts.jarm === true,
   });
   for (const w of done.warnings) ctx.out.warn(w);
   const view = registrationView(profile, done, Boolean(opts.showSecrets));
@@ -240,11 +244,16 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
       `  sender        ${sender === 'dpop' ? 'DPoP-bound tokens' : 'certificate-bound tokens (mTLS)'}`,
       `  redirect_uri  ${profile.redirect_uri}`,
       ...(profile.scope ? [`  scope         ${profile.scope}`] : []),
+      ...(typeof done.client.metadata.authorization_signed_response_alg === 'string'
+        ? [
+            `  JARM          responses signed ${done.client.metadata.authorization_signed_response_alg} (fapi login --jarm)`,
+          ]
+        : []),
       view.registration_client_uri
         ? `  management    ${view.registration_client_uri} (registration access token saved in the profile${opts.showSecrets ? `: ${view.registration_access_token}` : ''})`
         : `  management    ${c.dim('none offered by the server')}`,
       `  profile       ${profile.name}`,
-      `next:  fapi login${profile.name === 'default' ? '' : ` --profile ${profile.name}`}`,
+      `next:  fapi login${profile.name === 'default' ? '' : ` --profile ${profile.name}`}${opts.jarm === true ? ' --jarm' : ''}`,
     ];
   });
 }

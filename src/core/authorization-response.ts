@@ -2,10 +2,13 @@
  * Validation of the authorization response at the redirect URI, in the order that keeps a
  * mix-up or CSRF attacker from steering the client: first `iss` (RFC 9207 §2.4, FAPI2-SP
  * §5.3.3.2-5, CL-11: nothing in an unverified response is acted on, not even its `error`), then
- * `state` (RFC 6749 §10.12, CL-12), then the error or the code.
+ * `state` (RFC 6749 §10.12, CL-12), then the error or the code. A JARM response
+ * (`response_mode=jwt`, MS-09) is first verified as a whole by ./jarm.ts; the same order then
+ * applies to the parameters inside it.
  */
 import { FapiError, serverError } from '../errors.js';
 import { hintFor } from './client.js';
+import { type JarmCheck, jarmRefused, validateJarmResponse } from './jarm.js';
 
 export interface AuthorizationResponseCheck {
   /** The configured issuer; compared as an exact string. */
@@ -89,4 +92,42 @@ export function validateAuthorizationResponse(
       'The server did not complete the authorization; run `fapi login` again.',
     );
   return { code, iss_checked: iss !== null };
+}
+
+export interface JarmAuthorizationResponse extends AuthorizationResponse {
+  /** The JARM JWT's signature: its algorithm and key id. */
+  jarm: { alg: string; kid?: string };
+}
+
+/**
+ * A JARM authorization response (MS-09; JARM §2.3.1): exactly one `response` parameter, a JWT
+ * that must pass every JARM check (./jarm.ts) before its `state`, code or error is looked at. Any
+ * other parameter at the top level is ignored: only the signed JWT counts (FAPI2-MS §5.4.1 Note).
+ * A plain response where a JARM one was asked for is refused: it would be a silent downgrade.
+ */
+export async function validateJarmAuthorizationResponse(
+  params: URLSearchParams,
+  o: Omit<AuthorizationResponseCheck, 'issParameterSupported'> & JarmCheck,
+): Promise<JarmAuthorizationResponse> {
+  const responses = params.getAll('response');
+  if (responses.length > 1)
+    throw refused(
+      'E_AUTHZ_RESPONSE_DUPLICATE',
+      'The authorization response carries response more than once; fapi does not guess which one counts.',
+      'Run `fapi login --jarm` again; if it persists, the server (or something between it and the browser) is broken.',
+    );
+  const jwt = responses[0];
+  if (!jwt) {
+    const error = params.get('error');
+    throw jarmRefused(
+      'response',
+      error !== null
+        ? `fapi asked for response_mode=jwt but got an unsigned error response (error ${JSON.stringify(error)}${params.get('error_description') ? `: ${JSON.stringify(params.get('error_description'))}` : ''}), which cannot be trusted`
+        : 'fapi asked for response_mode=jwt but the response has no response parameter (a plain response is not accepted instead)',
+    );
+  }
+  const v = await validateJarmResponse(jwt, o);
+  // The iss inside the JWT was just checked; it is required there, so issParameterSupported holds.
+  const r = validateAuthorizationResponse(v.params, { ...o, issParameterSupported: true });
+  return { ...r, jarm: { alg: v.alg, ...(v.kid !== undefined ? { kid: v.kid } : {}) } };
 }

@@ -115,10 +115,16 @@ export async function startCallbackListener(o: CallbackOptions): Promise<Callbac
         );
       return;
     }
-    if (!params.has('code') && !params.has('error')) {
+    // A plain response has a code or an error; a JARM one (JARM §2.3.1) only `response`.
+    if (!params.has('code') && !params.has('error') && !params.has('response')) {
       res
         .writeHead(400, SECURITY_HEADERS)
-        .end(PAGE('Not an authorization response', 'The request carries neither a code nor an error.'));
+        .end(
+          PAGE(
+            'Not an authorization response',
+            'The request carries neither a code, an error nor a JARM response.',
+          ),
+        );
       return;
     }
     settled = true;

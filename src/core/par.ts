@@ -22,6 +22,8 @@ export interface AuthorizationSession {
   code_challenge: string;
   /** RFC 9449 §10: binds the code to the DPoP key. */
   dpop_jkt?: string;
+  /** `jwt`: a signed JARM authorization response (FAPI2-MS §5.4.2-1, MS-09). */
+  response_mode?: 'jwt';
 }
 
 export interface PushedAuthorization {
@@ -43,6 +45,8 @@ export function createAuthorizationSession(o: {
   redirectUri: string;
   scope: string;
   dpopJkt?: string;
+  /** Ask for a JARM response (`response_mode=jwt`). */
+  jarm?: boolean;
 }): AuthorizationSession {
   const codeVerifier = createCodeVerifier();
   const session: AuthorizationSession = {
@@ -55,6 +59,7 @@ export function createAuthorizationSession(o: {
   // FAPI2-SP §5.3.3.2-7: nonce values up to 64 characters; 32 bytes → 43 characters.
   if (hasOpenidScope(o.scope)) session.nonce = randomValue(32);
   if (o.dpopJkt) session.dpop_jkt = o.dpopJkt;
+  if (o.jarm) session.response_mode = 'jwt';
   return session;
 }
 
@@ -63,6 +68,7 @@ export function parParameters(clientId: string, s: AuthorizationSession): Record
   return {
     client_id: clientId,
     response_type: 'code',
+    response_mode: s.response_mode,
     redirect_uri: s.redirect_uri,
     scope: s.scope || undefined,
     state: s.state,

@@ -15,6 +15,7 @@ import { conformanceError, serverError, stateError, usageError } from '../errors
 import type { HttpClient, HttpResponse } from '../http/client.js';
 import type { ClientAuthMethod, SenderConstraint } from '../store/profile.js';
 import type { AuthorizationServerMetadata } from './discovery.js';
+import { checkJarmSupported } from './jarm.js';
 import {
   FAPI_ALGS,
   JwkError,
@@ -92,6 +93,8 @@ export interface BuildClientMetadataInput {
   certificate?: { subject: string; derBase64: string };
   /** The server's metadata: what it supports decides algorithms and refuses what it lacks. */
   server?: AuthorizationServerMetadata;
+  /** Register for JARM (`--jarm`): authorization_signed_response_alg, a FAPI algorithm (MS-09). */
+  jarm?: boolean;
   /** Merged last (`--metadata FILE`), then checked like everything else. */
   overrides?: ClientMetadata;
 }
@@ -335,6 +338,14 @@ export function buildClientMetadata(input: BuildClientMetadataInput): ClientMeta
     const idAlgs = strings(server?.id_token_signing_alg_values_supported);
     const pick = idAlgs?.find((a) => JWS_ALGS.has(a));
     if (pick) md.id_token_signed_response_alg = pick;
+  }
+  if (input.jarm && md.authorization_signed_response_alg === undefined) {
+    // JARM §3: without it the server signs with RS256, which FAPI 2.0 forbids (FAPI2-SP §5.4.1-1):
+    // the server's first FAPI algorithm for JARM, else for ID tokens, else ES256.
+    const { algs } = server ? checkJarmSupported(server) : {};
+    const idAlgs = strings(server?.id_token_signing_alg_values_supported);
+    md.authorization_signed_response_alg =
+      (algs ?? idAlgs)?.find((a) => (FAPI_ALGS as readonly string[]).includes(a)) ?? 'ES256';
   }
   Object.assign(md, input.overrides ?? {});
   if (md.application_type === undefined) {

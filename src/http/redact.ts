@@ -78,12 +78,15 @@ export function redactForm(body: string): string {
   return parts.join('&');
 }
 
+/** Query parameters that are secret: the fields above, and a JARM `response` (it holds the code). */
+const SECRET_QUERY_FIELDS = new Set([...SECRET_FIELDS, 'response']);
+
 /** Redacts a URL's query (codes and tokens must never be printed, even in a callback URL). */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     for (const k of [...u.searchParams.keys()]) {
-      if (SECRET_FIELDS.has(k)) u.searchParams.set(k, redacted(k, u.searchParams.get(k) ?? ''));
+      if (SECRET_QUERY_FIELDS.has(k)) u.searchParams.set(k, redacted(k, u.searchParams.get(k) ?? ''));
     }
     return u.toString();
   } catch {

@@ -284,3 +284,66 @@ describe('Appendix A fault switches', () => {
     });
   });
 });
+
+describe('MS-09: fapi login --jarm against the lab (JARM, response_mode=jwt)', () => {
+  it('happy path: the JARM response is verified, the code redeemed, the RS called', async () => {
+    await withLab({}, async (t) => {
+      await client(t, 'jarm');
+      const r = ok(await run('jarm', ['-v', '--json', 'login', '--jarm'], browserEnv(t)));
+      expect(JSON.parse(r.stdout)).toMatchObject({ token_type: 'DPoP', id_token_claims: { sub: 'alice' } });
+      // The lab saw response_mode=jwt at PAR and answered with a JARM response (MS-08).
+      const par = t.lab.ctx.requests.recent().find((q) => q.path === '/par' && q.status === 201);
+      expect(par?.passed).toContain('MS-08');
+      const authz = t.lab.ctx.requests.recent().find((q) => q.path === '/authorize');
+      expect(authz?.passed).toContain('MS-08');
+      // Narrated with the code redacted.
+      expect(r.stderr).toMatch(/JARM response \(JWT[^\n]*\n[^\n]*"code":"«redacted: code/);
+      const saved = readJson(tokensFile('jarm'));
+      expect(r.stderr).not.toContain(String(saved.access_token));
+      ok(await run('jarm', ['call', '--fail', `${t.lab.rs}/accounts`]));
+      const human = ok(await run('jarm', ['login', '--jarm'], browserEnv(t)));
+      expect(human.stderr).toMatch(
+        /✔ callback +JARM signature ES256 \(kid [^)]+\), iss, aud, exp ok, state ok/,
+      );
+    });
+  });
+
+  for (const [fault, check, text] of [
+    ['jarm-iss-missing', 'iss', 'it has no iss'],
+    ['jarm-iss-wrong', 'iss', 'is not the issuer'],
+    ['jarm-aud-missing', 'aud', 'it has no aud'],
+    ['jarm-aud-wrong', 'aud', 'is not the client_id'],
+    ['jarm-exp-missing', 'exp', 'it has no exp'],
+    ['jarm-exp-expired', 'exp', 'it expired at'],
+    ['jarm-sig-invalid', 'signature', 'signature does not verify'],
+    ['jarm-alg-none', 'alg', 'alg "none" is not allowed'],
+  ] as const) {
+    it(`${fault} → login --jarm aborts at the callback, no token request (exit 5)`, async () => {
+      await withLab({ faults: [fault] }, async (t) => {
+        await client(t, 'jarm-faults');
+        writeFileSync(tokensFile('jarm-faults'), '{}');
+        const r = await run('jarm-faults', ['login', '--jarm'], browserEnv(t));
+        expect(r.code, r.stderr).toBe(5);
+        expect(r.stderr).toContain(`✖ The JARM authorization response was refused (${check} check): `);
+        expect(r.stderr).toContain(text);
+        expect(r.stderr).toContain('fapi stopped before the token request');
+        expect(r.stderr).toMatch(/\n {2}hint: \S/);
+        expect(r.stderr).toContain('✖ callback');
+        // The response reached fapi (positive control), and no token request followed.
+        expect(t.lab.ctx.requests.recent().some((q) => q.path === '/authorize' && q.status === 303)).toBe(
+          true,
+        );
+        expect(t.lab.ctx.requests.recent().some((q) => q.path.endsWith('/token'))).toBe(false);
+        expect(readFileSync(tokensFile('jarm-faults'), 'utf8')).toBe('{}');
+        // --json: the failed check by name.
+        const j = await run('jarm-faults', ['--json', 'login', '--jarm'], browserEnv(t));
+        expect(j.code).toBe(5);
+        expect(JSON.parse(j.stderr.trim().split('\n').pop() as string)).toMatchObject({
+          error: { code: `E_JARM_${check.toUpperCase()}`, exit_code: 5, details: { check } },
+        });
+        // The same lab without --jarm: the plain response is untouched by the jarm-* fault.
+        ok(await run('jarm-faults', ['login'], browserEnv(t)));
+      });
+    });
+  }
+});

@@ -490,3 +490,52 @@ describe('fapi against oidc-provider (mTLS: tls_client_auth, certificate-bound t
     expect(JSON.parse(intro.stdout)).toMatchObject({ active: true, cnf: { 'x5t#S256': expect.any(String) } });
   });
 });
+
+describe('MS-09: JARM against oidc-provider (jwtResponseModes)', () => {
+  let jarmOp: OidcProviderHandle;
+  beforeAll(async () => {
+    jarmOp = await startOidcProvider({
+      configure: (config) => {
+        (config.features as Record<string, unknown>).jwtResponseModes = { enabled: true };
+      },
+    });
+  });
+  afterAll(() => jarmOp?.close());
+
+  it('register --jarm, then login --jarm: the OP signs the response, fapi verifies it and logs in', async () => {
+    const log = path.join(home.dir, 'jarm-browser.log');
+    const j = (args: string[]) =>
+      fapi(['--home', home.dir, '--profile', 'jarm', '--ca', jarmOp.caFile, ...args], {
+        env: { BROWSER, FAPI_TEST_BROWSER_CA: jarmOp.caFile, FAPI_TEST_BROWSER_LOG: log },
+      });
+    ok(await j(['keygen']));
+    const reg = JSON.parse(
+      ok(await j(['--json', 'register', '--issuer', jarmOp.issuer, '--scope', 'openid', '--jarm'])).stdout,
+    ) as { metadata: Record<string, unknown> };
+    // The OP's first FAPI algorithm for JARM (PS256, ES256, EdDSA are enabled there), never RS256.
+    const alg = String(reg.metadata.authorization_signed_response_alg);
+    expect(['PS256', 'ES256', 'EdDSA']).toContain(alg);
+    const r = ok(await j(['login', '--jarm']));
+    expect(r.stderr).toContain(`✔ callback       JARM signature ${alg} (kid op-${alg.toLowerCase()})`);
+    expect(r.stderr).toContain('iss, aud, exp ok, state ok');
+    expect(r.stdout).toMatch(/logged in as alice/);
+    // It was a JARM response: the browser brought `response` (and no code) to the redirect URI.
+    const visited = readFileSync(log, 'utf8').trim().split('\n');
+    const callback = new URL(visited[visited.length - 1] as string);
+    expect(callback.origin).toMatch(/^http:\/\/127\.0\.0\.1:/);
+    expect(callback.searchParams.get('response')).toMatch(/^eyJ/);
+    expect(callback.searchParams.has('code')).toBe(false);
+    ok(await j(['call', `${jarmOp.issuer}/me`]));
+  });
+
+  it('login --jarm against an OP without JARM: refused before PAR (exit 2), plain login still works', async () => {
+    await dpopProfile('no-jarm');
+    const before = op.requests.filter((q) => q.url === '/request').length;
+    const r = await run('no-jarm', ['login', '--jarm']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('does not offer JARM');
+    expect(r.stderr).toContain('without "jwt"');
+    expect(op.requests.filter((q) => q.url === '/request').length).toBe(before);
+    ok(await run('no-jarm', ['login']));
+  });
+});

@@ -1,6 +1,6 @@
 import { FAPI_ALGS } from '../../../src/core/jwk.js';
 import { SCOPES } from '../../model.js';
-import { ID_TOKEN_ALGS } from '../discovery.js';
+import { AUTHORIZATION_SIGNING_ALGS, ID_TOKEN_ALGS } from '../discovery.js';
 import { defineCheck } from '../check.js';
 import { invalidMetadata, type RegistrationExchange } from '../registration.js';
 import { parseScope } from './par-scope.js';
@@ -15,12 +15,13 @@ const STRINGS = ['client_name', 'client_uri', 'logo_uri', 'software_id', 'softwa
 
 /**
  * REG-12: the flags the lab honours are booleans (RFC 9449 §5.2, RFC 8705 §3.4, RFC 9126 §6,
- * FAPI2-SP §5.2.2.1), algorithms are FAPI ones (§5.4.1-1), and scopes are known.
+ * FAPI2-SP §5.2.2.1), algorithms are FAPI ones (§5.4.1-1; also JARM's, JARM §3), and scopes are
+ * known.
  */
 export const regClientFlags = defineCheck<RegistrationExchange>({
   id: 'REG-12',
   name: 'registration-flags-and-algorithms',
-  spec: 'RFC 9449 §5.2; RFC 8705 §3.4; RFC 9126 §6; FAPI2-SP §5.4.1-1',
+  spec: 'RFC 9449 §5.2; RFC 8705 §3.4; RFC 9126 §6; FAPI2-SP §5.4.1-1; JARM §3',
   run(s) {
     const b = s.body;
     for (const f of FLAGS) {
@@ -53,6 +54,20 @@ export const regClientFlags = defineCheck<RegistrationExchange>({
           `id_token_signed_response_alg ${JSON.stringify(idAlg)} is not offered: this lab signs ID tokens with ${ID_TOKEN_ALGS.join(', ')}`,
         );
       s.metadata.id_token_signed_response_alg = idAlg;
+    }
+    // JARM §3 (MS-08): the alg of signed authorization responses. JARM's default RS256 and "none"
+    // are not FAPI algorithms (FAPI2-SP §5.4.1-1); the lab signs with its own key's algorithm.
+    const jarmAlg = b.authorization_signed_response_alg;
+    if (jarmAlg !== undefined) {
+      if (typeof jarmAlg !== 'string' || !(FAPI_ALGS as readonly string[]).includes(jarmAlg))
+        throw invalidMetadata(
+          `authorization_signed_response_alg ${JSON.stringify(jarmAlg)} is not allowed: FAPI 2.0 permits only ${FAPI_ALGS.join(', ')} (FAPI2-SP §5.4.1-1)`,
+        );
+      if (!(AUTHORIZATION_SIGNING_ALGS as readonly string[]).includes(jarmAlg))
+        throw invalidMetadata(
+          `authorization_signed_response_alg ${JSON.stringify(jarmAlg)} is not offered: this lab signs authorization responses with ${AUTHORIZATION_SIGNING_ALGS.join(', ')}`,
+        );
+      s.metadata.authorization_signed_response_alg = jarmAlg;
     }
     if (b.scope !== undefined) {
       if (typeof b.scope !== 'string') throw invalidMetadata('scope must be a space-separated string');

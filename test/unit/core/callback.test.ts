@@ -69,6 +69,15 @@ describe('loopback callback listener', () => {
     expect(params.get('code')).toBe('c1');
   });
 
+  it('MS-09: a JARM response (only ?response=<JWT>) is an authorization response too', async () => {
+    listener = await startCallbackListener({ redirectUri: 'http://127.0.0.1/callback', timeoutMs: 5000 });
+    const other = await get(`${listener.redirectUri}?foo=bar`);
+    expect(other.status).toBe(400);
+    const hit = await get(`${listener.redirectUri}?response=eyJ.eyJ.sig`);
+    expect(hit.status).toBe(200);
+    expect((await listener.response).get('response')).toBe('eyJ.eyJ.sig');
+  });
+
   it('CL-10: answers only requests addressed to its loopback host (DNS rebinding)', async () => {
     listener = await startCallbackListener({ redirectUri: 'http://127.0.0.1/callback', timeoutMs: 5000 });
     const r = await get(`${listener.redirectUri}?code=c1&state=s`, { host: 'evil.example' });

@@ -79,6 +79,13 @@ describe('PAR', () => {
     expect(createAuthorizationSession({ redirectUri: REDIRECT, scope: 'openidx' }).nonce).toBeUndefined();
   });
 
+  it('MS-09: response_mode=jwt only when JARM is asked for (FAPI2-MS §5.4.2-1)', () => {
+    const jarm = createAuthorizationSession({ redirectUri: REDIRECT, scope: 'openid', jarm: true });
+    expect(parParameters('c', jarm).response_mode).toBe('jwt');
+    const plain = createAuthorizationSession({ redirectUri: REDIRECT, scope: 'openid' });
+    expect(parParameters('c', plain).response_mode).toBeUndefined();
+  });
+
   it('CL-08: the authorization URL carries exactly client_id and request_uri', () => {
     const u = new URL(authorizationUrl(metadata(), 'client-1', 'urn:ietf:params:oauth:request_uri:abc'));
     expect([...u.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);

@@ -211,6 +211,26 @@ describe('checkClientMetadata (REG-01..07)', () => {
     expect(bad((m) => (m.id_token_signed_response_alg = 'RS256')).details?.field).toBe(
       'id_token_signed_response_alg',
     );
+    expect(bad((m) => (m.authorization_signed_response_alg = 'none')).details?.field).toBe(
+      'authorization_signed_response_alg',
+    );
+  });
+
+  it('MS-09: --jarm registers the server first FAPI JARM algorithm, never its RS256; none without --jarm', () => {
+    const jarmServer = {
+      ...server,
+      response_modes_supported: ['query', 'jwt'],
+      authorization_signing_alg_values_supported: ['RS256', 'EdDSA', 'ES256'],
+    };
+    expect(build({ server: jarmServer, jarm: true }).authorization_signed_response_alg).toBe('EdDSA');
+    expect(build({ server: jarmServer }).authorization_signed_response_alg).toBeUndefined();
+    // Without an algorithm list: the ID-token choice (PS256 here).
+    const { authorization_signing_alg_values_supported: _, ...noAlgs } = jarmServer;
+    expect(build({ server: noAlgs, jarm: true }).authorization_signed_response_alg).toBe('PS256');
+    // A server without the jwt response mode: refused, exit 2, before anything is sent.
+    const e = caught(() => build({ jarm: true }));
+    expect(e.code).toBe('E_JARM_UNSUPPORTED');
+    expect(e.exitCode).toBe(2);
   });
 });
 

@@ -1,0 +1,35 @@
+/**
+ * What `npm publish` would ship: the CLI, the lab and the templates, built; not the benchmark,
+ * the tests or the TypeScript sources.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe('the npm package', () => {
+  it('ships bin, dist/src, dist/lab, the --help cache and templates, and nothing else', () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    for (const needed of [
+      'bin/fapi.js',
+      'dist/cli-cache.json',
+      'dist/src/cli/main.js',
+      'dist/lab/server.js',
+      'templates/lab.config.json',
+      'README.md',
+    ])
+      expect(files).toContain(needed);
+    const stray = files.filter(
+      (f) =>
+        !/^(bin\/|dist\/(src|lab)\/|dist\/cli-cache\.json$|templates\/|README\.md$|package\.json$)/.test(f),
+    );
+    expect(stray).toEqual([]);
+  });
+});
