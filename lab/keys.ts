@@ -1,7 +1,8 @@
 /**
  * The lab's own signing keys (access tokens, ID tokens): ES256 (P-256), so a first start is fast.
  * Kept as private JWKs in `<lab home>/keys.json` (0600) so tokens stay verifiable across restarts;
- * `kid` is the RFC 7638 thumbprint, so kids are distinct (META-12).
+ * `kid` is the RFC 7638 thumbprint, so kids are distinct (META-12, CR-07); the public JWKS is built
+ * from the key itself, so it carries no private members and no `x5u`/`jku`.
  */
 import type { KeyObject } from 'node:crypto';
 import type { FapiAlg, Jwk } from '../src/core/jwk.js';
@@ -61,6 +62,18 @@ export async function loadOrCreateLabKeys(file: string): Promise<LabKeys> {
           { cause },
         );
       }
+    });
+    // CR-07 / META-12: kids are distinct in the JWKS the lab serves (FAPI2-SP §5.4.2), so a
+    // hand-edited key file with a repeated kid is refused rather than served.
+    const seen = new Set<string>();
+    keys.forEach((k, i) => {
+      if (seen.has(k.kid))
+        throw stateError(
+          'E_LAB_KEYS',
+          `The lab key file ${file} is invalid at $.keys[${i}]: kid ${JSON.stringify(k.kid)} is used by another key (kids must be distinct, FAPI2-SP §5.4.2).`,
+          'Give each key its own kid, or run `fapi lab reset` to start the lab afresh.',
+        );
+      seen.add(k.kid);
     });
     return makeKeys(keys);
   }

@@ -93,6 +93,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
     labStarted = true;
     say(`  issuer ${up.issuer}\n  RS     ${up.rs}\n  CA     ${up.ca}`);
     await exec({
+      // CL-22: only the scopes the journey uses (an ID token and the accounts API).
       why: 'Generate an ES256 key, register a private_key_jwt client with DPoP-bound tokens (RFC 7591)',
       args: [
         'init',
@@ -104,7 +105,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
         '--sender',
         'dpop',
         '--scope',
-        'openid offline_access accounts payments',
+        'openid accounts',
         '--yes',
       ],
     });

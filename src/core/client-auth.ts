@@ -94,6 +94,15 @@ export interface VerifiedAssertion {
   kid?: string;
 }
 
+/** The typ values of a client assertion: plain JWT, or explicitly typed (rfc7523bis §4). */
+const ASSERTION_TYPS = new Set(['application/jwt', 'application/client-authentication+jwt']);
+
+/** A typ header as a lower-case media type with its "application/" prefix (RFC 7515 §4.1.9). */
+function mediaType(typ: unknown): string {
+  const t = String(typ).toLowerCase();
+  return t.includes('/') ? t : `application/${t}`;
+}
+
 const fail = (check: string, message: string): never => {
   throw new ClientAuthError(check, message);
 };
@@ -136,8 +145,9 @@ export function verifyClientAssertion(o: ClientAssertionVerifyOptions): Verified
       `client assertion alg ${JSON.stringify(alg)} is not allowed (FAPI 2.0: ${(o.allowedAlgs ?? FAPI_ALGS).join(', ')})`,
     );
   }
-  // CA-13: explicit typing; refuse other JWT types used as an assertion (RFC 8725 §3.11).
-  if (header.typ !== undefined && !['JWT', 'jwt', 'client-authentication+jwt'].includes(String(header.typ))) {
+  // CA-13: explicit typing; refuse other JWT types used as an assertion (RFC 8725 §3.11). typ is
+  // a media type: compared case-insensitively, "application/" optional (RFC 7515 §4.1.9).
+  if (header.typ !== undefined && !ASSERTION_TYPS.has(mediaType(header.typ))) {
     fail('CA-13', `client assertion typ ${JSON.stringify(header.typ)} is not an assertion type`);
   }
   // CA-03

@@ -55,6 +55,20 @@ describe('registration (RFC 7591)', () => {
     await expectError({ ...base(), token_endpoint_auth_method: 'none' }, 400, 'invalid_client_metadata');
   });
 
+  it('RT-07 does not apply: no public client can register (REG-01), so every refresh token belongs to a confidential client', async () => {
+    // RT-07 (RFC 9449 §5) binds public clients' refresh tokens to their DPoP key; FAPI 2.0 has no
+    // public clients (FAPI2-SP §5.3.2.1-3), and the lab refuses to register one.
+    const publicClient = await expectError(
+      { ...base(), token_endpoint_auth_method: 'none', jwks: undefined },
+      400,
+      'invalid_client_metadata',
+    );
+    expect(publicClient.error_description).toMatch(/public client.*not allowed/);
+    const confidential = await register({ ...base(), grant_types: ['authorization_code', 'refresh_token'] });
+    expect(confidential.status, confidential.text()).toBe(201);
+    expect(json(confidential).token_endpoint_auth_method).toBe('private_key_jwt');
+  });
+
   it('REG-02: shared-secret methods and a missing method are refused', async () => {
     await expectError(
       { ...base(), token_endpoint_auth_method: 'client_secret_basic' },

@@ -1,6 +1,7 @@
 /**
  * Relaxations are explicit and loud: each weakens exactly one rule, and every response of a relaxed
- * lab carries x-fapi-lab-warning. (rotate-rt is covered in token.test.ts, RT-02.)
+ * lab carries x-fapi-lab-warning. (rotate-rt is covered in token.test.ts, RT-02.) TK-07 (PKCE downgrade)
+ * is reachable only with no-pkce.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -134,5 +135,46 @@ describe('a relaxed lab', () => {
       grant_type: 'client_credentials',
     });
     expect(yes.status).toBe(200);
+  });
+});
+
+describe('TK-07: PKCE downgrade (RFC 9700 §4.8.2), reachable only with the no-pkce relaxation', () => {
+  let n: TestLab;
+  let nc: TestClient;
+  beforeAll(async () => {
+    n = await startTestLab({ relax: ['no-pkce'] });
+    nc = await registerClient(n);
+  });
+  afterAll(() => n.close());
+
+  /** A code pushed without code_challenge (accepted only because of no-pkce). */
+  async function codeWithoutChallenge() {
+    const { res, flow } = await par(n, nc, {
+      params: { code_challenge: undefined, code_challenge_method: undefined },
+    });
+    expect(res.status, res.text()).toBe(201);
+    const a = await authorize(n, nc.clientId, json(res).request_uri as string);
+    return { code: a.params.get('code') as string, flow };
+  }
+
+  it('TK-07: a code_verifier sent for a code issued without code_challenge → 400 invalid_grant', async () => {
+    const { code, flow } = await codeWithoutChallenge();
+    const r = await redeem(n, nc, code, flow);
+    expect(r.status, r.text()).toBe(400);
+    expect(json(r).error).toBe('invalid_grant');
+    expect(json(r).error_description).toMatch(/code_verifier sent for a code issued without code_challenge/);
+    expect(n.lab.ctx.requests.recent(1)[0]?.check).toBe('TK-07');
+  });
+
+  it('TK-07: the same code without code_verifier is redeemed; without no-pkce no such code is issued (PAR-11)', async () => {
+    const { code, flow } = await codeWithoutChallenge();
+    const r = await redeem(n, nc, code, flow, { params: { code_verifier: undefined } });
+    expect(r.status, r.text()).toBe(200);
+    const strict = await par(t, c, {
+      params: { code_challenge: undefined, code_challenge_method: undefined },
+    });
+    expect(strict.res.status).toBe(400);
+    expect(json(strict.res).error).toBe('invalid_request');
+    expect(t.lab.ctx.requests.recent(1)[0]?.check).toBe('PAR-11');
   });
 });
