@@ -149,15 +149,18 @@ const byObject = new WeakMap<Jwk, KeyObject>();
 
 /**
  * Imports a public JWK as a KeyObject, cached by thumbprint (bounded). Pass the thumbprint when the
- * caller already computed it (a DPoP proof needs it anyway), so it is hashed once per request.
+ * caller already computed it for a JWK it got with this request (a DPoP proof's header jwk), so it
+ * is hashed once; such one-off objects are not remembered by identity. Long-lived JWKs (a
+ * registered client's keys) are called without one and remembered by identity.
  */
 export function importPublicJwk(jwk: Jwk, thumbprint?: string): KeyObject {
-  const same = byObject.get(jwk);
+  const oneOff = thumbprint !== undefined;
+  const same = oneOff ? undefined : byObject.get(jwk);
   if (same) return same;
   const tp = thumbprint ?? jwkThumbprint(jwk);
   const cached = keyCache.get(tp);
   if (cached) {
-    byObject.set(jwk, cached);
+    if (!oneOff) byObject.set(jwk, cached);
     return cached;
   }
   let key: KeyObject;
@@ -168,6 +171,6 @@ export function importPublicJwk(jwk: Jwk, thumbprint?: string): KeyObject {
   }
   if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string);
   keyCache.set(tp, key);
-  byObject.set(jwk, key);
+  if (!oneOff) byObject.set(jwk, key);
   return key;
 }
