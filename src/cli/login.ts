@@ -43,7 +43,9 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   const timeoutMs = parseDuration(String(opts.timeout ?? '5m'), '--timeout');
   const syncClock = opts.syncClock !== false;
   // --jarm: a signed JARM authorization response (response_mode=jwt; FAPI2-MS §5.4.2, MS-09).
-  const jarm = opts.jarm === true;
+  // Without the flag, a client registered with authorization_signed_response_alg (`fapi register
+  // --jarm`) asks for one too; --no-jarm turns it off.
+  let jarm = opts.jarm === true;
   let s!: Session;
   let listener: CallbackListener | undefined;
   let flow!: AuthorizationSession;
@@ -62,6 +64,8 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
       name: 'discovery',
       run: async (api: { detail(t: string): void }) => {
         s = await openSession(ctx, { discover: true, createDpopKey: true, syncClock });
+        if (opts.jarm === undefined)
+          jarm = typeof s.profile.registration?.metadata?.authorization_signed_response_alg === 'string';
         jwks = jwksLoader(s.client);
         scope = String(opts.scope ?? s.profile.scope ?? DEFAULT_SCOPE);
         const m = s.client.metadata;

@@ -344,8 +344,9 @@ export function buildProgram(): Command {
       )
       .option(
         '--jarm',
-        'ask for a signed JARM authorization response (response_mode=jwt, FAPI 2.0 Message Signing) and verify it',
+        'ask for a signed JARM authorization response (response_mode=jwt, FAPI 2.0 Message Signing) and verify it (default when the client was registered with --jarm)',
       )
+      .option('--no-jarm', 'a plain authorization response even if the client was registered with --jarm')
       .option('--show-secrets', 'include the tokens in the output'),
   ).action(lazy('login'));
 

@@ -246,14 +246,14 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
       ...(profile.scope ? [`  scope         ${profile.scope}`] : []),
       ...(typeof done.client.metadata.authorization_signed_response_alg === 'string'
         ? [
-            `  JARM          responses signed ${done.client.metadata.authorization_signed_response_alg} (fapi login --jarm)`,
+            `  JARM          responses signed ${done.client.metadata.authorization_signed_response_alg} (fapi login asks for them; --no-jarm not to)`,
           ]
         : []),
       view.registration_client_uri
         ? `  management    ${view.registration_client_uri} (registration access token saved in the profile${opts.showSecrets ? `: ${view.registration_access_token}` : ''})`
         : `  management    ${c.dim('none offered by the server')}`,
       `  profile       ${profile.name}`,
-      `next:  fapi login${profile.name === 'default' ? '' : ` --profile ${profile.name}`}${opts.jarm === true ? ' --jarm' : ''}`,
+      `next:  fapi login${profile.name === 'default' ? '' : ` --profile ${profile.name}`}`,
     ];
   });
 }

@@ -58,6 +58,14 @@ describe('MS-09: JARM against `fapi lab up`', () => {
     expect(call.status).toBe(200);
   });
 
+  it('a client registered with --jarm gets JARM by default; --no-jarm asks for a plain response', async () => {
+    const { run } = await setup([]);
+    const plain = ok(await run(['login', '--no-jarm']));
+    expect(plain.stderr).not.toContain('JARM signature');
+    const byDefault = ok(await run(['login']));
+    expect(byDefault.stderr).toContain('JARM signature ES256');
+  });
+
   it('`fapi lab up --fault jarm-sig-invalid`: login --jarm stops before the token request (exit 5)', async () => {
     const { home, run } = await setup(['--fault', 'jarm-sig-invalid']);
     const r = await run(['login', '--jarm']);
