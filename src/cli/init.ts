@@ -343,6 +343,8 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
     initialAccessToken: (opts.initialAccessToken as string | undefined) ?? lab?.initial_access_token,
     overrides: await readMetadataFile(opts.metadata as string | undefined),
     discovery,
+    // --jarm: signed authorization responses (MS-09); `fapi login` then asks for them.
+    jarm: opts.jarm === true,
   });
   for (const w of done.warnings) out.warn(w);
   const view = registrationView(profile, done, Boolean(opts.showSecrets));

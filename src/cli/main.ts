@@ -213,6 +213,10 @@ export function buildProgram(): Command {
     .addOption(senderOption())
     .option('--redirect-uri <uri>', 'redirect URI (default http://127.0.0.1/callback)')
     .option('--scope <scope>', 'scope to register')
+    .option(
+      '--jarm',
+      'also register for signed JARM authorization responses; `fapi login` then asks for them',
+    )
     .option('--initial-access-token <token>', 'initial access token for registration')
     .option('--metadata <file>', 'JSON client metadata merged over the template')
     .option(

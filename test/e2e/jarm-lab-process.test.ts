@@ -66,6 +66,25 @@ describe('MS-09: JARM against `fapi lab up`', () => {
     expect(byDefault.stderr).toContain('JARM signature ES256');
   });
 
+  it('init --jarm registers for JARM, and the next login uses it', async () => {
+    const { lab } = await setup([]);
+    const home = tempHome('fapi-jarm-init-');
+    homes.push(home);
+    const run = (a: string[]) =>
+      fapi(['--home', home.dir, '--ca', lab.ca, ...a], {
+        env: {
+          BROWSER: `"${process.execPath}" "${path.join(ROOT, 'test', 'helpers', 'browser.mjs')}"`,
+          FAPI_TEST_BROWSER_CA: lab.ca,
+        },
+      });
+    ok(await run(['init', '--issuer', lab.issuer, '--yes', '--jarm', '--scope', 'openid accounts']));
+    const profile = JSON.parse(
+      readFileSync(path.join(home.dir, 'profiles', 'default', 'profile.json'), 'utf8'),
+    ) as { registration: { metadata: Record<string, unknown> } };
+    expect(profile.registration.metadata.authorization_signed_response_alg).toBe('ES256');
+    expect(ok(await run(['login'])).stderr).toContain('JARM signature ES256');
+  });
+
   it('`fapi lab up --fault jarm-sig-invalid`: login --jarm stops before the token request (exit 5)', async () => {
     const { home, run } = await setup(['--fault', 'jarm-sig-invalid']);
     const r = await run(['login', '--jarm']);

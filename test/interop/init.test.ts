@@ -65,6 +65,25 @@ describe('fapi init (non-interactive)', () => {
     expect(p.client_id).toEqual(expect.any(String));
   });
 
+  it('--jarm against a server without JARM stops before registering (exit 2)', async () => {
+    const r = await run([
+      '-p',
+      'j',
+      'init',
+      '--issuer',
+      op.issuer,
+      '--initial-access-token',
+      IAT,
+      '--yes',
+      '--jarm',
+    ]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('response_modes_supported');
+    expect(
+      existsSync(path.join(home.dir, 'profiles', 'j', 'profile.json')) ? profile('j').client_id : undefined,
+    ).toBeUndefined();
+  });
+
   it('without a TTY, a missing choice is a usage error naming its flag (unless --yes)', async () => {
     const r = await run(['-p', 'b', 'init', '--issuer', op.issuer, '--initial-access-token', IAT]);
     expect(r.code).toBe(2);
