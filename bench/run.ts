@@ -14,6 +14,7 @@ import { cliRows } from './cli.js';
 import { labRows, type LabContext } from './lab-rows.js';
 import { startBenchLab, type BenchLab } from './lab.js';
 import { killAll, procMemory, startServer } from './procs.js';
+import type { CeilingReady, CeilingSpec } from './ceiling.js';
 import type { PeerReady, PeerSpec } from './peer.js';
 import { table, type Row } from './report.js';
 import { measureThroughput, type LoadTarget } from './throughput.js';
@@ -190,6 +191,36 @@ async function main(): Promise<void> {
       lab: false,
       build: (n) => resourceRequests(n, peer.ready.userinfoEndpoint, peer.ready.userinfoToken, keys.dpop),
     });
+    // The HTTP stack's ceiling (bench/ceiling.ts): the same token workload, signatures only.
+    const { kid: _kid, alg: _alg, use: _use, ...authJwk } = keys.auth.publicJwk;
+    const ceilingSpecFile = path.join(dir, 'ceiling.json');
+    writeFileSync(
+      ceilingSpecFile,
+      JSON.stringify({ authJwk, dpopJwk: keys.dpop.publicJwk } satisfies CeilingSpec),
+    );
+    const ceiling = await startServer<CeilingReady>([path.join(DIST, 'ceiling.js'), ceilingSpecFile], {
+      what: 'the ceiling server',
+      timeoutMs: 30_000,
+    });
+    const c = ceiling.ready;
+    targets.push({
+      key: 'ceiling-token',
+      label: 'fastify token route, signatures only',
+      url: c.tokenEndpoint,
+      method: 'POST',
+      ca: c.ca,
+      okStatus: 200,
+      pid: c.pid,
+      lab: false,
+      build: (n) =>
+        tokenRequests(n, {
+          clientId: lab?.clientId ?? 'bench-client',
+          issuer: 'https://127.0.0.1',
+          tokenEndpoint: c.tokenEndpoint,
+          scope: 'accounts',
+          keys,
+        }),
+    });
     const idleLab = lab ? procMemory(lab.pid) : null;
     const tp = await measureThroughput(targets, {
       dir,
@@ -207,6 +238,7 @@ async function main(): Promise<void> {
     });
     const peerMem = procMemory(peer.ready.pid);
     await peer.stop();
+    await ceiling.stop();
     const tr = await throughputRows({
       tp,
       lab,

@@ -203,6 +203,32 @@ export async function throughputRows(
       notMeasured('5b', S, 'lab RS GET /accounts (DPoP-bound token, fresh proof)', rsVsBound, i.labReason),
     );
   }
+  const ceilingToken = runs('ceiling-token');
+  if (ceilingToken.length > 0) {
+    rows.push(
+      compare(
+        '5a',
+        'fastify token route doing only the signatures vs the crypto bound',
+        null,
+        ceilingToken,
+        boundToken,
+        '%',
+        'reference: the ceiling of HTTP + TLS on this machine (bench/ceiling.ts: no checks, no state)',
+      ),
+    );
+    if (i.lab)
+      rows.push(
+        compare(
+          '5a',
+          'lab token endpoint vs that ceiling',
+          null,
+          runs('lab-token'),
+          peerSeries(ceilingToken, 'fastify token route, signatures only'),
+          '%',
+          'reference: the share of the stack ceiling the lab keeps after its checks and state',
+        ),
+      );
+  }
   rows.push(
     compare(
       '5a',
