@@ -49,7 +49,7 @@ export const config = SMOKE
       memoryRequests: 0,
     }
   : {
-      cliRuns: 11,
+      cliRuns: 21,
       cliWarmup: 2,
       keygenRuns: 7,
       flowRuns: 7,
