@@ -84,11 +84,16 @@ export async function startLab(options: StartLabOptions): Promise<RunningLab> {
   const modules = options.modules ?? LAB_MODULES;
   await ensureDir(paths.home);
 
-  const [tls, keys, Fastify] = await Promise.all([
+  // In parallel, but every step settles before startLab returns or throws: a failed key file must
+  // not leave the CA being written in the background (a second start would race it).
+  const steps = [
     ensureLabCa(paths, () => new Date(clock())),
     loadOrCreateLabKeys(paths.keys),
     loadFastify(),
-  ]);
+  ] as const;
+  await Promise.allSettled(steps);
+  const [tls, keys, Fastify] = await Promise.all(steps);
+
   const ctx = createLabContext({ config, paths, clock, log, keys, ca: tls.ca });
   for (const s of await ctx.clients.load()) log.warn(`skipped ${s.file}: ${s.problem}`);
   const stateProblem = await ctx.grants.load(paths.state);

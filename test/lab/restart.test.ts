@@ -71,3 +71,26 @@ describe('restart', () => {
     }
   });
 });
+
+describe('a start that fails', () => {
+  it('leaves no work behind: the CA it was creating is complete when startLab rejects', async () => {
+    const { mkdtempSync, existsSync } = await import('node:fs');
+    const { X509Certificate } = await import('node:crypto');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fapi-lab-failed-start-'));
+    try {
+      // A key file that is refused at once, while the CA (a key pair and two certificates) is made.
+      writeFileSync(path.join(dir, 'keys.json'), '{"version": 1, "keys": "not a list"}');
+      await expect(startLab({ home: dir, config: { port: 0 } })).rejects.toMatchObject({
+        code: 'E_LAB_KEYS',
+      });
+      const ca = new X509Certificate(readFileSync(path.join(dir, 'ca.pem')));
+      const server = new X509Certificate(readFileSync(path.join(dir, 'server.pem')));
+      expect(server.verify(ca.publicKey)).toBe(true);
+      expect(existsSync(path.join(dir, 'server-key.pem'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
