@@ -6,6 +6,7 @@
  */
 import type HttpNs from 'node:http';
 import type HttpsNs from 'node:https';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type TlsNs from 'node:tls';
 import { conformanceError, networkError, type FapiError } from '../errors.js';
@@ -142,15 +143,31 @@ const TLS_ERROR_HINTS: Record<string, string> = {
 function secureContext(
   tls: typeof TlsNs,
   opts: TlsNs.SecureContextOptions,
-  extraCa: string[] | undefined,
+  givenCa: string[] | undefined,
 ): TlsNs.SecureContext {
-  if (!extraCa || extraCa.length === 0) return tls.createSecureContext(opts);
+  if (!givenCa || givenCa.length === 0) return tls.createSecureContext(opts);
+  // Node's own store has NODE_EXTRA_CA_CERTS, but a context given more CAs starts from the bundled
+  // roots only: keep the user's extra CAs (a corporate proxy, say) next to --ca.
+  const extraCa = [...givenCa, ...envExtraCas()];
   const ctx = tls.createSecureContext(opts);
   const native = (ctx as unknown as { context?: { addCACert?: (pem: string) => void } }).context;
   if (typeof native?.addCACert !== 'function')
     return tls.createSecureContext({ ...opts, ca: [...tls.rootCertificates, ...extraCa] });
   for (const pem of extraCa) native.addCACert(pem);
   return ctx;
+}
+
+/** The certificates of the NODE_EXTRA_CA_CERTS bundle, if set and readable (Node warns otherwise). */
+function envExtraCas(): string[] {
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  if (!file) return [];
+  try {
+    return (
+      readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
+    );
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -29,6 +29,25 @@ describe('HTTP client trust (--ca)', () => {
     });
   });
 
+  it('keeps the NODE_EXTRA_CA_CERTS anchors when --ca adds others', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fapi-extra-ca-'));
+    const saved = process.env.NODE_EXTRA_CA_CERTS;
+    try {
+      writeFileSync(path.join(dir, 'extra.pem'), server.caPem);
+      process.env.NODE_EXTRA_CA_CERTS = path.join(dir, 'extra.pem');
+      const other = await createTestCa('CN=the --ca CA');
+      const http = createHttpClient({ ca: [other.certPem] });
+      expect((await http({ method: 'GET', url: `${server.origin}/x` })).status).toBe(200);
+    } finally {
+      if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses it with no extra anchors (built-in roots only)', async () => {
     const http = createHttpClient({});
     await expect(http({ method: 'GET', url: `${server.origin}/x` })).rejects.toThrow(/not trusted|verify/i);
