@@ -100,10 +100,7 @@ export function signIdToken(
   if (fault('idtoken-nonce-missing')) delete c.nonce;
 
   const header = { typ: 'JWT', kid: key.kid };
-  if (fault('idtoken-alg-none')) {
-    const h = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    return `${h}.${Buffer.from(JSON.stringify(c)).toString('base64url')}.`;
-  }
+  if (fault('idtoken-alg-none')) return unsignedJwt(c, { typ: 'JWT' });
   if (fault('idtoken-alg-rs256')) {
     const h = Buffer.from(JSON.stringify({ ...header, alg: 'RS256' })).toString('base64url');
     const input = `${h}.${Buffer.from(JSON.stringify(c)).toString('base64url')}`;
@@ -113,8 +110,8 @@ export function signIdToken(
 }
 
 /** An unsigned JWS (alg none), for the `*-alg-none` faults. */
-function unsignedJwt(claims: Record<string, unknown>): string {
-  const h = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
+function unsignedJwt(claims: Record<string, unknown>, header: Record<string, unknown> = {}): string {
+  const h = Buffer.from(JSON.stringify({ alg: 'none', ...header })).toString('base64url');
   return `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
 }
 
