@@ -6,7 +6,7 @@
  * decided a response is read.
  */
 import { readFileSync } from 'node:fs';
-import type { AttackTarget, Decision, PartyName } from '../src/core/attacks/types.js';
+import type { AttackTarget, Decision, PartyName } from '../src/attacks/types.js';
 import { discoverMetadata } from '../src/core/discovery.js';
 import { createHttpClient, type HttpClient, type HttpResponse, type TraceEvent } from '../src/http/client.js';
 import { RELAXATION_NAMES, type Relaxation } from './config.js';

@@ -20,7 +20,8 @@ import {
   type Check,
 } from '../src/store/validate.js';
 
-// The switch tables live in src/lab-switches.ts so the CLI can list them without loading the lab.
+// The switch tables live in ./switches.ts, which imports nothing, so the CLI can list them without
+// loading the lab.
 import {
   FAULTS,
   FAULT_NAMES,
@@ -28,7 +29,7 @@ import {
   RELAXATION_NAMES,
   type Fault,
   type Relaxation,
-} from '../src/lab-switches.js';
+} from './switches.js';
 export { FAULTS, FAULT_NAMES, RELAXATIONS, RELAXATION_NAMES, type Fault, type Relaxation };
 
 export interface LabConfig {

@@ -20,12 +20,12 @@
  * `rs-scheme-case` (lab/rs/errors.ts), the clock of `clock-skew` (lab/context.ts).
  */
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import type { FapiAlg } from '../src/core/jwk.js';
 import { signJws } from '../src/core/jws.js';
 import { createNonceSource, type NonceSource } from '../src/core/nonce.js';
 import { generateSigningKey, privateKeyPem } from '../src/keys/generate.js';
 import { SERVER_SANS, type LabCa } from './ca.js';
 import type { Fault } from './config.js';
+import { type FapiAlg } from '../src/core/fapi.js';
 
 /** Whether a fault switch is on (LabContext.fault). */
 export type FaultCheck = (fault: Fault) => boolean;

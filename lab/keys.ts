@@ -5,11 +5,12 @@
  * from the key itself, so it carries no private members and no `x5u`/`jku`.
  */
 import type { KeyObject } from 'node:crypto';
-import type { FapiAlg, Jwk } from '../src/core/jwk.js';
+import type { Jwk } from '../src/core/jwk.js';
 import { stateError } from '../src/errors.js';
 import { exists, readJson, writeJsonAtomic } from '../src/store/atomic.js';
 import { generateSigningKey, keyFromPrivateJwk, type GeneratedKey } from '../src/keys/generate.js';
 import { isPlainObject } from '../src/store/validate.js';
+import { type FapiAlg } from '../src/core/fapi.js';
 
 export interface LabSigningKey {
   kid: string;

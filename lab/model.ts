@@ -4,19 +4,8 @@
  */
 import type { Jwk } from '../src/core/jwk.js';
 
-export type ClientAuthMethod = 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
-export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
-  'private_key_jwt',
-  'tls_client_auth',
-  'self_signed_tls_client_auth',
-];
-
-export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
-export const GRANT_TYPES: readonly GrantType[] = [
-  'authorization_code',
-  'refresh_token',
-  'client_credentials',
-];
+import type { ClientAuthMethod, GrantType } from '../src/core/fapi.js';
+export type { ClientAuthMethod, GrantType };
 
 /** Registered client metadata (RFC 7591 §2, RFC 8705 §2.1.2, RFC 9449 §5.2, RFC 9126 §6). */
 export interface ClientMetadata {

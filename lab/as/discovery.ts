@@ -4,11 +4,12 @@
  * Endpoint URLs come from the route table, so a module's endpoint is advertised once it exists.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FAPI_ALGS } from '../../src/core/jwk.js';
 import type { LabContext } from '../context.js';
 import { sendJson } from '../http.js';
 import type { LabModule, LabRoute } from '../module.js';
-import { CLIENT_AUTH_METHODS, SCOPES } from '../model.js';
+import { CLIENT_AUTH_METHODS } from '../../src/core/fapi.js';
+import { SCOPES } from '../model.js';
+import { FAPI_ALGS } from '../../src/core/fapi.js';
 
 export const ID_TOKEN_ALGS = ['ES256'] as const;
 /** JARM responses are signed with the same lab key as ID tokens and access tokens (MS-08). */

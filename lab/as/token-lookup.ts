@@ -4,17 +4,17 @@
  * its hash). Shared by RFC 7662 introspection and RFC 7009 revocation.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FAPI_ALGS } from '../../src/core/jwk.js';
 import { decodeJws, verifyJwsSignature } from '../../src/core/jws.js';
 import type { LabContext } from '../context.js';
 import { formOf } from '../http.js';
-import { CLIENT_AUTH_METHODS } from '../model.js';
+import { CLIENT_AUTH_METHODS } from '../../src/core/fapi.js';
 import { clientOf, runChecks, type AsExchange, type Check } from './check.js';
 import { clientAuthentication } from './checks/client-authentication.js';
 import { formBody } from './checks/form-body.js';
 import { tokenParameter } from './checks/token-parameter.js';
 import type { AccessTokenRecord, RefreshTokenRecord } from '../model.js';
 import { sha256 } from '../store.js';
+import { FAPI_ALGS } from '../../src/core/fapi.js';
 
 export type FoundToken =
   | { kind: 'access_token'; record: AccessTokenRecord; claims: Record<string, unknown> }

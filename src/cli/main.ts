@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as CommanderNs from 'commander';
 import type { Command } from 'commander';
+import { CLIENT_AUTH_METHODS, DEFAULT_REDIRECT_URI, SENDER_CONSTRAINTS, SIGNING_ALGS } from '../core/fapi.js';
 import { ExitCode, FapiError, isFapiError } from '../errors.js';
 import type { CliContext, GlobalOptions } from './context.js';
-import { FAULT_NAMES, RELAXATION_NAMES } from '../lab-switches.js';
+import { FAULT_NAMES, RELAXATION_NAMES } from '../../lab/switches.js';
 
 // commander through require(): its CommonJS build loads in about half the time of the ESM wrapper,
 // and `fapi --help` start-up is budgeted (at most 1.3x `node -e 0`).
@@ -39,11 +40,7 @@ function version(): string {
   }
 }
 
-/** The lab's switch names (src/lab-switches.ts, shared with the lab). */
-export const LAB_RELAXATIONS: readonly string[] = RELAXATION_NAMES;
-export const LAB_FAULTS: readonly string[] = FAULT_NAMES;
-
-/** An action that imports `./<file>.js` and calls its `exportName` with a context. */
+/** An action that imports `./commands/<file>.js` and calls its `exportName` with a context. */
 function lazy(file: string, exportName = 'run') {
   return async (...all: unknown[]) => {
     const cmd = all[all.length - 1] as Command;
@@ -51,9 +48,10 @@ function lazy(file: string, exportName = 'run') {
     const globals = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
     const { createContext } = await import('./context.js');
     const ctx = await createContext(globals);
-    const mod = (await import(`./${file}.js`)) as Module;
+    const mod = (await import(`./commands/${file}.js`)) as Module;
     const fn = mod[exportName] as Handler | undefined;
-    if (typeof fn !== 'function') throw new Error(`internal: ./${file}.js has no export ${exportName}`);
+    if (typeof fn !== 'function')
+      throw new Error(`internal: ./commands/${file}.js has no export ${exportName}`);
     await fn(ctx, globals, args, cmd);
   };
 }
@@ -72,16 +70,12 @@ function collectChoice(choices: readonly string[]) {
 }
 
 const authOption = () =>
-  new Option('--auth <method>', 'client authentication (FAPI2-SP §5.3.2.1-6)').choices([
-    'private_key_jwt',
-    'tls_client_auth',
-    'self_signed_tls_client_auth',
-  ]);
+  new Option('--auth <method>', 'client authentication (FAPI2-SP §5.3.2.1-6)').choices(CLIENT_AUTH_METHODS);
 const senderOption = () =>
   new Option(
     '--sender <constraint>',
     'sender-constrained tokens: DPoP (RFC 9449) or mTLS (RFC 8705)',
-  ).choices(['dpop', 'mtls']);
+  ).choices(SENDER_CONSTRAINTS);
 
 export function buildProgram(): Command {
   const program = new CommandClass('fapi');
@@ -160,7 +154,7 @@ export function buildProgram(): Command {
     .addOption(senderOption().default('dpop'))
     .option(
       '--redirect-uri <uri>',
-      'the redirect URI registered for the client (default http://127.0.0.1/callback)',
+      `the redirect URI registered for the client (default ${DEFAULT_REDIRECT_URI})`,
     )
     .option('--scope <scope>', 'default scope for login')
     .option('--force', 'replace the profile if it already has a client or key')
@@ -188,7 +182,7 @@ export function buildProgram(): Command {
     .option('--issuer <url>', "the authorization server's issuer identifier (default: the profile's)")
     .addOption(authOption())
     .addOption(senderOption())
-    .option('--redirect-uri <uri>', 'redirect URI (default http://127.0.0.1/callback, any port: RFC 8252)')
+    .option('--redirect-uri <uri>', `redirect URI (default ${DEFAULT_REDIRECT_URI}, any port: RFC 8252)`)
     .option('--scope <scope>', 'scope to register (default: none, the server decides)')
     .option('--initial-access-token <token>', 'initial access token for servers without open registration')
     .option('--software-statement <file>', 'a software statement (signed JWT) to send (RFC 7591 §2.3)')
@@ -208,10 +202,10 @@ export function buildProgram(): Command {
     )
     .option('--lab', 'use the running local lab (`fapi lab up`): its issuer and CA')
     .option('--issuer <url>', "the authorization server's issuer identifier")
-    .addOption(new Option('--alg <alg>', 'key algorithm').choices(['ES256', 'PS256', 'EdDSA']))
+    .addOption(new Option('--alg <alg>', 'key algorithm').choices(SIGNING_ALGS))
     .addOption(authOption())
     .addOption(senderOption())
-    .option('--redirect-uri <uri>', 'redirect URI (default http://127.0.0.1/callback)')
+    .option('--redirect-uri <uri>', `redirect URI (default ${DEFAULT_REDIRECT_URI})`)
     .option('--scope <scope>', 'scope to register')
     .option(
       '--jarm',
@@ -271,14 +265,14 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         '--relax <name>',
-        `weaken the profile for an experiment (repeatable; loud): ${LAB_RELAXATIONS.join(', ')}`,
-      ).argParser(collectChoice(LAB_RELAXATIONS)),
+        `weaken the profile for an experiment (repeatable; loud): ${RELAXATION_NAMES.join(', ')}`,
+      ).argParser(collectChoice(RELAXATION_NAMES)),
     )
     .addOption(
       new Option(
         '--fault <name>',
         'client fault injection, catalogue Appendix A (repeatable; loud; see templates/lab.config.json)',
-      ).argParser(collectChoice(LAB_FAULTS)),
+      ).argParser(collectChoice(FAULT_NAMES)),
     )
     .option('--detach', 'run in the background; returns once the lab is ready')
     .addOption(new Option('--detached-child').hideHelp())
@@ -344,7 +338,7 @@ export function buildProgram(): Command {
       .option('--timeout <duration>', 'how long to wait for the browser: seconds or 90s, 5m, 1h', '5m')
       .option(
         '--redirect-uri <uri>',
-        'loopback redirect URI registered for the client (default: the profile one, else http://127.0.0.1/callback)',
+        `loopback redirect URI registered for the client (default: the profile one, else ${DEFAULT_REDIRECT_URI})`,
       )
       .option(
         '--jarm',

@@ -60,7 +60,7 @@ export async function loadClientProfile(
 
 export async function openSession(ctx: CliContext, o: SessionOptions): Promise<Session> {
   const profile = await loadClientProfile(ctx);
-  const { loadProfileKey, ensureDpopKey, loadProfileCertificate } = await import('../keys/profile-keys.js');
+  const { loadProfileKey, ensureDpopKey, loadProfileCertificate } = await import('../store/profile-keys.js');
   const authMethod = profile.auth_method ?? 'private_key_jwt';
   const sender = o.sender ?? profile.sender ?? 'dpop';
   const signing =
@@ -241,7 +241,8 @@ export async function refreshAndSave(
       'Log in again with `fapi login` (ask for offline_access if the server needs it for refresh tokens).',
     );
   await ensureMetadata(s);
-  const { refreshTokenGrant, processTokenResponse, toStoredTokens } = await import('../core/token.js');
+  const { refreshTokenGrant, processTokenResponse } = await import('../core/token.js');
+  const { toStoredTokens } = await import('../store/tokens.js');
   const { narrateExchange } = await import('./narrate.js');
   let ex;
   try {

@@ -5,8 +5,9 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { randomToken } from './random.js';
-import { FAPI_ALGS, type FapiAlg, type Jwk, algMatchesKey, importPublicJwk } from './jwk.js';
+import { type Jwk, algMatchesKey, importPublicJwk } from './jwk.js';
 import { decodeJws, signJws, verifyJwsSignature, type DecodedJws } from './jws.js';
+import { FAPI_ALGS, type FapiAlg } from './fapi.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 

@@ -14,13 +14,13 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import type { FapiError } from '../errors.js';
 import { conformanceError, serverError, stateError, type OAuthErrorFields } from '../errors.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../http/client.js';
-import { formBody } from '../http/client.js';
+import { formBody } from './form.js';
 import { clientAssertionParams, createClientAssertion } from './client-auth.js';
 import { createDpopProof, type DpopKey } from './dpop.js';
-import { FAPI_ALGS, type FapiAlg, jwkThumbprint } from './jwk.js';
+import { jwkThumbprint } from './jwk.js';
 import { decodeJws } from './jws.js';
 import { type AuthorizationServerMetadata, type EndpointName, endpoint } from './discovery.js';
-import type { ClientAuthMethod, SenderConstraint } from '../store/profile.js';
+import { FAPI_ALGS, type ClientAuthMethod, type FapiAlg, type SenderConstraint } from './fapi.js';
 
 /** The server metadata (RFC 8414) as discovered by ./discovery.ts. */
 export type AsMetadata = AuthorizationServerMetadata;

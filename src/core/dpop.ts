@@ -6,8 +6,6 @@ import type { KeyObject } from 'node:crypto';
 import { randomToken } from './random.js';
 import type { JwkError } from './jwk.js';
 import {
-  FAPI_ALGS,
-  type FapiAlg,
   type Jwk,
   algMatchesKey,
   hasPrivateMembers,
@@ -18,6 +16,7 @@ import {
 } from './jwk.js';
 import type { JwsError } from './jws.js';
 import { decodeJws, signJws, verifyJwsSignature } from './jws.js';
+import { FAPI_ALGS, type FapiAlg } from './fapi.js';
 
 export interface DpopKey {
   privateKey: KeyObject;

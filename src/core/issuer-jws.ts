@@ -6,8 +6,9 @@
  */
 import { conformanceError } from '../errors.js';
 import { type Client, jsonObject } from './client.js';
-import { FAPI_ALGS, type Jwk, algMatchesKey, importPublicJwk } from './jwk.js';
+import { type Jwk, algMatchesKey, importPublicJwk } from './jwk.js';
 import { type DecodedJws, decodeJws, verifyJwsSignature } from './jws.js';
+import { FAPI_ALGS } from './fapi.js';
 
 /** The issuer's keys; `refresh` forces a new fetch (key rotation). */
 export type JwksSource = (refresh: boolean) => Promise<Jwk[]>;

@@ -14,7 +14,7 @@
 import { FapiError, usageError } from '../errors.js';
 import type { AuthorizationServerMetadata } from './discovery.js';
 import { IssuerJwsError, type JwksSource, type VerifiedIssuerJws, verifyIssuerJws } from './issuer-jws.js';
-import { FAPI_ALGS } from './jwk.js';
+import { FAPI_ALGS } from './fapi.js';
 
 /** FAPI2-MS §5.4.2-1: the client sets response_mode to `jwt` (JARM §2.3.4: query.jwt for code). */
 export const JARM_RESPONSE_MODE = 'jwt';

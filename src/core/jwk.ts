@@ -5,8 +5,7 @@
  */
 import { createHash, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 
-export type FapiAlg = 'PS256' | 'ES256' | 'EdDSA';
-export const FAPI_ALGS: readonly FapiAlg[] = ['PS256', 'ES256', 'EdDSA'];
+import type { FapiAlg } from './fapi.js';
 
 export interface Jwk {
   kty: string;

@@ -5,7 +5,7 @@
  * assertion and a DPoP proof and signs an access token).
  */
 import { constants, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import type { FapiAlg } from './jwk.js';
+import { type FapiAlg } from './fapi.js';
 
 export class JwsError extends Error {
   override name = 'JwsError';

@@ -7,6 +7,7 @@
  * Metadata can only show what a server *advertises*; the lab and the OIDF suite test behaviour.
  */
 import type { AuthorizationServerMetadata } from './discovery.js';
+import { FAPI_JWS_ALGS, isClientAuthMethod } from './fapi.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -29,15 +30,6 @@ export interface LintSummary {
   /** No `error` finding. */
   conformant: boolean;
 }
-
-/** FAPI2-SP §5.4.1-1: PS256, ES256, EdDSA (Ed25519). `Ed25519` is the fully-specified name (RFC 9864). */
-export const FAPI_JWS_ALGS = new Set(['PS256', 'ES256', 'EdDSA', 'Ed25519']);
-/** FAPI2-SP §5.3.2.1-6: MTLS (RFC 8705 §2) or private_key_jwt (OIDC §9). */
-export const FAPI_AUTH_METHODS = new Set([
-  'private_key_jwt',
-  'tls_client_auth',
-  'self_signed_tls_client_auth',
-]);
 
 const SP = 'FAPI2-SP';
 const ISS_FIELD = 'authorization_response_iss_parameter_supported';
@@ -318,7 +310,7 @@ export function lintMetadata(m: AuthorizationServerMetadata): LintFinding[] {
       'token_endpoint_auth_methods_supported is absent, which means client_secret_basic only; FAPI 2.0 requires private_key_jwt or mTLS.',
     );
   } else if (authMethods) {
-    const bad = authMethods.filter((x) => !FAPI_AUTH_METHODS.has(x));
+    const bad = authMethods.filter((x) => !isClientAuthMethod(x));
     if (bad.length)
       add(
         'error',
@@ -327,7 +319,7 @@ export function lintMetadata(m: AuthorizationServerMetadata): LintFinding[] {
         `${SP} §5.3.2.1-6`,
         `token_endpoint_auth_methods_supported includes ${list(bad)}: only private_key_jwt, tls_client_auth and self_signed_tls_client_auth are allowed${bad.includes('none') ? ' (and "none" means public clients, §5.3.2.1-3)' : ''}.`,
       );
-    if (!authMethods.some((x) => FAPI_AUTH_METHODS.has(x)))
+    if (!authMethods.some((x) => isClientAuthMethod(x)))
       add(
         'error',
         'token_endpoint_auth_methods_supported',
@@ -347,7 +339,7 @@ export function lintMetadata(m: AuthorizationServerMetadata): LintFinding[] {
   for (const endpointName of ['introspection', 'revocation'] as const) {
     const f = `${endpointName}_endpoint_auth_methods_supported`;
     const methods = arr(f);
-    const bad = methods?.filter((x) => !FAPI_AUTH_METHODS.has(x)) ?? [];
+    const bad = methods?.filter((x) => !isClientAuthMethod(x)) ?? [];
     if (bad.length)
       add(
         'warning',

@@ -8,22 +8,22 @@
  * into typed data or a FapiError carrying its OAuth `error` and a hint. A 401 on the registration
  * access token is fatal (CL-25): never retried, the caller stops.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { FapiError } from '../errors.js';
 import { conformanceError, serverError, stateError, usageError } from '../errors.js';
 import type { HttpClient, HttpResponse } from '../http/client.js';
-import type { ClientAuthMethod, SenderConstraint } from '../store/profile.js';
 import type { AuthorizationServerMetadata } from './discovery.js';
 import { checkJarmSupported } from './jarm.js';
+import { JwkError, assertFapiKeyStrength, hasPrivateMembers, type Jwk } from './jwk.js';
 import {
   FAPI_ALGS,
-  JwkError,
-  assertFapiKeyStrength,
-  hasPrivateMembers,
+  FAPI_JWS_ALGS,
+  GRANT_TYPES,
+  TLS_SUBJECT_FIELDS,
+  isClientAuthMethod,
+  type ClientAuthMethod,
   type FapiAlg,
-  type Jwk,
-} from './jwk.js';
+  type SenderConstraint,
+} from './fapi.js';
 
 export type ClientMetadata = Record<string, unknown>;
 
@@ -36,47 +36,7 @@ const SERVER_MANAGED = [
   'client_secret',
 ];
 
-/** RFC 8705 §2.1.2: exactly one of these identifies a tls_client_auth client's certificate. */
-export const TLS_SUBJECT_FIELDS = [
-  'tls_client_auth_subject_dn',
-  'tls_client_auth_san_dns',
-  'tls_client_auth_san_uri',
-  'tls_client_auth_san_ip',
-  'tls_client_auth_san_email',
-];
-
-const FAPI_AUTH = new Set(['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth']);
-const ALLOWED_GRANTS = new Set(['authorization_code', 'refresh_token', 'client_credentials']);
-const JWS_ALGS = new Set<string>([...FAPI_ALGS, 'Ed25519']);
-
-// ── templates ────────────────────────────────────────────────────────────────
-
-/** `templates/client-metadata.<sender>.json` of the installed package (from src/ or dist/src/). */
-export function clientMetadataTemplatePath(sender: SenderConstraint): string {
-  const name = `client-metadata.${sender}.json`;
-  for (const up of ['../../templates/', '../../../templates/']) {
-    const file = fileURLToPath(new URL(up + name, import.meta.url));
-    if (existsSync(file)) return file;
-  }
-  throw stateError(
-    'E_TEMPLATE_MISSING',
-    `The client metadata template ${name} is missing from the fapi installation.`,
-    'Reinstall fapi; the templates/ folder ships with the package.',
-  );
-}
-
-export function loadClientMetadataTemplate(sender: SenderConstraint): ClientMetadata {
-  const file = clientMetadataTemplatePath(sender);
-  try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-    return v as ClientMetadata;
-  } catch (cause) {
-    throw stateError('E_TEMPLATE_INVALID', `The template ${file} is not a JSON object.`, 'Reinstall fapi.', {
-      cause,
-    });
-  }
-}
+const ALLOWED_GRANTS: ReadonlySet<string> = new Set(GRANT_TYPES);
 
 // ── building and checking client metadata ────────────────────────────────────
 
@@ -117,7 +77,7 @@ const invalid = (field: string, why: string, hint: string, id: string) =>
  */
 export function checkClientMetadata(md: ClientMetadata): void {
   const method = md.token_endpoint_auth_method;
-  if (typeof method !== 'string' || !FAPI_AUTH.has(method))
+  if (typeof method !== 'string' || !isClientAuthMethod(method))
     throw invalid(
       'token_endpoint_auth_method',
       `${JSON.stringify(method)} is not allowed; FAPI 2.0 clients are confidential and use private_key_jwt, tls_client_auth or self_signed_tls_client_auth (FAPI2-SP §5.3.2.1-3/6)`,
@@ -238,7 +198,7 @@ export function checkClientMetadata(md: ClientMetadata): void {
   }
   for (const [f, v] of Object.entries(md)) {
     if (!/_(signed_response|signing)_alg$/.test(f) || v === undefined) continue;
-    if (typeof v !== 'string' || !JWS_ALGS.has(v))
+    if (typeof v !== 'string' || !FAPI_JWS_ALGS.has(v))
       throw invalid(
         f,
         `${JSON.stringify(v)} is not allowed; only PS256, ES256, EdDSA (FAPI2-SP §5.4.1-1)`,
@@ -259,7 +219,7 @@ export function buildClientMetadata(input: BuildClientMetadataInput): ClientMeta
     throw usageError(
       'E_AUTH_METHOD_UNSUPPORTED',
       `${server?.issuer} does not support ${authMethod} (token_endpoint_auth_methods_supported: ${serverMethods.join(', ') || 'none'}).`,
-      `Choose one it supports with --auth (${serverMethods.filter((m) => FAPI_AUTH.has(m)).join(', ') || 'none of the FAPI methods'}).`,
+      `Choose one it supports with --auth (${serverMethods.filter(isClientAuthMethod).join(', ') || 'none of the FAPI methods'}).`,
     );
   if (sender === 'dpop' && server && !strings(server.dpop_signing_alg_values_supported)?.length)
     throw usageError(
@@ -336,7 +296,7 @@ export function buildClientMetadata(input: BuildClientMetadataInput): ClientMeta
 
   if (md.id_token_signed_response_alg === undefined) {
     const idAlgs = strings(server?.id_token_signing_alg_values_supported);
-    const pick = idAlgs?.find((a) => JWS_ALGS.has(a));
+    const pick = idAlgs?.find((a) => FAPI_JWS_ALGS.has(a));
     if (pick) md.id_token_signed_response_alg = pick;
   }
   if (input.jarm && md.authorization_signed_response_alg === undefined) {

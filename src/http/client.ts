@@ -408,10 +408,3 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     }
   };
 }
-
-/** Reads an `application/x-www-form-urlencoded` body for a request. */
-export function formBody(params: Record<string, string | undefined>): string {
-  const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) p.set(k, v);
-  return p.toString();
-}

@@ -14,7 +14,6 @@ import {
 import { promisify } from 'node:util';
 import { FapiError, usageError } from '../errors.js';
 import {
-  FAPI_ALGS,
   JwkError,
   algMatchesKey,
   assertFapiKeyStrength,
@@ -22,9 +21,9 @@ import {
   hasPrivateMembers,
   jwkThumbprint,
   publicJwk,
-  type FapiAlg,
   type Jwk,
 } from '../core/jwk.js';
+import { FAPI_ALGS, type FapiAlg } from '../core/fapi.js';
 
 export type KeyAlg = FapiAlg;
 

@@ -5,6 +5,14 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import {
+  CLIENT_AUTH_METHODS,
+  SENDER_CONSTRAINTS,
+  SIGNING_ALGS,
+  type ClientAuthMethod,
+  type SenderConstraint,
+  type SigningAlg,
+} from '../core/fapi.js';
 import { stateError, usageError } from '../errors.js';
 import { exists, readJson, writeJsonAtomic, ensureDir, PUBLIC_FILE_MODE } from './atomic.js';
 import { paths, isValidProfileName } from './home.js';
@@ -23,18 +31,6 @@ import {
 } from './validate.js';
 
 export const PROFILE_VERSION = 1;
-
-export type ClientAuthMethod = 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
-export type SenderConstraint = 'dpop' | 'mtls';
-export type SigningAlg = 'ES256' | 'PS256' | 'EdDSA';
-
-export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
-  'private_key_jwt',
-  'tls_client_auth',
-  'self_signed_tls_client_auth',
-];
-export const SENDER_CONSTRAINTS: readonly SenderConstraint[] = ['dpop', 'mtls'];
-export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'PS256', 'EdDSA'];
 
 /** A key kept in the profile folder; `file` is relative to the profile folder. */
 export interface KeyRef {

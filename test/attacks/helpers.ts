@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createAttackLabs, type AttackLabs } from '../../lab/attack-targets.js';
-import type { AttackEnv, ScenarioResult, StepResult } from '../../src/core/attacks/types.js';
-import type { Scenario } from '../../src/core/attacks/index.js';
+import type { AttackEnv, ScenarioResult, StepResult } from '../../src/attacks/types.js';
+import type { Scenario } from '../../src/attacks/index.js';
 
 export interface AttackTestLabs {
   labs: AttackLabs;

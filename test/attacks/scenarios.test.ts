@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELAXATION_NAMES } from '../../lab/config.js';
-import { SCENARIOS, findScenario } from '../../src/core/attacks/index.js';
-import type { ScenarioResult } from '../../src/core/attacks/types.js';
+import { SCENARIOS, findScenario } from '../../src/attacks/index.js';
+import type { ScenarioResult } from '../../src/attacks/types.js';
 import { attacks, explain, startAttackLabs, type AttackTestLabs } from './helpers.js';
 
 let t: AttackTestLabs;

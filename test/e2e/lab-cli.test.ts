@@ -9,8 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../src/http/client.js';
 import { BIN, ROOT, fapi, tempHome } from '../helpers/cli.js';
-import { FAULT_NAMES, RELAXATION_NAMES } from '../../lab/config.js';
-import { LAB_FAULTS, LAB_RELAXATIONS } from '../../src/cli/main.js';
+import { FAULT_NAMES, RELAXATION_NAMES } from '../../lab/switches.js';
 
 const home = tempHome('fapi-lab-e2e-');
 afterAll(async () => {
@@ -60,8 +59,6 @@ const exited = (child: ReturnType<typeof spawn>) =>
 
 describe('fapi lab', () => {
   it('the CLI offers every lab relaxation and fault, in --help and as --relax/--fault values', async () => {
-    expect(LAB_RELAXATIONS).toEqual(RELAXATION_NAMES);
-    expect(LAB_FAULTS).toEqual(FAULT_NAMES);
     const help = await fapi(['lab', 'up', '--help']);
     expect(help.code).toBe(0);
     const text = help.stdout.replace(/\s+/g, ' ');

@@ -189,7 +189,7 @@ describe('fapi against oidc-provider (DPoP, private_key_jwt)', () => {
     const code = await new Promise((resolve) => child.on('close', resolve));
     expect(code).toBe(0);
     const modules = readFileSync(log, 'utf8').split('\n');
-    expect(modules.some((u) => u.endsWith('/dist/src/cli/call.js'))).toBe(true); // the hook sees the call path
+    expect(modules.some((u) => u.endsWith('/dist/src/cli/commands/call.js'))).toBe(true); // the hook sees the call path
     const packages = new Set<string>();
     for (const url of modules) {
       const m = url.match(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//);

@@ -10,7 +10,8 @@ import { discoverMetadata, endpoint, type DiscoveryResult } from '../../src/core
 import { createDpopProof, type DpopKey } from '../../src/core/dpop.js';
 import type { Jwk } from '../../src/core/jwk.js';
 import { codeChallengeS256, createCodeVerifier } from '../../src/core/pkce.js';
-import { createHttpClient, formBody, type HttpClient, type HttpResponse } from '../../src/http/client.js';
+import { formBody } from '../../src/core/form.js';
+import { createHttpClient, type HttpClient, type HttpResponse } from '../../src/http/client.js';
 import { followAuthorization, startOidcProvider, type OidcProviderHandle } from '../helpers/oidc-provider.js';
 
 let op: OidcProviderHandle;

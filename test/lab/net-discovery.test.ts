@@ -2,9 +2,9 @@
 import { connect as tlsConnect } from 'node:tls';
 import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAPI_ALGS } from '../../src/core/jwk.js';
 import { assertFapiKeyStrength } from '../../src/core/jwk.js';
 import { json, postForm, postJson, startTestLab, type TestLab } from './helpers.js';
+import { FAPI_ALGS } from '../../src/core/fapi.js';
 
 let t: TestLab;
 beforeAll(async () => {

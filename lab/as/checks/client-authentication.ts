@@ -1,3 +1,4 @@
+import { TLS_SUBJECT_FIELDS } from '../../../src/core/fapi.js';
 import { decodeJws, type DecodedJws } from '../../../src/core/jws.js';
 import { verifyClientAssertion } from '../../../src/core/client-auth.js';
 import { parseCertificateDer, parseDn } from '../../../src/keys/x509.js';
@@ -11,13 +12,7 @@ import { clientKeys, JwksFetchError } from '../client-keys.js';
 /** The registered tls_client_auth subject field, as [metadata name, value]. */
 function registeredSubject(client: LabClient): [string, string] | undefined {
   const m = client.metadata;
-  for (const k of [
-    'tls_client_auth_subject_dn',
-    'tls_client_auth_san_dns',
-    'tls_client_auth_san_uri',
-    'tls_client_auth_san_ip',
-    'tls_client_auth_san_email',
-  ] as const) {
+  for (const k of TLS_SUBJECT_FIELDS) {
     const v = m[k];
     if (typeof v === 'string') return [k, v];
   }

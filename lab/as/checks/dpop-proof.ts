@@ -1,9 +1,9 @@
 import { verifyDpopProof } from '../../../src/core/dpop.js';
-import { FAPI_ALGS } from '../../../src/core/jwk.js';
 import { externalUrl, headerValues } from '../../http.js';
 import type { LabContext } from '../../context.js';
 import type { FastifyRequest } from 'fastify';
 import { defineCheck, type AsExchange } from '../check.js';
+import { FAPI_ALGS } from '../../../src/core/fapi.js';
 
 /** Verifies the DPoP header of an AS request (RFC 9449 §4.3: DP-01..16) with server nonces (DP-10, DP-20). */
 export function verifyAsProof(ctx: LabContext, req: FastifyRequest) {

@@ -1,6 +1,6 @@
 import { badRequest, invalidRequest } from '../../errors.js';
 import type { GrantType } from '../../model.js';
-import { GRANT_TYPES } from '../../model.js';
+import { GRANT_TYPES } from '../../../src/core/fapi.js';
 import { defineCheck } from '../check.js';
 import type { TokenExchange } from '../token.js';
 

@@ -1,4 +1,4 @@
-import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../model.js';
+import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../../src/core/fapi.js';
 import { defineCheck } from '../check.js';
 import { invalidMetadata, type RegistrationExchange } from '../registration.js';
 

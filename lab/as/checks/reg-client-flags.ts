@@ -1,9 +1,9 @@
-import { FAPI_ALGS } from '../../../src/core/jwk.js';
 import { SCOPES } from '../../model.js';
 import { AUTHORIZATION_SIGNING_ALGS, ID_TOKEN_ALGS } from '../discovery.js';
 import { defineCheck } from '../check.js';
 import { invalidMetadata, type RegistrationExchange } from '../registration.js';
 import { parseScope } from './par-scope.js';
+import { FAPI_ALGS } from '../../../src/core/fapi.js';
 
 const FLAGS = [
   'dpop_bound_access_tokens',

@@ -1,4 +1,4 @@
-import { GRANT_TYPES, type GrantType } from '../../model.js';
+import { GRANT_TYPES, type GrantType } from '../../../src/core/fapi.js';
 import { defineCheck } from '../check.js';
 import { invalidMetadata, stringArray, type RegistrationExchange } from '../registration.js';
 

@@ -1,14 +1,7 @@
+import { TLS_SUBJECT_FIELDS } from '../../../src/core/fapi.js';
 import { parseDn } from '../../../src/keys/x509.js';
 import { defineCheck } from '../check.js';
 import { invalidMetadata, type RegistrationExchange } from '../registration.js';
-
-export const SUBJECT_FIELDS = [
-  'tls_client_auth_subject_dn',
-  'tls_client_auth_san_dns',
-  'tls_client_auth_san_uri',
-  'tls_client_auth_san_ip',
-  'tls_client_auth_san_email',
-] as const;
 
 /**
  * REG-07: tls_client_auth names exactly one expected subject field (RFC 8705 §2.1.2);
@@ -20,11 +13,11 @@ export const regMtlsSubject = defineCheck<RegistrationExchange>({
   spec: 'RFC 8705 §2.1.2, §2.2',
   run(s) {
     const method = s.metadata.token_endpoint_auth_method;
-    const given = SUBJECT_FIELDS.filter((f) => s.body[f] !== undefined);
+    const given = TLS_SUBJECT_FIELDS.filter((f) => s.body[f] !== undefined);
     if (method === 'tls_client_auth') {
       if (given.length !== 1)
         throw invalidMetadata(
-          `tls_client_auth needs exactly one of ${SUBJECT_FIELDS.join(', ')}; ${given.length ? `got ${given.join(', ')}` : 'none was given'} (RFC 8705 §2.1.2)`,
+          `tls_client_auth needs exactly one of ${TLS_SUBJECT_FIELDS.join(', ')}; ${given.length ? `got ${given.join(', ')}` : 'none was given'} (RFC 8705 §2.1.2)`,
         );
       const field = given[0]!;
       const value = s.body[field];

@@ -4,10 +4,10 @@
  * imported once at start; nothing is imported per request. A token verified once is remembered
  * until it expires (../verified-tokens.ts), so its signature is checked once, not per request.
  */
-import { FAPI_ALGS } from '../../../src/core/jwk.js';
 import { verifyJwsSignature } from '../../../src/core/jws.js';
 import { RsError } from '../errors.js';
 import type { RsCheck } from '../check.js';
+import { FAPI_ALGS } from '../../../src/core/fapi.js';
 
 export const atSignature: RsCheck = {
   id: 'RS-03',

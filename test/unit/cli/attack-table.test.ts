@@ -1,6 +1,6 @@
-/** The table and word wrap of `fapi lab attack`'s report (src/cli/attack.ts). */
+/** The table and word wrap of `fapi lab attack`'s report (src/cli/commands/attack.ts). */
 import { describe, expect, it } from 'vitest';
-import { table, wrap } from '../../../src/cli/attack.js';
+import { table, wrap } from '../../../src/cli/commands/attack.js';
 
 const plain = {
   bold: (s: string) => s,

@@ -1,7 +1,7 @@
 /** Small pieces of the client commands: durations, headers, the browser opener, step summaries. */
 import { describe, expect, it } from 'vitest';
 import { openBrowser } from '../../../src/cli/browser.js';
-import { parseHeader } from '../../../src/cli/call.js';
+import { parseHeader } from '../../../src/cli/commands/call.js';
 import { relativeTime, short } from '../../../src/cli/narrate.js';
 import { parseDuration } from '../../../src/cli/session.js';
 import { failureSummary } from '../../../src/cli/steps.js';

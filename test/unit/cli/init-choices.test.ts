@@ -1,7 +1,7 @@
 /** `fapi init` offers only what the server's metadata supports, defaults first. */
 import { describe, expect, it } from 'vitest';
 import type { AuthorizationServerMetadata } from '../../../src/core/discovery.js';
-import { serverChoices } from '../../../src/cli/init.js';
+import { serverChoices } from '../../../src/cli/commands/init.js';
 
 const ISS = 'https://as.example.com';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { makeLogger } from '../../../src/cli/lab.js';
+import { makeLogger } from '../../../src/cli/commands/lab.js';
 
 describe('lab logger batching', () => {
   afterEach(() => vi.useRealTimers());

@@ -7,7 +7,6 @@ import {
   buildClientMetadata,
   checkClientMetadata,
   deleteClient,
-  loadClientMetadataTemplate,
   readClient,
   registerClient,
   updateClient,
@@ -16,6 +15,7 @@ import {
 } from '../../../src/core/registration.js';
 import { FapiError } from '../../../src/errors.js';
 import { makeResponse, type HttpClient, type HttpRequest } from '../../../src/http/client.js';
+import { loadClientMetadataTemplate } from '../../../src/store/templates.js';
 
 const ISS = 'https://as.example.com';
 const pub = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as Jwk;

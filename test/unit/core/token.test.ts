@@ -8,9 +8,9 @@ import {
   clientCredentialsGrant,
   processTokenResponse,
   refreshTokenGrant,
-  toStoredTokens,
   type TokenSet,
 } from '../../../src/core/token.js';
+import { toStoredTokens } from '../../../src/store/tokens.js';
 import type { FapiError } from '../../../src/errors.js';
 import {
   ISSUER,

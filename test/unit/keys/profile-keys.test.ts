@@ -12,7 +12,7 @@ import {
   loadProfileKey,
   saveProfileCertificate,
   saveProfileKey,
-} from '../../../src/keys/profile-keys.js';
+} from '../../../src/store/profile-keys.js';
 import { createCertificate } from '../../../src/keys/x509.js';
 import { ProfileStore } from '../../../src/store/profile.js';
 

@@ -1,0 +1,393 @@
+/**
+ * `fapi init`: the guided start. Choose the lab or an issuer, then the algorithm, the client
+ * authentication and the sender constraint (offering only what the server's metadata supports),
+ * generate the keys (src/keys) and register (or import a pre-registered client), and say what to
+ * run next. Prompts only on a TTY; every choice has a flag, and `--yes` takes the defaults, so
+ *   fapi init --issuer URL --alg ES256 --auth private_key_jwt --sender dpop --yes
+ * works in scripts and CI.
+ */
+import type { KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { stateError, usageError } from '../../errors.js';
+import {
+  discoverMetadata,
+  type AuthorizationServerMetadata,
+  type DiscoveryResult,
+} from '../../core/discovery.js';
+import { lintMetadata, summarizeLint } from '../../core/lint.js';
+import { exists } from '../../store/atomic.js';
+import type { Profile } from '../../store/profile.js';
+import { labPaths, labHome } from '../../../lab/home.js';
+import type { CliContext } from '../context.js';
+import { confirm, input, select } from '../prompt.js';
+import { parseAuth, parseSender, readMetadataFile, registerProfile, registrationView } from './register.js';
+import {
+  CLIENT_AUTH_METHODS,
+  DEFAULT_REDIRECT_URI,
+  FAPI_ALGS,
+  SIGNING_ALGS,
+  type ClientAuthMethod,
+  type FapiAlg,
+  type SenderConstraint,
+} from '../../core/fapi.js';
+
+/**
+ * What a running lab records in `<home>/lab/run.json` (written by `fapi lab up`, removed when it
+ * stops). Only `issuer` is required; the CA is `<home>/lab/ca.pem` unless `ca_file` says otherwise.
+ */
+export interface LabRunInfo {
+  pid?: number;
+  issuer: string;
+  ca_file?: string;
+  /** Set when the lab gates registration (REG-13). */
+  initial_access_token?: string;
+}
+
+/** The running lab of this fapi home, or a local-state error saying how to start one. */
+export async function readLabRun(home: string): Promise<LabRunInfo & { ca_file: string }> {
+  const p = labPaths(labHome(home));
+  const notRunning = (why: string) =>
+    stateError(
+      'E_LAB_NOT_RUNNING',
+      `No running lab in ${p.home}: ${why}.`,
+      'Start one with `fapi lab up --detach` (same --home), then run `fapi init --lab` again.',
+    );
+  if (!(await exists(p.run))) throw notRunning(`${p.run} does not exist`);
+  let run: Record<string, unknown>;
+  try {
+    run = JSON.parse(readFileSync(p.run, 'utf8')) as Record<string, unknown>;
+  } catch (cause) {
+    throw stateError(
+      'E_FILE_CORRUPT',
+      `The lab run file ${p.run} is not valid JSON.`,
+      'Restart the lab (`fapi lab down && fapi lab up --detach`).',
+      { cause },
+    );
+  }
+  const nested = (k: string) =>
+    run[k] && typeof run[k] === 'object' ? (run[k] as Record<string, unknown>) : {};
+  const issuer = run.issuer ?? nested('as').issuer ?? nested('urls').issuer;
+  if (typeof issuer !== 'string') throw notRunning(`${p.run} names no issuer`);
+  if (typeof run.pid === 'number') {
+    try {
+      process.kill(run.pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw notRunning(`its process ${run.pid} is gone`);
+    }
+  }
+  const caFile = typeof run.ca_file === 'string' ? run.ca_file : p.caCert;
+  if (!(await exists(caFile))) throw notRunning(`its CA ${caFile} is missing`);
+  const iat = run.initial_access_token ?? run.registration_token;
+  return {
+    issuer,
+    ca_file: caFile,
+    ...(typeof run.pid === 'number' ? { pid: run.pid } : {}),
+    ...(typeof iat === 'string' ? { initial_access_token: iat } : {}),
+  };
+}
+
+const AUTH_LABEL: Record<ClientAuthMethod, string> = {
+  private_key_jwt: 'private_key_jwt: a signed JWT per request (OIDC §9)',
+  tls_client_auth: 'tls_client_auth: a CA-issued client certificate (RFC 8705 §2.1)',
+  self_signed_tls_client_auth: 'self_signed_tls_client_auth: a self-signed certificate (RFC 8705 §2.2)',
+};
+const SENDER_LABEL: Record<SenderConstraint, string> = {
+  dpop: 'DPoP: tokens bound to a key, proven per request (RFC 9449)',
+  mtls: 'mTLS: tokens bound to the client certificate (RFC 8705 §3)',
+};
+const ALG_LABEL: Record<FapiAlg, string> = {
+  ES256: 'ES256 (EC P-256, fast and small)',
+  PS256: 'PS256 (RSA-PSS, 3072-bit key)',
+  EdDSA: 'EdDSA (Ed25519)',
+};
+
+const strings = (v: unknown) =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
+
+/** What the server supports, in our preference order (the defaults come first). */
+export function serverChoices(m: AuthorizationServerMetadata, auth?: ClientAuthMethod) {
+  const methods = strings(m.token_endpoint_auth_methods_supported);
+  const auths = CLIENT_AUTH_METHODS.filter((a) => !methods || methods.includes(a));
+  const dpopAlgs = strings(m.dpop_signing_alg_values_supported) ?? [];
+  const senders: SenderConstraint[] = [];
+  if (dpopAlgs.some((a) => (FAPI_ALGS as readonly string[]).includes(a))) senders.push('dpop');
+  if (m.tls_client_certificate_bound_access_tokens === true) senders.push('mtls');
+  const assertionAlgs = strings(m.token_endpoint_auth_signing_alg_values_supported);
+  const algs = SIGNING_ALGS.filter(
+    (a) => (auth ?? 'private_key_jwt') !== 'private_key_jwt' || !assertionAlgs || assertionAlgs.includes(a),
+  );
+  const dpopAlg = (['ES256', 'EdDSA', 'PS256'] as FapiAlg[]).find((a) => dpopAlgs.includes(a));
+  return { auths, senders, algs, dpopAlg };
+}
+
+interface Choice<T extends string> {
+  flagValue: T | undefined;
+  flag: string;
+  message: string;
+  options: T[];
+  labels: Record<T, string>;
+}
+
+/** A flag wins; else a prompt on a TTY; else the first option with --yes; else a usage error. */
+async function choose<T extends string>(ctx: CliContext, yes: boolean, c: Choice<T>): Promise<T> {
+  if (c.options.length === 0)
+    throw usageError(
+      'E_NOTHING_TO_CHOOSE',
+      `${c.message}: the server supports none of the FAPI 2.0 options.`,
+      'Run `fapi discover` to see what it offers.',
+    );
+  if (c.flagValue !== undefined) {
+    if (!c.options.includes(c.flagValue))
+      throw usageError(
+        'E_UNSUPPORTED_CHOICE',
+        `${c.flag} ${c.flagValue}: the server does not support it (it offers ${c.options.join(', ')}).`,
+        `Pick one of ${c.options.join(', ')}.`,
+        { flag: c.flag },
+      );
+    return c.flagValue;
+  }
+  if (yes || c.options.length === 1) return c.options[0] as T;
+  if (!ctx.interactive)
+    throw usageError(
+      'E_MISSING_OPTION',
+      `Missing a choice: ${c.message}.`,
+      `Pass ${c.flag} (one of ${c.options.join(', ')}), or --yes for the defaults.`,
+      {
+        flag: c.flag,
+      },
+    );
+  return select(
+    ctx,
+    c.message,
+    c.flag,
+    c.options.map((o) => ({ value: o, name: c.labels[o] })),
+    c.options[0],
+  );
+}
+
+export async function run(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+  const yes = Boolean(opts.yes);
+  const out = ctx.out;
+  if (opts.lab && opts.issuer)
+    throw usageError('E_BAD_OPTION', '--lab and --issuer exclude each other.', 'Pass one of them.');
+
+  // ── 1. where ──────────────────────────────────────────────────────────────
+  let issuer = opts.issuer as string | undefined;
+  let lab: (LabRunInfo & { ca_file: string }) | undefined;
+  let useLab = Boolean(opts.lab);
+  if (!issuer && !useLab) {
+    if (!ctx.interactive)
+      throw usageError(
+        'E_MISSING_OPTION',
+        'Missing the server: the local lab or an issuer.',
+        'Pass --lab, or --issuer https://as.example.com.',
+        {
+          flag: '--issuer',
+        },
+      );
+    const running = await readLabRun(ctx.home).catch(() => undefined);
+    const where = await select(
+      ctx,
+      'Which authorization server?',
+      '--lab | --issuer',
+      [
+        ...(running ? [{ value: 'lab', name: `the local fapi lab (${running.issuer})` }] : []),
+        { value: 'issuer', name: 'an issuer URL (a bank sandbox, your own server)' },
+      ],
+      running ? 'lab' : 'issuer',
+    );
+    useLab = where === 'lab';
+    if (!useLab) issuer = await input(ctx, 'Issuer URL (exactly as the server publishes it)', '--issuer');
+  }
+  if (useLab) {
+    lab = await readLabRun(ctx.home);
+    issuer = lab.issuer;
+  }
+  if (!issuer) throw usageError('E_MISSING_OPTION', 'Missing the issuer.', 'Pass --issuer URL.');
+
+  // ── 2. the profile ─────────────────────────────────────────────────────────
+  const profile: Profile = await ctx.store.loadOrNew(ctx.profileName);
+  if (profile.client_id) {
+    const replace =
+      Boolean(opts.force) ||
+      (ctx.interactive &&
+        !yes &&
+        (await confirm(
+          ctx,
+          `Profile "${profile.name}" already has client ${profile.client_id} at ${profile.issuer}. Replace it?`,
+          '--force',
+        )));
+    if (!replace)
+      throw usageError(
+        'E_ALREADY_REGISTERED',
+        `Profile "${profile.name}" already has client ${profile.client_id} at ${profile.issuer}.`,
+        'Use another profile (--profile NAME), or pass --force to set it up again.',
+      );
+  }
+  if (lab) {
+    profile.lab = true;
+    profile.ca_file = lab.ca_file;
+  } else if (ctx.caFile) {
+    profile.ca_file = ctx.caFile;
+  }
+
+  // ── 3. discovery and lint (CL-03) ───────────────────────────────────────────
+  const http = ctx.http({ profile });
+  const discovery: DiscoveryResult = await discoverMetadata(http, issuer);
+  const lint = summarizeLint(lintMetadata(discovery.metadata));
+  out.info(
+    `${out.errC.green('✔')} discovery  ${issuer} (${lint.conformant ? 'FAPI 2.0 metadata: ok' : `FAPI 2.0 metadata: ${lint.errors} error${lint.errors === 1 ? '' : 's'}, see \`fapi discover ${issuer}\``})`,
+  );
+  if (
+    !lint.conformant &&
+    ctx.interactive &&
+    !yes &&
+    !(await confirm(ctx, 'The server is not FAPI 2.0 conformant. Continue anyway?', '--yes'))
+  )
+    throw usageError(
+      'E_ABORTED',
+      'Stopped: the server is not FAPI 2.0 conformant.',
+      'Run `fapi discover` to see why.',
+    );
+
+  // ── 4. choices, offered from the metadata ─────────────────────────────────
+  const m = discovery.metadata;
+  const importing = opts.clientId !== undefined || opts.key !== undefined;
+  const auth = await choose(ctx, yes, {
+    flagValue: parseAuth(opts.auth),
+    flag: '--auth',
+    message: 'Client authentication',
+    options: serverChoices(m).auths,
+    labels: AUTH_LABEL,
+  });
+  const sender = await choose(ctx, yes, {
+    flagValue: parseSender(opts.sender),
+    flag: '--sender',
+    message: 'Sender-constrained tokens',
+    options: serverChoices(m).senders,
+    labels: SENDER_LABEL,
+  });
+  const choices = serverChoices(m, auth);
+  const existingAlg = profile.keys?.signing?.alg;
+  const alg = importing
+    ? undefined
+    : await choose(ctx, yes, {
+        flagValue:
+          (opts.alg as FapiAlg | undefined) ??
+          (existingAlg && choices.algs.includes(existingAlg) && !opts.force ? existingAlg : undefined),
+        flag: '--alg',
+        message: 'Key algorithm',
+        options: choices.algs,
+        labels: ALG_LABEL,
+      });
+
+  // ── 5. keys (src/keys), or the imported client ─────────────────────────────
+  if (importing) {
+    const { create } = await import('./profile.js');
+    await create(ctx, { ...opts, issuer, auth, sender, force: true });
+    return;
+  }
+  const keys = await import('../../store/profile-keys.js');
+  const gen = await import('../../keys/generate.js');
+  const x509 = await import('../../keys/x509.js');
+  const needsCert = auth !== 'private_key_jwt' || sender === 'mtls';
+  const regenerate = !profile.keys?.signing || profile.keys.signing.alg !== alg || Boolean(opts.force);
+  const needsCaIssued =
+    auth === 'tls_client_auth' && (regenerate || !profile.certificate || profile.certificate.self_signed);
+  // Resolved before anything is written: a missing CA changes nothing on disk.
+  const issuerCa = needsCaIssued ? await certificateIssuer(ctx, opts, lab) : undefined;
+  let createdKey = false;
+  if (regenerate) {
+    const key = await gen.generateSigningKey(alg as FapiAlg);
+    await keys.saveProfileKey(ctx.store, profile, 'signing', key);
+    delete profile.certificate;
+    createdKey = true;
+  }
+  if (needsCert && (!profile.certificate || issuerCa)) {
+    const key = await keys.loadProfileKey(ctx.store, profile, 'signing');
+    const cert = await x509.createCertificate({
+      key,
+      subject: `CN=${profile.name},O=fapi`,
+      profile: 'client',
+      days: 365,
+      ...(issuerCa ? { issuer: issuerCa } : {}),
+    });
+    await keys.saveProfileCertificate(ctx.store, profile, cert);
+  }
+  if (sender === 'dpop' && !profile.keys?.dpop) {
+    // The DPoP key is separate from the client-authentication key (RFC 9449 §11.1 rationale).
+    const dpopKey = await gen.generateSigningKey(choices.dpopAlg ?? 'ES256');
+    await keys.saveProfileKey(ctx.store, profile, 'dpop', dpopKey);
+  }
+  await ctx.store.save(profile);
+  const sk = profile.keys?.signing;
+  out.info(
+    `${out.errC.green('✔')} keys       ${createdKey ? 'generated' : 'kept'} ${sk?.alg} signing key (kid ${sk?.kid})${profile.certificate ? `, certificate ${profile.certificate.subject}${profile.certificate.self_signed ? ' (self-signed)' : ''}` : ''}${profile.keys?.dpop ? `, DPoP key ${profile.keys.dpop.alg}` : ''}`,
+  );
+
+  // ── 6. register ────────────────────────────────────────────────────────────
+  if (!m.registration_endpoint)
+    throw stateError(
+      'E_NO_REGISTRATION',
+      `${issuer} offers no dynamic client registration; your keys are ready in profile "${profile.name}".`,
+      `Register the client with the server's operator (public JWKS: \`fapi keygen --out DIR\` exports it), then run \`fapi init --issuer ${issuer} --client-id ID --key FILE\` or \`fapi profile create\`.`,
+    );
+  const done = await registerProfile(ctx, profile, {
+    issuer,
+    authMethod: auth,
+    sender,
+    redirectUri: (opts.redirectUri as string | undefined) ?? DEFAULT_REDIRECT_URI,
+    scope: opts.scope as string | undefined,
+    initialAccessToken: (opts.initialAccessToken as string | undefined) ?? lab?.initial_access_token,
+    overrides: await readMetadataFile(opts.metadata as string | undefined),
+    discovery,
+    // --jarm: signed authorization responses (MS-09); `fapi login` then asks for them.
+    jarm: opts.jarm === true,
+  });
+  for (const w of done.warnings) out.warn(w);
+  const view = registrationView(profile, done, Boolean(opts.showSecrets));
+  const profileFlag = profile.name === 'default' ? '' : ` --profile ${profile.name}`;
+  const next = [`fapi login${profileFlag}`, ...(lab ? [`fapi lab attack evil-twin`] : [])];
+  out.result({ ...view, lab: Boolean(lab), ca_file: profile.ca_file ?? null, next }, () => [
+    `${out.c.green('✔')} registered client ${out.c.bold(done.client.client_id)} (${auth}, ${sender === 'dpop' ? 'DPoP' : 'mTLS'}-bound tokens) in profile "${profile.name}"`,
+    `next:  ${next[0]}${' '.repeat(Math.max(2, 28 - (next[0]?.length ?? 0)))}log in (PAR + PKCE in the browser)`,
+    ...(lab ? [`       fapi lab attack evil-twin   watch a stolen token fail`] : []),
+  ]);
+}
+
+/** The CA that issues a tls_client_auth certificate: the lab's, or --ca-cert/--ca-key. */
+async function certificateIssuer(
+  ctx: CliContext,
+  opts: Record<string, unknown>,
+  lab: LabRunInfo | undefined,
+): Promise<{ certPem: string; privateKey: KeyObject }> {
+  const { readText } = await import('../../store/atomic.js');
+  const { readPemPrivateKey } = await import('../../keys/generate.js');
+  let certFile = opts.caCert as string | undefined;
+  let keyFile = opts.caKey as string | undefined;
+  if (!certFile && !keyFile && lab) {
+    // The lab trusts certificates from its own CA (RFC 8705 §2.1).
+    const p = labPaths(labHome(ctx.home));
+    certFile = p.caCert;
+    keyFile = p.caKey;
+  }
+  if ((!certFile || !keyFile) && ctx.interactive && !opts.yes) {
+    certFile = await input(
+      ctx,
+      'CA certificate (PEM) that the server trusts, to issue the client certificate',
+      '--ca-cert',
+    );
+    keyFile = await input(ctx, 'Its private key (PEM)', '--ca-key');
+  }
+  if (!certFile || !keyFile)
+    throw usageError(
+      'E_MISSING_OPTION',
+      'tls_client_auth needs a certificate issued by a CA the server trusts.',
+      'Pass --ca-cert FILE --ca-key FILE (the CA the server operator trusts), or use --auth self_signed_tls_client_auth.',
+      { flag: '--ca-cert' },
+    );
+  const certPem = await readText(path.resolve(certFile), 'CA certificate');
+  const privateKey = readPemPrivateKey(await readText(path.resolve(keyFile), 'CA key'), keyFile);
+  return { certPem, privateKey };
+}

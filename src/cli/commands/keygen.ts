@@ -1,0 +1,417 @@
+/**
+ * `fapi keygen`: a client signing key (or the DPoP key) in the profile, optionally an X.509 client
+ * certificate for mTLS (RFC 8705), self-signed or issued by a CA, exports to a folder and a
+ * PKCS#12 bundle. Everything is checked and built in memory first; files are written only once
+ * nothing can fail any more, so bad input changes nothing on disk.
+ */
+import type { KeyObject } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { stateError, usageError } from '../../errors.js';
+import {
+  SECRET_FILE_MODE,
+  PUBLIC_FILE_MODE,
+  exists,
+  readText,
+  removeFile,
+  writeFileAtomic,
+} from '../../store/atomic.js';
+import type { Profile } from '../../store/profile.js';
+import {
+  checkAlg,
+  checkRsaBits,
+  DEFAULT_RSA_BITS,
+  generateSigningKey,
+  privateKeyPem,
+  publicKeyPem,
+  readPemPrivateKey,
+  type GeneratedKey,
+} from '../../keys/generate.js';
+import {
+  CERT_FILE,
+  KEY_FILES,
+  saveProfileCertificate,
+  saveProfileKey,
+  type KeyRole,
+} from '../../store/profile-keys.js';
+import type { CertInfo, San } from '../../keys/x509.js';
+import type { CliContext } from '../context.js';
+
+interface KeygenOptions {
+  alg?: string;
+  bits?: string;
+  kid?: string;
+  cert?: boolean;
+  subject?: string;
+  san?: string[];
+  days?: string;
+  caCert?: string;
+  caKey?: string;
+  p12?: boolean;
+  p12Password?: string;
+  out?: string;
+  dpop?: boolean;
+  force?: boolean;
+}
+
+const ALG_BY_LOWER: Record<string, string> = {
+  es256: 'ES256',
+  ps256: 'PS256',
+  eddsa: 'EdDSA',
+  ed25519: 'EdDSA',
+};
+export const DEFAULT_DAYS = 365;
+const MAX_DAYS = 36_500;
+
+/** Files written by --out, with their modes. */
+export const OUT_FILES = {
+  privateJwk: { name: 'private.jwk.json', mode: SECRET_FILE_MODE },
+  publicJwks: { name: 'public.jwks.json', mode: PUBLIC_FILE_MODE },
+  privatePem: { name: 'private.pem', mode: SECRET_FILE_MODE },
+  publicPem: { name: 'public.pem', mode: PUBLIC_FILE_MODE },
+  cert: { name: 'cert.pem', mode: PUBLIC_FILE_MODE },
+  p12: { name: 'client.p12', mode: SECRET_FILE_MODE },
+} as const;
+type OutKind = keyof typeof OUT_FILES;
+
+function parseDays(v: string): number {
+  const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_DAYS)
+    throw usageError(
+      'E_DAYS',
+      `--days ${v} is not a number of days from 1 to ${MAX_DAYS}.`,
+      'For example --days 365.',
+      {
+        flag: '--days',
+      },
+    );
+  return n;
+}
+
+function fmtDate(d: Date): string {
+  return d.toISOString().replace('.000Z', 'Z');
+}
+
+export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Promise<void> {
+  const opts = rawOpts as KeygenOptions;
+  const role: KeyRole = opts.dpop ? 'dpop' : 'signing';
+  const force = Boolean(opts.force);
+
+  // ── 1. options (nothing read or written yet) ───────────────────────────────
+  const alg = checkAlg(ALG_BY_LOWER[String(opts.alg ?? 'ES256').toLowerCase()] ?? opts.alg);
+  const bits = opts.bits !== undefined ? checkRsaBits(opts.bits) : undefined;
+  if (bits !== undefined && alg !== 'PS256')
+    throw usageError('E_BITS', `--bits only applies to RSA keys (--alg PS256), not ${alg}.`, 'Drop --bits.', {
+      flag: '--bits',
+    });
+  const certFlags: [keyof KeygenOptions, string][] = [
+    ['subject', '--subject'],
+    ['san', '--san'],
+    ['days', '--days'],
+    ['caCert', '--ca-cert'],
+    ['caKey', '--ca-key'],
+    ['p12', '--p12'],
+    ['p12Password', '--p12-password'],
+  ];
+  if (!opts.cert) {
+    const given = certFlags.find(([k]) => opts[k] !== undefined);
+    if (given)
+      throw usageError(
+        'E_NEEDS_CERT',
+        `${given[1]} only applies with --cert.`,
+        `Add --cert, or drop ${given[1]}.`,
+        {
+          flag: '--cert',
+        },
+      );
+  }
+  if (opts.cert && role === 'dpop')
+    throw usageError(
+      'E_DPOP_CERT',
+      'A DPoP key gets no certificate: --dpop and --cert cannot be combined.',
+      'Run `fapi keygen --cert` for the client-authentication key, and `fapi keygen --dpop` for the DPoP key.',
+      { flag: '--dpop' },
+    );
+  if (Boolean(opts.caCert) !== Boolean(opts.caKey)) {
+    const missing = opts.caCert ? '--ca-key' : '--ca-cert';
+    throw usageError(
+      'E_MISSING_OPTION',
+      `--ca-cert and --ca-key go together; ${missing} is missing.`,
+      `Pass ${missing} FILE.`,
+      {
+        flag: missing,
+      },
+    );
+  }
+  const days = opts.days !== undefined ? parseDays(opts.days) : DEFAULT_DAYS;
+  // Heavier helpers are loaded only when a certificate is asked for.
+  const x509 = opts.cert ? await import('../../keys/x509.js') : undefined;
+  const sans: San[] = x509 ? (opts.san ?? []).map((s) => x509.parseSanSpec(s)) : [];
+  const subject = opts.subject ?? `CN=${ctx.profileName}`;
+  if (x509) x509.parseDn(subject);
+  const outDir = opts.out ? path.resolve(opts.out) : undefined;
+
+  let p12Password: string | undefined;
+  if (opts.p12 && !outDir)
+    throw usageError(
+      'E_NEEDS_OUT',
+      '--p12 writes client.p12 into the --out folder, and --out is missing.',
+      'Add --out DIR.',
+      {
+        flag: '--out',
+      },
+    );
+  if (opts.p12) {
+    p12Password = opts.p12Password;
+    if (p12Password === undefined) {
+      if (!ctx.interactive)
+        throw usageError(
+          'E_MISSING_OPTION',
+          '--p12 needs a password for the PKCS#12 bundle, and this is not an interactive terminal.',
+          'Pass --p12-password PASSWORD.',
+          { flag: '--p12-password' },
+        );
+      const { password } = await import('../prompt.js');
+      p12Password = await password(ctx, 'Password for the PKCS#12 bundle', '--p12-password');
+      const again = await password(ctx, 'Repeat the password', '--p12-password');
+      if (again !== p12Password)
+        throw usageError('E_P12_PASSWORD', 'The two passwords differ.', 'Run the command again.', {
+          flag: '--p12-password',
+        });
+    }
+    if (!p12Password)
+      throw usageError(
+        'E_P12_PASSWORD',
+        'The PKCS#12 password must not be empty.',
+        'Pass --p12-password PASSWORD.',
+        {
+          flag: '--p12-password',
+        },
+      );
+  } else if (opts.p12Password !== undefined) {
+    throw usageError(
+      'E_NEEDS_P12',
+      '--p12-password only applies with --p12.',
+      'Add --p12, or drop --p12-password.',
+      {
+        flag: '--p12',
+      },
+    );
+  }
+
+  // ── 2. local state: profile, existing files, CA inputs ─────────────────────
+  const profile: Profile = await ctx.store.loadOrNew(ctx.profileName);
+  const keyFile = ctx.store.resolve(profile.name, KEY_FILES[role]);
+  const replacing = Boolean(profile.keys?.[role]) || (await exists(keyFile));
+  if (replacing && !force) {
+    const ref = profile.keys?.[role];
+    throw stateError(
+      'E_KEY_EXISTS',
+      `Profile "${profile.name}" already has a ${role === 'dpop' ? 'DPoP' : 'signing'} key${ref ? ` (${ref.alg}, kid ${ref.kid})` : ''} in ${keyFile}.`,
+      'Pass --force to replace it (a server that knows the old key must be told the new one), or use another --profile.',
+      { details: { file: keyFile } },
+    );
+  }
+
+  let issuer: { certPem: string; privateKey: KeyObject; certFile: string } | undefined;
+  if (x509 && opts.caCert && opts.caKey) {
+    const certFile = path.resolve(opts.caCert);
+    const keyFileCa = path.resolve(opts.caKey);
+    const certPem = await readText(certFile, 'CA certificate');
+    try {
+      x509.parseCertificate(certPem);
+    } catch (err) {
+      throw x509.x509StateError(err, certFile, 'Pass the CA certificate as PEM ("BEGIN CERTIFICATE").');
+    }
+    const privateKey = readPemPrivateKey(await readText(keyFileCa, 'CA key'), keyFileCa, 'CA key');
+    if (!x509.certMatchesKey(certPem, privateKey))
+      throw stateError(
+        'E_CA_MISMATCH',
+        `The CA key ${keyFileCa} does not belong to the CA certificate ${certFile}.`,
+        'Pass the private key of that certificate with --ca-key.',
+        { details: { file: keyFileCa, ca_cert: certFile } },
+      );
+    issuer = { certPem, privateKey, certFile };
+  }
+
+  const outPlan: { kind: OutKind; file: string }[] = [];
+  if (outDir) {
+    const kinds: OutKind[] = ['privateJwk', 'publicJwks', 'privatePem', 'publicPem'];
+    if (opts.cert) kinds.push('cert');
+    if (opts.p12) kinds.push('p12');
+    for (const kind of kinds) outPlan.push({ kind, file: path.join(outDir, OUT_FILES[kind].name) });
+    const st = await fs.stat(outDir).catch(() => undefined);
+    if (st && !st.isDirectory())
+      throw stateError(
+        'E_OUT_NOT_DIR',
+        `--out ${outDir} is a file, not a folder.`,
+        'Pass a folder with --out.',
+        {
+          details: { file: outDir },
+        },
+      );
+    if (!force) {
+      const taken: string[] = [];
+      for (const p of outPlan) if (await exists(p.file)) taken.push(p.file);
+      if (taken.length)
+        throw stateError(
+          'E_FILE_EXISTS',
+          `--out would overwrite ${taken.join(', ')}.`,
+          'Pass --force to replace them, or choose another folder with --out.',
+          { details: { files: taken } },
+        );
+    }
+  }
+
+  // ── 3. build everything in memory ───────────────────────────────────────────
+  const key: GeneratedKey = await generateSigningKey(alg, { bits, kid: opts.kid });
+  let cert: CertInfo | undefined;
+  if (x509) {
+    try {
+      cert = await x509.createCertificate({
+        key,
+        subject,
+        sans,
+        days,
+        profile: 'client',
+        issuer: issuer ? { certPem: issuer.certPem, privateKey: issuer.privateKey } : undefined,
+      });
+    } catch (err) {
+      throw issuer
+        ? x509.x509StateError(
+            err,
+            issuer.certFile,
+            'Use a CA certificate that is valid and may sign certificates.',
+          )
+        : err;
+    }
+    if (cert.selfSigned) {
+      // For self_signed_tls_client_auth the AS matches the presented certificate against the
+      // registered JWKS (RFC 8705 §2.2), so the public JWK carries it in x5c (RFC 7517 §4.7).
+      const x5c = [cert.der.toString('base64')];
+      key.privateJwk.x5c = x5c;
+      key.publicJwk.x5c = x5c;
+    }
+  }
+  let p12: Buffer | undefined;
+  if (cert && p12Password !== undefined) {
+    const { exportPkcs12 } = await import('../../keys/p12.js');
+    p12 = await exportPkcs12({
+      privateKey: key.privateKey,
+      certPem: cert.pem + (issuer ? issuer.certPem : ''),
+      password: p12Password,
+      friendlyName: `fapi ${profile.name}`,
+    });
+  }
+
+  // ── 4. write: exports first, the profile last ───────────────────────────────
+  const written: Record<string, string> = {};
+  for (const p of outPlan) {
+    const data: Record<OutKind, string | Buffer | undefined> = {
+      privateJwk: JSON.stringify(key.privateJwk, null, 2) + '\n',
+      publicJwks: JSON.stringify({ keys: [key.publicJwk] }, null, 2) + '\n',
+      privatePem: privateKeyPem(key.privateKey),
+      publicPem: publicKeyPem(key.publicKey),
+      cert: cert?.pem,
+      p12,
+    };
+    const content = data[p.kind];
+    if (content === undefined) continue;
+    await writeFileAtomic(p.file, content, { mode: OUT_FILES[p.kind].mode, exclusive: !force });
+    written[OUT_FILES[p.kind].name] = p.file;
+  }
+
+  const warnings: string[] = [];
+  await saveProfileKey(ctx.store, profile, role, key);
+  if (cert) {
+    await saveProfileCertificate(ctx.store, profile, cert);
+  } else if (role === 'signing' && profile.certificate) {
+    // The old certificate is for the old key: keeping it would present a certificate that does
+    // not match the signing key.
+    await removeFile(ctx.store.resolve(profile.name, profile.certificate.file));
+    delete profile.certificate;
+    warnings.push(
+      'the previous client certificate was for the old key and has been removed; add --cert for a new one',
+    );
+  }
+  await ctx.store.save(profile);
+  if (replacing && role === 'signing' && profile.client_id)
+    warnings.push(
+      `client "${profile.client_id}" is registered with the old key: update the registration before logging in again`,
+    );
+  if (replacing && role === 'dpop')
+    warnings.push('tokens bound to the old DPoP key can no longer be used; log in again');
+
+  // ── 5. report ──────────────────────────────────────────────────────────────
+  const profileDir = ctx.store.dir(profile.name);
+  const files: Record<string, string> = {
+    [role === 'dpop' ? 'dpop_key' : 'signing_key']: keyFile,
+    profile: path.join(profileDir, 'profile.json'),
+  };
+  if (cert) files.certificate = ctx.store.resolve(profile.name, CERT_FILE);
+  const result = {
+    profile: profile.name,
+    role,
+    alg,
+    kid: key.kid,
+    thumbprint: key.thumbprint,
+    public_jwk: key.publicJwk,
+    certificate: cert
+      ? {
+          subject: cert.subject,
+          issuer: cert.issuer,
+          serial: cert.serial,
+          not_before: cert.notBefore.toISOString(),
+          not_after: cert.notAfter.toISOString(),
+          'x5t#S256': cert.x5tS256,
+          self_signed: cert.selfSigned,
+          sans: cert.sans.map((s) => `${s.type}:${s.value}`),
+        }
+      : null,
+    files,
+    exported: outDir ? written : null,
+    warnings,
+  };
+  for (const w of warnings) ctx.out.warn(w);
+  ctx.out.result(result, () => {
+    const c = ctx.out.c;
+    const row = (k: string, v: string) => `  ${k.padEnd(12)} ${v}`;
+    const lines = [
+      `${c.green('✔')} ${role === 'dpop' ? 'DPoP' : 'signing'} key ${c.bold(alg)}${alg === 'PS256' ? ` (RSA ${bits ?? DEFAULT_RSA_BITS})` : alg === 'ES256' ? ' (P-256)' : ' (Ed25519)'} for profile "${profile.name}"`,
+      row('kid', key.kid),
+      row('thumbprint', `${key.thumbprint}  (RFC 7638 JWK SHA-256)`),
+    ];
+    if (cert) {
+      lines.push(
+        row(
+          'certificate',
+          `${cert.subject}  ${cert.selfSigned ? '(self-signed)' : `(issued by ${cert.issuer})`}`,
+        ),
+        row('serial', cert.serial),
+        row('valid', `${fmtDate(cert.notBefore)} → ${fmtDate(cert.notAfter)}`),
+        row('x5t#S256', cert.x5tS256),
+      );
+      if (cert.sans.length) lines.push(row('SANs', cert.sans.map((s) => `${s.type}:${s.value}`).join(', ')));
+    }
+    lines.push(row('files', `${keyFile}  (private, 0600)`));
+    if (cert) lines.push(row('', `${files.certificate}`));
+    lines.push(row('', files.profile as string));
+    for (const [name, file] of Object.entries(written)) {
+      const secret =
+        OUT_FILES[(Object.keys(OUT_FILES) as OutKind[]).find((k) => OUT_FILES[k].name === name) as OutKind]
+          .mode === SECRET_FILE_MODE;
+      lines.push(row('', `${file}${secret ? '  (private, 0600)' : ''}`));
+    }
+    if (role === 'signing') {
+      const auth = !cert
+        ? 'private_key_jwt'
+        : cert.selfSigned
+          ? 'self_signed_tls_client_auth'
+          : 'tls_client_auth';
+      lines.push(
+        `  next: fapi register --issuer https://as.example --auth ${auth}${cert ? ' --sender mtls' : ''}   register this client`,
+      );
+    }
+    return lines;
+  });
+}

@@ -1,0 +1,258 @@
+/**
+ * `fapi register --issuer URL`: RFC 7591 registration with FAPI 2.0-valid metadata built from the
+ * profile's key/certificate and templates/client-metadata.<sender>.json. Saves the client in the
+ * profile; the registration access token only in the 0600 profile file (CL-25, CL-28).
+ */
+import { stateError, usageError } from '../../errors.js';
+import { discoverMetadata, endpoint, type DiscoveryResult } from '../../core/discovery.js';
+import {
+  buildClientMetadata,
+  registerClient,
+  type BuildClientMetadataInput,
+  type ClientMetadata,
+  type RegisteredClient,
+} from '../../core/registration.js';
+import { redacted } from '../../http/redact.js';
+import { readText } from '../../store/atomic.js';
+import { type Profile } from '../../store/profile.js';
+import type { CliContext } from '../context.js';
+import {
+  CLIENT_AUTH_METHODS,
+  DEFAULT_REDIRECT_URI,
+  SENDER_CONSTRAINTS,
+  type ClientAuthMethod,
+  type SenderConstraint,
+} from '../../core/fapi.js';
+import { loadClientMetadataTemplate } from '../../store/templates.js';
+
+export function parseAuth(v: unknown): ClientAuthMethod | undefined {
+  if (v === undefined) return undefined;
+  if (!CLIENT_AUTH_METHODS.includes(v as ClientAuthMethod))
+    throw usageError(
+      'E_BAD_OPTION',
+      `--auth ${String(v)} is not a FAPI 2.0 client authentication method.`,
+      `Use one of ${CLIENT_AUTH_METHODS.join(', ')} (FAPI2-SP §5.3.2.1-6).`,
+      { flag: '--auth' },
+    );
+  return v as ClientAuthMethod;
+}
+
+export function parseSender(v: unknown): SenderConstraint | undefined {
+  if (v === undefined) return undefined;
+  if (!SENDER_CONSTRAINTS.includes(v as SenderConstraint))
+    throw usageError(
+      'E_BAD_OPTION',
+      `--sender ${String(v)} is not dpop or mtls.`,
+      'Use --sender dpop or --sender mtls.',
+      {
+        flag: '--sender',
+      },
+    );
+  return v as SenderConstraint;
+}
+
+/** `--metadata FILE`: a JSON object merged into the client metadata. */
+export async function readMetadataFile(file: string | undefined): Promise<ClientMetadata | undefined> {
+  if (file === undefined) return undefined;
+  const text = await readText(file, '--metadata file');
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (cause) {
+    throw stateError(
+      'E_FILE_CORRUPT',
+      `The --metadata file ${file} is not valid JSON (${(cause as Error).message}).`,
+      'Fix the JSON.',
+      {
+        cause,
+      },
+    );
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw stateError(
+      'E_FILE_INVALID',
+      `The --metadata file ${file} must hold a JSON object of client metadata.`,
+      'See RFC 7591 §2 for the fields.',
+    );
+  return v as ClientMetadata;
+}
+
+/** `--software-statement FILE`: a signed JWT (RFC 7591 §2.3). */
+export async function readSoftwareStatement(file: string | undefined): Promise<string | undefined> {
+  if (file === undefined) return undefined;
+  const jwt = (await readText(file, 'software statement')).trim();
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(jwt))
+    throw stateError(
+      'E_FILE_INVALID',
+      `The software statement ${file} is not a compact signed JWT (RFC 7591 §2.3).`,
+      'The file must hold the JWT your software-statement issuer gave you, and nothing else.',
+    );
+  return jwt;
+}
+
+/** The profile's signing key and certificate, as the metadata builder needs them. */
+export async function profileCredentials(
+  ctx: CliContext,
+  profile: Profile,
+): Promise<Pick<BuildClientMetadataInput, 'signingKey' | 'certificate'>> {
+  const { loadProfileKey, loadProfileCertificate } = await import('../../store/profile-keys.js');
+  const out: Pick<BuildClientMetadataInput, 'signingKey' | 'certificate'> = {};
+  if (profile.keys?.signing) {
+    const key = await loadProfileKey(ctx.store, profile, 'signing');
+    out.signingKey = { publicJwk: key.publicJwk, alg: key.alg, kid: key.kid };
+  }
+  if (profile.certificate) {
+    const cert = await loadProfileCertificate(ctx.store, profile);
+    if (cert) out.certificate = { subject: cert.info.subject, derBase64: cert.info.der.toString('base64') };
+  }
+  return out;
+}
+
+export interface RegistrationRequest {
+  issuer: string;
+  authMethod: ClientAuthMethod;
+  sender: SenderConstraint;
+  redirectUri: string;
+  scope?: string;
+  initialAccessToken?: string;
+  softwareStatement?: string;
+  overrides?: ClientMetadata;
+  /** `--jarm`: register authorization_signed_response_alg for JARM responses (MS-09). */
+  jarm?: boolean;
+  /** Discovery already done (by init). */
+  discovery?: DiscoveryResult;
+}
+
+export interface RegistrationDone {
+  client: RegisteredClient;
+  warnings: string[];
+  metadataSent: ClientMetadata;
+}
+
+/** Discovery (CL-03), metadata, registration, and the profile saved. Shared with `fapi init`. */
+export async function registerProfile(
+  ctx: CliContext,
+  profile: Profile,
+  req: RegistrationRequest,
+): Promise<RegistrationDone> {
+  const http = ctx.http({ profile });
+  const discovery = req.discovery ?? (await discoverMetadata(http, req.issuer));
+  const regEndpoint = endpoint(discovery.metadata, 'registration_endpoint', { mtls: false });
+  const md = buildClientMetadata({
+    template: loadClientMetadataTemplate(req.sender),
+    authMethod: req.authMethod,
+    sender: req.sender,
+    redirectUris: [req.redirectUri],
+    scope: req.scope,
+    server: discovery.metadata,
+    jarm: req.jarm,
+    overrides: req.overrides,
+    ...(await profileCredentials(ctx, profile)),
+  });
+  const { client, warnings } = await registerClient(http, regEndpoint, md, {
+    initialAccessToken: req.initialAccessToken,
+    softwareStatement: req.softwareStatement,
+  });
+  const uri = client.registration_client_uri?.startsWith('https://')
+    ? client.registration_client_uri
+    : undefined;
+  profile.issuer = req.issuer;
+  profile.client_id = client.client_id;
+  profile.auth_method = req.authMethod;
+  profile.sender = req.sender;
+  profile.redirect_uri = req.redirectUri;
+  if (req.scope !== undefined) profile.scope = req.scope;
+  else delete profile.scope;
+  // An explicit --ca at registration is remembered for this issuer (trust stays explicit).
+  if (ctx.caFile && !profile.ca_file) profile.ca_file = ctx.caFile;
+  profile.registration = {
+    ...(client.registration_access_token && uri
+      ? { registration_access_token: client.registration_access_token }
+      : {}),
+    ...(uri ? { registration_client_uri: uri } : {}),
+    ...(client.client_id_issued_at !== undefined ? { client_id_issued_at: client.client_id_issued_at } : {}),
+    metadata: client.metadata,
+  };
+  await ctx.store.save(profile);
+  // Tokens of a previous client are useless now.
+  await ctx.store.deleteTokens(profile.name);
+  return { client, warnings, metadataSent: md };
+}
+
+/** The JSON/human result of a registration. */
+export function registrationView(profile: Profile, done: RegistrationDone, showSecrets: boolean) {
+  const rat = profile.registration?.registration_access_token;
+  return {
+    profile: profile.name,
+    issuer: profile.issuer,
+    client_id: done.client.client_id,
+    auth_method: profile.auth_method,
+    sender: profile.sender,
+    redirect_uri: profile.redirect_uri,
+    scope: profile.scope ?? null,
+    registration_client_uri: profile.registration?.registration_client_uri ?? null,
+    registration_access_token: rat ? (showSecrets ? rat : redacted('registration_access_token', rat)) : null,
+    warnings: done.warnings,
+    metadata: done.client.metadata,
+  };
+}
+
+export async function run(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+  const profile = await ctx.store.loadOrNew(ctx.profileName);
+  const issuer = (opts.issuer as string | undefined) ?? profile.issuer;
+  if (!issuer)
+    throw usageError(
+      'E_MISSING_ISSUER',
+      'Missing the issuer to register with.',
+      'Pass --issuer https://as.example.com.',
+      {
+        flag: '--issuer',
+      },
+    );
+  if (profile.client_id && !opts.force)
+    throw usageError(
+      'E_ALREADY_REGISTERED',
+      `Profile "${profile.name}" already has client ${profile.client_id} at ${profile.issuer ?? 'its issuer'}.`,
+      `Use another profile (--profile NAME), delete the client first (\`fapi client delete\`), or pass --force to register a new one (the old client stays registered at the server).`,
+    );
+  const authMethod = parseAuth(opts.auth) ?? profile.auth_method ?? 'private_key_jwt';
+  const sender = parseSender(opts.sender) ?? profile.sender ?? 'dpop';
+  const done = await registerProfile(ctx, profile, {
+    issuer,
+    authMethod,
+    sender,
+    redirectUri: (opts.redirectUri as string | undefined) ?? profile.redirect_uri ?? DEFAULT_REDIRECT_URI,
+    scope: (opts.scope as string | undefined) ?? profile.scope,
+    initialAccessToken: opts.initialAccessToken as string | undefined,
+    softwareStatement: await readSoftwareStatement(opts.softwareStatement as string | undefined),
+    overrides: await readMetadataFile(opts.metadata as string | undefined),
+    jarm: opts.jarm === true,
+  });
+  for (const w of done.warnings) ctx.out.warn(w);
+  const view = registrationView(profile, done, Boolean(opts.showSecrets));
+  ctx.out.result(view, () => {
+    const c = ctx.out.c;
+    const key = profile.keys?.signing;
+    const how =
+      authMethod === 'private_key_jwt'
+        ? `private_key_jwt (${key?.alg} kid ${key?.kid})`
+        : `${authMethod} (${profile.certificate?.subject})`;
+    return [
+      `${c.green('✔')} registered client ${c.bold(done.client.client_id)} at ${issuer}`,
+      `  auth          ${how}`,
+      `  sender        ${sender === 'dpop' ? 'DPoP-bound tokens' : 'certificate-bound tokens (mTLS)'}`,
+      `  redirect_uri  ${profile.redirect_uri}`,
+      ...(profile.scope ? [`  scope         ${profile.scope}`] : []),
+      ...(typeof done.client.metadata.authorization_signed_response_alg === 'string'
+        ? [
+            `  JARM          responses signed ${done.client.metadata.authorization_signed_response_alg} (fapi login asks for them; --no-jarm not to)`,
+          ]
+        : []),
+      view.registration_client_uri
+        ? `  management    ${view.registration_client_uri} (registration access token saved in the profile${opts.showSecrets ? `: ${view.registration_access_token}` : ''})`
+        : `  management    ${c.dim('none offered by the server')}`,
+      `  profile       ${profile.name}`,
+      `next:  fapi login${profile.name === 'default' ? '' : ` --profile ${profile.name}`}`,
+    ];
+  });
+}
