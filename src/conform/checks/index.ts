@@ -4,6 +4,7 @@
  * introspection and revocation, resource server, attacks), then by catalogue ID.
  */
 import type { Check } from '../types.js';
+import { ATTACK_CHECKS } from './attacks.js';
 import { AUTHORIZE_CHECKS } from './authorize.js';
 import { BINDING_CHECKS } from './binding.js';
 import { CLIENT_AUTH_CHECKS } from './client-auth.js';
@@ -45,6 +46,7 @@ export const ALL_CHECKS: readonly Check[] = [
   ...INTROSPECTION_CHECKS,
   ...RESOURCE_CHECKS,
   ...DPOP_RS_CHECKS,
+  ...ATTACK_CHECKS,
 ].sort((a, b) => GROUP_ORDER.indexOf(a.group) - GROUP_ORDER.indexOf(b.group));
 
 const ids = new Set<string>();
