@@ -6,9 +6,7 @@
  *   fapi init --issuer URL --alg ES256 --auth private_key_jwt --sender dpop --yes
  * works in scripts and CI.
  */
-import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { stateError, usageError } from '../../errors.js';
 import {
   discoverMetadata,
@@ -16,6 +14,7 @@ import {
   type DiscoveryResult,
 } from '../../core/discovery.js';
 import { lintMetadata, summarizeLint } from '../../core/lint.js';
+import type { IssuingCa } from '../../keys/issuing-ca.js';
 import { exists } from '../../store/atomic.js';
 import type { Profile } from '../../store/profile.js';
 import { labPaths, labHome } from '../../../lab/home.js';
@@ -306,13 +305,10 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   }
   if (needsCert && (!profile.certificate || issuerCa)) {
     const key = await keys.loadProfileKey(ctx.store, profile, 'signing');
-    const cert = await x509.createCertificate({
-      key,
-      subject: `CN=${profile.name},O=fapi`,
-      profile: 'client',
-      days: 365,
-      ...(issuerCa ? { issuer: issuerCa } : {}),
-    });
+    const certOpts = { key, subject: `CN=${profile.name},O=fapi`, profile: 'client' as const, days: 365 };
+    const cert = issuerCa
+      ? await (await import('../../keys/issuing-ca.js')).issueCertificate(issuerCa, certOpts)
+      : await x509.createCertificate(certOpts);
     await keys.saveProfileCertificate(ctx.store, profile, cert);
   }
   if (sender === 'dpop' && !profile.keys?.dpop) {
@@ -361,9 +357,7 @@ async function certificateIssuer(
   ctx: CliContext,
   opts: Record<string, unknown>,
   lab: LabRunInfo | undefined,
-): Promise<{ certPem: string; privateKey: KeyObject }> {
-  const { readText } = await import('../../store/atomic.js');
-  const { readPemPrivateKey } = await import('../../keys/generate.js');
+): Promise<IssuingCa> {
   let certFile = opts.caCert as string | undefined;
   let keyFile = opts.caKey as string | undefined;
   if (!certFile && !keyFile && lab) {
@@ -387,7 +381,7 @@ async function certificateIssuer(
       'Pass --ca-cert FILE --ca-key FILE (the CA the server operator trusts), or use --auth self_signed_tls_client_auth.',
       { flag: '--ca-cert' },
     );
-  const certPem = await readText(path.resolve(certFile), 'CA certificate');
-  const privateKey = readPemPrivateKey(await readText(path.resolve(keyFile), 'CA key'), keyFile);
-  return { certPem, privateKey };
+  const { readText } = await import('../../store/atomic.js');
+  const { loadIssuingCa } = await import('../../keys/issuing-ca.js');
+  return loadIssuingCa(certFile, keyFile, readText);
 }

@@ -4,7 +4,6 @@
  * PKCS#12 bundle. Everything is checked and built in memory first; files are written only once
  * nothing can fail any more, so bad input changes nothing on disk.
  */
-import type { KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { stateError, usageError } from '../../errors.js';
@@ -24,7 +23,6 @@ import {
   generateSigningKey,
   privateKeyPem,
   publicKeyPem,
-  readPemPrivateKey,
   type GeneratedKey,
 } from '../../keys/generate.js';
 import {
@@ -34,6 +32,8 @@ import {
   saveProfileKey,
   type KeyRole,
 } from '../../store/profile-keys.js';
+import type * as IssuingCaModule from '../../keys/issuing-ca.js';
+import type { IssuingCa } from '../../keys/issuing-ca.js';
 import type { CertInfo, San } from '../../keys/x509.js';
 import type { CliContext } from '../context.js';
 
@@ -213,25 +213,11 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
     );
   }
 
-  let issuer: { certPem: string; privateKey: KeyObject; certFile: string } | undefined;
+  let issuing: typeof IssuingCaModule | undefined;
+  let issuer: IssuingCa | undefined;
   if (x509 && opts.caCert && opts.caKey) {
-    const certFile = path.resolve(opts.caCert);
-    const keyFileCa = path.resolve(opts.caKey);
-    const certPem = await readText(certFile, 'CA certificate');
-    try {
-      x509.parseCertificate(certPem);
-    } catch (err) {
-      throw x509.x509StateError(err, certFile, 'Pass the CA certificate as PEM ("BEGIN CERTIFICATE").');
-    }
-    const privateKey = readPemPrivateKey(await readText(keyFileCa, 'CA key'), keyFileCa, 'CA key');
-    if (!x509.certMatchesKey(certPem, privateKey))
-      throw stateError(
-        'E_CA_MISMATCH',
-        `The CA key ${keyFileCa} does not belong to the CA certificate ${certFile}.`,
-        'Pass the private key of that certificate with --ca-key.',
-        { details: { file: keyFileCa, ca_cert: certFile } },
-      );
-    issuer = { certPem, privateKey, certFile };
+    issuing = await import('../../keys/issuing-ca.js');
+    issuer = await issuing.loadIssuingCa(opts.caCert, opts.caKey, readText);
   }
 
   const outPlan: { kind: OutKind; file: string }[] = [];
@@ -267,24 +253,11 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
   const key: GeneratedKey = await generateSigningKey(alg, { bits, kid: opts.kid });
   let cert: CertInfo | undefined;
   if (x509) {
-    try {
-      cert = await x509.createCertificate({
-        key,
-        subject,
-        sans,
-        days,
-        profile: 'client',
-        issuer: issuer ? { certPem: issuer.certPem, privateKey: issuer.privateKey } : undefined,
-      });
-    } catch (err) {
-      throw issuer
-        ? x509.x509StateError(
-            err,
-            issuer.certFile,
-            'Use a CA certificate that is valid and may sign certificates.',
-          )
-        : err;
-    }
+    const certOpts = { key, subject, sans, days, profile: 'client' as const };
+    cert =
+      issuing && issuer
+        ? await issuing.issueCertificate(issuer, certOpts)
+        : await x509.createCertificate(certOpts);
     if (cert.selfSigned) {
       // For self_signed_tls_client_auth the AS matches the presented certificate against the
       // registered JWKS (RFC 8705 §2.2), so the public JWK carries it in x5c (RFC 7517 §4.7).
