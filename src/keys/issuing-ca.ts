@@ -25,6 +25,12 @@ export interface IssuingCa {
   /** Absolute paths, for messages. */
   certFile: string;
   keyFile: string;
+  /**
+   * Issues a certificate from this CA. A certificate error is the same local-state error as
+   * loadIssuingCa's: the CA was checked when loaded, so this matters only at the edge of its
+   * validity.
+   */
+  issue(opts: Omit<CreateCertificateOptions, 'issuer'>): Promise<CertInfo>;
 }
 
 /**
@@ -59,21 +65,17 @@ export async function loadIssuingCa(certFile: string, keyFile: string, read: Rea
   } catch (err) {
     throw x509StateError(err, certPath, HINT_INVALID_CA);
   }
-  return { certPem, privateKey, certFile: certPath, keyFile: keyPath };
-}
-
-/**
- * Issues a certificate from `ca`. A certificate error becomes the same local-state error as
- * loadIssuingCa's: the CA was checked when loaded, so this matters only at the edge of its
- * validity.
- */
-export async function issueCertificate(
-  ca: IssuingCa,
-  opts: Omit<CreateCertificateOptions, 'issuer'>,
-): Promise<CertInfo> {
-  try {
-    return await createCertificate({ ...opts, issuer: { certPem: ca.certPem, privateKey: ca.privateKey } });
-  } catch (err) {
-    throw x509StateError(err, ca.certFile, HINT_INVALID_CA);
-  }
+  return {
+    certPem,
+    privateKey,
+    certFile: certPath,
+    keyFile: keyPath,
+    async issue(opts) {
+      try {
+        return await createCertificate({ ...opts, issuer: { certPem, privateKey } });
+      } catch (err) {
+        throw x509StateError(err, certPath, HINT_INVALID_CA);
+      }
+    },
+  };
 }

@@ -306,9 +306,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   if (needsCert && (!profile.certificate || issuerCa)) {
     const key = await keys.loadProfileKey(ctx.store, profile, 'signing');
     const certOpts = { key, subject: `CN=${profile.name},O=fapi`, profile: 'client' as const, days: 365 };
-    const cert = issuerCa
-      ? await (await import('../../keys/issuing-ca.js')).issueCertificate(issuerCa, certOpts)
-      : await x509.createCertificate(certOpts);
+    const cert = issuerCa ? await issuerCa.issue(certOpts) : await x509.createCertificate(certOpts);
     await keys.saveProfileCertificate(ctx.store, profile, cert);
   }
   if (sender === 'dpop' && !profile.keys?.dpop) {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FapiError } from '../../../src/errors.js';
 import { generateSigningKey, privateKeyPem } from '../../../src/keys/generate.js';
-import { issueCertificate, loadIssuingCa } from '../../../src/keys/issuing-ca.js';
+import { loadIssuingCa } from '../../../src/keys/issuing-ca.js';
 import { createCertificate } from '../../../src/keys/x509.js';
 import { readText } from '../../../src/store/atomic.js';
 
@@ -79,7 +79,7 @@ describe('CL-24 loadIssuingCa', () => {
     const ca = await loadIssuingCa(f('ca.pem'), f('ca.key'), readText);
     expect(ca).toMatchObject({ certFile: f('ca.pem'), keyFile: f('ca.key') });
     const key = await generateSigningKey('EdDSA');
-    const cert = await issueCertificate(ca, { key, subject: 'CN=client', profile: 'client' });
+    const cert = await ca.issue({ key, subject: 'CN=client', profile: 'client' });
     expect(cert.selfSigned).toBe(false);
     expect(cert.issuer).toBe('CN=Test CA');
     const x = new X509Certificate(cert.pem);
