@@ -8,12 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { stateError, usageError } from '../../errors.js';
-import {
-  discoverMetadata,
-  type AuthorizationServerMetadata,
-  type DiscoveryResult,
-} from '../../core/discovery.js';
+import { discoverMetadata, type DiscoveryResult } from '../../core/discovery.js';
 import { lintMetadata, summarizeLint } from '../../core/lint.js';
+import { serverChoices } from '../../core/server-choices.js';
 import type { IssuingCa } from '../../keys/issuing-ca.js';
 import { exists } from '../../store/atomic.js';
 import type { Profile } from '../../store/profile.js';
@@ -22,10 +19,7 @@ import type { CliContext } from '../context.js';
 import { confirm, input, select } from '../prompt.js';
 import { parseAuth, parseSender, readMetadataFile, registerProfile, registrationView } from './register.js';
 import {
-  CLIENT_AUTH_METHODS,
   DEFAULT_REDIRECT_URI,
-  FAPI_ALGS,
-  SIGNING_ALGS,
   type ClientAuthMethod,
   type FapiAlg,
   type SenderConstraint,
@@ -100,25 +94,6 @@ const ALG_LABEL: Record<FapiAlg, string> = {
   PS256: 'PS256 (RSA-PSS, 3072-bit key)',
   EdDSA: 'EdDSA (Ed25519)',
 };
-
-const strings = (v: unknown) =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
-
-/** What the server supports, in our preference order (the defaults come first). */
-export function serverChoices(m: AuthorizationServerMetadata, auth?: ClientAuthMethod) {
-  const methods = strings(m.token_endpoint_auth_methods_supported);
-  const auths = CLIENT_AUTH_METHODS.filter((a) => !methods || methods.includes(a));
-  const dpopAlgs = strings(m.dpop_signing_alg_values_supported) ?? [];
-  const senders: SenderConstraint[] = [];
-  if (dpopAlgs.some((a) => (FAPI_ALGS as readonly string[]).includes(a))) senders.push('dpop');
-  if (m.tls_client_certificate_bound_access_tokens === true) senders.push('mtls');
-  const assertionAlgs = strings(m.token_endpoint_auth_signing_alg_values_supported);
-  const algs = SIGNING_ALGS.filter(
-    (a) => (auth ?? 'private_key_jwt') !== 'private_key_jwt' || !assertionAlgs || assertionAlgs.includes(a),
-  );
-  const dpopAlg = (['ES256', 'EdDSA', 'PS256'] as FapiAlg[]).find((a) => dpopAlgs.includes(a));
-  return { auths, senders, algs, dpopAlg };
-}
 
 interface Choice<T extends string> {
   flagValue: T | undefined;
