@@ -17,7 +17,7 @@ import type { Profile } from '../../store/profile.js';
 import { labPaths, labHome } from '../../../lab/home.js';
 import type { CliContext } from '../context.js';
 import { confirm, input, select } from '../prompt.js';
-import { parseAuth, parseSender, readMetadataFile, registerProfile, registrationView } from './register.js';
+import { readMetadataFile, registerProfile, registrationView } from './register.js';
 import {
   DEFAULT_REDIRECT_URI,
   type ClientAuthMethod,
@@ -140,14 +140,37 @@ async function choose<T extends string>(ctx: CliContext, yes: boolean, c: Choice
   );
 }
 
-export async function run(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+/** The options of `fapi init` (declared in main.ts; commander checks --alg, --auth and --sender). */
+export interface InitOptions {
+  lab?: boolean;
+  issuer?: string;
+  alg?: FapiAlg;
+  auth?: ClientAuthMethod;
+  sender?: SenderConstraint;
+  redirectUri?: string;
+  scope?: string;
+  jarm?: boolean;
+  initialAccessToken?: string;
+  metadata?: string;
+  caCert?: string;
+  caKey?: string;
+  /** Import this pre-registered client (with --key, --cert) instead of registering. */
+  clientId?: string;
+  key?: string;
+  cert?: string;
+  yes?: boolean;
+  force?: boolean;
+  showSecrets?: boolean;
+}
+
+export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
   const yes = Boolean(opts.yes);
   const out = ctx.out;
   if (opts.lab && opts.issuer)
     throw usageError('E_BAD_OPTION', '--lab and --issuer exclude each other.', 'Pass one of them.');
 
   // ── 1. where ──────────────────────────────────────────────────────────────
-  let issuer = opts.issuer as string | undefined;
+  let issuer = opts.issuer;
   let lab: (LabRunInfo & { ca_file: string }) | undefined;
   let useLab = Boolean(opts.lab);
   if (!issuer && !useLab) {
@@ -229,39 +252,38 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   const m = discovery.metadata;
   const importing = opts.clientId !== undefined || opts.key !== undefined;
   const auth = await choose(ctx, yes, {
-    flagValue: parseAuth(opts.auth),
+    flagValue: opts.auth,
     flag: '--auth',
     message: 'Client authentication',
     options: serverChoices(m).auths,
     labels: AUTH_LABEL,
   });
   const sender = await choose(ctx, yes, {
-    flagValue: parseSender(opts.sender),
+    flagValue: opts.sender,
     flag: '--sender',
     message: 'Sender-constrained tokens',
     options: serverChoices(m).senders,
     labels: SENDER_LABEL,
   });
-  const choices = serverChoices(m, auth);
-  const existingAlg = profile.keys?.signing?.alg;
-  const alg = importing
-    ? undefined
-    : await choose(ctx, yes, {
-        flagValue:
-          (opts.alg as FapiAlg | undefined) ??
-          (existingAlg && choices.algs.includes(existingAlg) && !opts.force ? existingAlg : undefined),
-        flag: '--alg',
-        message: 'Key algorithm',
-        options: choices.algs,
-        labels: ALG_LABEL,
-      });
-
-  // ── 5. keys (src/keys), or the imported client ─────────────────────────────
   if (importing) {
+    // The imported client brings its own key: no key algorithm to choose.
     const { create } = await import('./profile.js');
     await create(ctx, { ...opts, issuer, auth, sender, force: true });
     return;
   }
+  const choices = serverChoices(m, auth);
+  const existingAlg = profile.keys?.signing?.alg;
+  const alg = await choose(ctx, yes, {
+    flagValue:
+      opts.alg ??
+      (existingAlg && choices.algs.includes(existingAlg) && !opts.force ? existingAlg : undefined),
+    flag: '--alg',
+    message: 'Key algorithm',
+    options: choices.algs,
+    labels: ALG_LABEL,
+  });
+
+  // ── 5. keys (src/keys) ──────────────────────────────────────────────────────
   const keys = await import('../../store/profile-keys.js');
   const gen = await import('../../keys/generate.js');
   const x509 = await import('../../keys/x509.js');
@@ -273,7 +295,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   const issuerCa = needsCaIssued ? await certificateIssuer(ctx, opts, lab) : undefined;
   let createdKey = false;
   if (regenerate) {
-    const key = await gen.generateSigningKey(alg as FapiAlg);
+    const key = await gen.generateSigningKey(alg);
     await keys.saveProfileKey(ctx.store, profile, 'signing', key);
     delete profile.certificate;
     createdKey = true;
@@ -306,10 +328,10 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
     issuer,
     authMethod: auth,
     sender,
-    redirectUri: (opts.redirectUri as string | undefined) ?? DEFAULT_REDIRECT_URI,
-    scope: opts.scope as string | undefined,
-    initialAccessToken: (opts.initialAccessToken as string | undefined) ?? lab?.initial_access_token,
-    overrides: await readMetadataFile(opts.metadata as string | undefined),
+    redirectUri: opts.redirectUri ?? DEFAULT_REDIRECT_URI,
+    scope: opts.scope,
+    initialAccessToken: opts.initialAccessToken ?? lab?.initial_access_token,
+    overrides: await readMetadataFile(opts.metadata),
     discovery,
     // --jarm: signed authorization responses (MS-09); `fapi login` then asks for them.
     jarm: opts.jarm === true,
@@ -328,11 +350,11 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
 /** The CA that issues a tls_client_auth certificate: the lab's, or --ca-cert/--ca-key. */
 async function certificateIssuer(
   ctx: CliContext,
-  opts: Record<string, unknown>,
+  opts: InitOptions,
   lab: LabRunInfo | undefined,
 ): Promise<IssuingCa> {
-  let certFile = opts.caCert as string | undefined;
-  let keyFile = opts.caKey as string | undefined;
+  let certFile = opts.caCert;
+  let keyFile = opts.caKey;
   if (!certFile && !keyFile && lab) {
     // The lab trusts certificates from its own CA (RFC 8705 §2.1).
     const p = labPaths(labHome(ctx.home));

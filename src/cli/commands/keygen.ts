@@ -37,7 +37,8 @@ import type { CertInfo, San } from '../../keys/x509.js';
 import type { CliContext } from '../context.js';
 import { parseIntOption } from '../options.js';
 
-interface KeygenOptions {
+/** The options of `fapi keygen` (declared in main.ts). */
+export interface KeygenOptions {
   alg?: string;
   bits?: string;
   kid?: string;
@@ -67,13 +68,12 @@ function fmtDate(d: Date): string {
   return d.toISOString().replace('.000Z', 'Z');
 }
 
-export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Promise<void> {
-  const opts = rawOpts as KeygenOptions;
+export async function run(ctx: CliContext, opts: KeygenOptions): Promise<void> {
   const role: KeyRole = opts.dpop ? 'dpop' : 'signing';
   const force = Boolean(opts.force);
 
   // ── 1. options (nothing read or written yet) ───────────────────────────────
-  const alg = checkAlg(ALG_BY_LOWER[String(opts.alg ?? 'ES256').toLowerCase()] ?? opts.alg);
+  const alg = checkAlg(ALG_BY_LOWER[(opts.alg ?? 'ES256').toLowerCase()] ?? opts.alg);
   // The FAPI rule on RSA sizes (FAPI2-SP §5.4.1-2) is the key module's; the option only has to be a number.
   const bitsGiven = parseIntOption('--bits', opts.bits, 1, MAX_RSA_BITS);
   const bits = bitsGiven !== undefined ? checkRsaBits(bitsGiven) : undefined;
@@ -278,11 +278,13 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
 
   // ── 5. report ──────────────────────────────────────────────────────────────
   const profileDir = ctx.store.dir(profile.name);
+  const profileFile = path.join(profileDir, 'profile.json');
+  const certFile = cert ? ctx.store.resolve(profile.name, CERT_FILE) : undefined;
   const files: Record<string, string> = {
     [role === 'dpop' ? 'dpop_key' : 'signing_key']: keyFile,
-    profile: path.join(profileDir, 'profile.json'),
+    profile: profileFile,
+    ...(certFile ? { certificate: certFile } : {}),
   };
-  if (cert) files.certificate = ctx.store.resolve(profile.name, CERT_FILE);
   const result = {
     profile: profile.name,
     role,
@@ -328,8 +330,8 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
       if (cert.sans.length) lines.push(row('SANs', cert.sans.map((s) => `${s.type}:${s.value}`).join(', ')));
     }
     lines.push(row('files', `${keyFile}  (private, 0600)`));
-    if (cert) lines.push(row('', `${files.certificate}`));
-    lines.push(row('', files.profile as string));
+    if (certFile) lines.push(row('', certFile));
+    lines.push(row('', profileFile));
     for (const file of Object.values(written))
       lines.push(row('', `${file}${secretFiles.has(file) ? '  (private, 0600)' : ''}`));
     if (role === 'signing') {
