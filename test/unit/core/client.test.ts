@@ -1,7 +1,6 @@
 /** The client runtime: client auth (CL-05/06/07), DPoP nonces (CL-15/17), clock skew (CL-23), errors. */
 import { describe, expect, it } from 'vitest';
 import {
-  Client,
   ServerClock,
   parseWwwAuthenticate,
   responseError,
@@ -15,6 +14,7 @@ import {
   decode,
   ecDpopKey,
   ecSigningKey,
+  fakeClient,
   fakeHttp,
   frozenClock,
   metadata,
@@ -23,20 +23,8 @@ import {
 const SIG = ecSigningKey();
 const DPOP = ecDpopKey();
 
-function client(f: ReturnType<typeof fakeHttp>, extra: Partial<ClientOptions> = {}) {
-  const clock = frozenClock();
-  return new Client({
-    http: f.http,
-    metadata: metadata(),
-    clientId: 'client-1',
-    authMethod: 'private_key_jwt',
-    sender: 'dpop',
-    signingKey: SIG,
-    dpopKey: DPOP,
-    now: clock.now,
-    ...extra,
-  });
-}
+const client = (f: ReturnType<typeof fakeHttp>, extra: Partial<ClientOptions> = {}) =>
+  fakeClient({ signingKey: SIG, dpopKey: DPOP, ...extra }, f).c;
 
 const ok = { status: 200, json: { ok: true } };
 

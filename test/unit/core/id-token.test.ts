@@ -110,22 +110,11 @@ describe('ID token (CL-20)', () => {
 
 describe('jwksLoader', () => {
   it('shares one fetch between concurrent callers, re-fetches on refresh, and does not cache a failure', async () => {
-    const { Client } = await import('../../../src/core/client.js');
-    const { fakeHttp, metadata, ecSigningKey, ecDpopKey, ISSUER } =
-      await import('../../helpers/fake-http.js');
+    const { fakeClient, ISSUER } = await import('../../helpers/fake-http.js');
     const { jwksLoader } = await import('../../../src/core/id-token.js');
-    const f = fakeHttp();
+    const { f, c } = fakeClient();
     let status = 500;
     f.on('GET', `${ISSUER}/jwks`, () => ({ status, json: { keys: [JWK] } }));
-    const c = new Client({
-      http: f.http,
-      metadata: metadata(),
-      clientId: 'client-1',
-      authMethod: 'private_key_jwt',
-      sender: 'dpop',
-      signingKey: ecSigningKey(),
-      dpopKey: ecDpopKey(),
-    });
     const jwks = jwksLoader(c);
     await expect(jwks(false)).rejects.toMatchObject({ code: 'E_JWKS_FETCH' });
     status = 200;

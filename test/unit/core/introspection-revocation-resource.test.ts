@@ -1,37 +1,13 @@
 /** Introspection (RFC 7662), revocation (RFC 7009) and resource calls (CL-16). */
 import { describe, expect, it } from 'vitest';
-import { Client, type ClientOptions } from '../../../src/core/client.js';
 import { introspectToken, processIntrospectionResponse } from '../../../src/core/introspection.js';
 import { callResource, isTokenRejected, resourceError, schemeFor } from '../../../src/core/resource.js';
 import { processRevocationResponse, revokeToken } from '../../../src/core/revocation.js';
 import { accessTokenHash } from '../../../src/core/dpop.js';
 import type { FapiError } from '../../../src/errors.js';
-import {
-  ISSUER,
-  MTLS,
-  decode,
-  ecDpopKey,
-  ecSigningKey,
-  fakeHttp,
-  frozenClock,
-  metadata,
-} from '../../helpers/fake-http.js';
+import { ISSUER, MTLS, decode, fakeClient } from '../../helpers/fake-http.js';
 
-function setup(extra: Partial<ClientOptions> = {}) {
-  const f = fakeHttp();
-  const c = new Client({
-    http: f.http,
-    metadata: metadata(),
-    clientId: 'client-1',
-    authMethod: 'private_key_jwt',
-    sender: 'dpop',
-    signingKey: ecSigningKey(),
-    dpopKey: ecDpopKey(),
-    now: frozenClock().now,
-    ...extra,
-  });
-  return { f, c };
-}
+const setup = fakeClient;
 
 describe('introspection', () => {
   it('authenticates, sends token and hint, no DPoP proof, and requires a boolean active', async () => {

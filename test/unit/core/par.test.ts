@@ -1,6 +1,5 @@
 /** PAR (CL-08, CL-09, CL-10, CL-12, CL-21) and the authorization URL. */
 import { describe, expect, it } from 'vitest';
-import { Client } from '../../../src/core/client.js';
 import {
   authorizationUrl,
   createAuthorizationSession,
@@ -10,24 +9,11 @@ import {
 } from '../../../src/core/par.js';
 import { codeChallengeS256 } from '../../../src/core/pkce.js';
 import type { FapiError } from '../../../src/errors.js';
-import { ISSUER, ecDpopKey, ecSigningKey, fakeHttp, frozenClock, metadata } from '../../helpers/fake-http.js';
+import { ISSUER, fakeClient, metadata } from '../../helpers/fake-http.js';
 
 const REDIRECT = 'http://127.0.0.1:53121/callback';
 
-function setup() {
-  const f = fakeHttp();
-  const c = new Client({
-    http: f.http,
-    metadata: metadata(),
-    clientId: 'client-1',
-    authMethod: 'private_key_jwt',
-    sender: 'dpop',
-    signingKey: ecSigningKey(),
-    dpopKey: ecDpopKey(),
-    now: frozenClock().now,
-  });
-  return { f, c };
-}
+const setup = () => fakeClient();
 
 describe('PAR', () => {
   it('CL-08/CL-09/CL-10/CL-12: pushes PKCE S256, state, redirect_uri, dpop_jkt; never request_uri', async () => {
