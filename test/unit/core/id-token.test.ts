@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { validateIdToken, type IdTokenCheck } from '../../../src/core/id-token.js';
 import type { Jwk } from '../../../src/core/jwk.js';
 import { signJws } from '../../../src/core/jws.js';
-import type { FapiError } from '../../../src/errors.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const ISS = 'https://as.example';
 const NOW = 1_800_000_000;
@@ -36,15 +36,11 @@ const check = (extra: Partial<IdTokenCheck> = {}): IdTokenCheck => ({
 });
 
 async function refused(token: string, contains: string, o = check()) {
-  try {
-    await validateIdToken(token, o);
-  } catch (e) {
-    expect((e as FapiError).code).toBe('E_ID_TOKEN_INVALID');
-    expect((e as FapiError).exitCode).toBe(5);
-    expect((e as FapiError).message).toContain(contains);
-    return;
-  }
-  throw new Error(`expected a refusal containing ${contains}`);
+  await expectFapiError(validateIdToken(token, o), {
+    code: 'E_ID_TOKEN_INVALID',
+    exitCode: 5,
+    message: contains,
+  });
 }
 
 describe('ID token (CL-20)', () => {

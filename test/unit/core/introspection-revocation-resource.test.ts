@@ -4,8 +4,8 @@ import { introspectToken, processIntrospectionResponse } from '../../../src/core
 import { callResource, isTokenRejected, resourceError, schemeFor } from '../../../src/core/resource.js';
 import { processRevocationResponse, revokeToken } from '../../../src/core/revocation.js';
 import { accessTokenHash } from '../../../src/core/dpop.js';
-import type { FapiError } from '../../../src/errors.js';
 import { ISSUER, MTLS, decode, fakeClient } from '../../helpers/fake-http.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const setup = fakeClient;
 
@@ -51,13 +51,10 @@ describe('revocation', () => {
     processRevocationResponse(await revokeToken(c, 'rt', 'refresh_token'), c);
     expect(f.forms[0]?.get('token_type_hint')).toBe('refresh_token');
     status = 400;
-    try {
-      processRevocationResponse(await revokeToken(c, 'rt'), c);
-      throw new Error('expected a failure');
-    } catch (e) {
-      expect((e as FapiError).exitCode).toBe(5);
-      expect((e as FapiError).oauth?.error).toBe('unsupported_token_type');
-    }
+    const e = await expectFapiError(async () => processRevocationResponse(await revokeToken(c, 'rt'), c), {
+      exitCode: 5,
+    });
+    expect(e.oauth?.error).toBe('unsupported_token_type');
   });
 });
 

@@ -13,6 +13,7 @@ import {
 import { toStoredTokens } from '../../../src/store/tokens.js';
 import type { FapiError } from '../../../src/errors.js';
 import { ISSUER, MTLS, ecSigningKey, fakeClient, type FakeReply } from '../../helpers/fake-http.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const SIG = ecSigningKey();
 
@@ -26,16 +27,8 @@ function setup(reply: FakeReply, extra: Partial<ClientOptions> = {}) {
 const jwtAt = (cnf: Record<string, unknown> | undefined) =>
   signJws({ typ: 'at+jwt' }, { sub: 'alice', ...(cnf ? { cnf } : {}) }, SIG.privateKey, 'ES256');
 
-async function expectFail(p: () => Promise<unknown>, code: string, exit: number): Promise<FapiError> {
-  try {
-    await p();
-  } catch (e) {
-    expect((e as FapiError).code).toBe(code);
-    expect((e as FapiError).exitCode).toBe(exit);
-    return e as FapiError;
-  }
-  throw new Error(`expected ${code}`);
-}
+const expectFail = (p: () => Promise<unknown>, code: string, exitCode: number): Promise<FapiError> =>
+  expectFapiError(p, { code, exitCode });
 
 describe('token endpoint', () => {
   it('CL-13: code, the PAR redirect_uri, code_verifier, client auth and a DPoP proof', async () => {
