@@ -136,11 +136,3 @@ export function frozenClock(start = Date.UTC(2027, 0, 15, 8, 0, 0)) {
     seconds: () => Math.floor(t / 1000),
   };
 }
-
-export function decode(jwt: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
-  const [h, p] = jwt.split('.') as [string, string];
-  return {
-    header: JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, unknown>,
-    claims: JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>,
-  };
-}

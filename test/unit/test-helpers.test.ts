@@ -1,7 +1,10 @@
 /** The shared test assertions must be able to fail, or every test built on them proves nothing. */
+import { generateKeyPairSync } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { FapiError, usageError } from '../../src/errors.js';
 import { expectFapiError } from '../helpers/expect-error.js';
+import { decodeJwt } from '../helpers/jwt.js';
 
 const usage = () => usageError('E_X', 'bad --flag value');
 
@@ -45,5 +48,18 @@ describe('expectFapiError', () => {
     expect(() => expectFapiError(throwing, { message: 'other' })).toThrow();
     expect(() => expectFapiError(throwing, { message: /^other/ })).toThrow();
     expect(() => expectFapiError(throwing, { code: 'E_Y', label: 'case 7' })).toThrow('case 7');
+  });
+});
+
+describe('decodeJwt', () => {
+  it('reads the header and payload of a JWT that jose signed', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwt = await new SignJWT({ sub: 'alice', n: 1 })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', kid: 'k1' })
+      .sign(privateKey);
+    expect(decodeJwt(jwt)).toEqual({
+      header: { alg: 'ES256', typ: 'dpop+jwt', kid: 'k1' },
+      payload: { sub: 'alice', n: 1 },
+    });
   });
 });

@@ -4,8 +4,9 @@ import { introspectToken, processIntrospectionResponse } from '../../../src/core
 import { callResource, isTokenRejected, resourceError, schemeFor } from '../../../src/core/resource.js';
 import { processRevocationResponse, revokeToken } from '../../../src/core/revocation.js';
 import { accessTokenHash } from '../../../src/core/dpop.js';
-import { ISSUER, MTLS, decode, fakeClient } from '../../helpers/fake-http.js';
+import { ISSUER, MTLS, fakeClient } from '../../helpers/fake-http.js';
 import { expectFapiError } from '../../helpers/expect-error.js';
+import { decodeJwt } from '../../helpers/jwt.js';
 
 const setup = fakeClient;
 
@@ -74,8 +75,8 @@ describe('resource calls (CL-16)', () => {
     const req = f.requests[0];
     expect(req?.headers?.authorization).toBe('DPoP tok');
     expect(req?.body).toBe('{"amount":1}');
-    const p = decode(req?.headers?.dpop as string);
-    expect(p.claims).toMatchObject({
+    const p = decodeJwt(req?.headers?.dpop as string);
+    expect(p.payload).toMatchObject({
       htm: 'POST',
       htu: 'https://rs.example/payments',
       ath: accessTokenHash('tok'),
