@@ -1,7 +1,7 @@
 /**
  * In-process lab tests: a lab on 127.0.0.1 port 0 in a temporary home, with a clock the test can
  * advance, an HTTPS client trusting the lab CA, and helpers for clients, assertions, DPoP proofs
- * and the baseline flow B of the catalogue.
+ * and the baseline flow (B1 PAR, B2 authorization, B3 token).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';

@@ -1,4 +1,4 @@
-/** CL-20: ID token validation, one test per lab fault (Appendix A idtoken-*). */
+/** CL-20: ID token validation, one test per lab fault switch (idtoken-*). */
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { validateIdToken, type IdTokenCheck } from '../../../src/core/id-token.js';

@@ -1,6 +1,6 @@
 /**
  * MS-09: the client's JARM checks (JARM §2.4) with a frozen clock: one refusal per lab fault
- * (Appendix A jarm-*, made by the lab's own fault hook), the accepted shapes, the clock-skew
+ * (the jarm-* fault switches, made by the lab's own fault hook), the accepted shapes, the clock-skew
  * leeway, and the whole authorization response (state, then code or error, inside the JWT).
  */
 import { generateKeyPairSync } from 'node:crypto';
