@@ -1,8 +1,8 @@
 /**
- * Client fault-injection switches (catalogue Appendix A, mirroring the OIDF client tests): the lab
- * misbehaves on purpose so a client's own checks (CL-03, CL-11, CL-12, CL-15, CL-17..20, CL-23,
- * MS-09) can be tested offline. Each switch is named in the lab config's `faults` list; every fault is
- * loud (start-up warning and the `x-fapi-lab-warning` header, lab/config.ts).
+ * Client fault-injection switches (README "Lab fault switches", mirroring the OIDF client tests):
+ * the lab misbehaves on purpose so a client's own checks (CL-03, CL-11, CL-12, CL-15, CL-17..20,
+ * CL-23, MS-09) can be tested offline. Each switch is named in the lab config's `faults` list;
+ * every fault is loud (start-up warning and the `x-fapi-lab-warning` header, lab/config.ts).
  *
  * The lab calls these small hooks where a response is built, so the strict code path stays
  * readable:

@@ -7,7 +7,7 @@
  *  - a fresh DPoP proof per request with the DPoP key, the server's nonce per origin learned from
  *    any response, and one retry with a new jti on `use_dpop_nonce` (RFC 9449 §8, §9, CL-15/CL-17);
  *  - clock-skew correction from the server's `Date` header (FAPI2-SP §5.3.3.1 Note 1, CL-23).
- * Sending is split from validation (style.md §2): `send*` return the exchange (every attempt, the
+ * Sending is split from validation: `send*` return the exchange (every attempt, the
  * decoded assertion and proof) so the CLI can narrate it; the protocol modules validate.
  */
 import { randomUUID, type KeyObject } from 'node:crypto';
@@ -279,7 +279,10 @@ export function oauthErrorOf(res: HttpResponse): OAuthErrorFields {
   return fields;
 }
 
-/** The hint for an OAuth error at a step: the likely cause and the fix (issue 4). */
+/**
+ * The hint for an OAuth error at a step: the likely cause and the fix (README "When something
+ * fails").
+ */
 export function hintFor(step: string, o: OAuthErrorFields, ctx: HintContext = {}): string | undefined {
   const desc = (o.error_description ?? '').toLowerCase();
   switch (o.error) {

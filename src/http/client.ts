@@ -1,5 +1,5 @@
 /**
- * The one HTTP seam (style.md §4). Every request fapi makes goes through an HttpClient: TLS 1.2+
+ * The one HTTP seam. Every request fapi makes goes through an HttpClient: TLS 1.2+
  * with BCP195 cipher suites and verification always on (extra trust anchors only from an explicit
  * CA file), the client certificate for mTLS, timeouts, redirects never followed, and the
  * `--verbose` trace with secrets redacted. Unit tests pass a fake HttpClient instead.
