@@ -7,8 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { conformanceError } from '../errors.js';
-import { type Client, type Exchange, type HintContext, jsonObject, responseError } from './client.js';
+import { type Client, type Exchange, jsonObject, responseError } from './client.js';
 import { type AuthorizationServerMetadata, endpoint } from './discovery.js';
+import type { HintContext } from './oauth-error.js';
 import { codeChallengeS256, createCodeVerifier } from './pkce.js';
 
 /** Everything the flow must remember between PAR and the token request (kept in memory only). */
