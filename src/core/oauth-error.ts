@@ -1,13 +1,30 @@
 /**
- * OAuth error answers: the parser of an error body (RFC 6749 §5.2, RFC 9126 §2.3) and of a
- * resource server's challenge (RFC 6750 §3, RFC 9449 §7.1), and the hints that turn an error code
- * into its likely cause and fix. The fields stay verbatim (the server's words); the
- * hint is fapi's.
+ * OAuth error answers: the one parser of an error body (RFC 6749 §5.2, RFC 7591 §3.2.2, RFC 9126
+ * §2.3) and of a resource server's challenge (RFC 6750 §3, RFC 9449 §7.1), and the one set of
+ * hints that turn an error code at a step into its likely cause and fix. The fields stay verbatim
+ * (the server's words); the hint is fapi's.
  */
 import type { OAuthErrorFields } from '../errors.js';
 import type { HttpResponse } from '../http/client.js';
 import type { ClientAuthMethod } from './fapi.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
+
+/** The `error` and `error_description` strings of a JSON error body; empty when there are none. */
+export function oauthErrorBody(res: HttpResponse): { error?: string; error_description?: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(res.text());
+  } catch {
+    return {}; // not JSON
+  }
+  const out: { error?: string; error_description?: string } = {};
+  if (body && typeof body === 'object') {
+    const { error, error_description } = body as Record<string, unknown>;
+    if (typeof error === 'string') out.error = error;
+    if (typeof error_description === 'string') out.error_description = error_description;
+  }
+  return out;
+}
 
 /** The OAuth error of a response: the JSON body (AS) or the WWW-Authenticate challenge (RS). */
 export function oauthErrorOf(res: HttpResponse): OAuthErrorFields {
@@ -22,18 +39,9 @@ export function oauthErrorOf(res: HttpResponse): OAuthErrorFields {
       if (withError.params.error_description) fields.error_description = withError.params.error_description;
     }
   }
-  const ct = (res.header('content-type') ?? '').toLowerCase();
-  if (ct.includes('json') || res.text().trimStart().startsWith('{')) {
-    try {
-      const body = JSON.parse(res.text()) as Record<string, unknown>;
-      if (body && typeof body === 'object') {
-        if (typeof body.error === 'string') fields.error = body.error;
-        if (typeof body.error_description === 'string') fields.error_description = body.error_description;
-      }
-    } catch {
-      // not JSON after all: keep what the header said
-    }
-  }
+  const body = oauthErrorBody(res);
+  if (body.error !== undefined) fields.error = body.error;
+  if (body.error_description !== undefined) fields.error_description = body.error_description;
   return fields;
 }
 
@@ -45,12 +53,29 @@ export interface HintContext {
   redirectUri?: string;
 }
 
+/** The step name of dynamic client registration and management (RFC 7591, RFC 7592). */
+export const REGISTRATION = 'registration';
+
+/** Registration errors (RFC 7591 §3.2.2) and what to do about them. */
+const REGISTRATION_HINTS: Record<string, string> = {
+  invalid_redirect_uri:
+    'The server refused the redirect URI. Pass one it accepts with --redirect-uri (the CLI listens on a loopback IP, http://127.0.0.1/callback, RFC 8252 §7.3); some servers want it pre-agreed.',
+  invalid_client_metadata:
+    'The server refused a metadata field (its error_description should name it). Adjust it with --metadata FILE, or see the template in templates/.',
+  invalid_software_statement:
+    'The software statement is malformed or its signature did not verify. Check --software-statement FILE.',
+  unapproved_software_statement:
+    'The server does not accept this software statement (wrong issuer or not approved for this server).',
+};
+
 /**
- * The hint for an OAuth error at a step ("PAR", "token", "resource", "authorize", ...): the
- * likely cause and the fix. Undefined when there is nothing to add to the server's own
+ * The hint for an OAuth error at a step ("PAR", "token", "resource", "authorize", REGISTRATION,
+ * ...): the likely cause and the fix. Undefined when there is nothing to add to the server's own
  * description.
  */
 export function hintFor(step: string, o: OAuthErrorFields, ctx: HintContext = {}): string | undefined {
+  if (step === REGISTRATION)
+    return o.error && Object.hasOwn(REGISTRATION_HINTS, o.error) ? REGISTRATION_HINTS[o.error] : undefined;
   const desc = (o.error_description ?? '').toLowerCase();
   switch (o.error) {
     case 'invalid_client':
