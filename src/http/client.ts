@@ -1,8 +1,10 @@
 /**
- * The one HTTP seam (style.md §4). Every request fapi makes goes through an HttpClient: TLS 1.2+
- * with BCP195 cipher suites and verification always on (extra trust anchors only from an explicit
- * CA file), the client certificate for mTLS, timeouts, redirects never followed, and the
- * `--verbose` trace with secrets redacted. Unit tests pass a fake HttpClient instead.
+ * The one HTTP seam: every request fapi and the lab make goes through an HttpClient. TLS 1.2+ with
+ * the BCP195 cipher suites and certificate verification always on (FAPI2-SP §5.2.1, §5.2.2; CL-01,
+ * CL-02), extra trust anchors only from an explicit CA file (and NODE_EXTRA_CA_CERTS), the client
+ * certificate for mTLS (RFC 8705), redirects never followed, bounded waits (idle timeout, body
+ * deadline) and bounded response bodies, and a trace hook for `--verbose` (the CLI redacts the
+ * secrets, ./redact.ts). Unit tests pass a fake HttpClient instead.
  */
 import type HttpNs from 'node:http';
 import type HttpsNs from 'node:https';
@@ -58,7 +60,10 @@ export interface HttpClientOptions {
   /** The largest response body read, in bytes (default DEFAULT_MAX_RESPONSE_BYTES). */
   maxResponseBytes?: number;
   trace?: (event: TraceEvent) => void;
-  /** Permit plain http to loopback IPs (only the CLI's own callback listener tests use it). */
+  /**
+   * Permit plain http to loopback hosts: `fapi lab open` follows the lab's redirects to the
+   * client's loopback redirect URI (RFC 8252 §7.3), which is plain http.
+   */
   allowHttpLoopback?: boolean;
   userAgent?: string;
 }
