@@ -1,11 +1,8 @@
 /** The client runtime: client auth (CL-05/06/07), DPoP nonces (CL-15/17), clock skew (CL-23), errors. */
 import { describe, expect, it } from 'vitest';
-import {
-  ServerClock,
-  parseWwwAuthenticate,
-  responseError,
-  type ClientOptions,
-} from '../../../src/core/client.js';
+import { responseError, type ClientOptions } from '../../../src/core/client.js';
+import { ServerClock } from '../../../src/core/server-clock.js';
+import { parseWwwAuthenticate } from '../../../src/core/www-authenticate.js';
 import { FapiError } from '../../../src/errors.js';
 import { jwkThumbprint } from '../../../src/core/jwk.js';
 import {

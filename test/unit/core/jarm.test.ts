@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Fault } from '../../../lab/config.js';
 import { signAuthorizationResponse } from '../../../lab/faults.js';
 import { validateJarmAuthorizationResponse } from '../../../src/core/authorization-response.js';
-import { ServerClock } from '../../../src/core/client.js';
+import { ServerClock } from '../../../src/core/server-clock.js';
 import type { AuthorizationServerMetadata } from '../../../src/core/discovery.js';
 import { checkJarmSupported, validateJarmResponse, type JarmCheck } from '../../../src/core/jarm.js';
 import type { Jwk } from '../../../src/core/jwk.js';

@@ -304,6 +304,21 @@ describe('RFC 7591 / 7592 exchanges', () => {
     expect(bad.exitCode).toBe(6);
   });
 
+  it('an error code that is not a registration error gets the general hint, even one named like an Object method', async () => {
+    for (const error of ['server_error', 'toString', 'constructor', '__proto__']) {
+      const e = await expectFapiError(
+        registerClient(
+          fakeHttp(() => ({ status: 400, body: { error } })),
+          EP,
+          build(),
+        ),
+      );
+      expect(e.code, error).toBe('E_REGISTRATION_FAILED');
+      expect(e.oauth?.error, error).toBe(error);
+      expect(e.hint, error).toBe("See the server's error above; --verbose shows the exchange.");
+    }
+  });
+
   it('CL-25: read, update (PUT with client_id, without server-managed fields) and delete with the RAT', async () => {
     const http = fakeHttp((req) => {
       if (req.method === 'GET')
