@@ -7,10 +7,14 @@
 import { X509Certificate, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { exists, readText, writeFileAtomic, PUBLIC_FILE_MODE } from '../src/store/atomic.js';
 import { generateSigningKey, privateKeyPem, readPemPrivateKey } from '../src/keys/generate.js';
+import { stateError } from '../src/errors.js';
 import {
   certIssuedBy,
+  certMatchesKey,
   createCertificate,
+  inspectIssuer,
   parseCertificate,
+  x509StateError,
   type CertInfo,
   type San,
 } from '../src/keys/x509.js';
@@ -52,6 +56,8 @@ export interface LabTls {
 }
 
 const CA_DAYS = 3650;
+const DAMAGED_CA_HINT =
+  'The lab CA files were changed or damaged. `fapi lab reset` deletes the lab state; the next start makes a new CA (client certificates of the old one stop working).';
 const SERVER_DAYS = 365;
 /** Re-issue the server certificate when it expires within this many days. */
 const RENEW_DAYS = 14;
@@ -118,11 +124,31 @@ export async function ensureLabCa(paths: LabPaths, now: () => Date): Promise<Lab
   let caKey: KeyObject | undefined;
   if ((await exists(paths.caCert)) && (await exists(paths.caKey))) {
     caPem = await readText(paths.caCert, 'lab CA certificate');
-    caKey = readPemPrivateKey(await readText(paths.caKey, 'lab CA key'), paths.caKey);
-    const info = parseCertificate(caPem);
+    caKey = readPemPrivateKey(await readText(paths.caKey, 'lab CA key'), paths.caKey, 'lab CA key');
+    let info: CertInfo;
+    try {
+      info = parseCertificate(caPem);
+    } catch (err) {
+      throw x509StateError(err, paths.caCert, DAMAGED_CA_HINT);
+    }
     if (info.notAfter.getTime() <= now().getTime()) {
+      // An expired lab CA is replaced (certificates it issued expired with it).
       caPem = undefined;
       caKey = undefined;
+    } else {
+      // A damaged CA is refused, never silently replaced: certificates it issued would stop working.
+      if (!certMatchesKey(caPem, caKey))
+        throw stateError(
+          'E_LAB_CA',
+          `The lab CA key ${paths.caKey} does not belong to the lab CA certificate ${paths.caCert}.`,
+          DAMAGED_CA_HINT,
+          { details: { file: paths.caKey, ca_cert: paths.caCert } },
+        );
+      try {
+        inspectIssuer(caPem, caKey, now());
+      } catch (err) {
+        throw x509StateError(err, paths.caCert, DAMAGED_CA_HINT);
+      }
     }
   }
   if (!caPem || !caKey) {

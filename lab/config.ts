@@ -1,6 +1,6 @@
 /**
- * The lab's configuration: strict FAPI 2.0 Security Profile (Final) defaults in one place
- * (style.md §7). Every option that weakens the profile is an explicit, named relaxation: it is
+ * The lab's configuration: strict FAPI 2.0 Security Profile (Final) defaults in one place.
+ * Every option that weakens the profile is an explicit, named relaxation: it is
  * announced at start and in an `x-fapi-lab-warning` header on every response.
  *
  * A JSON config file (templates/lab.config.json documents every option) is validated on load, and
@@ -68,7 +68,7 @@ export interface LabConfig {
   maxOneTimeEntries: number;
   /** Relaxations of the profile (loud). */
   relax: Relaxation[];
-  /** Client fault-injection switches (Appendix A; loud). */
+  /** Client fault-injection switches (README "Lab fault switches"; loud). */
   faults: Fault[];
   /** Clock offset in seconds for the clock-skew fault. */
   clockSkewSeconds: number;

@@ -1,7 +1,7 @@
 /**
  * How the lab refuses a request: a LabError carries the HTTP status, the OAuth `error` code
- * (catalogue Appendix B), a description, extra headers (WWW-Authenticate, DPoP-Nonce) and the
- * catalogue check that decided it, which the dashboard and the log show.
+ * (RFC 6749 §5.2 and the RFCs that extend it), a description, extra headers (WWW-Authenticate,
+ * DPoP-Nonce) and the catalogue check that decided it, which the dashboard and the log show.
  */
 import { DpopProofError } from '../src/core/dpop.js';
 import { ClientAuthError } from '../src/core/client-auth.js';
@@ -46,7 +46,7 @@ export const badRequest = (
 export const invalidRequest = (description: string, check?: string) =>
   new LabError(400, 'invalid_request', description, { check });
 
-/** Client authentication failed: 401 invalid_client (Appendix B; RFC 6749 §5.2). */
+/** Client authentication failed: 401 invalid_client (RFC 6749 §5.2). */
 export const invalidClient = (description: string, check?: string, usedAuthorizationHeader = false) =>
   new LabError(401, 'invalid_client', description, {
     check,
@@ -61,7 +61,7 @@ export function asLabError(e: unknown, o: { nonce?: () => string } = {}): unknow
       const headers: Record<string, string> = o.nonce ? { 'dpop-nonce': o.nonce() } : {};
       return new LabError(400, 'use_dpop_nonce', e.message, { check: e.check, headers });
     }
-    // At the AS, every proof failure is invalid_dpop_proof (RFC 9449 §5; Appendix B).
+    // At the AS, every proof failure is invalid_dpop_proof (RFC 9449 §5).
     return new LabError(400, 'invalid_dpop_proof', e.message, { check: e.check });
   }
   if (e instanceof ClientAuthError) return invalidClient(e.message, e.check);

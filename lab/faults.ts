@@ -1,8 +1,8 @@
 /**
- * Client fault-injection switches (catalogue Appendix A, mirroring the OIDF client tests): the lab
- * misbehaves on purpose so a client's own checks (CL-03, CL-11, CL-12, CL-15, CL-17..20, CL-23,
- * MS-09) can be tested offline. Each switch is named in the lab config's `faults` list; every fault is
- * loud (start-up warning and the `x-fapi-lab-warning` header, lab/config.ts).
+ * Client fault-injection switches (README "Lab fault switches", mirroring the OIDF client tests):
+ * the lab misbehaves on purpose so a client's own checks (CL-03, CL-11, CL-12, CL-15, CL-17..20,
+ * CL-23, MS-09) can be tested offline. Each switch is named in the lab config's `faults` list;
+ * every fault is loud (start-up warning and the `x-fapi-lab-warning` header, lab/config.ts).
  *
  * The lab calls these small hooks where a response is built, so the strict code path stays
  * readable:
@@ -19,9 +19,10 @@
  * The others are one line where they apply: `discovery-issuer-mismatch` (lab/as/discovery.ts),
  * `rs-scheme-case` (lab/rs/errors.ts), the clock of `clock-skew` (lab/context.ts).
  */
-import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { signJws } from '../src/core/jws.js';
 import { createNonceSource, type NonceSource } from '../src/core/nonce.js';
+import { randomToken } from '../src/core/random.js';
 import { generateSigningKey, privateKeyPem } from '../src/keys/generate.js';
 import { SERVER_SANS, type LabCa } from './ca.js';
 import type { Fault } from './config.js';
@@ -41,8 +42,7 @@ export const WRONG_ISSUER = 'https://attacker.fapi-lab.example';
 export function applyAuthorizationResponseFaults(fault: FaultCheck, params: Record<string, string>): void {
   if (fault('iss-wrong') && params.iss !== undefined) params.iss = WRONG_ISSUER;
   if (fault('iss-missing')) delete params.iss;
-  if (fault('state-wrong'))
-    params.state = `${params.state ?? ''}tampered-${randomBytes(6).toString('base64url')}`;
+  if (fault('state-wrong')) params.state = `${params.state ?? ''}tampered-${randomToken(6)}`;
   if (fault('state-missing')) delete params.state;
 }
 
@@ -96,7 +96,7 @@ export function signIdToken(
     c.exp = Math.floor(now) - 300;
   }
   if (fault('idtoken-exp-missing')) delete c.exp;
-  if (fault('idtoken-nonce-wrong')) c.nonce = `wrong-${randomBytes(8).toString('base64url')}`;
+  if (fault('idtoken-nonce-wrong')) c.nonce = `wrong-${randomToken(8)}`;
   if (fault('idtoken-nonce-missing')) delete c.nonce;
 
   const header = { typ: 'JWT', kid: key.kid };
@@ -165,7 +165,7 @@ export function createNonces(fault: FaultCheck, o: { rotateSeconds: number; now:
     const base = createNonceSource(o);
     return { current: () => base.current(), isValid: (n) => base.isValid(n), afterSuccess() {} };
   }
-  const fresh = () => randomBytes(18).toString('base64url');
+  const fresh = () => randomToken(18);
   let value = fresh();
   return {
     current: () => value,

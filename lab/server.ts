@@ -220,7 +220,7 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
   });
 
   app.decorateRequest('lab', null as unknown as RequestState);
-  // Hooks are callback-style, not async: no promise per request per hook on the hot path (issue 6).
+  // Hooks are callback-style, not async: no promise per request per hook on the hot path (bench rows 5a, 5b).
   app.addHook('onRequest', (req, _reply, done) => {
     req.lab = { listener, base: base(), passed: [], startedAt: ctx.now() };
     done();

@@ -1,5 +1,5 @@
 /**
- * Lab storage (style.md §8). Two kinds:
+ * Lab storage. Two kinds:
  * - one-time values (request_uris, codes, DPoP and client-assertion jtis, login interactions) live
  *   in memory with an expiry and a bound on their number, so memory stays bounded under load;
  * - what survives a restart (registered clients, the lab's keys, grants and refresh tokens) is
@@ -54,7 +54,7 @@ export class ExpiringMap<V> {
 
   set(key: string, value: V, expiresAt: number): void {
     // Sweeping on every 32nd write (up to 512 entries) keeps the same bound as a small sweep on
-    // every write, at a fraction of the cost on the hot path (issue 6).
+    // every write, at a fraction of the cost on the hot path (bench rows 5a and 6b).
     if ((++this.writes & 31) === 0) this.sweep(512);
     if (this.map.has(key)) this.map.delete(key);
     this.map.set(key, { value, expiresAt });

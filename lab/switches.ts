@@ -1,6 +1,6 @@
 /**
  * The lab's switches, by name with what each does: relaxations (they weaken the FAPI 2.0 profile,
- * for experiments and for `fapi lab attack`) and client fault injections (catalogue Appendix A).
+ * for experiments and for `fapi lab attack`) and client fault injections (README "Lab fault switches").
  * One table for the lab (lab/config.ts) and the CLI's option parsing and help (src/cli/main.ts),
  * kept in a module that imports nothing so the CLI does not load the lab to list them.
  */
@@ -35,7 +35,7 @@ export type Relaxation = keyof typeof RELAXATIONS;
 export const RELAXATION_NAMES = Object.keys(RELAXATIONS) as Relaxation[];
 
 /**
- * Client fault-injection switches (catalogue Appendix A): the lab misbehaves on purpose so a
+ * Client fault-injection switches (README "Lab fault switches"): the lab misbehaves on purpose so a
  * client's own checks can be tested offline. Also loud.
  */
 export const FAULTS = {

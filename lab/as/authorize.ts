@@ -72,7 +72,7 @@ export function authorizationResponseUrl(
   if (request.state !== undefined) all.state = request.state;
   // JARM §2.1: the JWT always names its issuer, whatever no-iss says of the plain parameter.
   if (jarm || !ctx.relaxed('no-iss')) all.iss = ctx.urls.issuer;
-  // Appendix A faults (iss-*, state-*), for testing clients' own checks; off by default.
+  // The iss-* and state-* fault switches, for testing clients' own checks; off by default.
   applyAuthorizationResponseFaults(ctx.fault, all);
   const u = new URL(request.redirectUri);
   if (jarm) {

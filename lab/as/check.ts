@@ -1,5 +1,5 @@
 /**
- * An endpoint is an ordered list of named checks (style.md §7): each check is one rule in its own
+ * An endpoint is an ordered list of named checks: each check is one rule in its own
  * file under ./checks/, cited to its spec section and named after its catalogue ID. The first check
  * that throws decides the request; the dashboard shows which one and why.
  */
@@ -51,7 +51,7 @@ export function clientOf(s: { client?: AuthenticatedClient }): AuthenticatedClie
 /**
  * Runs the checks in order; the first refusal carries the ID of the check that made it. Only a
  * check that returns a promise is awaited: synchronous ones cost no microtask (the token endpoint
- * is load-tested, issue 6).
+ * is load-tested: bench row 5a).
  */
 export async function runChecks<S extends { req: FastifyRequest; ctx: LabContext }>(
   s: S,

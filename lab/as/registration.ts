@@ -4,9 +4,9 @@
  * needs that initial access token (REG-13). The registration access token is returned once and
  * only its SHA-256 is kept.
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Jwk } from '../../src/core/jwk.js';
+import { randomToken } from '../../src/core/random.js';
 import { isPlainObject } from '../../src/store/validate.js';
 import type { LabContext } from '../context.js';
 import { LabError, invalidRequest } from '../errors.js';
@@ -99,11 +99,11 @@ async function handleRegister(req: FastifyRequest, reply: FastifyReply, ctx: Lab
   const pre: RegistrationExchange = { ctx, req, reply, body: {}, metadata: {} };
   await runChecks(pre, [regInitialAccessToken]);
   const metadata = await validated(ctx, req, reply, bodyObject(req));
-  const rat = randomBytes(32).toString('base64url');
+  const rat = randomToken(32);
   const now = Math.floor(ctx.now());
   const client: LabClient = {
     version: 1,
-    client_id: randomBytes(16).toString('base64url'),
+    client_id: randomToken(16),
     client_id_issued_at: now,
     registration_access_token_sha256: sha256(rat),
     metadata,

@@ -98,7 +98,7 @@ export function issueIdToken(
     claims.name = user.name;
     claims.email = user.email;
   }
-  // Appendix A idtoken-* faults (off by default) are applied while signing.
+  // The idtoken-* fault switches (off by default) are applied while signing.
   return signIdToken(ctx.fault, claims, ctx.keys.signing, ctx.now());
 }
 

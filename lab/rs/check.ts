@@ -1,6 +1,6 @@
 /**
  * The RS verification pipeline's vocabulary: one request view, one per-request state, and the
- * shape of a named check (style.md §7: each rule in its own file, cited, listed in order).
+ * shape of a named check (each rule in its own file, cited, listed in order).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { DecodedJws } from '../../src/core/jws.js';

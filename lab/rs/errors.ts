@@ -1,6 +1,6 @@
 /**
- * RS refusals and their challenges: RFC 6750 §3 (`Bearer`) and RFC 9449 §7.1 (`DPoP`), exactly as
- * the catalogue's Appendix B lists them.
+ * RS refusals and their challenges: RFC 6750 §3 (`Bearer`) and RFC 9449 §7.1 (`DPoP`), as the
+ * README's "The lab resource server" shows them.
  */
 
 /** The DPoP algorithms the RS accepts, advertised in every DPoP challenge (DP-23). */

@@ -1,6 +1,7 @@
 /**
  * Fastify glue shared by the RS APIs and userinfo: the request view the checks read, the
- * challenge responses of Appendix B, `x-fapi-interaction-id`, `DPoP-Nonce`, and the audit record.
+ * challenge responses (RFC 6750 §3, RFC 9449 §7.1), `x-fapi-interaction-id`, `DPoP-Nonce`, and
+ * the audit record.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
@@ -54,7 +55,10 @@ export function interactionId(req: FastifyRequest, reply: FastifyReply): void {
   );
 }
 
-/** Sends an RsError as Appendix B prescribes: status, WWW-Authenticate challenge(s), JSON body. */
+/**
+ * Sends an RsError as RFC 6750 §3 / RFC 9449 §7.1 prescribe: status, WWW-Authenticate
+ * challenge(s), JSON body.
+ */
 export function sendRsError(reply: FastifyReply, e: RsError, ctx: RsContext): FastifyReply {
   const schemes: RsScheme[] = e.scheme === 'both' ? ['DPoP', 'Bearer'] : [e.scheme];
   const params = { error: e.error, description: e.error ? e.message : undefined, scope: e.extra.scope };

@@ -73,8 +73,8 @@ export function labBank(ctx: LabContext): Bank {
 }
 
 /**
- * Runs the pipeline for a protected request. On refusal, answers with the challenge of Appendix B
- * and returns undefined; on success returns the state (and sends the next DPoP nonce).
+ * Runs the pipeline for a protected request. On refusal, answers with the RFC 6750 §3 / RFC 9449
+ * §7.1 challenge and returns undefined; on success returns the state (and sends the next DPoP nonce).
  */
 export function guard(
   req: FastifyRequest,

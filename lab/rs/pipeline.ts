@@ -1,5 +1,5 @@
 /**
- * The resource server's checks, in the order they run (style.md §7). A reviewer reads the RS's
+ * The resource server's checks, in the order they run. A reviewer reads the RS's
  * rules top to bottom here; each lives in its own file under ./checks, cited to its spec section.
  */
 import type { RsCheck, RsRequest, RsState } from './check.js';

@@ -11,7 +11,8 @@ import type { HttpClient, HttpResponse } from '../http/client.js';
 import { isFapiError } from '../errors.js';
 import { privateKeyPem, generateSigningKey, type GeneratedKey } from '../keys/generate.js';
 import { validateAuthorizationResponse } from '../core/authorization-response.js';
-import { Client, type Exchange, type SigningKey, jsonObject, oauthErrorOf } from '../core/client.js';
+import { Client, type Exchange, type SigningKey, jsonObject } from '../core/client.js';
+import { oauthErrorOf } from '../core/oauth-error.js';
 import { createDpopProof, type DpopKey } from '../core/dpop.js';
 import { endpoint } from '../core/discovery.js';
 import {

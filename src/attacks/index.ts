@@ -1,5 +1,5 @@
 /**
- * The scenarios of `fapi lab attack`, in the order they run and are listed (issue 5). Each module
+ * The scenarios of `fapi lab attack`, in the order they run and are listed. Each module
  * names its attacker (FAPI 2.0 attacker model), what it tries, the defence and its rules, and plays
  * the honest client and the attacker against a relaxed lab and a FAPI 2.0 server.
  */

@@ -1,5 +1,5 @@
 /**
- * The attack scenarios of `fapi lab attack` (issue 5): each plays an honest client and an attacker
+ * The attack scenarios of `fapi lab attack`: each plays an honest client and an attacker
  * of the FAPI 2.0 attacker model against two targets, a lab with the defence relaxed (the attack
  * works, as it would against plain OAuth) and a FAPI 2.0 server (the defence holds), and reports
  * every step. The core never starts a lab: the caller passes the targets in (an in-process lab, or

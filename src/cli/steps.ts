@@ -1,7 +1,7 @@
 /**
- * The step list of multi-step commands (ux.md "Logging in"): a listr2 task list on an interactive
- * stderr, plain "✔ step  detail" lines otherwise (pipes, CI, --verbose, where a live renderer
- * would garble the trace), nothing with --json. listr2 is imported only when it is used.
+ * The step list of multi-step commands (`fapi login`, `fapi lab attack`): a listr2 task list on an
+ * interactive stderr, plain "✔ step  detail" lines otherwise (pipes, CI, --verbose, where a live
+ * renderer would garble the trace), nothing with --json. listr2 is imported only when it is used.
  */
 import { isFapiError } from '../errors.js';
 import type { CliContext } from './context.js';

@@ -7,7 +7,8 @@
  * (RFC 9449 §8, §9; FAPI2-SP §5.3.3.1 Note 1) and is retried once on `use_dpop_nonce`.
  */
 import { createClientAssertion, JWT_BEARER } from '../core/client-auth.js';
-import { isNonceDemand, type ServerClock, type SigningKey } from '../core/client.js';
+import { isNonceDemand, type SigningKey } from '../core/client.js';
+import type { ServerClock } from '../core/server-clock.js';
 import {
   endpoint,
   type AuthorizationServerMetadata,

@@ -4,7 +4,7 @@
  * catalogue allows (its canonical outcome and the alternatives the OIDF suite accepts), or a
  * success. An answer outside both is a failure that says what came back and what was expected.
  */
-import { oauthErrorOf } from '../core/client.js';
+import { oauthErrorOf } from '../core/oauth-error.js';
 import type { HttpResponse } from '../http/client.js';
 import { redactUrl } from '../http/redact.js';
 import { failed, passed, type Outcome } from './types.js';

@@ -5,7 +5,7 @@
  * that fails, throws or hangs fails alone. Clients the run registered are deleted at the end
  * (RFC 7592 §2.3), also when it is interrupted, unless `keep`.
  */
-import { ServerClock } from '../core/client.js';
+import { ServerClock } from '../core/server-clock.js';
 import { discoverMetadata, type DiscoveryResult } from '../core/discovery.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod, type SenderConstraint } from '../core/fapi.js';
 import { conformanceError, FapiError, isFapiError, networkError } from '../errors.js';

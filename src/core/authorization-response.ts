@@ -7,7 +7,7 @@
  * applies to the parameters inside it.
  */
 import { FapiError, serverError } from '../errors.js';
-import { hintFor } from './client.js';
+import { hintFor } from './oauth-error.js';
 import { type JarmCheck, jarmRefused, validateJarmResponse } from './jarm.js';
 
 export interface AuthorizationResponseCheck {

@@ -6,13 +6,15 @@
  *    at the mtls_endpoint_aliases, RFC 8705 §5, CL-05/CL-07);
  *  - a fresh DPoP proof per request with the DPoP key, the server's nonce per origin learned from
  *    any response, and one retry with a new jti on `use_dpop_nonce` (RFC 9449 §8, §9, CL-15/CL-17);
- *  - clock-skew correction from the server's `Date` header (FAPI2-SP §5.3.3.1 Note 1, CL-23).
- * Sending is split from validation (style.md §2): `send*` return the exchange (every attempt, the
- * decoded assertion and proof) so the CLI can narrate it; the protocol modules validate.
+ *  - clock-skew correction from the server's `Date` header (FAPI2-SP §5.3.3.1 Note 1, CL-23,
+ *    ./server-clock.ts).
+ * Sending is split from validation: `send*` return the exchange (every attempt, the decoded
+ * assertion and proof) so the CLI can narrate it; the protocol modules (./par.ts, ./token.ts, ...)
+ * validate, and turn error answers into FapiErrors with `responseError` (./oauth-error.ts).
  */
 import { randomUUID, type KeyObject } from 'node:crypto';
 import type { FapiError } from '../errors.js';
-import { conformanceError, serverError, stateError, type OAuthErrorFields } from '../errors.js';
+import { conformanceError, serverError, stateError } from '../errors.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../http/client.js';
 import { formBody } from './form.js';
 import { clientAssertionParams, createClientAssertion } from './client-auth.js';
@@ -21,6 +23,9 @@ import { jwkThumbprint } from './jwk.js';
 import { decodeJws } from './jws.js';
 import { type AuthorizationServerMetadata, type EndpointName, endpoint } from './discovery.js';
 import { FAPI_ALGS, type ClientAuthMethod, type FapiAlg, type SenderConstraint } from './fapi.js';
+import { type HintContext, hintFor, oauthErrorOf } from './oauth-error.js';
+import { ServerClock } from './server-clock.js';
+import { findChallenge, parseWwwAuthenticate } from './www-authenticate.js';
 
 /** The server metadata (RFC 8414) as discovered by ./discovery.ts. */
 export type AsMetadata = AuthorizationServerMetadata;
@@ -59,63 +64,6 @@ export interface ClientOptions {
   syncClock?: boolean;
   /** Local clock in epoch milliseconds (tests freeze it). */
   now?: () => number;
-}
-
-/** Clock-skew corrections below this are within the Date header's resolution plus latency. */
-export const CLOCK_SKEW_THRESHOLD_S = 5;
-
-/**
- * The server's clock, learned from `Date` headers (RFC 9110 §6.6.1) per origin. The header has a
- * one-second resolution, so offsets under CLOCK_SKEW_THRESHOLD_S are ignored.
- */
-export class ServerClock {
-  private readonly offsets = new Map<string, number>();
-  private last: number | undefined;
-  constructor(
-    private readonly localNow: () => number = Date.now,
-    readonly enabled = true,
-  ) {}
-
-  /** Records the server's time from a response; returns the offset in seconds, if any. */
-  learn(origin: string, date: string | undefined): number | undefined {
-    if (!date) return undefined;
-    const server = Date.parse(date);
-    if (Number.isNaN(server)) return undefined;
-    // The Date header is truncated to the second, so this errs by under a second towards the past,
-    // the safe side (servers accept old iat far longer than future iat, FAPI2-SP §5.3.2.1-13).
-    const offset = Math.round((server - this.localNow()) / 1000);
-    this.offsets.set(origin, offset);
-    this.last = offset;
-    return offset;
-  }
-
-  /** Records an offset measured elsewhere (e.g. by discovery), in seconds. */
-  setOffset(origin: string, offset: number): void {
-    this.offsets.set(origin, offset);
-    this.last = offset;
-  }
-
-  /** The measured offset (server − local, seconds) for an origin, else the last one measured. */
-  measured(origin?: string): number | undefined {
-    return (origin !== undefined ? this.offsets.get(origin) : undefined) ?? this.last;
-  }
-
-  /** The correction applied to timestamps sent to `origin` (0 when disabled or small). */
-  applied(origin?: string): number {
-    const m = this.measured(origin);
-    if (!this.enabled || m === undefined || Math.abs(m) < CLOCK_SKEW_THRESHOLD_S) return 0;
-    return m;
-  }
-
-  /** Epoch seconds as the server at `origin` sees it. */
-  now(origin?: string): number {
-    return Math.floor(this.localNow() / 1000) + this.applied(origin);
-  }
-
-  /** Local epoch seconds, uncorrected. */
-  localSeconds(): number {
-    return Math.floor(this.localNow() / 1000);
-  }
 }
 
 export interface DecodedJwt {
@@ -160,7 +108,10 @@ export interface ResourceRequest {
   headers?: Record<string, string>;
   body?: string | Uint8Array;
   accessToken: string;
-  /** How the token is sent: `DPoP` with a proof (CL-16) or `Bearer` over the client certificate. */
+  /**
+   * How the token is sent: `DPoP` with a proof (CL-16) or `Bearer` over the client certificate
+   * (RFC 8705 §3); by default the stored token_type's scheme (./resource.ts `schemeFor`).
+   */
   scheme: 'DPoP' | 'Bearer';
 }
 
@@ -171,193 +122,6 @@ function decodeForNarration(jwt: string): DecodedJwt {
 
 function origin(url: string): string {
   return new URL(url).origin;
-}
-
-/** One challenge of a `WWW-Authenticate` header (RFC 9110 §11.6.1). */
-export interface Challenge {
-  /** As sent; compare case-insensitively (RFC 9110 §11.1, CL-17). */
-  scheme: string;
-  params: Record<string, string>;
-  token68?: string;
-}
-
-const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
-const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
-
-/** Parses `WWW-Authenticate` values into challenges, several per header allowed (RFC 9110 §11.6.1). */
-export function parseWwwAuthenticate(values: string | string[] | undefined): Challenge[] {
-  const all = values === undefined ? [] : Array.isArray(values) ? values : [values];
-  const out: Challenge[] = [];
-  for (const value of all) {
-    let i = 0;
-    const s = value;
-    const skip = (re: RegExp) => {
-      while (i < s.length && re.test(s[i] as string)) i++;
-    };
-    const token = () => {
-      const start = i;
-      while (i < s.length && TCHAR.test(s[i] as string)) i++;
-      return s.slice(start, i);
-    };
-    const quoted = () => {
-      let v = '';
-      i++; // opening quote
-      while (i < s.length && s[i] !== '"') {
-        if (s[i] === '\\' && i + 1 < s.length) i++;
-        v += s[i];
-        i++;
-      }
-      i++; // closing quote
-      return v;
-    };
-    for (;;) {
-      skip(/[\s,]/);
-      if (i >= s.length) break;
-      const scheme = token();
-      if (!scheme) break; // not a challenge: stop rather than loop
-      const ch: Challenge = { scheme, params: {} };
-      out.push(ch);
-      skip(/[ \t]/);
-      // token68 (e.g. `Negotiate abc==`): up to the next comma, with no `=` followed by a value.
-      const rest = s.slice(i).split(',')[0]?.trim() ?? '';
-      if (rest && TOKEN68.test(rest) && !/^[^=]+=[^=]/.test(rest)) {
-        ch.token68 = rest;
-        i += s.slice(i).indexOf(rest) + rest.length;
-        continue;
-      }
-      for (;;) {
-        skip(/[\s,]/);
-        const save = i;
-        const name = token();
-        if (!name) break;
-        skip(/[ \t]/);
-        if (s[i] !== '=') {
-          i = save; // the next challenge's scheme
-          break;
-        }
-        i++;
-        skip(/[ \t]/);
-        ch.params[name.toLowerCase()] = s[i] === '"' ? quoted() : token();
-        skip(/[ \t]/);
-        if (s[i] !== ',') break;
-      }
-    }
-  }
-  return out;
-}
-
-/** The challenge with this scheme, compared case-insensitively (CL-17). */
-export function findChallenge(challenges: Challenge[], scheme: string): Challenge | undefined {
-  return challenges.find((c) => c.scheme.toLowerCase() === scheme.toLowerCase());
-}
-
-/** The OAuth error of a response: the JSON body (AS) or the WWW-Authenticate challenge (RS). */
-export function oauthErrorOf(res: HttpResponse): OAuthErrorFields {
-  const fields: OAuthErrorFields = { status: res.status, endpoint: res.url };
-  const www = res.header('www-authenticate');
-  if (www) {
-    fields.www_authenticate = www;
-    const challenges = parseWwwAuthenticate(res.headers['www-authenticate']);
-    const withError = challenges.find((c) => c.params.error);
-    if (withError) {
-      fields.error = withError.params.error;
-      if (withError.params.error_description) fields.error_description = withError.params.error_description;
-    }
-  }
-  const ct = (res.header('content-type') ?? '').toLowerCase();
-  if (ct.includes('json') || res.text().trimStart().startsWith('{')) {
-    try {
-      const body = JSON.parse(res.text()) as Record<string, unknown>;
-      if (body && typeof body === 'object') {
-        if (typeof body.error === 'string') fields.error = body.error;
-        if (typeof body.error_description === 'string') fields.error_description = body.error_description;
-      }
-    } catch {
-      // not JSON after all: keep what the header said
-    }
-  }
-  return fields;
-}
-
-/** The hint for an OAuth error at a step: the likely cause and the fix (issue 4). */
-export function hintFor(step: string, o: OAuthErrorFields, ctx: HintContext = {}): string | undefined {
-  const desc = (o.error_description ?? '').toLowerCase();
-  switch (o.error) {
-    case 'invalid_client':
-      if (ctx.authMethod && ctx.authMethod !== 'private_key_jwt')
-        return (
-          `The server did not accept the client certificate for client ${ctx.clientId ?? ''}. Check that the ` +
-          'certificate in the profile is the one registered (tls_client_auth_subject_dn / SAN, or the jwks for ' +
-          'self_signed_tls_client_auth) and that the request went to the mtls_endpoint_aliases (RFC 8705 §2, §5).'
-        );
-      return (
-        `The server refused the client assertion. Likely causes: its "aud" was ${JSON.stringify(ctx.audience ?? '(the issuer)')} ` +
-        'but FAPI 2.0 requires the issuer itself as a string (FAPI2-SP §5.3.2.1-8) — check "assertion_audience" ' +
-        `in \`fapi profile show\`; the key with kid ${JSON.stringify(ctx.kid ?? '')} is not registered for client ` +
-        `${ctx.clientId ?? ''} (re-run \`fapi register\`); or the clocks differ (fapi corrects skew from the ` +
-        "server's Date header unless --no-sync-clock)."
-      );
-    case 'use_dpop_nonce':
-      return (
-        'The server asked for a new DPoP nonce again right after fapi retried with the nonce it sent: its nonces ' +
-        'rotate faster than one round trip, or it does not accept its own nonce (RFC 9449 §8). Retry the command; ' +
-        'if it persists, report it to the server operator.'
-      );
-    case 'invalid_dpop_proof':
-      return (
-        "The server rejected the DPoP proof. Check that the DPoP key's algorithm is in the server's " +
-        'dpop_signing_alg_values_supported (`fapi discover`), and the clocks (fapi corrects skew from the Date ' +
-        'header unless --no-sync-clock). `fapi -v` shows the decoded proof.'
-      );
-    case 'invalid_redirect_uri':
-      return `The redirect URI ${ctx.redirectUri ?? ''} is not registered for this client. Register it (\`fapi register --redirect-uri ${ctx.redirectUri ?? 'URI'}\`) or set the profile's redirect_uri to a registered one.`;
-    case 'invalid_request':
-      if (desc.includes('redirect'))
-        return `The redirect URI ${ctx.redirectUri ?? ''} may not be registered for this client: register it with \`fapi register --redirect-uri\`, or set the profile's redirect_uri to a registered loopback URI.`;
-      if (desc.includes('pkce') || desc.includes('code_challenge'))
-        return 'fapi always sends PKCE S256; the server rejected it. `fapi -v` shows the PAR request.';
-      return 'The server rejected a parameter of the request; its description names it. `fapi -v` shows the request.';
-    case 'invalid_grant':
-      if (step === 'refresh')
-        return 'The refresh token expired, was revoked or was already rotated. Run `fapi login` again.';
-      if (step === 'token')
-        return (
-          'The authorization code expired (codes live about 60 s), was already used, or the code_verifier, ' +
-          'redirect_uri or DPoP key did not match the authorization request. Run `fapi login` again.'
-        );
-      return 'The server refused the grant. Run `fapi login` again.';
-    case 'invalid_scope':
-      return 'A requested scope is not allowed for this client. Ask for fewer scopes with --scope, or register them.';
-    case 'unauthorized_client':
-      return 'This client is not allowed to use this grant type or request. Check the grant_types it was registered with.';
-    case 'unsupported_grant_type':
-      return 'The server does not support this grant type (see grant_types_supported with `fapi discover`).';
-    case 'invalid_request_uri':
-      return 'The pushed request expired or was already used (request_uri lives about 60 s). Run `fapi login` again.';
-    case 'access_denied':
-      return 'The user or the server denied the authorization request.';
-    case 'invalid_token':
-      return step === 'resource'
-        ? 'The access token expired, was revoked, or is bound to another key or certificate. Run `fapi token refresh` or `fapi login`.'
-        : 'The token was not accepted.';
-    case 'insufficient_scope':
-      return 'The access token lacks a scope this resource needs. Log in again with `fapi login --scope ...`.';
-    case 'unsupported_token_type':
-      return 'The server does not support revoking or introspecting this kind of token.';
-    case 'temporarily_unavailable':
-    case 'server_error':
-      return 'The server had a problem; try again later.';
-    default:
-      return undefined;
-  }
-}
-
-export interface HintContext {
-  clientId?: string;
-  authMethod?: ClientAuthMethod;
-  audience?: string;
-  kid?: string;
-  redirectUri?: string;
 }
 
 /** A FapiError (kind 'server', exit 5) for an error answer, with the server's fields verbatim. */

@@ -5,11 +5,12 @@
  * §10) and the redirect URI (CL-10). The authorization URL then carries only client_id and
  * request_uri.
  */
-import { randomBytes } from 'node:crypto';
 import { conformanceError } from '../errors.js';
-import { type Client, type Exchange, type HintContext, jsonObject, responseError } from './client.js';
+import { type Client, type Exchange, jsonObject, responseError } from './client.js';
 import { type AuthorizationServerMetadata, endpoint } from './discovery.js';
+import type { HintContext } from './oauth-error.js';
 import { codeChallengeS256, createCodeVerifier } from './pkce.js';
+import { randomToken } from './random.js';
 
 /** Everything the flow must remember between PAR and the token request (kept in memory only). */
 export interface AuthorizationSession {
@@ -31,11 +32,6 @@ export interface PushedAuthorization {
   expires_in: number;
 }
 
-/** A random, URL-safe value of `bytes` bytes (state, nonce). */
-export function randomValue(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url');
-}
-
 export function hasOpenidScope(scope: string): boolean {
   return scope.split(/\s+/).includes('openid');
 }
@@ -52,12 +48,12 @@ export function createAuthorizationSession(o: {
   const session: AuthorizationSession = {
     redirect_uri: o.redirectUri,
     scope: o.scope,
-    state: randomValue(32),
+    state: randomToken(32),
     code_verifier: codeVerifier,
     code_challenge: codeChallengeS256(codeVerifier),
   };
   // FAPI2-SP §5.3.3.2-7: nonce values up to 64 characters; 32 bytes → 43 characters.
-  if (hasOpenidScope(o.scope)) session.nonce = randomValue(32);
+  if (hasOpenidScope(o.scope)) session.nonce = randomToken(32);
   if (o.dpopJkt) session.dpop_jkt = o.dpopJkt;
   if (o.jarm) session.response_mode = 'jwt';
   return session;

@@ -1,12 +1,13 @@
 /** PKCE (RFC 7636) with S256 only (FAPI2-SP §5.3.2.2-5, §5.3.3.2-3). */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { randomToken } from './random.js';
 
 /** RFC 7636 §4.1: 43–128 characters of [A-Z a-z 0-9 - . _ ~]. */
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
 /** A fresh verifier from 32 random bytes (256 bits), base64url: 43 characters (CL-09). */
 export function createCodeVerifier(): string {
-  return randomBytes(32).toString('base64url');
+  return randomToken(32);
 }
 
 export function isValidCodeVerifier(v: unknown): v is string {

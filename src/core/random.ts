@@ -1,7 +1,8 @@
 /**
- * Random identifiers (jti, codes, tokens) from node:crypto's CSPRNG, drawn from a pooled buffer:
- * one `randomFillSync` per 4 KiB instead of one per value. On the lab's hot path a call per value
- * cost ~10 µs (profiled under load, issue 6); node's own `randomUUID` pools entropy the same way.
+ * The one source of random values fapi sends or issues (PKCE verifiers, state, nonce, jti, codes,
+ * request_uris, tokens, client IDs): node:crypto's CSPRNG as base64url, drawn from a pooled
+ * buffer, one `randomFillSync` per 4 KiB instead of one per value. On the lab's hot path a call
+ * per value cost ~10 µs (profiled under load); node's own `randomUUID` pools entropy the same way.
  * Each byte is handed out once and the pool is refilled, never reused.
  */
 import { randomFillSync } from 'node:crypto';

@@ -14,6 +14,7 @@ import type { HttpClient, HttpResponse } from '../http/client.js';
 import type { AuthorizationServerMetadata } from './discovery.js';
 import { checkJarmSupported } from './jarm.js';
 import { JwkError, assertFapiKeyStrength, hasPrivateMembers, type Jwk } from './jwk.js';
+import { REGISTRATION, hintFor, oauthErrorBody } from './oauth-error.js';
 import {
   FAPI_ALGS,
   FAPI_JWS_ALGS,
@@ -336,36 +337,13 @@ export interface RegistrationOutcome {
   warnings: string[];
 }
 
-function oauthBody(res: HttpResponse): { error?: string; error_description?: string } {
-  try {
-    const v = JSON.parse(res.text()) as Record<string, unknown>;
-    return {
-      error: typeof v.error === 'string' ? v.error : undefined,
-      error_description: typeof v.error_description === 'string' ? v.error_description : undefined,
-    };
-  } catch {
-    return {};
-  }
-}
-
-const ERROR_HINTS: Record<string, string> = {
-  invalid_redirect_uri:
-    'The server refused the redirect URI. Pass one it accepts with --redirect-uri (the CLI listens on a loopback IP, http://127.0.0.1/callback, RFC 8252 §7.3); some servers want it pre-agreed.',
-  invalid_client_metadata:
-    'The server refused a metadata field (its error_description should name it). Adjust it with --metadata FILE, or see the template in templates/.',
-  invalid_software_statement:
-    'The software statement is malformed or its signature did not verify. Check --software-statement FILE.',
-  unapproved_software_statement:
-    'The server does not accept this software statement (wrong issuer or not approved for this server).',
-};
-
 function exchangeError(
   res: HttpResponse,
   endpoint: string,
   what: string,
   opts: { rat?: boolean; initialAccessToken?: boolean } = {},
 ): FapiError {
-  const o = oauthBody(res);
+  const o = oauthErrorBody(res);
   const oauth = {
     status: res.status,
     error: o.error,
@@ -402,7 +380,7 @@ function exchangeError(
     'E_REGISTRATION_FAILED',
     `${what} failed at ${endpoint}: HTTP ${res.status}${o.error ? ` ${o.error}` : ''}.`,
     oauth,
-    (o.error && ERROR_HINTS[o.error]) ?? "See the server's error above; --verbose shows the exchange.",
+    hintFor(REGISTRATION, o) ?? "See the server's error above; --verbose shows the exchange.",
   );
 }
 

@@ -5,24 +5,9 @@
  */
 import { usageError } from '../errors.js';
 import type { HttpResponse } from '../http/client.js';
-import {
-  type Client,
-  type Exchange,
-  findChallenge,
-  oauthErrorOf,
-  parseWwwAuthenticate,
-  responseError,
-} from './client.js';
-
-export interface ResourceCall {
-  method: string;
-  url: string;
-  headers?: Record<string, string>;
-  body?: string | Uint8Array;
-  accessToken: string;
-  /** The scheme: from the stored token_type unless chosen explicitly (--dpop / --mtls). */
-  scheme: 'DPoP' | 'Bearer';
-}
+import { type Client, type Exchange, type ResourceRequest, responseError } from './client.js';
+import { oauthErrorOf } from './oauth-error.js';
+import { findChallenge, parseWwwAuthenticate } from './www-authenticate.js';
 
 /** The Authorization scheme for a token_type, compared case-insensitively (CL-17). */
 export function schemeFor(tokenType: string): 'DPoP' | 'Bearer' {
@@ -31,7 +16,7 @@ export function schemeFor(tokenType: string): 'DPoP' | 'Bearer' {
 
 const FORBIDDEN_HEADERS = new Set(['authorization', 'dpop']);
 
-export function callResource(client: Client, call: ResourceCall): Promise<Exchange> {
+export function callResource(client: Client, call: ResourceRequest): Promise<Exchange> {
   const u = new URL(call.url);
   for (const k of ['access_token']) {
     if (u.searchParams.has(k))

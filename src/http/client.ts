@@ -1,15 +1,17 @@
 /**
- * The one HTTP seam (style.md §4). Every request fapi makes goes through an HttpClient: TLS 1.2+
- * with BCP195 cipher suites and verification always on (extra trust anchors only from an explicit
- * CA file), the client certificate for mTLS, timeouts, redirects never followed, and the
- * `--verbose` trace with secrets redacted. Unit tests pass a fake HttpClient instead.
+ * The one HTTP seam: every request fapi and the lab make goes through an HttpClient. TLS 1.2+ with
+ * the BCP195 cipher suites and certificate verification always on (FAPI2-SP §5.2.1, §5.2.2; CL-01,
+ * CL-02), extra trust anchors only from an explicit CA file (and NODE_EXTRA_CA_CERTS), the client
+ * certificate for mTLS (RFC 8705), redirects never followed, bounded waits (idle timeout, body
+ * deadline) and bounded response bodies, and a trace hook for `--verbose` (the CLI redacts the
+ * secrets, ./redact.ts). Unit tests pass a fake HttpClient instead.
  */
 import type HttpNs from 'node:http';
 import type HttpsNs from 'node:https';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type TlsNs from 'node:tls';
-import { conformanceError, networkError, type FapiError } from '../errors.js';
+import { conformanceError, FapiError, isFapiError, networkError } from '../errors.js';
 
 export interface HttpRequest {
   method: string;
@@ -18,6 +20,8 @@ export interface HttpRequest {
   body?: string | Uint8Array;
   /** Use the client certificate for this request (mTLS). Default: when the client has one. */
   clientCert?: boolean;
+  /** The largest response body read for this request, in bytes (default: the client's). */
+  maxResponseBytes?: number;
 }
 
 export interface HttpResponse {
@@ -48,9 +52,18 @@ export interface HttpClientOptions {
   /** PEM client certificate (chain) and private key for mTLS. */
   cert?: string;
   key?: string;
+  /**
+   * Fails a request when the connection is idle this long (connecting, awaiting the headers or
+   * mid-body), or when the body is not complete this long after its headers. Default 30 s.
+   */
   timeoutMs?: number;
+  /** The largest response body read, in bytes (default DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
   trace?: (event: TraceEvent) => void;
-  /** Permit plain http to loopback IPs (only the CLI's own callback listener tests use it). */
+  /**
+   * Permit plain http to loopback hosts: `fapi lab open` follows the lab's redirects to the
+   * client's loopback redirect URI (RFC 8252 §7.3), which is plain http.
+   */
   allowHttpLoopback?: boolean;
   userAgent?: string;
 }
@@ -73,6 +86,15 @@ export const TLS13_CIPHERS = [
   'TLS_CHACHA20_POLY1305_SHA256',
 ];
 export const FAPI_CIPHERS = [...TLS13_CIPHERS, ...BCP195_TLS12_CIPHERS].join(':');
+
+/**
+ * The most of a response body fapi reads by default: OAuth and FAPI answers (metadata, JWKS,
+ * tokens, errors) are small JSON documents, and a server sending more, or without end, must not
+ * make the client grow without bound.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 export function makeResponse(
   url: string,
@@ -310,6 +332,114 @@ function isTlsErrorCode(code: string): boolean {
   );
 }
 
+/** A byte count as people read it: "1 MiB", "64 KiB", else "1001 bytes". */
+function sizeText(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
+
+/** A response body over the cap: from its Content-Length (`declared`) or while it streamed in. */
+function tooLargeError(
+  req: Pick<HttpRequest, 'method'>,
+  url: URL,
+  status: number,
+  maxBytes: number,
+  declared?: number,
+): FapiError {
+  const where = `${req.method} ${url.origin}${url.pathname}`;
+  return new FapiError(
+    'E_RESPONSE_TOO_LARGE',
+    declared === undefined
+      ? `${where} answered HTTP ${status} with a body larger than ${sizeText(maxBytes)}, the most fapi reads of a response: it stopped reading and closed the connection.`
+      : `${where} answered HTTP ${status} with a ${sizeText(declared)} body (Content-Length: ${declared}), more than the ${sizeText(maxBytes)} fapi reads of a response: it closed the connection without reading it.`,
+    {
+      kind: 'network',
+      hint: 'OAuth and FAPI endpoints answer with small JSON documents: check that the URL points at the endpoint you meant. A server that sends this much is misbehaving.',
+      details: {
+        max_response_bytes: maxBytes,
+        ...(declared === undefined ? {} : { content_length: declared }),
+      },
+    },
+  );
+}
+
+/** The headers arrived but the body did not: it stalled, or trickled past the deadline. */
+function bodyTimeoutError(
+  req: Pick<HttpRequest, 'method'>,
+  url: URL,
+  status: number,
+  received: number,
+  timeoutMs: number,
+  stalled: boolean,
+): FapiError {
+  const where = `${req.method} ${url.origin}${url.pathname}`;
+  const secs = `${Math.round(timeoutMs / 100) / 10} s`;
+  return networkError(
+    'E_RESPONSE_TIMEOUT',
+    stalled
+      ? `${where} timed out: the server sent the headers (HTTP ${status}) and ${received} bytes of the body, then nothing for ${secs}.`
+      : `${where} timed out: the server sent the headers (HTTP ${status}) but not the whole body within ${secs} (${received} bytes so far).`,
+    'The server stalled, or sends its answer too slowly. Try again; if it persists, the server (or a proxy on the way) is misbehaving.',
+  );
+}
+
+/**
+ * Reads a response body, bounded: more than `maxBytes` (announced by Content-Length, or counted
+ * as it streams in) or a body not complete `timeoutMs` after the headers fails at once, and
+ * `abort` closes the connection so nothing more is read. `stalled` is for the socket's idle
+ * timeout firing mid-body.
+ */
+function readBody(
+  incoming: HttpNs.IncomingMessage,
+  req: Pick<HttpRequest, 'method'>,
+  url: URL,
+  o: { maxBytes: number; timeoutMs: number; abort: () => void },
+): { body: Promise<Buffer>; stalled: () => void } {
+  const status = incoming.statusCode ?? 0;
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let settle!: { resolve: (b: Buffer) => void; reject: (e: unknown) => void };
+  const body = new Promise<Buffer>((resolve, reject) => (settle = { resolve, reject }));
+  let done = false;
+  /** Settles once; true when this call did. */
+  const finish = (err?: unknown): boolean => {
+    if (done) return false;
+    done = true;
+    clearTimeout(deadline);
+    if (err === undefined) return true;
+    chunks.length = 0;
+    settle.reject(err);
+    // Destroying the request closes the socket, which also leaves the keep-alive pool.
+    o.abort();
+    return true;
+  };
+  const timedOut = (stalled: boolean) =>
+    finish(bodyTimeoutError(req, url, status, received, o.timeoutMs, stalled));
+  const deadline = setTimeout(() => timedOut(false), o.timeoutMs);
+  // HEAD, 204 and 304 answers carry no body whatever Content-Length says (RFC 9110 §8.6).
+  const declared = Number(incoming.headers['content-length']);
+  if (req.method !== 'HEAD' && status !== 204 && status !== 304 && declared > o.maxBytes)
+    finish(tooLargeError(req, url, status, o.maxBytes, declared));
+  incoming.on('data', (c: Buffer) => {
+    if (done) return;
+    received += c.length;
+    if (received > o.maxBytes) finish(tooLargeError(req, url, status, o.maxBytes));
+    else chunks.push(c);
+  });
+  incoming.on('end', () => {
+    if (finish()) settle.resolve(Buffer.concat(chunks));
+  });
+  incoming.on('error', (e) => {
+    if (finish()) settle.reject(e);
+  });
+  incoming.on('close', () => {
+    // Closed before 'end' without an error: the connection dropped mid-body.
+    if (finish()) settle.reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+  });
+  return { body, stalled: () => timedOut(true) };
+}
+
 /** Creates the node:https-based client. */
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   let agents:
@@ -371,29 +501,35 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       ...(req.headers ?? {}),
     };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const maxBytes = req.maxResponseBytes ?? options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     try {
       const res = await new Promise<HttpResponse>((resolve, reject) => {
         const mod = url.protocol === 'https:' ? https : http;
+        /** Set once the headers are in: the idle timeout then ends the body phase. */
+        let bodyStalled: (() => void) | undefined;
         const r = mod.request(
           url,
           {
             method: req.method,
             headers,
             agent: url.protocol === 'https:' ? (useCert && certAgent ? certAgent : agent) : undefined,
-            timeout: options.timeoutMs ?? 30_000,
+            timeout: timeoutMs,
           },
           (incoming) => {
-            const chunks: Buffer[] = [];
-            incoming.on('data', (c: Buffer) => chunks.push(c));
-            incoming.on('error', reject);
-            incoming.on('end', () => {
+            const reading = readBody(incoming, req, url, { maxBytes, timeoutMs, abort: () => r.destroy() });
+            bodyStalled = reading.stalled;
+            reading.body.then((body) => {
               const h: Record<string, string | string[] | undefined> = {};
               for (const [k, v] of Object.entries(incoming.headers)) h[k.toLowerCase()] = v;
-              resolve(makeResponse(req.url, incoming.statusCode ?? 0, h, Buffer.concat(chunks)));
-            });
+              resolve(makeResponse(req.url, incoming.statusCode ?? 0, h, body));
+            }, reject);
           },
         );
-        r.on('timeout', () => r.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+        r.on('timeout', () => {
+          if (bodyStalled) bodyStalled();
+          else r.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
+        });
         r.on('error', reject);
         if (req.body !== undefined) r.write(req.body);
         r.end();
@@ -402,8 +538,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       return res;
     } catch (cause) {
       options.trace?.({ phase: 'error', request: req, error: cause, ms: Date.now() - started });
+      if (isFapiError(cause)) throw cause;
       throw await transportError(cause, req, url, () =>
-        probeTls12Suite(load().tls, url, options.ca, Math.min(options.timeoutMs ?? 30_000, 5000)),
+        probeTls12Suite(load().tls, url, options.ca, Math.min(timeoutMs, 5000)),
       );
     }
   };

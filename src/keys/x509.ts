@@ -543,8 +543,16 @@ export async function createCertificate(opts: CreateCertificateOptions): Promise
   return parseCertificateDer(der);
 }
 
-/** Checks a CA certificate and its key before issuing; returns what the new certificate needs. */
-function inspectIssuer(certPem: string, key: KeyObject, at: Date): { subjectDer: Buffer; keyId: Buffer } {
+/**
+ * Checks a CA certificate and its key before issuing (RFC 5280 §4.2.1.9 cA, §4.2.1.3 keyCertSign,
+ * validity, a key type that can sign here); returns what the new certificate needs. Throws
+ * X509Error.
+ */
+export function inspectIssuer(
+  certPem: string,
+  key: KeyObject,
+  at: Date = new Date(),
+): { subjectDer: Buffer; keyId: Buffer } {
   const der = pemCertificates(certPem)[0];
   if (!der) throw new X509Error('the CA certificate is not a PEM certificate');
   const parsed = parseTbs(der);
@@ -557,6 +565,7 @@ function inspectIssuer(certPem: string, key: KeyObject, at: Date): { subjectDer:
     throw new X509Error(`the CA certificate expired on ${parsed.notAfter.toISOString()}`);
   if (parsed.notBefore.getTime() > at.getTime() + 86_400_000)
     throw new X509Error(`the CA certificate is not valid before ${parsed.notBefore.toISOString()}`);
+  signerFor(key);
   return { subjectDer: parsed.subject.raw, keyId: parsed.ski ?? keyIdentifier(parsed.spki.raw) };
 }
 

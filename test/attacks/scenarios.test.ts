@@ -1,5 +1,5 @@
 /**
- * Every scenario of `fapi lab attack` against the lab (issue 5): where its defence is relaxed the
+ * Every scenario of `fapi lab attack` against the lab: where its defence is relaxed the
  * attack works, and under FAPI 2.0 each attempt is refused by the rule the scenario names: the
  * status, the OAuth error and the lab check that decided are asserted for both modes.
  */
@@ -54,7 +54,7 @@ describe('the scenarios', () => {
       expect(s.relax.length, s.id).toBeGreaterThan(0);
       for (const r of s.relax) expect(RELAXATION_NAMES, s.id).toContain(r);
     }
-    // --issuer runs exactly the scenarios that need only a registered client (issue 5).
+    // --issuer runs exactly the scenarios that need only a registered client.
     expect(SCENARIOS.filter((s) => s.external).map((s) => s.id)).toEqual([
       'evil-twin',
       'dpop-proof-replay',

@@ -1,5 +1,5 @@
 /**
- * The real `bin/fapi.js lab attack` (issue 5): the evil-twin scenario against the labs it starts
+ * The real `bin/fapi.js lab attack`: the evil-twin scenario against the labs it starts
  * itself, the human and JSON outputs, usage errors, and `--issuer` against a server it did not
  * start (a lab here): every defence held → exit 0; a server that accepts PKCE plain → exit 6.
  */

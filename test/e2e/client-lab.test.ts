@@ -1,7 +1,7 @@
 /**
  * The real `bin/fapi.js` against the lab (in-process, 127.0.0.1 port 0): the whole journey
  * (login, call the RS, refresh, introspect, revoke, client credentials) and every client fault
- * switch of the catalogue's Appendix A with the expected refusal or success (CL-03, CL-11, CL-12,
+ * switch (README "Lab fault switches") with the expected refusal or success (CL-03, CL-11, CL-12,
  * CL-15, CL-17..20, CL-23).
  */
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { makeResponse, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/http/client.js';
 import type { DpopKey } from '../../src/core/dpop.js';
-import type { SigningKey, AsMetadata } from '../../src/core/client.js';
+import { Client, type AsMetadata, type ClientOptions, type SigningKey } from '../../src/core/client.js';
 import type { Jwk } from '../../src/core/jwk.js';
 
 export type Handler = (req: HttpRequest, form: URLSearchParams) => FakeReply | Promise<FakeReply>;
@@ -102,6 +102,29 @@ export function ecDpopKey(): DpopKey {
   };
 }
 
+/**
+ * The unit tests' client: private_key_jwt + DPoP against `metadata()`, client_id `client-1`, fresh
+ * EC keys and a frozen clock, talking to `f` (a new fake HTTP unless one is given). `overrides`
+ * replace any option (`{ signingKey: undefined }` removes the signing key).
+ */
+export function fakeClient(
+  overrides: Partial<ClientOptions> = {},
+  f: FakeHttp = fakeHttp(),
+): { f: FakeHttp; c: Client } {
+  const c = new Client({
+    http: f.http,
+    metadata: metadata(),
+    clientId: 'client-1',
+    authMethod: 'private_key_jwt',
+    sender: 'dpop',
+    signingKey: ecSigningKey(),
+    dpopKey: ecDpopKey(),
+    now: frozenClock().now,
+    ...overrides,
+  });
+  return { f, c };
+}
+
 /** A frozen clock at 2027-01-15T08:00:00Z, movable by tests. */
 export function frozenClock(start = Date.UTC(2027, 0, 15, 8, 0, 0)) {
   let t = start;
@@ -111,13 +134,5 @@ export function frozenClock(start = Date.UTC(2027, 0, 15, 8, 0, 0)) {
       t += ms;
     },
     seconds: () => Math.floor(t / 1000),
-  };
-}
-
-export function decode(jwt: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
-  const [h, p] = jwt.split('.') as [string, string];
-  return {
-    header: JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, unknown>,
-    claims: JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>,
   };
 }

@@ -1,11 +1,12 @@
 /**
  * A tiny HTTPS server on 127.0.0.1:0 with a test CA, answering from a route table: for metadata
- * fixtures (conformant or broken) and scripted registration endpoints. Closes itself after
- * `maxLifetimeMs`.
+ * fixtures (conformant or broken), scripted registration endpoints, and misbehaving servers (a
+ * route may take over the raw response: stall after the headers, trickle, stream without end).
+ * Closes itself after `maxLifetimeMs`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Writes the response itself (status and body are then ignored); closing the server ends it. */
+  raw?: (res: ServerResponse) => void;
 }
 
 export interface ReceivedRequest {
@@ -58,6 +61,11 @@ export async function startHttpsServer(initial: Route = () => undefined, maxLife
       };
       requests.push(r);
       const reply = routeFn(r, origin) ?? { status: 404, body: { error: 'not_found' } };
+      if (reply.raw) {
+        res.on('error', () => undefined); // the client may hang up mid-body
+        reply.raw(res);
+        return;
+      }
       const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? '');
       res.writeHead(reply.status, {
         'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json',

@@ -8,7 +8,7 @@
  *   ...
  *   await op.close();                              // also closes itself after maxLifetimeMs
  *
- * Configuration (FAPI2-SP Final, see the catalogue §1):
+ * Configuration (FAPI2-SP Final):
  * - `features.fapi.profile = '2.0'`: assertion `aud` must be the issuer string, PKCE S256 always.
  * - PAR required (`require_pushed_authorization_requests: true`), response type `code` only.
  * - DPoP with server nonces (`requireNonce` on by default, rotating) and mTLS certificate-bound

@@ -5,6 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKey, privateKeyPem } from '../../src/keys/generate.js';
+import { createCertificate } from '../../src/keys/x509.js';
 import { fapi, tempHome, type RunResult } from '../helpers/cli.js';
 import { fapiPty, HAS_PTY, KEY } from '../helpers/pty.js';
 import { startOidcProvider, type OidcProviderHandle } from '../helpers/oidc-provider.js';
@@ -186,6 +188,102 @@ describe('fapi init (non-interactive)', () => {
     const p = profile('t');
     expect(p.certificate.self_signed).toBe(false);
     expect(p.registration.metadata.tls_client_auth_subject_dn).toBe(p.certificate.subject);
+  });
+
+  describe('a bad --ca-cert/--ca-key pair: exit 3 with the same error as `fapi keygen` (CL-24)', () => {
+    let caDir: string;
+    beforeAll(async () => {
+      caDir = path.join(home.dir, 'bad-ca');
+      mkdirSync(caDir);
+      const other = await generateSigningKey('ES256');
+      const leaf = await createCertificate({ key: other, subject: 'CN=leaf', profile: 'client' });
+      const oldKey = await generateSigningKey('ES256');
+      const old = await createCertificate({
+        key: oldKey,
+        subject: 'CN=old CA',
+        profile: 'ca',
+        notBefore: new Date(Date.now() - 10 * 86_400_000),
+        days: 2,
+      });
+      writeFileSync(path.join(caDir, 'other.key'), privateKeyPem(other.privateKey));
+      writeFileSync(path.join(caDir, 'leaf.pem'), leaf.pem);
+      writeFileSync(path.join(caDir, 'old.pem'), old.pem);
+      writeFileSync(path.join(caDir, 'old.key'), privateKeyPem(oldKey.privateKey));
+      writeFileSync(path.join(caDir, 'not-a-cert.pem'), 'not a certificate\n');
+    });
+    const cases: { name: string; cert: () => string; key: () => string; says: string }[] = [
+      {
+        name: 'a CA certificate and a key that do not match',
+        cert: () => op.caFile,
+        key: () => path.join(caDir, 'other.key'),
+        says: 'does not belong to the CA certificate',
+      },
+      {
+        name: 'a certificate that is not a CA',
+        cert: () => path.join(caDir, 'leaf.pem'),
+        key: () => path.join(caDir, 'other.key'),
+        says: 'is not a CA',
+      },
+      {
+        name: 'an expired CA',
+        cert: () => path.join(caDir, 'old.pem'),
+        key: () => path.join(caDir, 'old.key'),
+        says: 'expired',
+      },
+      {
+        name: 'a CA file that holds no certificate',
+        cert: () => path.join(caDir, 'not-a-cert.pem'),
+        key: () => path.join(caDir, 'other.key'),
+        says: 'BEGIN CERTIFICATE',
+      },
+    ];
+    for (const [i, c] of cases.entries()) {
+      it(c.name, async () => {
+        const ca = ['--ca-cert', c.cert(), '--ca-key', c.key()];
+        const keygen = await run(['-p', `kbad${i}`, '--json', 'keygen', '--cert', ...ca]);
+        expect(keygen.code, keygen.stderr).toBe(3);
+        const r = await run([
+          '-p',
+          `ibad${i}`,
+          '--json',
+          'init',
+          '--issuer',
+          op.issuer,
+          '--auth',
+          'tls_client_auth',
+          '--sender',
+          'mtls',
+          ...ca,
+          '--yes',
+          '--initial-access-token',
+          IAT,
+        ]);
+        expect(r.code, r.stderr).toBe(3);
+        const error = (JSON.parse(r.stderr) as { error: { message: string } }).error;
+        expect(error.message).toContain(c.says);
+        expect(error).toEqual((JSON.parse(keygen.stderr) as { error: unknown }).error);
+        expect(existsSync(path.join(home.dir, 'profiles', `ibad${i}`, 'profile.json'))).toBe(false);
+        // Without --json, the same words, and no "internal error".
+        const human = await run([
+          '-p',
+          `ibad${i}`,
+          'init',
+          '--issuer',
+          op.issuer,
+          '--auth',
+          'tls_client_auth',
+          '--sender',
+          'mtls',
+          ...ca,
+          '--yes',
+          '--initial-access-token',
+          IAT,
+        ]);
+        expect(human.code).toBe(3);
+        expect(human.stderr).toContain(error.message);
+        expect(human.stderr).not.toContain('internal error');
+      });
+    }
   });
 
   it('imports a pre-registered client with --client-id and --key', async () => {

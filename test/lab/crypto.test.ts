@@ -1,5 +1,5 @@
 /**
- * CR-01, CR-06..09 (catalogue §1.13) against in-process labs: explicit JWT typing of every JWT the
+ * CR-01, CR-06..09 against in-process labs: explicit JWT typing of every JWT the
  * lab receives, the entropy of the one-time values it hands out, its JWKS, key selection among
  * repeated kids, and the clock skew it allows on incoming JWTs.
  */

@@ -1,5 +1,5 @@
 /**
- * Client fault switches (catalogue Appendix A): each hook changes exactly what its switch names,
+ * Client fault switches (README "Lab fault switches"): each hook changes exactly what its switch names,
  * and nothing when the switch is off.
  */
 import { generateKeyPairSync } from 'node:crypto';

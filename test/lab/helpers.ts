@@ -1,7 +1,7 @@
 /**
  * In-process lab tests: a lab on 127.0.0.1 port 0 in a temporary home, with a clock the test can
  * advance, an HTTPS client trusting the lab CA, and helpers for clients, assertions, DPoP proofs
- * and the baseline flow B of the catalogue.
+ * and the baseline flow (B1 PAR, B2 authorization, B3 token).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -286,14 +286,5 @@ export async function redeem(
   );
 }
 
-/** Decodes a JWT's header and payload without verifying it. */
-export function decodeJwt(token: string): {
-  header: Record<string, unknown>;
-  payload: Record<string, unknown>;
-} {
-  const [h, p] = token.split('.') as [string, string];
-  return {
-    header: JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, unknown>,
-    payload: JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>,
-  };
-}
+/** The tests' one JWT decoder, re-exported so the lab tests import their helpers from one place. */
+export { decodeJwt } from '../helpers/jwt.js';

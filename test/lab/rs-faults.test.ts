@@ -1,6 +1,6 @@
 /**
- * RS-side client fault switches (Appendix A) on a lab started with them: `rs-scheme-case`
- * (CL-17), `dpop-nonce-rotate` (CL-15) and `clock-skew` (CL-23); all loud.
+ * RS-side client fault switches (README "Lab fault switches") on a lab started with them:
+ * `rs-scheme-case` (CL-17), `dpop-nonce-rotate` (CL-15) and `clock-skew` (CL-23); all loud.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerClient, startTestLab, type TestLab } from './helpers.js';

@@ -1,6 +1,6 @@
 /**
- * The lab resource server, rule by rule (catalogue 1.11 RS-xx, 1.9 DP-xx at the RS, 1.5 MT-05..08):
- * each rule has a request the RS accepts and one it refuses with the Appendix B answer.
+ * The lab resource server, rule by rule (RS-xx, DP-xx at the RS, MT-05..08): each rule has a
+ * request the RS accepts and one it refuses with its RFC 6750 §3 / RFC 9449 §7.1 answer.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The TLS fault switches (catalogue Appendix A; CL-01, CL-02) on the lab's three listeners:
+ * The TLS fault switches (README "Lab fault switches"; CL-01, CL-02) on the lab's three listeners:
  * `tls-wrong-host` serves a lab-CA certificate for another host, `tls12-dhe-only` speaks only
  * TLS 1.2 with DHE suites. Both are loud, leave the lab's own certificate untouched on disk, and
  * fapi's HTTP client refuses them before any request reaches the lab.

@@ -1,5 +1,5 @@
 /**
- * `fapi lab attack [SCENARIO...]`: the attacks FAPI 2.0 exists to stop, played live (issue 5).
+ * `fapi lab attack [SCENARIO...]`: the attacks FAPI 2.0 exists to stop, played live.
  * Each scenario of src/attacks runs once against a lab with its defence relaxed (the attack
  * works) and once against the strict FAPI 2.0 lab, or an external server with --issuer (the
  * defence holds). The labs run in-process on free loopback ports, in a temporary lab home.

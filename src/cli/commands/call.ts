@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import type { Exchange } from '../../core/client.js';
-import { findChallenge, parseWwwAuthenticate } from '../../core/client.js';
+import { findChallenge, parseWwwAuthenticate } from '../../core/www-authenticate.js';
 import { callResource, isTokenRejected, resourceError, schemeFor } from '../../core/resource.js';
 import { stateError, usageError } from '../../errors.js';
 import type { CliContext } from '../context.js';

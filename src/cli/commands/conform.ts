@@ -6,7 +6,7 @@
  * 4 when the server cannot be reached, 2 for bad usage, 130 when interrupted (the temporary
  * clients are deleted first).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type { ClientAuthMethod, SenderConstraint } from '../../core/fapi.js';
 import { assertIssuerIdentifier } from '../../core/discovery.js';
 import { conformanceError, FapiError, stateError, usageError } from '../../errors.js';
@@ -102,6 +102,7 @@ export async function server(ctx: CliContext, opts: Record<string, unknown>, arg
     ctx.out.result(listJson(checks), () => listLines(checks, ctx.out.c));
     return;
   }
+  const { readText } = await import('../../store/atomic.js');
   const expected = o.expectedFailures
     ? parseExpectedFailures(
         await readText(o.expectedFailures, 'expected-failures file'),
@@ -231,29 +232,14 @@ export async function server(ctx: CliContext, opts: Record<string, unknown>, arg
     );
 }
 
-async function readText(file: string, what: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (cause) {
-    throw stateError(
-      'E_FILE_READ',
-      `Cannot read the ${what} ${file}: ${(cause as Error).message}.`,
-      'Check the path.',
-      { cause },
-    );
-  }
-}
-
+/** The CA that issues tls_client_auth certificates (one loader for keygen, init and conform). */
 async function loadClientCa(certFile: string, keyFile: string): Promise<ClientCa> {
-  const { readPemPrivateKey } = await import('../../keys/generate.js');
-  const certPem = await readText(certFile, 'CA certificate');
-  if (!certPem.includes('BEGIN CERTIFICATE'))
-    throw stateError(
-      'E_CA_INVALID',
-      `${certFile} holds no PEM certificate.`,
-      'Pass the PEM certificate of the CA that issues tls_client_auth certificates.',
-    );
-  return { certPem, privateKey: readPemPrivateKey(await readText(keyFile, 'CA key'), keyFile, 'CA key') };
+  const [{ readText }, { loadIssuingCa }] = await Promise.all([
+    import('../../store/atomic.js'),
+    import('../../keys/issuing-ca.js'),
+  ]);
+  const ca = await loadIssuingCa(certFile, keyFile, readText);
+  return { certPem: ca.certPem, privateKey: ca.privateKey };
 }
 
 /** A client given as a profile (`--client PROFILE`): its keys, certificate and registered client. */

@@ -6,27 +6,20 @@
  *   fapi init --issuer URL --alg ES256 --auth private_key_jwt --sender dpop --yes
  * works in scripts and CI.
  */
-import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { stateError, usageError } from '../../errors.js';
-import {
-  discoverMetadata,
-  type AuthorizationServerMetadata,
-  type DiscoveryResult,
-} from '../../core/discovery.js';
+import { discoverMetadata, type DiscoveryResult } from '../../core/discovery.js';
 import { lintMetadata, summarizeLint } from '../../core/lint.js';
+import { serverChoices } from '../../core/server-choices.js';
+import type { IssuingCa } from '../../keys/issuing-ca.js';
 import { exists } from '../../store/atomic.js';
 import type { Profile } from '../../store/profile.js';
 import { labPaths, labHome } from '../../../lab/home.js';
 import type { CliContext } from '../context.js';
 import { confirm, input, select } from '../prompt.js';
-import { parseAuth, parseSender, readMetadataFile, registerProfile, registrationView } from './register.js';
+import { readMetadataFile, registerProfile, registrationView } from './register.js';
 import {
-  CLIENT_AUTH_METHODS,
   DEFAULT_REDIRECT_URI,
-  FAPI_ALGS,
-  SIGNING_ALGS,
   type ClientAuthMethod,
   type FapiAlg,
   type SenderConstraint,
@@ -102,25 +95,6 @@ const ALG_LABEL: Record<FapiAlg, string> = {
   EdDSA: 'EdDSA (Ed25519)',
 };
 
-const strings = (v: unknown) =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
-
-/** What the server supports, in our preference order (the defaults come first). */
-export function serverChoices(m: AuthorizationServerMetadata, auth?: ClientAuthMethod) {
-  const methods = strings(m.token_endpoint_auth_methods_supported);
-  const auths = CLIENT_AUTH_METHODS.filter((a) => !methods || methods.includes(a));
-  const dpopAlgs = strings(m.dpop_signing_alg_values_supported) ?? [];
-  const senders: SenderConstraint[] = [];
-  if (dpopAlgs.some((a) => (FAPI_ALGS as readonly string[]).includes(a))) senders.push('dpop');
-  if (m.tls_client_certificate_bound_access_tokens === true) senders.push('mtls');
-  const assertionAlgs = strings(m.token_endpoint_auth_signing_alg_values_supported);
-  const algs = SIGNING_ALGS.filter(
-    (a) => (auth ?? 'private_key_jwt') !== 'private_key_jwt' || !assertionAlgs || assertionAlgs.includes(a),
-  );
-  const dpopAlg = (['ES256', 'EdDSA', 'PS256'] as FapiAlg[]).find((a) => dpopAlgs.includes(a));
-  return { auths, senders, algs, dpopAlg };
-}
-
 interface Choice<T extends string> {
   flagValue: T | undefined;
   flag: string;
@@ -166,14 +140,37 @@ async function choose<T extends string>(ctx: CliContext, yes: boolean, c: Choice
   );
 }
 
-export async function run(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+/** The options of `fapi init` (declared in main.ts; commander checks --alg, --auth and --sender). */
+export interface InitOptions {
+  lab?: boolean;
+  issuer?: string;
+  alg?: FapiAlg;
+  auth?: ClientAuthMethod;
+  sender?: SenderConstraint;
+  redirectUri?: string;
+  scope?: string;
+  jarm?: boolean;
+  initialAccessToken?: string;
+  metadata?: string;
+  caCert?: string;
+  caKey?: string;
+  /** Import this pre-registered client (with --key, --cert) instead of registering. */
+  clientId?: string;
+  key?: string;
+  cert?: string;
+  yes?: boolean;
+  force?: boolean;
+  showSecrets?: boolean;
+}
+
+export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
   const yes = Boolean(opts.yes);
   const out = ctx.out;
   if (opts.lab && opts.issuer)
     throw usageError('E_BAD_OPTION', '--lab and --issuer exclude each other.', 'Pass one of them.');
 
   // ── 1. where ──────────────────────────────────────────────────────────────
-  let issuer = opts.issuer as string | undefined;
+  let issuer = opts.issuer;
   let lab: (LabRunInfo & { ca_file: string }) | undefined;
   let useLab = Boolean(opts.lab);
   if (!issuer && !useLab) {
@@ -255,39 +252,38 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   const m = discovery.metadata;
   const importing = opts.clientId !== undefined || opts.key !== undefined;
   const auth = await choose(ctx, yes, {
-    flagValue: parseAuth(opts.auth),
+    flagValue: opts.auth,
     flag: '--auth',
     message: 'Client authentication',
     options: serverChoices(m).auths,
     labels: AUTH_LABEL,
   });
   const sender = await choose(ctx, yes, {
-    flagValue: parseSender(opts.sender),
+    flagValue: opts.sender,
     flag: '--sender',
     message: 'Sender-constrained tokens',
     options: serverChoices(m).senders,
     labels: SENDER_LABEL,
   });
-  const choices = serverChoices(m, auth);
-  const existingAlg = profile.keys?.signing?.alg;
-  const alg = importing
-    ? undefined
-    : await choose(ctx, yes, {
-        flagValue:
-          (opts.alg as FapiAlg | undefined) ??
-          (existingAlg && choices.algs.includes(existingAlg) && !opts.force ? existingAlg : undefined),
-        flag: '--alg',
-        message: 'Key algorithm',
-        options: choices.algs,
-        labels: ALG_LABEL,
-      });
-
-  // ── 5. keys (src/keys), or the imported client ─────────────────────────────
   if (importing) {
+    // The imported client brings its own key: no key algorithm to choose.
     const { create } = await import('./profile.js');
     await create(ctx, { ...opts, issuer, auth, sender, force: true });
     return;
   }
+  const choices = serverChoices(m, auth);
+  const existingAlg = profile.keys?.signing?.alg;
+  const alg = await choose(ctx, yes, {
+    flagValue:
+      opts.alg ??
+      (existingAlg && choices.algs.includes(existingAlg) && !opts.force ? existingAlg : undefined),
+    flag: '--alg',
+    message: 'Key algorithm',
+    options: choices.algs,
+    labels: ALG_LABEL,
+  });
+
+  // ── 5. keys (src/keys) ──────────────────────────────────────────────────────
   const keys = await import('../../store/profile-keys.js');
   const gen = await import('../../keys/generate.js');
   const x509 = await import('../../keys/x509.js');
@@ -299,20 +295,15 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   const issuerCa = needsCaIssued ? await certificateIssuer(ctx, opts, lab) : undefined;
   let createdKey = false;
   if (regenerate) {
-    const key = await gen.generateSigningKey(alg as FapiAlg);
+    const key = await gen.generateSigningKey(alg);
     await keys.saveProfileKey(ctx.store, profile, 'signing', key);
     delete profile.certificate;
     createdKey = true;
   }
   if (needsCert && (!profile.certificate || issuerCa)) {
     const key = await keys.loadProfileKey(ctx.store, profile, 'signing');
-    const cert = await x509.createCertificate({
-      key,
-      subject: `CN=${profile.name},O=fapi`,
-      profile: 'client',
-      days: 365,
-      ...(issuerCa ? { issuer: issuerCa } : {}),
-    });
+    const certOpts = { key, subject: `CN=${profile.name},O=fapi`, profile: 'client' as const, days: 365 };
+    const cert = issuerCa ? await issuerCa.issue(certOpts) : await x509.createCertificate(certOpts);
     await keys.saveProfileCertificate(ctx.store, profile, cert);
   }
   if (sender === 'dpop' && !profile.keys?.dpop) {
@@ -337,10 +328,10 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
     issuer,
     authMethod: auth,
     sender,
-    redirectUri: (opts.redirectUri as string | undefined) ?? DEFAULT_REDIRECT_URI,
-    scope: opts.scope as string | undefined,
-    initialAccessToken: (opts.initialAccessToken as string | undefined) ?? lab?.initial_access_token,
-    overrides: await readMetadataFile(opts.metadata as string | undefined),
+    redirectUri: opts.redirectUri ?? DEFAULT_REDIRECT_URI,
+    scope: opts.scope,
+    initialAccessToken: opts.initialAccessToken ?? lab?.initial_access_token,
+    overrides: await readMetadataFile(opts.metadata),
     discovery,
     // --jarm: signed authorization responses (MS-09); `fapi login` then asks for them.
     jarm: opts.jarm === true,
@@ -359,13 +350,11 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
 /** The CA that issues a tls_client_auth certificate: the lab's, or --ca-cert/--ca-key. */
 async function certificateIssuer(
   ctx: CliContext,
-  opts: Record<string, unknown>,
+  opts: InitOptions,
   lab: LabRunInfo | undefined,
-): Promise<{ certPem: string; privateKey: KeyObject }> {
-  const { readText } = await import('../../store/atomic.js');
-  const { readPemPrivateKey } = await import('../../keys/generate.js');
-  let certFile = opts.caCert as string | undefined;
-  let keyFile = opts.caKey as string | undefined;
+): Promise<IssuingCa> {
+  let certFile = opts.caCert;
+  let keyFile = opts.caKey;
   if (!certFile && !keyFile && lab) {
     // The lab trusts certificates from its own CA (RFC 8705 §2.1).
     const p = labPaths(labHome(ctx.home));
@@ -387,7 +376,7 @@ async function certificateIssuer(
       'Pass --ca-cert FILE --ca-key FILE (the CA the server operator trusts), or use --auth self_signed_tls_client_auth.',
       { flag: '--ca-cert' },
     );
-  const certPem = await readText(path.resolve(certFile), 'CA certificate');
-  const privateKey = readPemPrivateKey(await readText(path.resolve(keyFile), 'CA key'), keyFile);
-  return { certPem, privateKey };
+  const { readText } = await import('../../store/atomic.js');
+  const { loadIssuingCa } = await import('../../keys/issuing-ca.js');
+  return loadIssuingCa(certFile, keyFile, readText);
 }

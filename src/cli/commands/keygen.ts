@@ -4,7 +4,6 @@
  * PKCS#12 bundle. Everything is checked and built in memory first; files are written only once
  * nothing can fail any more, so bad input changes nothing on disk.
  */
-import type { KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { stateError, usageError } from '../../errors.js';
@@ -22,9 +21,7 @@ import {
   checkRsaBits,
   DEFAULT_RSA_BITS,
   generateSigningKey,
-  privateKeyPem,
-  publicKeyPem,
-  readPemPrivateKey,
+  MAX_RSA_BITS,
   type GeneratedKey,
 } from '../../keys/generate.js';
 import {
@@ -34,10 +31,14 @@ import {
   saveProfileKey,
   type KeyRole,
 } from '../../store/profile-keys.js';
+import { exportFiles, planKeyExport, withSelfSignedX5c } from '../../keys/export.js';
+import type { IssuingCa } from '../../keys/issuing-ca.js';
 import type { CertInfo, San } from '../../keys/x509.js';
 import type { CliContext } from '../context.js';
+import { parseIntOption } from '../options.js';
 
-interface KeygenOptions {
+/** The options of `fapi keygen` (declared in main.ts). */
+export interface KeygenOptions {
   alg?: string;
   bits?: string;
   kid?: string;
@@ -63,43 +64,19 @@ const ALG_BY_LOWER: Record<string, string> = {
 export const DEFAULT_DAYS = 365;
 const MAX_DAYS = 36_500;
 
-/** Files written by --out, with their modes. */
-export const OUT_FILES = {
-  privateJwk: { name: 'private.jwk.json', mode: SECRET_FILE_MODE },
-  publicJwks: { name: 'public.jwks.json', mode: PUBLIC_FILE_MODE },
-  privatePem: { name: 'private.pem', mode: SECRET_FILE_MODE },
-  publicPem: { name: 'public.pem', mode: PUBLIC_FILE_MODE },
-  cert: { name: 'cert.pem', mode: PUBLIC_FILE_MODE },
-  p12: { name: 'client.p12', mode: SECRET_FILE_MODE },
-} as const;
-type OutKind = keyof typeof OUT_FILES;
-
-function parseDays(v: string): number {
-  const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_DAYS)
-    throw usageError(
-      'E_DAYS',
-      `--days ${v} is not a number of days from 1 to ${MAX_DAYS}.`,
-      'For example --days 365.',
-      {
-        flag: '--days',
-      },
-    );
-  return n;
-}
-
 function fmtDate(d: Date): string {
   return d.toISOString().replace('.000Z', 'Z');
 }
 
-export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Promise<void> {
-  const opts = rawOpts as KeygenOptions;
+export async function run(ctx: CliContext, opts: KeygenOptions): Promise<void> {
   const role: KeyRole = opts.dpop ? 'dpop' : 'signing';
   const force = Boolean(opts.force);
 
   // ── 1. options (nothing read or written yet) ───────────────────────────────
-  const alg = checkAlg(ALG_BY_LOWER[String(opts.alg ?? 'ES256').toLowerCase()] ?? opts.alg);
-  const bits = opts.bits !== undefined ? checkRsaBits(opts.bits) : undefined;
+  const alg = checkAlg(ALG_BY_LOWER[(opts.alg ?? 'ES256').toLowerCase()] ?? opts.alg);
+  // The FAPI rule on RSA sizes (FAPI2-SP §5.4.1-2) is the key module's; the option only has to be a number.
+  const bitsGiven = parseIntOption('--bits', opts.bits, 1, MAX_RSA_BITS);
+  const bits = bitsGiven !== undefined ? checkRsaBits(bitsGiven) : undefined;
   if (bits !== undefined && alg !== 'PS256')
     throw usageError('E_BITS', `--bits only applies to RSA keys (--alg PS256), not ${alg}.`, 'Drop --bits.', {
       flag: '--bits',
@@ -143,7 +120,7 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
       },
     );
   }
-  const days = opts.days !== undefined ? parseDays(opts.days) : DEFAULT_DAYS;
+  const days = parseIntOption('--days', opts.days, 1, MAX_DAYS) ?? DEFAULT_DAYS;
   // Heavier helpers are loaded only when a certificate is asked for.
   const x509 = opts.cert ? await import('../../keys/x509.js') : undefined;
   const sans: San[] = x509 ? (opts.san ?? []).map((s) => x509.parseSanSpec(s)) : [];
@@ -213,33 +190,13 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
     );
   }
 
-  let issuer: { certPem: string; privateKey: KeyObject; certFile: string } | undefined;
+  let issuer: IssuingCa | undefined;
   if (x509 && opts.caCert && opts.caKey) {
-    const certFile = path.resolve(opts.caCert);
-    const keyFileCa = path.resolve(opts.caKey);
-    const certPem = await readText(certFile, 'CA certificate');
-    try {
-      x509.parseCertificate(certPem);
-    } catch (err) {
-      throw x509.x509StateError(err, certFile, 'Pass the CA certificate as PEM ("BEGIN CERTIFICATE").');
-    }
-    const privateKey = readPemPrivateKey(await readText(keyFileCa, 'CA key'), keyFileCa, 'CA key');
-    if (!x509.certMatchesKey(certPem, privateKey))
-      throw stateError(
-        'E_CA_MISMATCH',
-        `The CA key ${keyFileCa} does not belong to the CA certificate ${certFile}.`,
-        'Pass the private key of that certificate with --ca-key.',
-        { details: { file: keyFileCa, ca_cert: certFile } },
-      );
-    issuer = { certPem, privateKey, certFile };
+    const { loadIssuingCa } = await import('../../keys/issuing-ca.js');
+    issuer = await loadIssuingCa(opts.caCert, opts.caKey, readText);
   }
 
-  const outPlan: { kind: OutKind; file: string }[] = [];
   if (outDir) {
-    const kinds: OutKind[] = ['privateJwk', 'publicJwks', 'privatePem', 'publicPem'];
-    if (opts.cert) kinds.push('cert');
-    if (opts.p12) kinds.push('p12');
-    for (const kind of kinds) outPlan.push({ kind, file: path.join(outDir, OUT_FILES[kind].name) });
     const st = await fs.stat(outDir).catch(() => undefined);
     if (st && !st.isDirectory())
       throw stateError(
@@ -252,7 +209,10 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
       );
     if (!force) {
       const taken: string[] = [];
-      for (const p of outPlan) if (await exists(p.file)) taken.push(p.file);
+      for (const { name } of exportFiles({ cert: Boolean(opts.cert), p12: Boolean(opts.p12) })) {
+        const file = path.join(outDir, name);
+        if (await exists(file)) taken.push(file);
+      }
       if (taken.length)
         throw stateError(
           'E_FILE_EXISTS',
@@ -264,34 +224,12 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
   }
 
   // ── 3. build everything in memory ───────────────────────────────────────────
-  const key: GeneratedKey = await generateSigningKey(alg, { bits, kid: opts.kid });
+  let key: GeneratedKey = await generateSigningKey(alg, { bits, kid: opts.kid });
   let cert: CertInfo | undefined;
   if (x509) {
-    try {
-      cert = await x509.createCertificate({
-        key,
-        subject,
-        sans,
-        days,
-        profile: 'client',
-        issuer: issuer ? { certPem: issuer.certPem, privateKey: issuer.privateKey } : undefined,
-      });
-    } catch (err) {
-      throw issuer
-        ? x509.x509StateError(
-            err,
-            issuer.certFile,
-            'Use a CA certificate that is valid and may sign certificates.',
-          )
-        : err;
-    }
-    if (cert.selfSigned) {
-      // For self_signed_tls_client_auth the AS matches the presented certificate against the
-      // registered JWKS (RFC 8705 §2.2), so the public JWK carries it in x5c (RFC 7517 §4.7).
-      const x5c = [cert.der.toString('base64')];
-      key.privateJwk.x5c = x5c;
-      key.publicJwk.x5c = x5c;
-    }
+    const certOpts = { key, subject, sans, days, profile: 'client' as const };
+    cert = issuer ? await issuer.issue(certOpts) : await x509.createCertificate(certOpts);
+    key = withSelfSignedX5c(key, cert);
   }
   let p12: Buffer | undefined;
   if (cert && p12Password !== undefined) {
@@ -306,19 +244,15 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
 
   // ── 4. write: exports first, the profile last ───────────────────────────────
   const written: Record<string, string> = {};
-  for (const p of outPlan) {
-    const data: Record<OutKind, string | Buffer | undefined> = {
-      privateJwk: JSON.stringify(key.privateJwk, null, 2) + '\n',
-      publicJwks: JSON.stringify({ keys: [key.publicJwk] }, null, 2) + '\n',
-      privatePem: privateKeyPem(key.privateKey),
-      publicPem: publicKeyPem(key.publicKey),
-      cert: cert?.pem,
-      p12,
-    };
-    const content = data[p.kind];
-    if (content === undefined) continue;
-    await writeFileAtomic(p.file, content, { mode: OUT_FILES[p.kind].mode, exclusive: !force });
-    written[OUT_FILES[p.kind].name] = p.file;
+  const secretFiles = new Set<string>();
+  if (outDir) {
+    for (const f of planKeyExport(key, cert, { p12 })) {
+      const file = path.join(outDir, f.name);
+      const mode = f.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE;
+      await writeFileAtomic(file, f.data, { mode, exclusive: !force });
+      written[f.name] = file;
+      if (f.secret) secretFiles.add(file);
+    }
   }
 
   const warnings: string[] = [];
@@ -344,11 +278,13 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
 
   // ── 5. report ──────────────────────────────────────────────────────────────
   const profileDir = ctx.store.dir(profile.name);
+  const profileFile = path.join(profileDir, 'profile.json');
+  const certFile = cert ? ctx.store.resolve(profile.name, CERT_FILE) : undefined;
   const files: Record<string, string> = {
     [role === 'dpop' ? 'dpop_key' : 'signing_key']: keyFile,
-    profile: path.join(profileDir, 'profile.json'),
+    profile: profileFile,
+    ...(certFile ? { certificate: certFile } : {}),
   };
-  if (cert) files.certificate = ctx.store.resolve(profile.name, CERT_FILE);
   const result = {
     profile: profile.name,
     role,
@@ -394,14 +330,10 @@ export async function run(ctx: CliContext, rawOpts: Record<string, unknown>): Pr
       if (cert.sans.length) lines.push(row('SANs', cert.sans.map((s) => `${s.type}:${s.value}`).join(', ')));
     }
     lines.push(row('files', `${keyFile}  (private, 0600)`));
-    if (cert) lines.push(row('', `${files.certificate}`));
-    lines.push(row('', files.profile as string));
-    for (const [name, file] of Object.entries(written)) {
-      const secret =
-        OUT_FILES[(Object.keys(OUT_FILES) as OutKind[]).find((k) => OUT_FILES[k].name === name) as OutKind]
-          .mode === SECRET_FILE_MODE;
-      lines.push(row('', `${file}${secret ? '  (private, 0600)' : ''}`));
-    }
+    if (certFile) lines.push(row('', certFile));
+    lines.push(row('', profileFile));
+    for (const file of Object.values(written))
+      lines.push(row('', `${file}${secretFiles.has(file) ? '  (private, 0600)' : ''}`));
     if (role === 'signing') {
       const auth = !cert
         ? 'private_key_jwt'

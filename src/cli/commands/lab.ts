@@ -115,7 +115,8 @@ async function effectiveConfig(opts: Record<string, unknown>): Promise<Partial<L
 
 /**
  * The lab's logger. Request lines are batched: one write per FLUSH_MS instead of one per request
- * (a write per line cost ~40 µs of CPU per request under load, issue 6); `fapi lab logs -f` sees
+ * (a write per line cost ~40 µs of CPU per request under load, in a BENCH_PROFILE run: README
+ * "Performance"); `fapi lab logs -f` sees
  * them at most that late. Warnings and errors, and `flush()`, write at once, so the log stays in
  * order and nothing is lost on shutdown.
  */

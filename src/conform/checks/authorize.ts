@@ -7,7 +7,7 @@
 import { validateJarmAuthorizationResponse } from '../../core/authorization-response.js';
 import { endpoint } from '../../core/discovery.js';
 import { jwksLoader } from '../../core/id-token.js';
-import { randomValue } from '../../core/par.js';
+import { randomToken } from '../../core/random.js';
 import { isFapiError } from '../../errors.js';
 import type { CheckContext } from '../context.js';
 import { describe } from '../expect.js';
@@ -71,7 +71,7 @@ export const az03 = defineCheck({
     ] as const) {
       const u = new URL(endpoint(ctx.metadata, 'authorization_endpoint', { mtls: false }));
       u.searchParams.set('client_id', clientId);
-      u.searchParams.set('request_uri', `urn:ietf:params:oauth:request_uri:fapi-conform-${randomValue(8)}`);
+      u.searchParams.set('request_uri', `urn:ietf:params:oauth:request_uri:fapi-conform-${randomToken(8)}`);
       const a = await ctx.raw(ctx.plain, { method: 'GET', url: u.href, headers: { accept: 'text/html' } });
       const loc = a.response?.header('location');
       if (loc) {
@@ -177,7 +177,7 @@ export const az06Outside = defineCheck({
 
 async function nonceCase(ctx: CheckContext, length: number, mayRefuse: boolean) {
   const c = await ctx.client(1);
-  const nonce = randomValue(Math.ceil((length * 3) / 4)).slice(0, length);
+  const nonce = randomToken(Math.ceil((length * 3) / 4)).slice(0, length);
   let t;
   try {
     t = await ctx.tokens(c, { par: { nonce } });
@@ -222,7 +222,7 @@ export const az08 = defineCheck({
   group: 'authorization',
   needs: { logins: 1, after },
   async run(ctx) {
-    const state = randomValue(825).slice(0, 1100);
+    const state = randomToken(825).slice(0, 1100);
     let l;
     try {
       l = await ctx.login(await ctx.client(1), { par: { state } });

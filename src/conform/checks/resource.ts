@@ -6,7 +6,7 @@
  * certificate. The DP-xx.rs proof cases are in ./dpop.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { parseWwwAuthenticate, findChallenge } from '../../core/client.js';
+import { findChallenge, parseWwwAuthenticate } from '../../core/www-authenticate.js';
 import { FAPI_JWS_ALGS } from '../../core/fapi.js';
 import type { CheckContext, Sent, Tokens } from '../context.js';
 import { describe, expectRefused, isSuccess } from '../expect.js';

@@ -2,29 +2,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createContext } from '../../../src/cli/context.js';
 import { refreshAndSave, type Session } from '../../../src/cli/session.js';
-import { Client } from '../../../src/core/client.js';
 import { networkError } from '../../../src/errors.js';
 import { PROFILE_VERSION, type StoredTokens } from '../../../src/store/profile.js';
 import { tempHome } from '../../helpers/cli.js';
-import { ISSUER, ecDpopKey, ecSigningKey, fakeHttp, frozenClock, metadata } from '../../helpers/fake-http.js';
+import { ISSUER, fakeClient, metadata, type Handler } from '../../helpers/fake-http.js';
 
 const home = tempHome('fapi-refresh-');
 afterAll(() => home.cleanup());
 
-async function setup(handler: Parameters<ReturnType<typeof fakeHttp>['on']>[2]) {
-  const f = fakeHttp();
+async function setup(handler: Handler) {
+  const { f, c: client } = fakeClient({ clientId: 'c1' });
   f.on('POST', `${ISSUER}/token`, handler);
   const ctx = await createContext({ home: home.dir, json: true }, {});
-  const client = new Client({
-    http: f.http,
-    metadata: metadata(),
-    clientId: 'c1',
-    authMethod: 'private_key_jwt',
-    sender: 'dpop',
-    signingKey: ecSigningKey(),
-    dpopKey: ecDpopKey(),
-    now: frozenClock().now,
-  });
   const s = {
     profile: { version: PROFILE_VERSION, name: 'p', created_at: '', updated_at: '' },
     issuer: ISSUER,

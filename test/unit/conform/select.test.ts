@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFapiError } from '../../../src/errors.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 import { entries, parseExpectedFailures, selectChecks, selects } from '../../../src/conform/select.js';
 
 const ids = [
@@ -12,16 +12,6 @@ const ids = [
   'attack:evil-twin',
 ];
 const checks = ids.map((id) => ({ id }));
-
-function usage(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (isFapiError(e)) return { code: `${e.code}/${e.exitCode}`, message: e.message };
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 describe('selecting checks by ID or prefix', () => {
   it('a catalogue ID selects its cases; a prefix ending in - . or : selects its family', () => {
@@ -42,8 +32,10 @@ describe('selecting checks by ID or prefix', () => {
   });
 
   it('an unknown entry is a usage error (exit 2) naming it', () => {
-    const e = usage(() => selectChecks(checks, { only: ['CA-02', 'XX-99'], skip: ['DP-1'] }));
-    expect(e.code).toBe('E_UNKNOWN_CHECK/2');
+    const e = expectFapiError(() => selectChecks(checks, { only: ['CA-02', 'XX-99'], skip: ['DP-1'] }), {
+      code: 'E_UNKNOWN_CHECK',
+      exitCode: 2,
+    });
     expect(e.message).toContain('--only XX-99');
     expect(e.message).toContain('--skip DP-1');
     expect(e.message).not.toContain('CA-02');
@@ -57,8 +49,10 @@ describe('the expected-failures file', () => {
   });
 
   it('an unknown ID is a usage error naming the file, line and ID', () => {
-    const e = usage(() => parseExpectedFailures('CA-13\nTK-99\n', 'ef.txt', ids));
-    expect(e.code).toBe('E_UNKNOWN_CHECK/2');
-    expect(e.message).toContain('ef.txt:2: TK-99');
+    expectFapiError(() => parseExpectedFailures('CA-13\nTK-99\n', 'ef.txt', ids), {
+      code: 'E_UNKNOWN_CHECK',
+      exitCode: 2,
+      message: 'ef.txt:2: TK-99',
+    });
   });
 });

@@ -2,19 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { validateAuthorizationResponse } from '../../../src/core/authorization-response.js';
 import type { FapiError } from '../../../src/errors.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const ISS = 'https://as.example';
 const check = { issuer: ISS, issParameterSupported: true, state: 'st-1' };
 const q = (s: string) => new URLSearchParams(s);
 
 function fails(params: URLSearchParams, code: string, o = check): FapiError {
-  try {
-    validateAuthorizationResponse(params, o);
-  } catch (e) {
-    expect((e as FapiError).code).toBe(code);
-    return e as FapiError;
-  }
-  throw new Error(`expected ${code}`);
+  return expectFapiError(() => validateAuthorizationResponse(params, o), { code });
 }
 
 describe('authorization response', () => {

@@ -1,42 +1,27 @@
 /** The client runtime: client auth (CL-05/06/07), DPoP nonces (CL-15/17), clock skew (CL-23), errors. */
 import { describe, expect, it } from 'vitest';
-import {
-  Client,
-  ServerClock,
-  parseWwwAuthenticate,
-  responseError,
-  type ClientOptions,
-} from '../../../src/core/client.js';
+import { responseError, type ClientOptions } from '../../../src/core/client.js';
+import { ServerClock } from '../../../src/core/server-clock.js';
+import { parseWwwAuthenticate } from '../../../src/core/www-authenticate.js';
 import { FapiError } from '../../../src/errors.js';
 import { jwkThumbprint } from '../../../src/core/jwk.js';
 import {
   ISSUER,
   MTLS,
-  decode,
   ecDpopKey,
   ecSigningKey,
+  fakeClient,
   fakeHttp,
   frozenClock,
   metadata,
 } from '../../helpers/fake-http.js';
+import { decodeJwt } from '../../helpers/jwt.js';
 
 const SIG = ecSigningKey();
 const DPOP = ecDpopKey();
 
-function client(f: ReturnType<typeof fakeHttp>, extra: Partial<ClientOptions> = {}) {
-  const clock = frozenClock();
-  return new Client({
-    http: f.http,
-    metadata: metadata(),
-    clientId: 'client-1',
-    authMethod: 'private_key_jwt',
-    sender: 'dpop',
-    signingKey: SIG,
-    dpopKey: DPOP,
-    now: clock.now,
-    ...extra,
-  });
-}
+const client = (f: ReturnType<typeof fakeHttp>, extra: Partial<ClientOptions> = {}) =>
+  fakeClient({ signingKey: SIG, dpopKey: DPOP, ...extra }, f).c;
 
 const ok = { status: 200, json: { ok: true } };
 
@@ -47,20 +32,20 @@ describe('client authentication', () => {
     const c = client(f);
     await c.sendToAs({ step: 'token', endpoint: 'token_endpoint', form: { grant_type: 'x' } });
     await c.sendToAs({ step: 'token', endpoint: 'token_endpoint', form: { grant_type: 'x' } });
-    const [a, b] = f.forms.map((x) => decode(x.get('client_assertion') as string));
+    const [a, b] = f.forms.map((x) => decodeJwt(x.get('client_assertion') as string));
     expect(f.forms[0]?.get('client_assertion_type')).toBe(
       'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
     );
     expect(f.forms[0]?.get('client_id')).toBe('client-1');
-    expect(a?.claims.aud).toBe(ISSUER);
-    expect(typeof a?.claims.aud).toBe('string');
-    expect(a?.claims.iss).toBe('client-1');
-    expect(a?.claims.sub).toBe('client-1');
+    expect(a?.payload.aud).toBe(ISSUER);
+    expect(typeof a?.payload.aud).toBe('string');
+    expect(a?.payload.iss).toBe('client-1');
+    expect(a?.payload.sub).toBe('client-1');
     expect(a?.header.kid).toBe('sig-1');
     expect(a?.header.alg).toBe('ES256');
-    expect(a?.claims.iat).toBe(Math.floor(frozenClock().now() / 1000));
-    expect((a?.claims.exp as number) - (a?.claims.iat as number)).toBeLessThanOrEqual(60);
-    expect(a?.claims.jti).not.toBe(b?.claims.jti);
+    expect(a?.payload.iat).toBe(Math.floor(frozenClock().now() / 1000));
+    expect((a?.payload.exp as number) - (a?.payload.iat as number)).toBeLessThanOrEqual(60);
+    expect(a?.payload.jti).not.toBe(b?.payload.jti);
     expect(f.requests[0]?.clientCert).toBe(false);
   });
 
@@ -69,7 +54,7 @@ describe('client authentication', () => {
     f.on('POST', `${ISSUER}/token`, () => ok);
     const c = client(f, { assertionAudience: `${ISSUER}/token` });
     await c.sendToAs({ step: 'token', endpoint: 'token_endpoint', form: {} });
-    expect(decode(f.forms[0]?.get('client_assertion') as string).claims.aud).toBe(`${ISSUER}/token`);
+    expect(decodeJwt(f.forms[0]?.get('client_assertion') as string).payload.aud).toBe(`${ISSUER}/token`);
   });
 
   it('CL-05/CL-07: mTLS sends client_id with the certificate, at the mtls_endpoint_aliases', async () => {
@@ -131,11 +116,11 @@ describe('DPoP at the AS', () => {
     f.on('POST', `${ISSUER}/token`, () => ok);
     const c = client(f);
     await c.sendToAs({ step: 'token', endpoint: 'token_endpoint', form: {} });
-    const p = decode(f.requests[0]?.headers?.dpop as string);
+    const p = decodeJwt(f.requests[0]?.headers?.dpop as string);
     expect(p.header.typ).toBe('dpop+jwt');
-    expect(p.claims.htm).toBe('POST');
-    expect(p.claims.htu).toBe(`${ISSUER}/token`);
-    expect(p.claims.ath).toBeUndefined();
+    expect(p.payload.htm).toBe('POST');
+    expect(p.payload.htu).toBe(`${ISSUER}/token`);
+    expect(p.payload.ath).toBeUndefined();
     expect(jwkThumbprint(p.header.jwk as never)).toBe(c.dpopJkt);
     expect(c.dpopJkt).not.toBe(jwkThumbprint(SIG.publicJwk));
   });
@@ -145,8 +130,8 @@ describe('DPoP at the AS', () => {
     let n = 0;
     f.on('POST', `${ISSUER}/token`, (req) => {
       n++;
-      const p = decode(req.headers?.dpop as string);
-      if (p.claims.nonce !== 'n-1')
+      const p = decodeJwt(req.headers?.dpop as string);
+      if (p.payload.nonce !== 'n-1')
         return { status: 400, json: { error: 'use_dpop_nonce' }, headers: { 'DPoP-Nonce': 'n-1' } };
       return ok;
     });
@@ -155,11 +140,11 @@ describe('DPoP at the AS', () => {
     expect(n).toBe(2);
     expect(ex.response.status).toBe(200);
     expect(ex.attempts.map((a) => a.retry)).toEqual([undefined, 'use_dpop_nonce']);
-    const [p1, p2] = f.requests.map((r) => decode(r.headers?.dpop as string));
-    expect(p1?.claims.jti).not.toBe(p2?.claims.jti);
-    expect(p2?.claims.nonce).toBe('n-1');
-    const [a1, a2] = f.forms.map((x) => decode(x.get('client_assertion') as string));
-    expect(a1?.claims.jti).not.toBe(a2?.claims.jti);
+    const [p1, p2] = f.requests.map((r) => decodeJwt(r.headers?.dpop as string));
+    expect(p1?.payload.jti).not.toBe(p2?.payload.jti);
+    expect(p2?.payload.nonce).toBe('n-1');
+    const [a1, a2] = f.forms.map((x) => decodeJwt(x.get('client_assertion') as string));
+    expect(a1?.payload.jti).not.toBe(a2?.payload.jti);
   });
 
   it('CL-15: learns the nonce from a 200 and uses it on the next request to that origin only', async () => {
@@ -171,9 +156,9 @@ describe('DPoP at the AS', () => {
     await c.sendToAs({ step: 'PAR', endpoint: 'pushed_authorization_request_endpoint', form: {} });
     await c.sendToAs({ step: 'token', endpoint: 'token_endpoint', form: {} });
     await c.sendToResource({ method: 'GET', url: 'https://rs.example/x', accessToken: 'at', scheme: 'DPoP' });
-    expect(decode(f.requests[0]?.headers?.dpop as string).claims.nonce).toBeUndefined();
-    expect(decode(f.requests[1]?.headers?.dpop as string).claims.nonce).toBe('from-200');
-    expect(decode(f.requests[2]?.headers?.dpop as string).claims.nonce).toBeUndefined();
+    expect(decodeJwt(f.requests[0]?.headers?.dpop as string).payload.nonce).toBeUndefined();
+    expect(decodeJwt(f.requests[1]?.headers?.dpop as string).payload.nonce).toBe('from-200');
+    expect(decodeJwt(f.requests[2]?.headers?.dpop as string).payload.nonce).toBeUndefined();
   });
 
   it('CL-15: a second use_dpop_nonce is not retried again; the error names the loop', async () => {
@@ -208,8 +193,8 @@ describe('DPoP at the RS', () => {
   it('CL-15/CL-17: retries on 401 with a lower-case "dpop" challenge among several', async () => {
     const f = fakeHttp();
     f.on('GET', 'https://rs.example/accounts', (req) => {
-      const p = decode(req.headers?.dpop as string);
-      if (p.claims.nonce !== 'rs-n')
+      const p = decodeJwt(req.headers?.dpop as string);
+      if (p.payload.nonce !== 'rs-n')
         return {
           status: 401,
           headers: {
@@ -228,10 +213,10 @@ describe('DPoP at the RS', () => {
     });
     expect(ex.response.status).toBe(200);
     expect(f.requests).toHaveLength(2);
-    const p = decode(f.requests[1]?.headers?.dpop as string);
-    expect(p.claims.ath).toBeDefined();
-    expect(p.claims.htu).toBe('https://rs.example/accounts');
-    expect(p.claims.htm).toBe('GET');
+    const p = decodeJwt(f.requests[1]?.headers?.dpop as string);
+    expect(p.payload.ath).toBeDefined();
+    expect(p.payload.htu).toBe('https://rs.example/accounts');
+    expect(p.payload.htm).toBe('GET');
     expect(f.requests[1]?.headers?.authorization).toBe('DPoP the-at');
     // CL-26: one interaction id per logical request, a UUID.
     expect(f.requests[0]?.headers?.['x-fapi-interaction-id']).toMatch(/^[0-9a-f-]{36}$/);
@@ -271,8 +256,8 @@ describe('clock skew (CL-23)', () => {
     await c.get(`${ISSUER}/.well-known/openid-configuration`, 'discovery');
     expect(c.clock.applied(ISSUER)).toBe(120);
     await c.sendToAs({ step: 'token', endpoint: 'token_endpoint', form: {} });
-    expect(decode(f.forms[1]?.get('client_assertion') as string).claims.iat).toBe(clock.seconds() + 120);
-    expect(decode(f.requests[1]?.headers?.dpop as string).claims.iat).toBe(clock.seconds() + 120);
+    expect(decodeJwt(f.forms[1]?.get('client_assertion') as string).payload.iat).toBe(clock.seconds() + 120);
+    expect(decodeJwt(f.requests[1]?.headers?.dpop as string).payload.iat).toBe(clock.seconds() + 120);
   });
 
   it('with --no-sync-clock the local clock is used', async () => {
@@ -286,7 +271,7 @@ describe('clock skew (CL-23)', () => {
     await c.sendToAs({ step: 'token', endpoint: 'token_endpoint', form: {} });
     await c.sendToAs({ step: 'token', endpoint: 'token_endpoint', form: {} });
     expect(c.clock.measured(ISSUER)).toBe(120);
-    expect(decode(f.forms[1]?.get('client_assertion') as string).claims.iat).toBe(clock.seconds());
+    expect(decodeJwt(f.forms[1]?.get('client_assertion') as string).payload.iat).toBe(clock.seconds());
   });
 
   it('retries once with corrected time when the first answer reveals the skew and refuses the client', async () => {
@@ -294,9 +279,9 @@ describe('clock skew (CL-23)', () => {
     const f = fakeHttp();
     const serverNow = () => clock.seconds() + 120;
     f.on('POST', `${ISSUER}/token`, (_req, form) => {
-      const a = decode(form.get('client_assertion') as string);
+      const a = decodeJwt(form.get('client_assertion') as string);
       const headers = { date: new Date(serverNow() * 1000).toUTCString() };
-      if ((a.claims.exp as number) <= serverNow())
+      if ((a.payload.exp as number) <= serverNow())
         return { status: 401, json: { error: 'invalid_client', error_description: 'expired' }, headers };
       return { ...ok, headers };
     });
@@ -420,9 +405,9 @@ describe('clock skew at the RS (CL-23)', () => {
     const f = fakeHttp();
     const serverNow = () => clock.seconds() - 400; // server 400 s behind: our iat is "in the future"
     f.on('GET', 'https://rs.example/a', (req) => {
-      const p = decode(req.headers?.dpop as string);
+      const p = decodeJwt(req.headers?.dpop as string);
       const headers = { date: new Date(serverNow() * 1000).toUTCString() };
-      if ((p.claims.iat as number) > serverNow() + 10)
+      if ((p.payload.iat as number) > serverNow() + 10)
         return {
           status: 401,
           headers: {

@@ -8,6 +8,7 @@ import {
 } from '../../../src/core/discovery.js';
 import { FapiError } from '../../../src/errors.js';
 import { makeResponse, type HttpClient, type HttpRequest } from '../../../src/http/client.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const ISS = 'https://as.example.com';
 const NOW = 1_800_000_000_000;
@@ -39,16 +40,6 @@ const meta = (over: Partial<AuthorizationServerMetadata> = {}): AuthorizationSer
   ...over,
 });
 
-async function caught(p: Promise<unknown> | (() => unknown)): Promise<FapiError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    if (e instanceof FapiError) return e;
-    throw e;
-  }
-  throw new Error('expected a FapiError');
-}
-
 describe('well-known URLs (META-01, RFC 8414 §3.1)', () => {
   it('uses the host root for an issuer without a path', () => {
     expect(wellKnownUrls(ISS).map((x) => x.url)).toEqual([
@@ -78,7 +69,7 @@ describe('well-known URLs (META-01, RFC 8414 §3.1)', () => {
       'https://a.example#f',
       'nope',
     ]) {
-      const e = await caught(() => wellKnownUrls(bad));
+      const e = expectFapiError(() => wellKnownUrls(bad));
       expect(e.code).toBe('E_ISSUER_INVALID');
       expect(e.kind).toBe('usage');
     }
@@ -135,7 +126,7 @@ describe('discoverMetadata', () => {
       },
       [`${ISS}/.well-known/openid-configuration`]: { status: 500, body: 'boom' },
     });
-    const e = await caught(discoverMetadata(http, ISS));
+    const e = await expectFapiError(discoverMetadata(http, ISS));
     expect(e.code).toBe('E_DISCOVERY_FAILED');
     expect(e.exitCode).toBe(5);
     expect(e.message).toContain('HTTP 302 redirect to https://evil.example/ (not followed)');
@@ -154,7 +145,7 @@ describe('discoverMetadata', () => {
         [`${ISS}/.well-known/oauth-authorization-server`]: { status: 200, body: meta({ issuer: drift }) },
         [`${ISS}/.well-known/openid-configuration`]: { status: 200, body: meta() },
       });
-      const e = await caught(discoverMetadata(http, ISS));
+      const e = await expectFapiError(discoverMetadata(http, ISS));
       expect(e.code).toBe('E_ISSUER_MISMATCH');
       expect(e.kind).toBe('nonConformant');
       expect(e.exitCode).toBe(6);
@@ -168,7 +159,7 @@ describe('discoverMetadata', () => {
     const body = meta();
     delete (body as Partial<AuthorizationServerMetadata>).issuer;
     const http = fakeHttp({ [`${ISS}/.well-known/oauth-authorization-server`]: { status: 200, body } });
-    const e = await caught(discoverMetadata(http, ISS));
+    const e = await expectFapiError(discoverMetadata(http, ISS));
     expect(e.code).toBe('E_ISSUER_MISMATCH');
     expect(e.hint).toContain('no valid issuer');
   });
@@ -191,7 +182,7 @@ describe('discoverMetadata', () => {
       calls.push(req.url);
       throw new FapiError('E_TLS', 'tls failed', { kind: 'network' });
     };
-    const e = await caught(discoverMetadata(http, ISS));
+    const e = await expectFapiError(discoverMetadata(http, ISS));
     expect(e.code).toBe('E_TLS');
     expect(calls).toHaveLength(1);
   });
@@ -224,14 +215,14 @@ describe('endpoint()', () => {
   });
 
   it('names the missing metadata field; a missing FAPI endpoint is non-conformance', async () => {
-    const e = await caught(() => endpoint(meta(), 'registration_endpoint', { mtls: false }));
+    const e = expectFapiError(() => endpoint(meta(), 'registration_endpoint', { mtls: false }));
     expect(e.code).toBe('E_METADATA_MISSING_ENDPOINT');
     expect(e.message).toContain('registration_endpoint');
     expect(e.kind).toBe('server');
     expect(e.hint).toContain('fapi profile create');
     const par = meta();
     delete par.pushed_authorization_request_endpoint;
-    const e2 = await caught(() => endpoint(par, 'pushed_authorization_request_endpoint', { mtls: true }));
+    const e2 = expectFapiError(() => endpoint(par, 'pushed_authorization_request_endpoint', { mtls: true }));
     expect(e2.kind).toBe('nonConformant');
     expect(e2.message).toContain('pushed_authorization_request_endpoint');
   });
@@ -241,10 +232,10 @@ describe('endpoint()', () => {
       token_endpoint: 'http://as.example.com/token',
       mtls_endpoint_aliases: { token_endpoint: 'not a url' },
     });
-    const e = await caught(() => endpoint(bad, 'token_endpoint', { mtls: false }));
+    const e = expectFapiError(() => endpoint(bad, 'token_endpoint', { mtls: false }));
     expect(e.code).toBe('E_METADATA_NOT_TLS');
     expect(e.message).toContain('token_endpoint');
-    const e2 = await caught(() => endpoint(bad, 'token_endpoint', { mtls: true }));
+    const e2 = expectFapiError(() => endpoint(bad, 'token_endpoint', { mtls: true }));
     expect(e2.code).toBe('E_METADATA_INVALID');
     expect(e2.message).toContain('mtls_endpoint_aliases.token_endpoint');
   });

@@ -1,10 +1,10 @@
-/** CL-20: ID token validation, one test per lab fault (Appendix A idtoken-*). */
+/** CL-20: ID token validation, one test per lab fault switch (idtoken-*). */
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { validateIdToken, type IdTokenCheck } from '../../../src/core/id-token.js';
 import type { Jwk } from '../../../src/core/jwk.js';
 import { signJws } from '../../../src/core/jws.js';
-import type { FapiError } from '../../../src/errors.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const ISS = 'https://as.example';
 const NOW = 1_800_000_000;
@@ -36,15 +36,11 @@ const check = (extra: Partial<IdTokenCheck> = {}): IdTokenCheck => ({
 });
 
 async function refused(token: string, contains: string, o = check()) {
-  try {
-    await validateIdToken(token, o);
-  } catch (e) {
-    expect((e as FapiError).code).toBe('E_ID_TOKEN_INVALID');
-    expect((e as FapiError).exitCode).toBe(5);
-    expect((e as FapiError).message).toContain(contains);
-    return;
-  }
-  throw new Error(`expected a refusal containing ${contains}`);
+  await expectFapiError(validateIdToken(token, o), {
+    code: 'E_ID_TOKEN_INVALID',
+    exitCode: 5,
+    message: contains,
+  });
 }
 
 describe('ID token (CL-20)', () => {
@@ -110,22 +106,11 @@ describe('ID token (CL-20)', () => {
 
 describe('jwksLoader', () => {
   it('shares one fetch between concurrent callers, re-fetches on refresh, and does not cache a failure', async () => {
-    const { Client } = await import('../../../src/core/client.js');
-    const { fakeHttp, metadata, ecSigningKey, ecDpopKey, ISSUER } =
-      await import('../../helpers/fake-http.js');
+    const { fakeClient, ISSUER } = await import('../../helpers/fake-http.js');
     const { jwksLoader } = await import('../../../src/core/id-token.js');
-    const f = fakeHttp();
+    const { f, c } = fakeClient();
     let status = 500;
     f.on('GET', `${ISSUER}/jwks`, () => ({ status, json: { keys: [JWK] } }));
-    const c = new Client({
-      http: f.http,
-      metadata: metadata(),
-      clientId: 'client-1',
-      authMethod: 'private_key_jwt',
-      sender: 'dpop',
-      signingKey: ecSigningKey(),
-      dpopKey: ecDpopKey(),
-    });
     const jwks = jwksLoader(c);
     await expect(jwks(false)).rejects.toMatchObject({ code: 'E_JWKS_FETCH' });
     status = 200;

@@ -1,37 +1,14 @@
 /** Introspection (RFC 7662), revocation (RFC 7009) and resource calls (CL-16). */
 import { describe, expect, it } from 'vitest';
-import { Client, type ClientOptions } from '../../../src/core/client.js';
 import { introspectToken, processIntrospectionResponse } from '../../../src/core/introspection.js';
 import { callResource, isTokenRejected, resourceError, schemeFor } from '../../../src/core/resource.js';
 import { processRevocationResponse, revokeToken } from '../../../src/core/revocation.js';
 import { accessTokenHash } from '../../../src/core/dpop.js';
-import type { FapiError } from '../../../src/errors.js';
-import {
-  ISSUER,
-  MTLS,
-  decode,
-  ecDpopKey,
-  ecSigningKey,
-  fakeHttp,
-  frozenClock,
-  metadata,
-} from '../../helpers/fake-http.js';
+import { ISSUER, MTLS, fakeClient } from '../../helpers/fake-http.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
+import { decodeJwt } from '../../helpers/jwt.js';
 
-function setup(extra: Partial<ClientOptions> = {}) {
-  const f = fakeHttp();
-  const c = new Client({
-    http: f.http,
-    metadata: metadata(),
-    clientId: 'client-1',
-    authMethod: 'private_key_jwt',
-    sender: 'dpop',
-    signingKey: ecSigningKey(),
-    dpopKey: ecDpopKey(),
-    now: frozenClock().now,
-    ...extra,
-  });
-  return { f, c };
-}
+const setup = fakeClient;
 
 describe('introspection', () => {
   it('authenticates, sends token and hint, no DPoP proof, and requires a boolean active', async () => {
@@ -75,13 +52,10 @@ describe('revocation', () => {
     processRevocationResponse(await revokeToken(c, 'rt', 'refresh_token'), c);
     expect(f.forms[0]?.get('token_type_hint')).toBe('refresh_token');
     status = 400;
-    try {
-      processRevocationResponse(await revokeToken(c, 'rt'), c);
-      throw new Error('expected a failure');
-    } catch (e) {
-      expect((e as FapiError).exitCode).toBe(5);
-      expect((e as FapiError).oauth?.error).toBe('unsupported_token_type');
-    }
+    const e = await expectFapiError(async () => processRevocationResponse(await revokeToken(c, 'rt'), c), {
+      exitCode: 5,
+    });
+    expect(e.oauth?.error).toBe('unsupported_token_type');
   });
 });
 
@@ -101,8 +75,8 @@ describe('resource calls (CL-16)', () => {
     const req = f.requests[0];
     expect(req?.headers?.authorization).toBe('DPoP tok');
     expect(req?.body).toBe('{"amount":1}');
-    const p = decode(req?.headers?.dpop as string);
-    expect(p.claims).toMatchObject({
+    const p = decodeJwt(req?.headers?.dpop as string);
+    expect(p.payload).toMatchObject({
       htm: 'POST',
       htu: 'https://rs.example/payments',
       ath: accessTokenHash('tok'),

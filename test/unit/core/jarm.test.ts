@@ -1,6 +1,6 @@
 /**
  * MS-09: the client's JARM checks (JARM §2.4) with a frozen clock: one refusal per lab fault
- * (Appendix A jarm-*, made by the lab's own fault hook), the accepted shapes, the clock-skew
+ * (the jarm-* fault switches, made by the lab's own fault hook), the accepted shapes, the clock-skew
  * leeway, and the whole authorization response (state, then code or error, inside the JWT).
  */
 import { generateKeyPairSync } from 'node:crypto';
@@ -8,12 +8,13 @@ import { describe, expect, it } from 'vitest';
 import type { Fault } from '../../../lab/config.js';
 import { signAuthorizationResponse } from '../../../lab/faults.js';
 import { validateJarmAuthorizationResponse } from '../../../src/core/authorization-response.js';
-import { ServerClock } from '../../../src/core/client.js';
+import { ServerClock } from '../../../src/core/server-clock.js';
 import type { AuthorizationServerMetadata } from '../../../src/core/discovery.js';
 import { checkJarmSupported, validateJarmResponse, type JarmCheck } from '../../../src/core/jarm.js';
 import type { Jwk } from '../../../src/core/jwk.js';
 import { signJws } from '../../../src/core/jws.js';
 import type { FapiError } from '../../../src/errors.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const ISS = 'https://as.example';
 const NOW = 1_800_000_000;
@@ -45,18 +46,10 @@ const check = (extra: Partial<JarmCheck> = {}): JarmCheck => ({
 });
 
 async function refused(jwt: string, code: string, contains: string, o = check()): Promise<FapiError> {
-  try {
-    await validateJarmResponse(jwt, o);
-  } catch (e) {
-    const f = e as FapiError;
-    expect(f.code).toBe(code);
-    expect(f.exitCode).toBe(5);
-    expect(f.message).toContain(contains);
-    expect(f.message).toContain('stopped before the token request');
-    expect(f.hint).toBeTruthy();
-    return f;
-  }
-  throw new Error(`expected ${code} (${contains})`);
+  const f = await expectFapiError(validateJarmResponse(jwt, o), { code, exitCode: 5, message: contains });
+  expect(f.message).toContain('stopped before the token request');
+  expect(f.hint).toBeTruthy();
+  return f;
 }
 
 describe('MS-09 JARM response checks (JARM §2.4)', () => {
@@ -173,12 +166,13 @@ describe('MS-09 the JARM authorization response as a whole', () => {
     await expect(
       validateJarmAuthorizationResponse(new URLSearchParams(`code=c-1&state=st-1&iss=${ISS}`), o),
     ).rejects.toMatchObject({ code: 'E_JARM_RESPONSE' });
-    const e = await validateJarmAuthorizationResponse(
-      new URLSearchParams('error=access_denied&state=st-1'),
-      o,
-    ).catch((x: FapiError) => x);
-    expect(e).toMatchObject({ code: 'E_JARM_RESPONSE' });
-    expect((e as FapiError).message).toContain('unsigned error response (error "access_denied"');
+    await expectFapiError(
+      validateJarmAuthorizationResponse(new URLSearchParams('error=access_denied&state=st-1'), o),
+      {
+        code: 'E_JARM_RESPONSE',
+        message: 'unsigned error response (error "access_denied"',
+      },
+    );
     const jwt = withFault(undefined);
     await expect(validateJarmAuthorizationResponse(q(jwt, `&response=${jwt}`), o)).rejects.toMatchObject({
       code: 'E_AUTHZ_RESPONSE_DUPLICATE',

@@ -1,6 +1,5 @@
 /** PAR (CL-08, CL-09, CL-10, CL-12, CL-21) and the authorization URL. */
 import { describe, expect, it } from 'vitest';
-import { Client } from '../../../src/core/client.js';
 import {
   authorizationUrl,
   createAuthorizationSession,
@@ -9,25 +8,12 @@ import {
   pushAuthorizationRequest,
 } from '../../../src/core/par.js';
 import { codeChallengeS256 } from '../../../src/core/pkce.js';
-import type { FapiError } from '../../../src/errors.js';
-import { ISSUER, ecDpopKey, ecSigningKey, fakeHttp, frozenClock, metadata } from '../../helpers/fake-http.js';
+import { ISSUER, fakeClient, metadata } from '../../helpers/fake-http.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const REDIRECT = 'http://127.0.0.1:53121/callback';
 
-function setup() {
-  const f = fakeHttp();
-  const c = new Client({
-    http: f.http,
-    metadata: metadata(),
-    clientId: 'client-1',
-    authMethod: 'private_key_jwt',
-    sender: 'dpop',
-    signingKey: ecSigningKey(),
-    dpopKey: ecDpopKey(),
-    now: frozenClock().now,
-  });
-  return { f, c };
-}
+const setup = () => fakeClient();
 
 describe('PAR', () => {
   it('CL-08/CL-09/CL-10/CL-12: pushes PKCE S256, state, redirect_uri, dpop_jkt; never request_uri', async () => {
@@ -99,15 +85,12 @@ describe('PAR', () => {
     let body: unknown = { expires_in: 60 };
     let status = 201;
     f.on('POST', `${ISSUER}/par`, () => ({ status, json: body }));
-    const expectCode = async (code: string, exit: number) => {
-      try {
-        processPushedAuthorizationResponse(await pushAuthorizationRequest(c, s), { redirectUri: REDIRECT });
-        throw new Error('expected a failure');
-      } catch (e) {
-        expect((e as FapiError).code).toBe(code);
-        expect((e as FapiError).exitCode).toBe(exit);
-      }
-    };
+    const expectCode = (code: string, exitCode: number) =>
+      expectFapiError(
+        async () =>
+          processPushedAuthorizationResponse(await pushAuthorizationRequest(c, s), { redirectUri: REDIRECT }),
+        { code, exitCode },
+      );
     await expectCode('E_PAR_NO_REQUEST_URI', 6);
     body = { request_uri: 'urn:x', expires_in: '60' };
     await expectCode('E_PAR_NO_EXPIRES_IN', 6);

@@ -17,3 +17,27 @@ describe('randomToken (pooled CSPRNG identifiers)', () => {
     for (let i = 0; i < 2000; i++) expect(randomToken(32)).not.toBe('A'.repeat(43));
   });
 });
+
+describe('one random-value helper', () => {
+  it('src and lab make base64url random values only through randomToken', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const root = path.resolve(import.meta.dirname, '../../..');
+    const files = (dir: string): string[] =>
+      readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory()
+          ? files(path.join(dir, e.name))
+          : e.name.endsWith('.ts')
+            ? [path.join(dir, e.name)]
+            : [],
+      );
+    const copies = [...files('src'), ...files('lab')]
+      .filter((f) => f !== path.join('src', 'core', 'random.ts'))
+      .filter((f) =>
+        /random(?:Bytes|FillSync)\([^)]*\)\s*\.\s*toString\(\s*'base64url'/.test(
+          readFileSync(path.join(root, f), 'utf8'),
+        ),
+      );
+    expect(copies).toEqual([]);
+  });
+});

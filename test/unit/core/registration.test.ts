@@ -13,9 +13,9 @@ import {
   type BuildClientMetadataInput,
   type ClientMetadata,
 } from '../../../src/core/registration.js';
-import { FapiError } from '../../../src/errors.js';
 import { makeResponse, type HttpClient, type HttpRequest } from '../../../src/http/client.js';
 import { loadClientMetadataTemplate } from '../../../src/store/templates.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const ISS = 'https://as.example.com';
 const pub = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as Jwk;
@@ -44,26 +44,6 @@ const build = (over: Partial<BuildClientMetadataInput> = {}) =>
     server,
     ...over,
   });
-
-function caught(fn: () => unknown): FapiError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FapiError) return e;
-    throw e;
-  }
-  throw new Error('expected a FapiError');
-}
-
-async function rejected(p: Promise<unknown>): Promise<FapiError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof FapiError) return e;
-    throw e;
-  }
-  throw new Error('expected a FapiError');
-}
 
 function fakeHttp(
   reply: (req: HttpRequest) => { status: number; body?: unknown; headers?: Record<string, string> },
@@ -129,13 +109,15 @@ describe('buildClientMetadata', () => {
       overrides: { client_name: 'mine', contacts: ['a@b.c'] },
     });
     expect(md).toMatchObject({ application_type: 'web', client_name: 'mine', contacts: ['a@b.c'] });
-    const e = caught(() => build({ overrides: { token_endpoint_auth_method: 'client_secret_basic' } }));
+    const e = expectFapiError(() =>
+      build({ overrides: { token_endpoint_auth_method: 'client_secret_basic' } }),
+    );
     expect(e.code).toBe('E_CLIENT_METADATA_INVALID');
     expect(e.message).toContain('REG-02');
   });
 
   it('refuses what the server does not offer, and missing keys or certificates, with the fix', () => {
-    const noTls = caught(() =>
+    const noTls = expectFapiError(() =>
       build({
         authMethod: 'tls_client_auth',
         sender: 'mtls',
@@ -145,20 +127,20 @@ describe('buildClientMetadata', () => {
     );
     expect(noTls.code).toBe('E_AUTH_METHOD_UNSUPPORTED');
     expect(noTls.hint).toContain('private_key_jwt');
-    const noDpop = caught(() =>
+    const noDpop = expectFapiError(() =>
       build({ server: { ...server, dpop_signing_alg_values_supported: undefined } }),
     );
     expect(noDpop.code).toBe('E_SENDER_UNSUPPORTED');
     expect(noDpop.hint).toContain('--sender mtls');
-    const alg = caught(() =>
+    const alg = expectFapiError(() =>
       build({ server: { ...server, token_endpoint_auth_signing_alg_values_supported: ['PS256'] } }),
     );
     expect(alg.code).toBe('E_ALG_UNSUPPORTED');
     expect(alg.hint).toContain('--alg PS256');
-    const noCert = caught(() => build({ sender: 'mtls' }));
+    const noCert = expectFapiError(() => build({ sender: 'mtls' }));
     expect(noCert.code).toBe('E_CERT_MISSING');
     expect(noCert.kind).toBe('localState');
-    expect(caught(() => build({ signingKey: undefined })).code).toBe('E_KEY_MISSING');
+    expect(expectFapiError(() => build({ signingKey: undefined })).code).toBe('E_KEY_MISSING');
   });
 });
 
@@ -167,7 +149,7 @@ describe('checkClientMetadata (REG-01..07)', () => {
   const bad = (change: (m: ClientMetadata) => void) => {
     const m = base();
     change(m);
-    return caught(() => checkClientMetadata(m));
+    return expectFapiError(() => checkClientMetadata(m));
   };
 
   it('REG-01 / REG-02: public clients and shared secrets are refused', () => {
@@ -201,10 +183,10 @@ describe('checkClientMetadata (REG-01..07)', () => {
   it('REG-07: tls_client_auth needs exactly one subject field; self-signed needs x5c', () => {
     const two = build({ authMethod: 'tls_client_auth', sender: 'mtls', certificate, signingKey: undefined });
     two.tls_client_auth_san_dns = 'c.example';
-    expect(caught(() => checkClientMetadata(two)).message).toContain('REG-07');
+    expect(expectFapiError(() => checkClientMetadata(two)).message).toContain('REG-07');
     const self = build({ authMethod: 'self_signed_tls_client_auth', sender: 'mtls', certificate });
     delete (self.jwks as { keys: Jwk[] }).keys[0]?.x5c;
-    expect(caught(() => checkClientMetadata(self)).message).toContain('x5c');
+    expect(expectFapiError(() => checkClientMetadata(self)).message).toContain('x5c');
   });
 
   it('CR-02: RS256 in any signing-alg client field is refused', () => {
@@ -228,7 +210,7 @@ describe('checkClientMetadata (REG-01..07)', () => {
     const { authorization_signing_alg_values_supported: _, ...noAlgs } = jarmServer;
     expect(build({ server: noAlgs, jarm: true }).authorization_signed_response_alg).toBe('PS256');
     // A server without the jwt response mode: refused, exit 2, before anything is sent.
-    const e = caught(() => build({ jarm: true }));
+    const e = expectFapiError(() => build({ jarm: true }));
     expect(e.code).toBe('E_JARM_UNSUPPORTED');
     expect(e.exitCode).toBe(2);
   });
@@ -287,7 +269,7 @@ describe('RFC 7591 / 7592 exchanges', () => {
   });
 
   it('maps registration errors to exit 5 with the OAuth error and a hint', async () => {
-    const e = await rejected(
+    const e = await expectFapiError(
       registerClient(
         fakeHttp(() => ({ status: 400, body: { error: 'invalid_redirect_uri', error_description: 'nope' } })),
         EP,
@@ -302,7 +284,7 @@ describe('RFC 7591 / 7592 exchanges', () => {
       endpoint: EP,
     });
     expect(e.hint).toContain('--redirect-uri');
-    const u = await rejected(
+    const u = await expectFapiError(
       registerClient(
         fakeHttp(() => ({ status: 401, body: {} })),
         EP,
@@ -311,7 +293,7 @@ describe('RFC 7591 / 7592 exchanges', () => {
     );
     expect(u.code).toBe('E_REGISTRATION_UNAUTHORIZED');
     expect(u.hint).toContain('--initial-access-token');
-    const bad = await rejected(
+    const bad = await expectFapiError(
       registerClient(
         fakeHttp(() => ({ status: 201, body: { nope: 1 } })),
         EP,
@@ -320,6 +302,21 @@ describe('RFC 7591 / 7592 exchanges', () => {
     );
     expect(bad.code).toBe('E_REGISTRATION_RESPONSE');
     expect(bad.exitCode).toBe(6);
+  });
+
+  it('an error code that is not a registration error gets the general hint, even one named like an Object method', async () => {
+    for (const error of ['server_error', 'toString', 'constructor', '__proto__']) {
+      const e = await expectFapiError(
+        registerClient(
+          fakeHttp(() => ({ status: 400, body: { error } })),
+          EP,
+          build(),
+        ),
+      );
+      expect(e.code, error).toBe('E_REGISTRATION_FAILED');
+      expect(e.oauth?.error, error).toBe(error);
+      expect(e.hint, error).toBe("See the server's error above; --verbose shows the exchange.");
+    }
   });
 
   it('CL-25: read, update (PUT with client_id, without server-managed fields) and delete with the RAT', async () => {
@@ -353,12 +350,12 @@ describe('RFC 7591 / 7592 exchanges', () => {
         status: 401,
         headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
       }));
-      const e = await rejected(op(http));
+      const e = await expectFapiError(op(http));
       expect(e.code).toBe('E_RAT_REJECTED');
       expect(e.exitCode).toBe(5);
       expect(http.calls).toHaveLength(1);
     }
-    const gone = await rejected(
+    const gone = await expectFapiError(
       readClient(
         fakeHttp(() => ({ status: 404 })),
         URI,
@@ -366,7 +363,7 @@ describe('RFC 7591 / 7592 exchanges', () => {
       ),
     );
     expect(gone.code).toBe('E_CLIENT_GONE');
-    const notTls = await rejected(
+    const notTls = await expectFapiError(
       readClient(
         fakeHttp(() => ({ status: 200 })),
         'http://as.example.com/c',

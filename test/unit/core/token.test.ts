@@ -1,6 +1,6 @@
 /** The token endpoint: CL-13, CL-17, CL-18, CL-19, sender-constraint checks, client_credentials. */
 import { describe, expect, it } from 'vitest';
-import { Client, type ClientOptions } from '../../../src/core/client.js';
+import type { ClientOptions } from '../../../src/core/client.js';
 import { signJws } from '../../../src/core/jws.js';
 import { createAuthorizationSession } from '../../../src/core/par.js';
 import {
@@ -12,50 +12,23 @@ import {
 } from '../../../src/core/token.js';
 import { toStoredTokens } from '../../../src/store/tokens.js';
 import type { FapiError } from '../../../src/errors.js';
-import {
-  ISSUER,
-  MTLS,
-  ecDpopKey,
-  ecSigningKey,
-  fakeHttp,
-  frozenClock,
-  metadata,
-  type FakeReply,
-} from '../../helpers/fake-http.js';
+import { ISSUER, MTLS, ecSigningKey, fakeClient, type FakeReply } from '../../helpers/fake-http.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const SIG = ecSigningKey();
 
 function setup(reply: FakeReply, extra: Partial<ClientOptions> = {}) {
-  const f = fakeHttp();
+  const { f, c } = fakeClient({ signingKey: SIG, ...extra });
   f.on('POST', `${ISSUER}/token`, () => reply);
   f.on('POST', `${MTLS}/token`, () => reply);
-  const c = new Client({
-    http: f.http,
-    metadata: metadata(),
-    clientId: 'client-1',
-    authMethod: 'private_key_jwt',
-    sender: 'dpop',
-    signingKey: SIG,
-    dpopKey: ecDpopKey(),
-    now: frozenClock().now,
-    ...extra,
-  });
   return { f, c };
 }
 
 const jwtAt = (cnf: Record<string, unknown> | undefined) =>
   signJws({ typ: 'at+jwt' }, { sub: 'alice', ...(cnf ? { cnf } : {}) }, SIG.privateKey, 'ES256');
 
-async function expectFail(p: () => Promise<unknown>, code: string, exit: number): Promise<FapiError> {
-  try {
-    await p();
-  } catch (e) {
-    expect((e as FapiError).code).toBe(code);
-    expect((e as FapiError).exitCode).toBe(exit);
-    return e as FapiError;
-  }
-  throw new Error(`expected ${code}`);
-}
+const expectFail = (p: () => Promise<unknown>, code: string, exitCode: number): Promise<FapiError> =>
+  expectFapiError(p, { code, exitCode });
 
 describe('token endpoint', () => {
   it('CL-13: code, the PAR redirect_uri, code_verifier, client auth and a DPoP proof', async () => {

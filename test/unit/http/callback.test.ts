@@ -3,7 +3,7 @@ import http from 'node:http';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CallbackListener, loopbackTarget, startCallbackListener } from '../../../src/http/callback.js';
-import type { FapiError } from '../../../src/errors.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 let listener: CallbackListener | undefined;
 afterEach(async () => {
@@ -101,14 +101,8 @@ describe('loopback callback listener', () => {
       'http://192.168.1.2/cb',
       'not a url',
       'https://127.0.0.1/cb',
-    ]) {
-      try {
-        loopbackTarget(uri);
-        throw new Error('expected a failure');
-      } catch (e) {
-        expect((e as FapiError).exitCode).toBe(2);
-      }
-    }
+    ])
+      expectFapiError(() => loopbackTarget(uri), { exitCode: 2, label: uri });
     expect(loopbackTarget('http://[::1]:8080/cb')).toMatchObject({ host: '::1', port: 8080 });
   });
 

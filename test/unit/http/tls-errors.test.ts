@@ -8,10 +8,10 @@
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isFapiError, type FapiError } from '../../../src/errors.js';
 import { BCP195_TLS12_CIPHERS, createHttpClient, FAPI_CIPHERS } from '../../../src/http/client.js';
 import { generateSigningKey, privateKeyPem } from '../../../src/keys/generate.js';
 import { createCertificate, type San } from '../../../src/keys/x509.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const DHE = 'DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384';
 const LOCAL: San[] = [{ type: 'ip', value: '127.0.0.1' }];
@@ -82,15 +82,6 @@ const post = (url: string) =>
     body: 'grant_type=client_credentials&client_id=c1',
   });
 
-async function refused(p: Promise<unknown>): Promise<FapiError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!isFapiError(e)) throw new Error(`expected a FapiError, got ${String(e)}`);
-  return e;
-}
-
 describe('CL-01: the server certificate must name the host (FAPI2-SP §5.2.1-5, RFC 9525)', () => {
   it('CL-01: a certificate for 127.0.0.1 from the trusted CA: the request goes through', async () => {
     const s = await server({ sans: LOCAL });
@@ -101,7 +92,7 @@ describe('CL-01: the server certificate must name the host (FAPI2-SP §5.2.1-5, 
 
   it('CL-01: a trusted certificate for another host: exit 4 (E_TLS_HOSTNAME), nothing sent', async () => {
     const s = await server({ sans: [{ type: 'dns', value: 'wrong-host.example' }] });
-    const e = await refused(post(s.url));
+    const e = await expectFapiError(post(s.url));
     expect(e.code).toBe('E_TLS_HOSTNAME');
     expect(e.kind).toBe('network');
     expect(e.exitCode).toBe(4);
@@ -157,7 +148,7 @@ describe('CL-02: TLS 1.2 only with the BCP195 suites (FAPI2-SP §5.2.2-2, RFC 93
       c.on('error', reject);
     });
     expect(suite).toBe('TLSv1.2 DHE-RSA-AES128-GCM-SHA256');
-    const e = await refused(post(s.url));
+    const e = await expectFapiError(post(s.url));
     expect(e.code).toBe('E_TLS_CIPHER');
     expect(e.kind).toBe('nonConformant');
     expect(e.exitCode).toBe(6);
@@ -176,7 +167,7 @@ describe('CL-02: TLS 1.2 only with the BCP195 suites (FAPI2-SP §5.2.2-2, RFC 93
       rsa: true,
       options: dheOnly,
     });
-    const e = await refused(post(s.url));
+    const e = await expectFapiError(post(s.url));
     expect(e.code).toBe('E_TLS_HANDSHAKE');
     expect(e.exitCode).toBe(4);
     expect(e.message).toContain('accepted none of the TLS versions, cipher suites or key-exchange groups');

@@ -4,7 +4,6 @@ import { calculateJwkThumbprint } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { jwkThumbprint, type Jwk } from '../../../src/core/jwk.js';
 import { decodeJws, signJws, verifyJwsSignature } from '../../../src/core/jws.js';
-import { FapiError } from '../../../src/errors.js';
 import {
   checkAlg,
   generateSigningKey,
@@ -13,28 +12,9 @@ import {
   privateKeyPem,
   type KeyAlg,
 } from '../../../src/keys/generate.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const PRIVATE = ['d', 'p', 'q', 'dp', 'dq', 'qi'];
-
-function fapiError(fn: () => unknown): FapiError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FapiError);
-    return e as FapiError;
-  }
-  throw new Error('expected a FapiError');
-}
-
-async function fapiErrorAsync(p: Promise<unknown>): Promise<FapiError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(FapiError);
-    return e as FapiError;
-  }
-  throw new Error('expected a FapiError');
-}
 
 describe('CL-24 generateSigningKey', () => {
   const cases: [KeyAlg, Record<string, unknown>][] = [
@@ -76,25 +56,25 @@ describe('CL-24 generateSigningKey', () => {
 
   it('refuses RS256, HS256, none and unknown algorithms as usage errors naming --alg', async () => {
     for (const alg of ['RS256', 'HS256', 'none', 'ES384', 'es256x']) {
-      const e = await fapiErrorAsync(generateSigningKey(alg as KeyAlg));
+      const e = await expectFapiError(generateSigningKey(alg as KeyAlg));
       expect(e.exitCode).toBe(2);
       expect(e.code).toBe('E_ALG');
       expect(e.details).toMatchObject({ flag: '--alg' });
     }
-    const rs = fapiError(() => checkAlg('RS256'));
+    const rs = expectFapiError(() => checkAlg('RS256'));
     expect(rs.message).toContain('not allowed by FAPI 2.0');
     expect(rs.hint).toContain('PS256');
   });
 
   it('refuses RSA under 2048 bits, odd sizes, and --bits for non-RSA keys (exit 2, naming --bits)', async () => {
     for (const bits of [1024, 2047, 512, 100_000]) {
-      const e = await fapiErrorAsync(generateSigningKey('PS256', { bits }));
+      const e = await expectFapiError(generateSigningKey('PS256', { bits }));
       expect(e.exitCode).toBe(2);
       expect(e.details).toMatchObject({ flag: '--bits' });
     }
-    const e = await fapiErrorAsync(generateSigningKey('ES256', { bits: 2048 }));
+    const e = await expectFapiError(generateSigningKey('ES256', { bits: 2048 }));
     expect(e.message).toContain('--bits only applies');
-    const k = await fapiErrorAsync(generateSigningKey('ES256', { kid: '' }));
+    const k = await expectFapiError(generateSigningKey('ES256', { kid: '' }));
     expect(k.details).toMatchObject({ flag: '--kid' });
   });
 });
@@ -140,39 +120,39 @@ describe('CL-24 importing keys', () => {
 
   it('refuses weak and non-FAPI keys as local-state errors naming the source (exit 3)', () => {
     const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
-    const e1 = fapiError(() => keyFromPem(privateKeyPem(rsa1024), { source: '/tmp/weak.pem' }));
+    const e1 = expectFapiError(() => keyFromPem(privateKeyPem(rsa1024), { source: '/tmp/weak.pem' }));
     expect(e1.exitCode).toBe(3);
     expect(e1.message).toContain('/tmp/weak.pem');
     expect(e1.message).toContain('1024 bits');
     const p192 = generateKeyPairSync('ec', { namedCurve: 'prime192v1' }).privateKey;
-    const e2 = fapiError(() => keyFromPem(privateKeyPem(p192)));
+    const e2 = expectFapiError(() => keyFromPem(privateKeyPem(p192)));
     expect(e2.message).toContain('at least 224 bits');
     const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey;
-    expect(fapiError(() => keyFromPem(privateKeyPem(p384))).message).toContain('ES256 needs P-256');
+    expect(expectFapiError(() => keyFromPem(privateKeyPem(p384))).message).toContain('ES256 needs P-256');
     const x25519 = generateKeyPairSync('x25519').privateKey;
-    expect(fapiError(() => keyFromPem(privateKeyPem(x25519))).exitCode).toBe(3);
+    expect(expectFapiError(() => keyFromPem(privateKeyPem(x25519))).exitCode).toBe(3);
   });
 
   it('refuses public, encrypted and non-key input, and a JWK whose alg FAPI forbids', async () => {
     const key = await generateSigningKey('PS256', { bits: 2048 });
-    expect(fapiError(() => keyFromPrivateJwk(key.publicJwk)).message).toContain('public JWK');
-    expect(fapiError(() => keyFromPrivateJwk({ ...key.privateJwk, alg: 'RS256' })).message).toContain(
+    expect(expectFapiError(() => keyFromPrivateJwk(key.publicJwk)).message).toContain('public JWK');
+    expect(expectFapiError(() => keyFromPrivateJwk({ ...key.privateJwk, alg: 'RS256' })).message).toContain(
       '"RS256"',
     );
-    expect(fapiError(() => keyFromPrivateJwk('nope')).message).toContain('not a JWK');
+    expect(expectFapiError(() => keyFromPrivateJwk('nope')).message).toContain('not a JWK');
     const enc = key.privateKey.export({
       type: 'pkcs8',
       format: 'pem',
       cipher: 'aes-256-cbc',
       passphrase: 'x',
     });
-    expect(fapiError(() => keyFromPem(enc as string)).message).toContain('encrypted');
+    expect(expectFapiError(() => keyFromPem(enc as string)).message).toContain('encrypted');
     const pub = key.publicKey.export({ type: 'spki', format: 'pem' }) as string;
-    expect(fapiError(() => keyFromPem(pub)).message).toContain('holds no private key');
-    expect(fapiError(() => keyFromPem('hello')).message).toContain('not a PEM private key');
+    expect(expectFapiError(() => keyFromPem(pub)).message).toContain('holds no private key');
+    expect(expectFapiError(() => keyFromPem('hello')).message).toContain('not a PEM private key');
     // A PKCS#8 PEM whose body is garbage.
     const bad = '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n';
-    expect(fapiError(() => keyFromPem(bad)).exitCode).toBe(3);
+    expect(expectFapiError(() => keyFromPem(bad)).exitCode).toBe(3);
     expect(() => createPrivateKey(bad)).toThrow();
   });
 });

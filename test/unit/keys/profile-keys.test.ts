@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FapiError } from '../../../src/errors.js';
 import { generateSigningKey } from '../../../src/keys/generate.js';
 import {
   KEY_FILES,
@@ -15,20 +14,14 @@ import {
 } from '../../../src/store/profile-keys.js';
 import { createCertificate } from '../../../src/keys/x509.js';
 import { ProfileStore } from '../../../src/store/profile.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'fapi-pk-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 const store = new ProfileStore(home);
 
 async function expectState(p: Promise<unknown>, code: string, mentions: string): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(FapiError);
-  expect((e as FapiError).exitCode).toBe(3);
-  expect((e as FapiError).code).toBe(code);
-  expect((e as FapiError).message).toContain(mentions);
+  await expectFapiError(p, { code, exitCode: 3, message: mentions });
 }
 
 describe('CL-24 profile keys', () => {

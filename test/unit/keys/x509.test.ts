@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { FapiError } from '../../../src/errors.js';
 import {
   generateSigningKey,
   privateKeyPem,
@@ -28,6 +27,7 @@ import {
   x5tS256,
   type CertInfo,
 } from '../../../src/keys/x509.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const ALGS: KeyAlg[] = ['ES256', 'PS256', 'EdDSA'];
 const keys = new Map<KeyAlg, GeneratedKey>();
@@ -316,15 +316,8 @@ describe('distinguished names (RFC 4514)', () => {
 
   it('rejects malformed subjects with usage errors naming --subject', () => {
     for (const bad of ['', 'nonsense', 'XX=1', 'C=GBR', 'CN=', 'CN=a,,O=b', 'CN=a\\']) {
-      let err: unknown;
-      try {
-        parseDn(bad);
-      } catch (e) {
-        err = e;
-      }
-      expect(err, bad).toBeInstanceOf(FapiError);
-      expect((err as FapiError).exitCode).toBe(2);
-      expect((err as FapiError).details).toMatchObject({ flag: '--subject' });
+      const err = expectFapiError(() => parseDn(bad), { exitCode: 2, label: bad });
+      expect(err.details).toMatchObject({ flag: '--subject' });
     }
   });
 });
@@ -367,14 +360,8 @@ describe('--san values', () => {
 
   it('rejects bad values with usage errors naming --san', () => {
     for (const bad of ['dns:-bad-', 'ip:300.1.1.1', 'uri:not a uri', 'email:nobody', 'dns:a b']) {
-      let err: unknown;
-      try {
-        parseSanSpec(bad);
-      } catch (e) {
-        err = e;
-      }
-      expect(err, bad).toBeInstanceOf(FapiError);
-      expect((err as FapiError).details).toMatchObject({ flag: '--san' });
+      const err = expectFapiError(() => parseSanSpec(bad), { label: bad });
+      expect(err.details).toMatchObject({ flag: '--san' });
     }
   });
 });

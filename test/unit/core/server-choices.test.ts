@@ -1,11 +1,11 @@
-/** `fapi init` offers only what the server's metadata supports, defaults first. */
+/** What the server's metadata supports, defaults first (`fapi init` offers only these). */
 import { describe, expect, it } from 'vitest';
 import type { AuthorizationServerMetadata } from '../../../src/core/discovery.js';
-import { serverChoices } from '../../../src/cli/commands/init.js';
+import { serverChoices } from '../../../src/core/server-choices.js';
 
 const ISS = 'https://as.example.com';
 
-describe('init choices from metadata', () => {
+describe('server choices from metadata', () => {
   it('offers everything a full FAPI 2.0 server supports, preferred first', () => {
     const c = serverChoices({
       issuer: ISS,

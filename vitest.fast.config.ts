@@ -1,0 +1,14 @@
+/**
+ * `npm run test:fast`, the inner loop: unit tests, the lab in process and the attack scenarios.
+ * It leaves out what starts other processes or programs; `npm test` runs everything.
+ */
+import { configDefaults, defineConfig, mergeConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+export const SLOW = [
+  'test/e2e/**', // the real bin/fapi.js and `fapi lab up` processes, the demo, and the benchmark's smoke run
+  'test/interop/**', // fapi against node-oidc-provider
+  'test/lab/login-page.test.ts', // headless Chromium
+];
+
+export default mergeConfig(base, defineConfig({ test: { exclude: [...configDefaults.exclude, ...SLOW] } }));
