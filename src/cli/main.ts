@@ -327,7 +327,7 @@ export function buildProgram(): Command {
     .description('test a server against FAPI 2.0: `fapi conform server ISSUER`')
     .command('server [issuer]')
     .description(
-      "run the server-side FAPI 2.0 checks of the catalogue against an authorization server (and --rs resource servers): every variant it offers, a verdict for CI (default issuer: the profile's)",
+      "run the server-side FAPI 2.0 checks against an authorization server (and --rs resource servers): every variant it offers, a verdict for CI (default issuer: the profile's)",
     )
     .addOption(
       new Option(

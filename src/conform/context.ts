@@ -1,6 +1,6 @@
 /**
  * What a check works with: the server's metadata, its variant's test clients, and the requests
- * of the catalogue's baseline flow B (catalogue §0.3) built from src/core (PAR with PKCE S256,
+ * of the baseline flow (PAR, authorization, token request, resource call) built from src/core (PAR with PKCE S256,
  * client assertions, DPoP proofs, the token request, resource calls), each with the alterations a
  * negative check needs: another assertion audience, no client authentication, another DPoP key, a
  * proof signed with RS256, no certificate. Every request learns the server's DPoP nonce and clock
@@ -150,6 +150,9 @@ export interface RunEnv {
   clock: ServerClock;
   /** DPoP nonces per origin, from any response (RFC 9449 §8.2, §9). */
   nonces: Map<string, string>;
+  /** Origins whose nonce changes with every request: their DPoP requests go one at a time. */
+  serialNonces: Set<string>;
+  locks: Map<string, Promise<void>>;
   authorizer: Authorizer;
   /** The issuer's origins: the only ones a browser is followed to. */
   origins: string[];
@@ -316,41 +319,86 @@ export class CheckContext {
     const { http, cert } = this.httpFor(c, o.cert);
     const useDpop = o.dpop !== false && (o.dpop !== undefined || (c.sender === 'dpop' && c.dpopKey));
     const tweak = o.dpop === false ? undefined : o.dpop;
-    let retried = false;
-    for (let attempt = 0; ; attempt++) {
-      const f: Form = { ...form };
-      if (o.auth === undefined || (typeof o.auth === 'object' && !('params' in o.auth))) {
-        if (c.auth === 'private_key_jwt') Object.assign(f, this.assertionParams(c, url, o.auth ?? {}));
-        else if (f.client_id === undefined && !('client_id' in form)) f.client_id = c.clientId;
-      } else if (o.auth !== 'none') Object.assign(f, o.auth.params);
-      for (const [k, v] of Object.entries(form)) if (v === undefined) delete f[k];
-      const headers: Record<string, string | string[]> = { accept: 'application/json', ...o.headers };
-      if (method === 'POST') headers['content-type'] ??= 'application/x-www-form-urlencoded';
-      if (useDpop) headers.dpop = this.proof((tweak?.key ?? c.dpopKey) as DpopKey, method, url, tweak);
-      const request: HttpRequest = {
-        method,
-        url: method === 'GET' ? withQuery(url, f) : url,
-        headers,
-        ...(method === 'POST' ? { body: formBody(f) } : {}),
-        clientCert: cert,
-      };
-      const before = this.env.clock.applied(origin(url));
-      const a = await this.raw(http, request);
-      const nonceRetry =
-        useDpop &&
-        tweak?.nonce === undefined &&
-        !tweak?.fixed &&
-        a.response !== undefined &&
-        isNonceDemand(a.response);
-      // FAPI2-SP §5.3.3.1 Note 1 (CL-23): a refusal that revealed a clock skew is retried once.
-      const skewRetry =
-        this.env.clock.applied(origin(url)) !== before &&
-        !(typeof o.auth === 'object' && 'fixed' in o.auth) &&
-        !tweak?.fixed &&
-        ['invalid_client', 'invalid_dpop_proof'].includes(errorOf(a) ?? '');
-      if (attempt > 0 || !(nonceRetry || skewRetry)) return { ...a, url, request, retried };
-      retried = true;
-    }
+    return this.exchange(url, {
+      http,
+      dpop: Boolean(useDpop),
+      tweak,
+      fixedAuth: typeof o.auth === 'object' && 'fixed' in o.auth,
+      request: () => {
+        const f: Form = { ...form };
+        if (o.auth === undefined || (typeof o.auth === 'object' && !('params' in o.auth))) {
+          if (c.auth === 'private_key_jwt') Object.assign(f, this.assertionParams(c, url, o.auth ?? {}));
+          else if (f.client_id === undefined && !('client_id' in form)) f.client_id = c.clientId;
+        } else if (o.auth !== 'none') Object.assign(f, o.auth.params);
+        for (const [k, v] of Object.entries(form)) if (v === undefined) delete f[k];
+        const headers: Record<string, string | string[]> = { accept: 'application/json', ...o.headers };
+        if (method === 'POST') headers['content-type'] ??= 'application/x-www-form-urlencoded';
+        if (useDpop) headers.dpop = this.proof((tweak?.key ?? c.dpopKey) as DpopKey, method, url, tweak);
+        return {
+          method,
+          url: method === 'GET' ? withQuery(url, f) : url,
+          headers,
+          ...(method === 'POST' ? { body: formBody(f) } : {}),
+          clientCert: cert,
+        };
+      },
+    });
+  }
+
+  /**
+   * Sends a request (rebuilt for each attempt: fresh assertion, fresh proof with the newest nonce),
+   * retried once on a DPoP nonce demand (RFC 9449 §8, §9) or a refusal that revealed clock skew
+   * (FAPI2-SP §5.3.3.1 Note 1). A server whose nonce has changed again by the retry rotates it on
+   * every request (RFC 9449 §8 allows it): from then on, DPoP requests to it go one at a time.
+   */
+  private async exchange(
+    url: string,
+    o: {
+      http: HttpClient;
+      dpop: boolean;
+      tweak?: DpopTweak;
+      fixedAuth?: boolean;
+      request: () => HttpRequest;
+    },
+  ): Promise<Sent> {
+    const o2 = origin(url);
+    const canRetryNonce = o.dpop && o.tweak?.nonce === undefined && !o.tweak?.fixed;
+    const run = async (attempts: number): Promise<Sent & { race: boolean }> => {
+      let retried = false;
+      for (let attempt = 0; ; attempt++) {
+        const request = o.request();
+        const before = this.env.clock.applied(o2);
+        const a = await this.raw(o.http, request);
+        const nonceDemand = canRetryNonce && a.response !== undefined && isNonceDemand(a.response);
+        const skew =
+          attempt === 0 &&
+          this.env.clock.applied(o2) !== before &&
+          !o.fixedAuth &&
+          !o.tweak?.fixed &&
+          ['invalid_client', 'invalid_dpop_proof'].includes(errorOf(a) ?? '');
+        if (attempt + 1 >= attempts || !(nonceDemand || skew))
+          return { ...a, url, request, retried, race: Boolean(nonceDemand && attempt > 0) };
+        retried = true;
+      }
+    };
+    if (this.env.serialNonces.has(o2)) return this.locked(o2, () => run(3));
+    const sent = await run(2);
+    if (!sent.race) return sent;
+    this.env.serialNonces.add(o2);
+    return this.locked(o2, () => run(3));
+  }
+
+  private locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.env.locks.get(key) ?? Promise.resolve();
+    const next = prev.then(fn);
+    this.env.locks.set(
+      key,
+      next.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    return next;
   }
 
   /**
@@ -379,29 +427,22 @@ export class CheckContext {
     const useDpop = o.dpop !== false && (o.dpop !== undefined || (dpopToken && c.dpopKey));
     const tweak = o.dpop === false ? undefined : o.dpop;
     const cert = o.cert ?? (c.sender === 'mtls' && c.certificate ? c : false);
-    const http = cert ? cert.http : this.plain;
-    let retried = false;
-    for (let attempt = 0; ; attempt++) {
-      const headers: Record<string, string | string[]> = { ...o.headers };
-      const scheme = o.scheme ?? (dpopToken ? 'DPoP' : 'Bearer');
-      if (o.authorization !== null && token)
-        headers.authorization = o.authorization ?? `${scheme} ${token.accessToken}`;
-      if (useDpop) {
-        const ath = o.ath === null ? undefined : (o.ath ?? token?.accessToken);
-        headers.dpop = this.proof((tweak?.key ?? c.dpopKey) as DpopKey, method, url, tweak, ath);
-      }
-      const request: HttpRequest = { method, url, headers, clientCert: Boolean(cert) };
-      const a = await this.raw(http, request);
-      const retry =
-        useDpop &&
-        attempt === 0 &&
-        tweak?.nonce === undefined &&
-        !tweak?.fixed &&
-        a.response !== undefined &&
-        isNonceDemand(a.response);
-      if (!retry) return { ...a, url, request, retried };
-      retried = true;
-    }
+    return this.exchange(url, {
+      http: cert ? cert.http : this.plain,
+      dpop: Boolean(useDpop),
+      tweak,
+      request: () => {
+        const headers: Record<string, string | string[]> = { ...o.headers };
+        const scheme = o.scheme ?? (dpopToken ? 'DPoP' : 'Bearer');
+        if (o.authorization !== null && token)
+          headers.authorization = o.authorization ?? `${scheme} ${token.accessToken}`;
+        if (useDpop) {
+          const ath = o.ath === null ? undefined : (o.ath ?? token?.accessToken);
+          headers.dpop = this.proof((tweak?.key ?? c.dpopKey) as DpopKey, method, url, tweak, ath);
+        }
+        return { method, url, headers, clientCert: Boolean(cert) };
+      },
+    });
   }
 
   /** The authorization step through the run's browser (`follow` or a real one). */

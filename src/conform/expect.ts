@@ -1,7 +1,7 @@
 /**
  * Judging a server's answer: the one-line evidence ("401 invalid_client", "401 WWW-Authenticate:
  * DPoP error=\"invalid_token\"") and the usual verdicts: a refusal with one of the errors the
- * catalogue allows (its canonical outcome and the alternatives the OIDF suite accepts), or a
+ * rule allows (its canonical outcome and the alternatives the OIDF suite accepts), or a
  * success. An answer outside both is a failure that says what came back and what was expected.
  */
 import { oauthErrorOf } from '../core/oauth-error.js';
@@ -54,7 +54,7 @@ export interface RefusalRule {
   errors?: readonly string[];
   /** Acceptable HTTP statuses (default: any 4xx). */
   status?: readonly number[];
-  /** A TLS handshake failure also counts as a refusal (mTLS: RFC 8705 §2, catalogue MT-09). */
+  /** A TLS handshake failure also counts as a refusal (mTLS: RFC 8705 §2, MT-09). */
   tls?: boolean;
   /** What the rule requires, for the failure message (e.g. "only the issuer, as a string"). */
   why?: string;

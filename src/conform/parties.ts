@@ -32,7 +32,7 @@ export interface TestClient {
   sender: SenderConstraint;
   /** The registered loopback redirect URI used by default. */
   redirectUri: string;
-  /** Every registered redirect URI (the second one keeps a query: catalogue AZ-05). */
+  /** Every registered redirect URI (the second one keeps a query: AZ-05). */
   redirectUris: string[];
   /** The client-authentication key (private_key_jwt; also the certificate's key). */
   signingKey: SigningKey & { publicJwk: Jwk; publicKey: KeyObject };
@@ -80,6 +80,8 @@ export interface Provisioning {
   /** Keys made once per run (RSA is slow to generate). */
   keys: KeyCache;
   registry: ClientRegistry;
+  /** The clients are given as profiles (--client): checks do not register clients of their own. */
+  provided?: boolean;
 }
 
 /** The keys a run makes once: an RSA key for the second clients and the RS256 negative checks. */

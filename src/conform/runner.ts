@@ -253,6 +253,7 @@ export async function runConformance(
     ...(o.clientCa ? { clientCa: o.clientCa } : {}),
     keys,
     registry,
+    ...(o.clients?.length ? { provided: true } : {}),
   };
   let gate = Promise.resolve();
   const env: RunEnv = {
@@ -263,6 +264,8 @@ export async function runConformance(
     plain,
     clock,
     nonces: new Map(),
+    serialNonces: new Set(),
+    locks: new Map(),
     authorizer,
     origins,
     redirectUris,
@@ -485,13 +488,18 @@ async function runPass(
   const baselineIds = new Set(checks.flatMap((c) => c.needs.after ?? []));
   const slow = (c: Check) => Boolean(c.needs.slow && o.slow);
   const concurrency = o.concurrency ?? (env.authorizer.interactive ? 4 : 8);
-  const phases: [readonly Check[], number][] = [
-    [checks.filter((c) => baselineIds.has(c.id)), concurrency],
-    [checks.filter((c) => !baselineIds.has(c.id) && !slow(c)), concurrency],
-    [checks.filter((c) => !baselineIds.has(c.id) && slow(c)), o.slowConcurrency ?? concurrency],
+  // The attack scenarios use the core client, which retries a nonce demand once (RFC 9449 §8):
+  // against a server that rotates its nonce on every request they run one at a time.
+  const attack = (c: Check) => c.group === 'attacks';
+  const rest = checks.filter((c) => !baselineIds.has(c.id) && !slow(c));
+  const phases: [readonly Check[], () => number][] = [
+    [checks.filter((c) => baselineIds.has(c.id)), () => concurrency],
+    [rest.filter((c) => !attack(c)), () => concurrency],
+    [rest.filter(attack), () => (env.serialNonces.size ? 1 : concurrency)],
+    [checks.filter((c) => !baselineIds.has(c.id) && slow(c)), () => o.slowConcurrency ?? concurrency],
   ];
   for (const [phase, n] of phases) {
-    await pool(phase, n, async (c) => {
+    await pool(phase, n(), async (c) => {
       if (o.signal?.aborted) return;
       const why = unmet(c, env, o, count);
       if (why) return record(c, { result: 'skipped', detail: why }, 0);

@@ -1,6 +1,6 @@
 /**
- * Malformed messages for the negative checks, made the way the catalogue's black-box tests
- * describe them: a valid JWT from the core (a client assertion from src/core/client-auth.ts, a
+ * Malformed messages for the negative checks, made the way the black-box tests of their
+ * catalogue IDs describe them: a valid JWT from the core (a client assertion from src/core/client-auth.ts, a
  * DPoP proof from src/core/dpop.ts), then altered: a header member changed and the JWS signed
  * again, signed with RS256 (which src/core/jws.ts never does: FAPI2-SP §5.4.1-1), left unsigned
  * (`alg: none`), or with a broken signature.

@@ -1,6 +1,6 @@
 /**
  * The vocabulary of `fapi conform server`: a check (one externally observable server-side MUST or
- * SHOULD of the requirements catalogue, part 1, named by its catalogue ID), the variant a check runs
+ * SHOULD of FAPI 2.0, named by its catalogue ID), the variant a check runs
  * in (client authentication × sender constraint, as in the OIDF suite's plan variants), and the
  * five result words of the output contract.
  */
@@ -11,7 +11,7 @@ import type { CheckContext } from './context.js';
 export const RESULT_WORDS = ['passed', 'failed', 'warning', 'skipped', 'expected-failure'] as const;
 export type ResultWord = (typeof RESULT_WORDS)[number];
 
-/** FAPI "shall" is MUST, "should" is SHOULD (catalogue §0.3): a broken SHOULD is a warning. */
+/** FAPI "shall" is MUST, "should" is SHOULD: a broken SHOULD is a warning. */
 export type Level = 'MUST' | 'SHOULD';
 
 /** The groups, in the order they run and are reported. */

@@ -1,5 +1,5 @@
 /**
- * TLS handshake probes for the network checks of `fapi conform server` (catalogue NET-02..05):
+ * TLS handshake probes for the network checks of `fapi conform server` (NET-02..05):
  * one handshake with the TLS versions and cipher suites given, closed as soon as it completes.
  * No HTTP request is ever sent over a probe, so it may offer what fapi itself never uses (TLS 1.0,
  * DHE or CBC suites) to see whether the server accepts it. The server certificate is not checked

@@ -1,6 +1,6 @@
 /**
- * `fapi conform server [ISSUER]`: a conformance-lite run of the server-side FAPI 2.0 rules of the
- * catalogue against any authorization server (and `--rs` resource servers). This file parses the
+ * `fapi conform server [ISSUER]`: a conformance-lite run of the server-side FAPI 2.0 rules (by
+ * catalogue ID) against any authorization server (and `--rs` resource servers). This file parses the
  * options into a typed object, loads what the profiles and files hold, calls src/conform, and
  * prints (./conform-output.ts). Exit 0 when nothing failed unexpectedly, 6 when a check failed,
  * 4 when the server cannot be reached, 2 for bad usage, 130 when interrupted (the temporary

@@ -1,5 +1,5 @@
 /**
- * The authorization endpoint (catalogue §1.7): PAR only, iss in the response (RFC 9207), no open
+ * The authorization endpoint (AZ-01..10): PAR only, iss in the response (RFC 9207), no open
  * redirector, 303 rather than 307, the registered redirect URI's query kept, pushed parameters
  * winning over front-channel ones, long nonce and state values intact, scope order, the code in
  * the query; and the JARM response (FAPI2-MS §5.4.1) when the server offers it.
@@ -26,7 +26,12 @@ export const az01 = defineCheck({
   group: 'authorization',
   needs: { logins: 1, after },
   async run(ctx) {
-    const c = await ctx.client(1);
+    // A client registered with require_pushed_authorization_requests false (RFC 9126 §6), when the
+    // run registers its own: FAPI 2.0 requires PAR of every client (§5.3.2.2-3).
+    const c =
+      ctx.metadata.registration_endpoint && !ctx.env.provisioning.provided
+        ? await ctx.ownClient({ overrides: { require_pushed_authorization_requests: false } })
+        : await ctx.client(1);
     const { form, session } = ctx.session(c);
     const u = new URL(endpoint(ctx.metadata, 'authorization_endpoint', { mtls: false }));
     for (const [k, v] of Object.entries(form)) if (v !== undefined) u.searchParams.set(k, v);

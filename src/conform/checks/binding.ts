@@ -5,29 +5,13 @@
  * needs the proof too (DP-19).
  */
 import { jwkThumbprint } from '../../core/jwk.js';
-import { introspectToken } from '../../core/introspection.js';
-import type { CheckContext, Tokens } from '../context.js';
 import { describe, expectRefused, isSuccess } from '../expect.js';
 import { failed, passed, type Check } from '../types.js';
 import { defineCheck, SP } from './define.js';
 import { otherDpopKey } from './par.js';
-import { jwtAccessToken } from './token.js';
+import { cnfOf } from './issued.js';
 
 const after = ['PAR-16'] as const;
-
-/** The cnf of an access token: the JWT's claim, else introspection's (RFC 7662), else undefined. */
-async function cnfOf(ctx: CheckContext, t: Tokens): Promise<{ cnf?: Record<string, unknown>; from: string }> {
-  const jwt = jwtAccessToken(t.set.access_token);
-  if (jwt)
-    return { cnf: jwt.payload.cnf as Record<string, unknown> | undefined, from: 'the JWT access token' };
-  if (!ctx.metadata.introspection_endpoint)
-    return { from: 'nowhere (an opaque token and no introspection endpoint)' };
-  const c = await ctx.client(1);
-  const ex = await introspectToken(c.core, t.set.access_token, 'access_token');
-  if (ex.response.status !== 200) return { from: `nowhere (introspection → ${describe(ex.response)})` };
-  const body = ex.response.json() as Record<string, unknown>;
-  return { cnf: body.cnf as Record<string, unknown> | undefined, from: 'introspection' };
-}
 
 export const dp17 = defineCheck({
   id: 'DP-17',
@@ -40,7 +24,7 @@ export const dp17 = defineCheck({
     const c = await ctx.client(1);
     const t = await ctx.tokens(c);
     const jkt = jwkThumbprint(c.dpopKey!.publicJwk);
-    const { cnf, from } = await cnfOf(ctx, t);
+    const { cnf, from } = await cnfOf(ctx, c, t.set.access_token);
     if (!cnf) return passed(`token_type ${JSON.stringify(t.body.token_type)}; cnf not visible (${from})`);
     if (cnf.jkt !== jkt)
       return failed(`cnf.jkt in ${from} is ${JSON.stringify(cnf.jkt)}, not the proof key's thumbprint`);
@@ -97,7 +81,7 @@ export const mt05 = defineCheck({
   async run(ctx) {
     const c = await ctx.client(1);
     const t = await ctx.tokens(c);
-    const { cnf, from } = await cnfOf(ctx, t);
+    const { cnf, from } = await cnfOf(ctx, c, t.set.access_token);
     if (!cnf) return failed(`no cnf.x5t#S256 visible: ${from}`);
     const x5t = cnf['x5t#S256'];
     if (x5t !== c.certificate?.x5t)

@@ -1,5 +1,5 @@
 /**
- * Client authentication (catalogue §1.4, §1.5): private_key_jwt assertions altered one rule at a
+ * Client authentication (CA-01..13, MT-01..04): private_key_jwt assertions altered one rule at a
  * time (FAPI2-SP §5.3.2.1-8 aud, RFC 7523 §3 claims, FAPI2-SP §5.4.1-1 algorithms, §5.3.2.1-13
  * clock skew), sent to the PAR endpoint as the OIDF suite does, or to the token endpoint; and mTLS
  * client authentication (RFC 8705 §2) with a missing client_id or another certificate. Every

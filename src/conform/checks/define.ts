@@ -1,6 +1,6 @@
 /**
- * Shared by the check modules: the spec shorthands of the catalogue (§0.3) and `defineCheck`,
- * which only gives a check its type.
+ * Shared by the check modules: the spec shorthand for FAPI 2.0 Security Profile sections and
+ * `defineCheck`, which only gives a check its type.
  */
 import type { Check } from '../types.js';
 
@@ -10,5 +10,5 @@ export function defineCheck(c: Check): Check {
   return c;
 }
 
-/** The server's refusal words for a bad client authentication (catalogue Appendix B; the suite also accepts invalid_request). */
+/** The refusals of a bad client authentication: invalid_client (RFC 6749 §5.2), or invalid_request as the OIDF suite also accepts. */
 export const INVALID_CLIENT = ['invalid_client', 'invalid_request'] as const;

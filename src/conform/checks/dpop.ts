@@ -1,5 +1,5 @@
 /**
- * DPoP proofs (catalogue §1.9, RFC 9449 §4.3): each rule a verifier applies, as one altered proof,
+ * DPoP proofs (RFC 9449 §4.3): each rule a verifier applies, as one altered proof,
  * played at the PAR endpoint (`DP-xx.par`, the authorization server) and at the resource server
  * (`DP-xx.rs`, with an access token): refused with invalid_dpop_proof (AS) or 401 (RS), or
  * accepted where the rule says a variation is fine (query in htu, 8 s of skew, extra claims,
@@ -8,7 +8,7 @@
 import type { DpopKey } from '../../core/dpop.js';
 import type { Jwk } from '../../core/jwk.js';
 import type { CheckContext, DpopTweak, Sent } from '../context.js';
-import { describe, expectRefused, expectSuccess, isSuccess } from '../expect.js';
+import { describe, errorOf, expectRefused, expectSuccess, isSuccess } from '../expect.js';
 import type { TestClient } from '../parties.js';
 import { flipSignature, resign, resignRs256, unsigned } from '../tamper.js';
 import { failed, passed, Skip, type Check, type Level, type Outcome } from '../types.js';
@@ -302,6 +302,9 @@ function replayCheck(place: Place): Check {
       if (!isSuccess(first) || !proof)
         throw new Skip(`the first use of the proof was refused (${describe(first)})`);
       const again = await t.send({ fixed: proof });
+      // RFC 9449 §11.1: a server nonce that has moved on also stops a replay.
+      if (errorOf(again) === 'use_dpop_nonce')
+        return passed(`the same proof again → ${describe(again)}: its nonce is no longer valid`);
       return refused(place, 'the same proof again', again);
     },
   });

@@ -1,6 +1,6 @@
 /**
- * Introspection (RFC 7662) and revocation (RFC 7009), when the server advertises them (catalogue
- * §1.12): caller authentication, `{"active": false}` and nothing else for an unknown token, the
+ * Introspection (RFC 7662) and revocation (RFC 7009), when the server advertises them
+ * (IN-01..03, RV-01..03): caller authentication, `{"active": false}` and nothing else for an unknown token, the
  * binding in an active answer, 200 for revoking garbage, and a revoked refresh token taking its
  * access tokens with it (SHOULD).
  */

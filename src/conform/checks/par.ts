@@ -1,5 +1,5 @@
 /**
- * Pushed authorization requests (catalogue §1.6, RFC 9126): the baseline PAR (PAR-01) and login
+ * Pushed authorization requests (RFC 9126; PAR-01..16): the baseline PAR (PAR-01) and login
  * (PAR-16) the other checks build on, then each rule of the pushed request: client
  * authentication, lifetime and binding of the request_uri, PKCE S256, redirect_uri, response type,
  * and the DPoP binding of the code.
@@ -46,7 +46,7 @@ export const par01 = defineCheck({
     const c = await ctx.client(1);
     const sent = await ctx.par(c, { dpopJkt: c.sender === 'dpop' });
     const res = sent.response;
-    if (res?.status !== 201) return failed(`PAR (baseline, catalogue B1) → ${describe(sent)}, expected 201`);
+    if (res?.status !== 201) return failed(`PAR (baseline) → ${describe(sent)}, expected 201`);
     if (!(res.header('content-type') ?? '').toLowerCase().includes('application/json'))
       return failed(
         `PAR → 201 with content-type ${res.header('content-type') ?? '(none)'}, expected application/json`,

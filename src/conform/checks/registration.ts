@@ -1,5 +1,5 @@
 /**
- * Dynamic client registration and management (catalogue §1.3, RFC 7591 / 7592): FAPI 2.0-valid
+ * Dynamic client registration and management (RFC 7591 / 7592; REG-01..11): FAPI 2.0-valid
  * metadata from src/core/registration.ts, altered one field at a time, must be refused
  * (REG-01..07); a valid registration answers 201 with the management coordinates (REG-08), which
  * then read (REG-09), update (REG-10) and delete (REG-11) the client. A client a broken server

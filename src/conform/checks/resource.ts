@@ -1,5 +1,5 @@
 /**
- * The resource server (catalogue §1.11 and the RS side of §1.9, §1.5), at each `--rs` URL with a
+ * The resource server (RS-01..08, and DP-13..23 and MT-07 at the RS), at each `--rs` URL with a
  * fresh access token: the baseline call (RS-01), no token in the query, no tampered or revoked
  * token, typed JWT access tokens, Date and x-fapi-interaction-id; DPoP at the RS: ath, the key
  * binding, no Bearer downgrade, a case-insensitive scheme, the challenge; mTLS: another
@@ -15,7 +15,7 @@ import { flipSignature } from '../tamper.js';
 import { failed, passed, Skip, type Check, type Outcome } from '../types.js';
 import { defineCheck, SP } from './define.js';
 import { otherDpopKey } from './par.js';
-import { jwtAccessToken } from './token.js';
+import { jwtAccessToken } from './issued.js';
 
 const needs = { rs: true, logins: 1, after: ['PAR-16', 'RS-01'] } as const;
 const RS_REFUSED = [400, 401] as const;
@@ -67,10 +67,15 @@ export const rs02 = defineCheck({
   needs,
   run: (ctx) =>
     eachResource(ctx, async (c, t, url) => {
+      // The token in the query instead of the header, with its proof (or over its certificate):
+      // everything else is as a valid request.
       const u = new URL(url);
       u.searchParams.set('access_token', t.set.access_token);
-      const sent = await ctx.rs(c, ctx.token(t), { url: u.href, authorization: null, dpop: false });
-      return refusedAt('the token in the query (?access_token=…), no Authorization header', sent);
+      const sent = await ctx.rs(c, ctx.token(t), { url: u.href, authorization: null });
+      return refusedAt(
+        `the token in the query (?access_token=…) ${c.sender === 'dpop' ? 'with its DPoP proof' : 'over its certificate'}, no Authorization header`,
+        sent,
+      );
     }),
 });
 

@@ -1,5 +1,5 @@
 /**
- * Discovery and metadata (catalogue §1.2): the `fapi discover` lint (src/core/lint.ts), one check
+ * Discovery and metadata (META-01..15): the `fapi discover` lint (src/core/lint.ts), one check
  * per requirement it reports on, plus what the lint cannot see from the document alone: the other
  * well-known document's issuer (META-02) and the published keys (META-12).
  */

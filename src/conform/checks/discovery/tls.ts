@@ -1,5 +1,5 @@
 /**
- * Network and TLS (catalogue §1.1), probed with handshakes only (src/http/tls-probe.ts): TLS 1.2+
+ * Network and TLS (NET-02..07), probed with handshakes only (src/http/tls-probe.ts): TLS 1.2+
  * (NET-02), TLS 1.3 preferred (NET-03), only BCP195-recommended TLS 1.2 suites on the endpoints
  * browsers do not use (NET-04), a BCP195 suite accepted at the authorization endpoint (NET-05);
  * then the browser-facing rules at the authorization endpoint: HSTS (NET-06) and no CORS (NET-07).
