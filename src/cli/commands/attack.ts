@@ -11,7 +11,6 @@ import path from 'node:path';
 import { DEFAULT_REDIRECT_URI } from '../../core/fapi.js';
 import { conformanceError, stateError, usageError } from '../../errors.js';
 import type { HttpClient, TraceEvent } from '../../http/client.js';
-import { redactBody, redactHeaders, redactUrl } from '../../http/redact.js';
 import type { Scenario } from '../../attacks/index.js';
 import type {
   AttackEnv,
@@ -103,7 +102,14 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
   const removeHome = () => rmSync(home, { recursive: true, force: true });
   process.once('exit', removeHome);
   const { createAttackLabs } = await import('../../../lab/attack-targets.js');
-  const labs = createAttackLabs({ home, ...(ctx.verbose ? { trace: traceTo(ctx) } : {}) });
+  // --verbose: every exchange of every party, secrets redacted, each line naming the lab and party.
+  const trace = (party: PartyName, target: string, e: TraceEvent) =>
+    ctx.out.trace(e, {
+      prefix: ctx.out.errC.dim(`[${target}] ${PARTY_LABEL[party]}`),
+      indent: 2,
+      bodyLimit: 2000,
+    });
+  const labs = createAttackLabs({ home, ...(ctx.verbose ? { trace } : {}) });
   try {
     const external = issuer ? await externalTarget(ctx, issuer, resource) : undefined;
     const runnable = external ? selected.filter((s) => s.external) : selected;
@@ -413,46 +419,6 @@ function skippedResult(s: ScenarioInfo, reason: string): ScenarioResult {
     steps: [],
     ok: false,
     ms: 0,
-  };
-}
-
-// ── --verbose: every exchange of every party, secrets redacted ───────────────
-
-function traceTo(ctx: CliContext): (party: PartyName, target: string, e: TraceEvent) => void {
-  const c = ctx.out.errC;
-  const indent = (s: string) =>
-    s
-      .split('\n')
-      .map((l) => `      ${l}`)
-      .join('\n');
-  return (party, target, e) => {
-    const who = c.dim(`[${target}] ${PARTY_LABEL[party]}`);
-    if (e.phase === 'request') {
-      const lines = [
-        `  ${who} ${c.cyan('→')} ${e.request.method} ${redactUrl(e.request.url)}${e.request.clientCert ? ' (client certificate)' : ''}`,
-      ];
-      for (const [k, v] of Object.entries(redactHeaders(e.request.headers ?? {})))
-        lines.push(`      ${k}: ${String(v)}`);
-      if (e.request.body !== undefined) {
-        const ct = e.request.headers?.['content-type'] as string | undefined;
-        lines.push(indent(redactBody(Buffer.from(e.request.body).toString('utf8'), ct)));
-      }
-      ctx.out.stderr.write(lines.join('\n') + '\n');
-    } else if (e.phase === 'response' && e.response) {
-      const r = e.response;
-      const lines = [`  ${who} ${c.cyan('←')} ${r.status} ${redactUrl(r.url)} (${e.ms} ms)`];
-      for (const [k, v] of Object.entries(redactHeaders(r.headers))) lines.push(`      ${k}: ${String(v)}`);
-      const body = r.text();
-      if (body)
-        lines.push(
-          indent(redactBody(body.length > 2000 ? `${body.slice(0, 2000)}…` : body, r.header('content-type'))),
-        );
-      ctx.out.stderr.write(lines.join('\n') + '\n');
-    } else if (e.phase === 'error') {
-      ctx.out.stderr.write(
-        `  ${who} ${c.red('✖')} ${e.request.method} ${redactUrl(e.request.url)}: ${(e.error as Error)?.message ?? String(e.error)}\n`,
-      );
-    }
   };
 }
 
