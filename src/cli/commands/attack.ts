@@ -24,6 +24,7 @@ import type {
 } from '../../attacks/types.js';
 import type { CliContext } from '../context.js';
 import type { Palette } from '../output.js';
+import { runSteps, stepsMode, type Step } from '../steps.js';
 import { table, wrap } from '../text.js';
 
 const PARTY_LABEL: Record<PartyName, string> = {
@@ -155,77 +156,46 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
 
 // ── running, with progress on stderr ─────────────────────────────────────────
 
+/** A scenario whose attack was not shown or not stopped: its step ends failed, the others run. */
+class NotStopped extends Error {}
+
 async function runAll(
   ctx: CliContext,
   scenarios: Scenario[],
   env: AttackEnv,
   fapi2Label: string,
 ): Promise<ScenarioResult[]> {
-  const mode = ctx.json && !ctx.verbose ? 'silent' : ctx.out.stderr.isTTY && !ctx.verbose ? 'listr' : 'plain';
+  const c = ctx.out.errC;
   const results: ScenarioResult[] = [];
-  if (mode !== 'listr') {
-    const c = ctx.out.errC;
-    for (const s of scenarios) {
+  const steps: Step[] = scenarios.map((s, i) => ({
+    name: s.id,
+    running: c.dim(s.title),
+    async run(api) {
+      api.say(`${i ? '\n' : ''}${c.bold(s.id)}: ${s.title}`);
       let lastMode: string | undefined;
-      if (mode === 'plain')
-        ctx.out.stderr.write(`${results.length ? '\n' : ''}${c.bold(s.id)}: ${s.title}\n`);
       const r = await s.run({
         ...env,
         onStep(_id, step) {
-          if (mode !== 'plain') return;
           if (step.mode !== lastMode) {
             lastMode = step.mode;
-            ctx.out.stderr.write(`  ${c.dim(modeHeader(step.mode, s.relax, fapi2Label))}\n`);
+            api.say(`  ${c.dim(modeHeader(step.mode, s.relax, fapi2Label))}`);
           }
-          ctx.out.stderr.write(stepLine(c, step) + '\n');
+          api.say(stepLine(c, step));
+          api.progress(stepLine(c, step).trim());
         },
       });
-      if (mode === 'plain')
-        ctx.out.stderr.write(
-          closingLine(c, r) + '\n' + (results.length === scenarios.length - 1 ? '\n' : ''),
-        );
+      api.say(closingLine(c, r) + (i === scenarios.length - 1 ? '\n' : ''));
       results.push(r);
-    }
-    return results;
-  }
-  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
-  const stderr = process.stderr;
-  const c = ctx.out.errC;
-  const list = new Listr(
-    scenarios.map((s) => ({
-      title: `${s.id.padEnd(21)} ${c.dim(s.title)}`,
-      task: async (_: unknown, task: { title: string; output: string }) => {
-        // Each update re-renders the whole list: at most a few per second.
-        let shown = 0;
-        const r = await s.run({
-          ...env,
-          onStep(_id, step) {
-            const now = Date.now();
-            if (now - shown < 300) return;
-            shown = now;
-            task.output = stepLine(c, step).trim();
-          },
-        });
-        results.push(r);
-        task.title = `${s.id.padEnd(21)} ${verdictWords(c, r)}`;
-        if (!r.ok) throw new Error(task.title);
-      },
-    })),
-    {
-      concurrent: false,
-      exitOnError: false,
-      registerSignalListeners: false,
-      renderer: 'default',
-      rendererOptions: {
-        showErrorMessage: false,
-        collapseErrors: false,
-        lazy: true,
-        formatOutput: 'truncate',
-        logger: new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(stderr, stderr) }),
-      },
+      if (!r.ok) throw new NotStopped(verdictWords(c, r));
+      api.detail(verdictWords(c, r));
+    },
+  }));
+  await runSteps(ctx, steps, { pad: 21, keepGoing: true, narrated: true, frequentUpdates: true }).catch(
+    (err: unknown) => {
+      if (!(err instanceof NotStopped)) throw err;
     },
   );
-  await list.run().catch(() => undefined);
+  if (stepsMode(ctx) !== 'listr') return results;
   // One or two scenarios: the story step by step, as the plain output tells it.
   if (scenarios.length <= 2)
     for (const r of results) {
