@@ -8,14 +8,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_REDIRECT_URI } from '../../core/fapi.js';
 import { conformanceError, stateError, usageError } from '../../errors.js';
 import type { HttpClient, TraceEvent } from '../../http/client.js';
 import type { Scenario } from '../../attacks/index.js';
 import type {
   AttackEnv,
   AttackTarget,
-  ExternalClient,
   ModeResult,
   PartyName,
   ScenarioInfo,
@@ -49,9 +47,10 @@ function describe(s: ScenarioInfo) {
 }
 
 export async function run(ctx: CliContext, opts: Record<string, unknown>, args: string[]): Promise<void> {
-  const [{ SCENARIOS, findScenario }, { ATTACKERS }] = await Promise.all([
+  const [{ SCENARIOS, findScenario }, { ATTACKERS }, { skippedResult }] = await Promise.all([
     import('../../attacks/index.js'),
     import('../../attacks/types.js'),
+    import('../../attacks/harness.js'),
   ]);
   const unknown = args.filter((a) => !findScenario(a));
   if (unknown.length)
@@ -112,7 +111,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
     });
   const labs = createAttackLabs({ home, ...(ctx.verbose ? { trace } : {}) });
   try {
-    const external = issuer ? await externalTarget(ctx, issuer, resource) : undefined;
+    const external = issuer ? await openExternal(ctx, issuer, resource) : undefined;
     const runnable = external ? selected.filter((s) => s.external) : selected;
     const skipped = external ? selected.filter((s) => !s.external) : [];
     // Start every lab the selection needs at once: they share the CA and the keys.
@@ -367,34 +366,9 @@ function report(
   });
 }
 
-function skippedResult(s: ScenarioInfo, reason: string): ScenarioResult {
-  const skipped = (mode: 'relaxed' | 'fapi2'): ModeResult => ({
-    mode,
-    target: '',
-    verdict: 'skipped',
-    summary: 'skipped',
-    reason,
-  });
-  return {
-    id: s.id,
-    title: s.title,
-    attacker: s.attacker,
-    tried: s.tried,
-    defence: s.defence,
-    rules: s.rules,
-    relaxations: s.relax,
-    relaxed: skipped('relaxed'),
-    fapi2: skipped('fapi2'),
-    stoppedBy: [],
-    steps: [],
-    ok: false,
-    ms: 0,
-  };
-}
-
 // ── --issuer: the profile's client at an external server ─────────────────────
 
-async function externalTarget(
+async function openExternal(
   ctx: CliContext,
   issuer: string,
   resource: string | undefined,
@@ -408,42 +382,29 @@ async function externalTarget(
       `Pass --profile with a profile registered at ${issuer} (\`fapi register --issuer ${issuer}\`).`,
     );
   const profile = s.profile;
-  const labelled = (http: HttpClient, party: PartyName): HttpClient =>
-    ctx.verbose
-      ? (req) => {
-          ctx.out.verbose(`  ${PARTY_LABEL[party]}:`);
-          return http(req);
-        }
-      : http;
-  const ext: ExternalClient = {
-    client: s.client,
-    http: labelled(s.http, 'client'),
-    redirectUri: profile.redirect_uri ?? DEFAULT_REDIRECT_URI,
-  };
-  if (s.certificateThumbprint) ext.certificateThumbprint = s.certificateThumbprint;
-  if (resource) ext.resource = resource;
-  if (s.client.authMethod === 'private_key_jwt') {
-    const { loadProfileKey } = await import('../../store/profile-keys.js');
-    const k = await loadProfileKey(ctx.store, profile, 'signing');
-    ext.signingKey = { privateKey: k.privateKey, alg: k.alg, kid: k.kid };
-  }
-  const tokens = await ctx.store.loadTokens(profile.name);
-  if (tokens && tokens.issuer === issuer && tokens.client_id === profile.client_id)
-    ext.accessToken = { value: tokens.access_token, tokenType: tokens.token_type };
-  const others = new Map<string, HttpClient>();
-  return {
-    mode: 'fapi2',
-    label: issuer,
-    issuer,
-    metadata: s.client.metadata,
-    lab: false,
-    http(party, cert) {
-      if (party === 'client' && !cert) return ext.http;
-      if (cert) return labelled(ctx.http({ profile, cert }), party);
-      let h = others.get(party);
-      if (!h) others.set(party, (h = labelled(ctx.http({ profile }), party)));
-      return h;
+  const { externalTarget } = await import('../../attacks/external.js');
+  return externalTarget(
+    { ...s, ...(profile.redirect_uri ? { redirectUri: profile.redirect_uri } : {}) },
+    {
+      ...(resource ? { resource } : {}),
+      async loadKey() {
+        const { loadProfileKey } = await import('../../store/profile-keys.js');
+        const k = await loadProfileKey(ctx.store, profile, 'signing');
+        return { privateKey: k.privateKey, alg: k.alg, kid: k.kid };
+      },
+      loadTokens: () => ctx.store.loadTokens(profile.name),
+      http: (cert) => ctx.http({ profile, ...(cert ? { cert } : {}) }),
+      // --verbose: the trace of Output.trace names no party; a line before each request does.
+      ...(ctx.verbose
+        ? {
+            label:
+              (http: HttpClient, party: PartyName): HttpClient =>
+              (req) => {
+                ctx.out.verbose(`  ${PARTY_LABEL[party]}:`);
+                return http(req);
+              },
+          }
+        : {}),
     },
-    profile: ext,
-  };
+  );
 }
