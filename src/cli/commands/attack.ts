@@ -1,55 +1,43 @@
 /**
- * `fapi lab attack [SCENARIO...]`: the attacks FAPI 2.0 exists to stop, played live (issue 5).
- * Each scenario of src/attacks runs once against a lab with its defence relaxed (the attack
- * works) and once against the strict FAPI 2.0 lab, or an external server with --issuer (the
- * defence holds). The labs run in-process on free loopback ports, in a temporary lab home.
- * Exit 0 only when every attack worked where relaxed and was stopped under FAPI 2.0; else 6.
+ * `fapi lab attack [SCENARIO...]`: the attacks FAPI 2.0 exists to stop, played live. Each scenario
+ * of src/attacks runs once against a lab with its defence relaxed (the attack works) and once
+ * against the strict FAPI 2.0 lab, or an external server with --issuer (the defence holds). The
+ * labs run in-process on free loopback ports, in a temporary lab home. Exit 0 only when every
+ * attack worked where relaxed and was stopped under FAPI 2.0; else 6. The text is in
+ * ../attack-report.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { conformanceError, stateError, usageError } from '../../errors.js';
+import { stateError, usageError } from '../../errors.js';
 import type { HttpClient, TraceEvent } from '../../http/client.js';
 import type { Scenario } from '../../attacks/index.js';
-import type {
-  AttackEnv,
-  AttackTarget,
-  ModeResult,
-  PartyName,
-  ScenarioInfo,
-  ScenarioResult,
-  StepResult,
-} from '../../attacks/types.js';
-import type { CliContext } from '../context.js';
-import type { Palette } from '../output.js';
+import type { AttackEnv, AttackTarget, PartyName, ScenarioResult } from '../../attacks/types.js';
+import {
+  PARTY_LABEL,
+  closingLine,
+  describe,
+  listLines,
+  notStoppedError,
+  reportData,
+  reportLines,
+  stepLine,
+  storyTeller,
+  storyTitle,
+  verdictWords,
+} from '../attack-report.js';
+import type { CliContext, GlobalOptions } from '../context.js';
 import { runSteps, stepsMode, type Step } from '../steps.js';
-import { table, wrap } from '../text.js';
 
-const PARTY_LABEL: Record<PartyName, string> = {
-  client: 'honest client',
-  browser: "user's browser",
-  attacker: 'attacker',
-};
-
-/** A scenario's description, for --list and --json --list. */
-function describe(s: ScenarioInfo) {
-  return {
-    id: s.id,
-    title: s.title,
-    attacker: s.attacker,
-    tried: s.tried,
-    story: s.story,
-    defence: s.defence,
-    rules: s.rules,
-    relaxations: s.relax,
-    runs_with_issuer: s.external,
-  };
+export interface AttackOptions extends GlobalOptions {
+  list?: boolean;
+  issuer?: string;
+  resource?: string;
 }
 
-export async function run(ctx: CliContext, opts: Record<string, unknown>, args: string[]): Promise<void> {
-  const [{ SCENARIOS, findScenario }, { ATTACKERS }, { skippedResult }] = await Promise.all([
+export async function run(ctx: CliContext, opts: AttackOptions, args: string[]): Promise<void> {
+  const [{ SCENARIOS, findScenario }, { skippedResult }] = await Promise.all([
     import('../../attacks/index.js'),
-    import('../../attacks/types.js'),
     import('../../attacks/harness.js'),
   ]);
   const unknown = args.filter((a) => !findScenario(a));
@@ -60,33 +48,20 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
       `Pick from: ${SCENARIOS.map((s) => s.id).join(', ')} (\`fapi lab attack --list\` describes them).`,
     );
   const selected = args.length ? SCENARIOS.filter((s) => args.includes(s.id)) : [...SCENARIOS];
-
   if (opts.list) {
-    const c = ctx.out.c;
     ctx.out.result({ scenarios: selected.map(describe) }, () =>
-      selected.flatMap((s) => [
-        `${c.bold(s.id)} — ${s.title}`,
-        ...wrap(s.story, 96).map((l) => `  ${l}`),
-        `  attacker  ${s.attacker}: ${ATTACKERS[s.attacker]}`,
-        ...wrap(`${s.defence}: ${s.rules.map((r) => `${r.id} (${r.spec})`).join(', ')}`, 86).map(
-          (l, i) => `  ${i === 0 ? 'defence   ' : '          '}${l}`,
-        ),
-        `  relaxed   ${s.relax.join(', ')}${s.external ? '' : c.dim('   (lab only: not run with --issuer)')}`,
-        '',
-      ]),
+      selected.flatMap((s) => listLines(ctx.out.c, s)),
     );
     return;
   }
 
-  const issuer = typeof opts.issuer === 'string' ? opts.issuer : undefined;
-  const resource = typeof opts.resource === 'string' ? opts.resource : undefined;
+  const { issuer, resource } = opts;
   if (resource && !issuer)
     throw usageError(
       'E_USAGE',
       '--resource is only used with --issuer.',
       'The lab has its own resource server.',
     );
-
   if (issuer && !selected.some((s) => s.external))
     throw usageError(
       'E_SCENARIO_NEEDS_LAB',
@@ -120,32 +95,18 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
       relaxed: (relax) => labs.relaxed(relax),
       fapi2: external ? async () => external : () => labs.strict(),
     };
-    const results = await runAll(ctx, runnable, env, external?.label ?? 'FAPI 2.0 lab');
+    const fapi2 = external?.label ?? 'FAPI 2.0 lab';
+    const results = await runAll(ctx, runnable, env, fapi2);
     for (const s of skipped)
       results.push(skippedResult(s, 'needs the lab: it registers clients and approves logins itself'));
     results.sort(
       (a, b) => selected.findIndex((s) => s.id === a.id) - selected.findIndex((s) => s.id === b.id),
     );
-    const ms = Date.now() - started;
-    report(ctx, results, { ms, fapi2: external?.label ?? 'FAPI 2.0 lab', single: selected.length <= 2 });
-    const failed = results.filter((r) => !r.ok && r.fapi2.verdict !== 'skipped');
-    if (failed.length)
-      throw conformanceError(
-        'E_ATTACK_NOT_STOPPED',
-        failed
-          .map((r) =>
-            r.fapi2.verdict === 'defence-failed'
-              ? `${r.id}: the defence did not hold under FAPI 2.0 (${r.fapi2.reason ?? r.fapi2.summary}).`
-              : r.relaxed.verdict !== 'attack-worked'
-                ? `${r.id}: the attack could not be shown where its defence is relaxed (${r.relaxed.reason ?? r.relaxed.summary}), so it proves nothing.`
-                : `${r.id}: ${r.fapi2.reason ?? r.fapi2.summary}.`,
-          )
-          .join(' '),
-        external
-          ? `${issuer} is not FAPI 2.0 conformant on these points; \`fapi -v lab attack ${failed.map((r) => r.id).join(' ')} --issuer ${issuer}\` shows every exchange.`
-          : `\`fapi -v lab attack ${failed.map((r) => r.id).join(' ')}\` shows every exchange.`,
-        { failed: failed.map((r) => r.id) },
-      );
+    const o = { ms: Date.now() - started, fapi2, single: selected.length <= 2 };
+    const width = Math.max(100, Math.min(process.stdout.columns || 140, 180));
+    ctx.out.result(reportData(results, o), () => reportLines(ctx.out.c, results, o, width));
+    const err = notStoppedError(results, external ? issuer : undefined);
+    if (err) throw err;
   } finally {
     await labs.close();
     removeHome();
@@ -153,11 +114,10 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
   }
 }
 
-// ── running, with progress on stderr ─────────────────────────────────────────
-
 /** A scenario whose attack was not shown or not stopped: its step ends failed, the others run. */
 class NotStopped extends Error {}
 
+/** Runs the scenarios one by one, telling each step by step on stderr (see runSteps). */
 async function runAll(
   ctx: CliContext,
   scenarios: Scenario[],
@@ -170,16 +130,12 @@ async function runAll(
     name: s.id,
     running: c.dim(s.title),
     async run(api) {
-      api.say(`${i ? '\n' : ''}${c.bold(s.id)}: ${s.title}`);
-      let lastMode: string | undefined;
+      api.say(`${i ? '\n' : ''}${storyTitle(c, s)}`);
+      const tell = storyTeller(c, s.relax, fapi2Label);
       const r = await s.run({
         ...env,
         onStep(_id, step) {
-          if (step.mode !== lastMode) {
-            lastMode = step.mode;
-            api.say(`  ${c.dim(modeHeader(step.mode, s.relax, fapi2Label))}`);
-          }
-          api.say(stepLine(c, step));
+          for (const line of tell(step)) api.say(line);
           api.progress(stepLine(c, step).trim());
         },
       });
@@ -189,185 +145,23 @@ async function runAll(
       api.detail(verdictWords(c, r));
     },
   }));
-  await runSteps(ctx, steps, { pad: 21, keepGoing: true, narrated: true, frequentUpdates: true }).catch(
-    (err: unknown) => {
-      if (!(err instanceof NotStopped)) throw err;
-    },
-  );
+  const options = { pad: 21, keepGoing: true, narrated: true, frequentUpdates: true };
+  await runSteps(ctx, steps, options).catch((err: unknown) => {
+    if (!(err instanceof NotStopped)) throw err;
+  });
   if (stepsMode(ctx) !== 'listr') return results;
-  // One or two scenarios: the story step by step, as the plain output tells it.
+  // The live list shows one line per scenario; for one or two, the story follows it.
   if (scenarios.length <= 2)
     for (const r of results) {
-      ctx.out.stderr.write(`\n${c.bold(r.id)}: ${r.title}\n`);
-      let lastMode: string | undefined;
-      for (const step of r.steps) {
-        if (step.mode !== lastMode) {
-          lastMode = step.mode;
-          ctx.out.stderr.write(`  ${c.dim(modeHeader(step.mode, r.relaxations, fapi2Label))}\n`);
-        }
-        ctx.out.stderr.write(stepLine(c, step) + '\n');
-      }
-      ctx.out.stderr.write(closingLine(c, r) + '\n');
+      const tell = storyTeller(c, r.relaxations, fapi2Label);
+      const lines = [`\n${storyTitle(c, r)}`, ...r.steps.flatMap(tell), closingLine(c, r)];
+      ctx.out.stderr.write(lines.join('\n') + '\n');
     }
   ctx.out.stderr.write('\n');
   return results;
 }
 
-function modeHeader(mode: string, relax: readonly string[], fapi2Label: string): string {
-  return mode === 'relaxed'
-    ? `relaxed lab (${relax.join(', ')}): the defence is off`
-    : `${fapi2Label}: the defence is on`;
-}
-
-function mark(c: Palette, step: StepResult): string {
-  if (step.kind === 'skipped') return c.dim('–');
-  const good = step.kind === 'setup' ? step.succeeded : step.expected;
-  return good ? c.green('✔') : c.red('✖');
-}
-
-/** One step: "✔ thief replays the token, no proof      401 invalid_dpop_proof (DP-03)  ← stopped". */
-function stepLine(c: Palette, step: StepResult): string {
-  const who = step.party === 'attacker' || step.kind !== 'attack' ? '' : `${PARTY_LABEL[step.party]}: `;
-  const action = `${who}${step.action}`;
-  let note = '';
-  if (step.kind === 'attack') {
-    if (step.mode === 'relaxed')
-      note = step.succeeded ? c.yellow('← the attack works') : c.red('← the attack failed');
-    else
-      note = step.expected
-        ? c.green('← stopped')
-        : step.succeeded
-          ? c.red('← NOT stopped')
-          : c.red('← refused, but not by the rule');
-  }
-  const result = `${step.summary}${note ? `  ${note}` : ''}`;
-  if (action.length > 64) return `    ${mark(c, step)} ${action}\n      ${' '.repeat(64)}${result}`;
-  return `    ${mark(c, step)} ${action.padEnd(64)} ${result}`;
-}
-
-function closingLine(c: Palette, r: ScenarioResult): string {
-  if (r.ok) return `  ${c.green('stopped by:')} ${r.defence} — ${stoppedBy(r)}`;
-  const bad = r.fapi2.verdict === 'defence-held' ? r.relaxed : r.fapi2;
-  return `  ${c.red('✖')} ${bad.reason ?? bad.summary}`;
-}
-
-function verdictWords(c: Palette, r: ScenarioResult): string {
-  if (r.fapi2.verdict === 'skipped') return c.dim(`skipped: ${r.fapi2.reason ?? ''}`);
-  if (r.ok)
-    return `${c.yellow('worked')} where relaxed · ${c.green('stopped')} under FAPI 2.0 by ${r.stoppedBy.join(', ')}`;
-  const bad = r.fapi2.verdict === 'defence-held' ? r.relaxed : r.fapi2;
-  return c.red(bad.reason ?? bad.summary);
-}
-
-/** The observed checks with the spec sections the scenario cites for them. */
-function stoppedBy(r: ScenarioResult): string {
-  const spec = new Map(r.rules.map((x) => [x.id, x.spec]));
-  const ids = r.stoppedBy.length ? r.stoppedBy : r.rules.map((x) => x.id);
-  return ids.map((id) => (spec.has(id) ? `${id} (${spec.get(id)})` : id)).join(', ');
-}
-
-// ── the report: a table on stdout, or JSON ───────────────────────────────────
-
-function statuses(r: ScenarioResult, mode: 'relaxed' | 'fapi2'): string {
-  const s = [
-    ...new Set(
-      r.steps
-        .filter((x) => x.mode === mode && x.kind === 'attack')
-        .map((x) => (x.status !== undefined ? String(x.status) : x.error === undefined ? '' : x.error)),
-    ),
-  ].filter(Boolean);
-  return s.length ? ` (${s.join(', ')})` : '';
-}
-
-function cell(r: ScenarioResult, m: ModeResult): string {
-  switch (m.verdict) {
-    case 'attack-worked':
-      return `worked${statuses(r, 'relaxed')}`;
-    case 'defence-held':
-      return `stopped${statuses(r, 'fapi2')}`;
-    case 'attack-failed':
-      return '✖ did not work';
-    case 'defence-failed':
-      return '✖ NOT stopped';
-    case 'error':
-      return '✖ could not run';
-    default:
-      return 'skipped';
-  }
-}
-
-function report(
-  ctx: CliContext,
-  results: ScenarioResult[],
-  o: { ms: number; fapi2: string; single: boolean },
-): void {
-  const ran = results.filter((r) => r.fapi2.verdict !== 'skipped');
-  const ok = ran.every((r) => r.ok);
-  const data = {
-    ok,
-    ms: o.ms,
-    fapi2_target: o.fapi2,
-    scenarios: results.map((r) => ({
-      id: r.id,
-      title: r.title,
-      attacker: r.attacker,
-      tried: r.tried,
-      defence: r.defence,
-      rules: r.rules,
-      relaxations: r.relaxations,
-      ok: r.ok,
-      relaxed: r.relaxed,
-      fapi2: r.fapi2,
-      stopped_by: r.stoppedBy,
-      steps: r.steps,
-      ms: r.ms,
-    })),
-  };
-  ctx.out.result(data, () => {
-    const c = ctx.out.c;
-    const width = Math.max(100, Math.min(process.stdout.columns || 140, 180));
-    const rows = results.map((r) => [
-      r.id,
-      r.tried,
-      cell(r, r.relaxed),
-      cell(r, r.fapi2),
-      r.fapi2.verdict === 'skipped'
-        ? (r.fapi2.reason ?? '')
-        : r.ok
-          ? stoppedBy(r)
-          : ((r.fapi2.verdict === 'defence-held' ? r.relaxed : r.fapi2).reason ?? ''),
-    ]);
-    const lines = table(
-      [
-        'scenario',
-        'what the attacker tried',
-        'defence relaxed',
-        o.fapi2 === 'FAPI 2.0 lab' ? 'under FAPI 2.0' : `at ${o.fapi2}`,
-        'stopped by',
-      ],
-      rows,
-      width,
-      c,
-      [12, 22, 12, 12, 20],
-    );
-    const held = ran.filter((r) => r.ok).length;
-    const skipped = results.length - ran.length;
-    lines.push(
-      '',
-      `${ok ? c.green('✔') : c.red('✖')} ${held} of ${ran.length} attack${ran.length === 1 ? '' : 's'} worked with the defence relaxed and ${ran.length === 1 ? 'was' : 'were'} stopped under FAPI 2.0${skipped ? `; ${skipped} skipped` : ''} (${(o.ms / 1000).toFixed(1)} s)`,
-    );
-    if (!o.single && ok)
-      lines.push(
-        c.dim(
-          '  `fapi lab attack <scenario>` shows every step; `--list` explains each attack; `-v` shows every exchange',
-        ),
-      );
-    return lines;
-  });
-}
-
-// ── --issuer: the profile's client at an external server ─────────────────────
-
+/** --issuer: the profile's registered client at that server is the honest party. */
 async function openExternal(
   ctx: CliContext,
   issuer: string,
@@ -383,6 +177,14 @@ async function openExternal(
     );
   const profile = s.profile;
   const { externalTarget } = await import('../../attacks/external.js');
+  // --verbose: Output.trace names no party, so a line before each request does.
+  const label = (http: HttpClient, party: PartyName): HttpClient =>
+    ctx.verbose
+      ? (req) => {
+          ctx.out.verbose(`  ${PARTY_LABEL[party]}:`);
+          return http(req);
+        }
+      : http;
   return externalTarget(
     { ...s, ...(profile.redirect_uri ? { redirectUri: profile.redirect_uri } : {}) },
     {
@@ -394,17 +196,7 @@ async function openExternal(
       },
       loadTokens: () => ctx.store.loadTokens(profile.name),
       http: (cert) => ctx.http({ profile, ...(cert ? { cert } : {}) }),
-      // --verbose: the trace of Output.trace names no party; a line before each request does.
-      ...(ctx.verbose
-        ? {
-            label:
-              (http: HttpClient, party: PartyName): HttpClient =>
-              (req) => {
-                ctx.out.verbose(`  ${PARTY_LABEL[party]}:`);
-                return http(req);
-              },
-          }
-        : {}),
+      label,
     },
   );
 }
