@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FapiError, type ErrorKind } from '../../errors.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, GlobalOptions } from '../context.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/fapi.js', import.meta.url));
 
@@ -37,7 +37,12 @@ function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
 
-export async function run(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+export interface DemoOptions extends GlobalOptions {
+  /** Keep the temporary home afterwards. */
+  keep?: boolean;
+}
+
+export async function run(ctx: CliContext, opts: DemoOptions): Promise<void> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'fapi-demo-'));
   const c = ctx.out.errC;
   const say = (s: string) => process.stderr.write(s + '\n');
