@@ -7,6 +7,7 @@ import { discoverMetadata } from '../../core/discovery.js';
 import type { Jwk } from '../../core/jwk.js';
 import {
   buildClientMetadata,
+  clientConfigurationUri,
   deleteClient,
   readClient,
   updatableMetadata,
@@ -50,8 +51,8 @@ async function remember(ctx: CliContext, profile: Profile, client: RegisteredCli
     client.registration_access_token && client.registration_access_token !== reg.registration_access_token,
   );
   if (rotated) reg.registration_access_token = client.registration_access_token;
-  if (client.registration_client_uri?.startsWith('https://'))
-    reg.registration_client_uri = client.registration_client_uri;
+  const uri = clientConfigurationUri(client);
+  if (uri) reg.registration_client_uri = uri;
   reg.metadata = client.metadata;
   profile.registration = reg;
   await ctx.store.save(profile);

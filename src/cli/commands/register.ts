@@ -7,6 +7,7 @@ import { stateError, usageError } from '../../errors.js';
 import { discoverMetadata, endpoint, type DiscoveryResult } from '../../core/discovery.js';
 import {
   buildClientMetadata,
+  clientConfigurationUri,
   registerClient,
   type BuildClientMetadataInput,
   type ClientMetadata,
@@ -157,9 +158,7 @@ export async function registerProfile(
     initialAccessToken: req.initialAccessToken,
     softwareStatement: req.softwareStatement,
   });
-  const uri = client.registration_client_uri?.startsWith('https://')
-    ? client.registration_client_uri
-    : undefined;
+  const uri = clientConfigurationUri(client);
   profile.issuer = req.issuer;
   profile.client_id = client.client_id;
   profile.auth_method = req.authMethod;
