@@ -275,6 +275,32 @@ export async function playScenario(
   };
 }
 
+/** The result of a scenario that did not run, with the reason in both modes. */
+export function skippedResult(info: ScenarioInfo, reason: string): ScenarioResult {
+  const skipped = (mode: Mode): ModeResult => ({
+    mode,
+    target: '',
+    verdict: 'skipped',
+    summary: 'skipped',
+    reason,
+  });
+  return {
+    id: info.id,
+    title: info.title,
+    attacker: info.attacker,
+    tried: info.tried,
+    defence: info.defence,
+    rules: info.rules,
+    relaxations: info.relax,
+    relaxed: skipped('relaxed'),
+    fapi2: skipped('fapi2'),
+    stoppedBy: [],
+    steps: [],
+    ok: false,
+    ms: 0,
+  };
+}
+
 // ── parties ──────────────────────────────────────────────────────────────────
 
 /** How a party's tokens are bound: DPoP, its TLS client certificate, or not at all (plain OAuth). */
