@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FapiError, type ErrorKind } from '../../errors.js';
 import type { CliContext } from '../context.js';
+import type { LabRunInfo } from '../../../lab/run-file.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/fapi.js', import.meta.url));
 
@@ -89,7 +90,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
         args: ['lab', 'up', '--port', '0', '--detach', '--auto-approve', '--json'],
         capture: true,
       }),
-    ) as { issuer: string; rs: string; ca: string };
+    ) as Pick<LabRunInfo, 'issuer' | 'rs' | 'ca'>;
     labStarted = true;
     say(`  issuer ${up.issuer}\n  RS     ${up.rs}\n  CA     ${up.ca}`);
     await exec({

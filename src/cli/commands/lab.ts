@@ -7,26 +7,22 @@ import { createWriteStream, openSync, closeSync, promises as fs, type WriteStrea
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stateError, usageError } from '../../errors.js';
-import { exists, readJson, removeFile, writeJsonAtomic, ensureDir } from '../../store/atomic.js';
+import { exists, ensureDir } from '../../store/atomic.js';
 import type { CliContext } from '../context.js';
 import { confirm } from '../prompt.js';
 import type { LabConfig } from '../../../lab/config.js';
 import type { LabLogger } from '../../../lab/context.js';
 import { labHome, labPaths, type LabPaths } from '../../../lab/home.js';
-
-/** What a running lab writes to run.json once it listens. */
-export interface LabRunInfo {
-  pid: number;
-  issuer: string;
-  rs: string;
-  mtls: string;
-  ca: string;
-  dashboard: string;
-  ports: { as: number; mtls: number; rs: number };
-  log: string;
-  started_at: string;
-  warnings: string[];
-}
+import {
+  TLS_FAULTS,
+  labRunInfo,
+  pidAlive,
+  readRunFile,
+  removeRunFile,
+  runningLab,
+  writeRunFile,
+  type LabRunInfo,
+} from '../../../lab/run-file.js';
 
 const LOG_ROTATE_BYTES = 5 * 1024 * 1024;
 
@@ -40,42 +36,6 @@ function port(value: unknown, flag: string): number | undefined {
       `Pass ${flag} 0..65535 (0 = a free port).`,
     );
   return n;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** True when the pid runs fapi (guards against a recycled pid); true when it cannot tell. */
-async function pidIsFapi(pid: number): Promise<boolean> {
-  try {
-    const cmd = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8');
-    return cmd.includes('fapi');
-  } catch {
-    return true;
-  }
-}
-
-/** The run file of a live lab, or undefined (a stale file is removed). */
-async function runningLab(p: LabPaths): Promise<LabRunInfo | undefined> {
-  if (!(await exists(p.run))) return undefined;
-  let info: LabRunInfo;
-  try {
-    info = (await readJson(p.run, 'lab run file')) as LabRunInfo;
-  } catch {
-    await removeFile(p.run);
-    return undefined;
-  }
-  if (typeof info?.pid !== 'number' || !pidAlive(info.pid) || !(await pidIsFapi(info.pid))) {
-    await removeFile(p.run);
-    return undefined;
-  }
-  return info;
 }
 
 function configFromFlags(opts: Record<string, unknown>): Partial<LabConfig> {
@@ -156,6 +116,12 @@ async function openLog(p: LabPaths): Promise<WriteStream> {
   return createWriteStream(p.log, { flags: 'a', mode: 0o600 });
 }
 
+/** What `lab up --json` prints: the run file without what only fapi's own commands read. */
+function publicInfo(info: LabRunInfo) {
+  const { pid, issuer, rs, mtls, ca, dashboard, ports, log, started_at, warnings } = info;
+  return { pid, issuer, rs, mtls, ca, dashboard, ports, log, started_at, warnings };
+}
+
 const tilde = (file: string) => {
   const home = process.env.HOME;
   return home && file.startsWith(home + path.sep) ? `~${file.slice(home.length)}` : file;
@@ -212,22 +178,11 @@ export async function up(ctx: CliContext, opts: Record<string, unknown>): Promis
   const logger = makeLogger(ctx.json && !child ? (log ? [log] : []) : sinks);
   const { startLab } = await import('../../../lab/server.js');
   const lab = await startLab({ home: p.home, config, logger });
-  const info: LabRunInfo = {
-    pid: process.pid,
-    issuer: lab.issuer,
-    rs: lab.rs,
-    mtls: lab.mtls,
-    ca: lab.caFile,
-    dashboard: `${lab.issuer}/`,
-    ports: lab.ports,
-    log: p.log,
-    started_at: new Date().toISOString(),
-    warnings: lab.warnings,
-  };
-  await writeJsonAtomic(p.run, info);
+  const info = labRunInfo(lab, { pid: process.pid, paths: p, startedAt: new Date() });
+  await writeRunFile(p, info);
   logger.info(`lab ready: ${lab.issuer} (pid ${process.pid})`);
   logger.flush();
-  if (ctx.json) ctx.out.raw(JSON.stringify(info) + '\n');
+  if (ctx.json) ctx.out.raw(JSON.stringify(publicInfo(info)) + '\n');
   else if (!child) ctx.out.raw(banner(ctx, info, false).join('\n') + '\n');
 
   // Ctrl-C and SIGTERM stop the lab cleanly (grants saved, run file removed), exit 0.
@@ -241,7 +196,7 @@ export async function up(ctx: CliContext, opts: Record<string, unknown>): Promis
       void lab
         .close()
         .catch((e: Error) => logger.error(`while stopping: ${e.message}`))
-        .then(() => removeFile(p.run))
+        .then(() => removeRunFile(p))
         .finally(resolve);
     };
     const onInt = () => stop('SIGINT');
@@ -312,13 +267,10 @@ async function detach(ctx: CliContext, opts: Record<string, unknown>, p: LabPath
     if (Date.now() - started > 30_000)
       throw stateError('E_LAB_START', 'The lab did not become ready within 30 s.', 'See `fapi lab logs`.');
     await new Promise((r) => setTimeout(r, 40));
-    if (await exists(p.run)) {
-      const candidate = (await readJson(p.run, 'lab run file').catch(() => undefined)) as
-        LabRunInfo | undefined;
-      if (candidate?.pid === pid) info = candidate;
-    }
+    const read = await readRunFile(p);
+    if ('info' in read && read.info.pid === pid) info = read.info;
   }
-  if (ctx.json) ctx.out.raw(JSON.stringify(info) + '\n');
+  if (ctx.json) ctx.out.raw(JSON.stringify(publicInfo(info)) + '\n');
   else ctx.out.raw(banner(ctx, info, true).join('\n') + '\n');
 }
 
@@ -364,7 +316,7 @@ export async function status(ctx: CliContext): Promise<void> {
     requests_total: live?.requests_total,
   };
   // Under tls-wrong-host / tls12-dhe-only fapi's own TLS checks refuse the lab, by design.
-  const notAnswering = info.warnings.some((w) => w.startsWith('fault tls'))
+  const notAnswering = info.faults.some((f) => TLS_FAULTS.includes(f))
     ? '  — not answering fapi: its TLS fault makes fapi refuse the connection'
     : '  — not answering';
   ctx.out.result(data, () => {
@@ -443,7 +395,7 @@ export async function down(ctx: CliContext): Promise<void> {
     process.kill(info.pid, 'SIGKILL');
     forced = true;
   }
-  await removeFile(p.run);
+  await removeRunFile(p);
   ctx.out.result({ stopped: true, pid: info.pid, forced }, () =>
     forced
       ? `Killed the lab (pid ${info.pid}): it did not stop within 10 s.`
