@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stateError, usageError } from '../../errors.js';
 import { exists, ensureDir } from '../../store/atomic.js';
-import type { CliContext } from '../context.js';
+import { readCaFile, type CliContext } from '../context.js';
 import { confirm } from '../prompt.js';
 import type { LabConfig } from '../../../lab/config.js';
 import type { LabLogger } from '../../../lab/context.js';
@@ -277,7 +277,7 @@ async function detach(ctx: CliContext, opts: Record<string, unknown>, p: LabPath
 async function liveStatus(info: LabRunInfo): Promise<Record<string, unknown> | undefined> {
   try {
     const { createHttpClient } = await import('../../http/client.js');
-    const ca = await fs.readFile(info.ca, 'utf8');
+    const ca = readCaFile(info.ca, 'the lab CA');
     const res = await createHttpClient({ ca: [ca], timeoutMs: 3000 })({
       method: 'GET',
       url: `${info.issuer}/lab/status`,
