@@ -276,26 +276,26 @@ export function buildProgram(): Command {
     )
     .option('--detach', 'run in the background; returns once the lab is ready')
     .addOption(new Option('--detached-child').hideHelp())
-    .action(lazy('lab', 'up'));
-  lab.command('status').description('is a lab running, and where').action(lazy('lab', 'status'));
+    .action(lazy('lab/up'));
+  lab.command('status').description('is a lab running, and where').action(lazy('lab/status'));
   lab
     .command('open <url>')
     .description(
       'a non-interactive browser for scripts and CI: follow an authorization URL of a lab started with --auto-approve to the loopback redirect URI (BROWSER="fapi lab open" fapi login)',
     )
-    .action(lazy('lab-open'));
+    .action(lazy('lab/open'));
   lab
     .command('logs')
     .description('print the lab log (requests with the check that decided each)')
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
     .option('-n, --lines <n>', 'how many of the last lines to print (default 100)')
-    .action(lazy('lab', 'logs'));
-  lab.command('down').description('stop the running lab').action(lazy('lab', 'down'));
+    .action(lazy('lab/logs'));
+  lab.command('down').description('stop the running lab').action(lazy('lab/down'));
   lab
     .command('reset')
     .description('delete all lab state (CA, keys, registered clients, grants)')
     .option('-y, --yes', 'do not ask for confirmation')
-    .action(lazy('lab', 'reset'));
+    .action(lazy('lab/reset'));
   lab
     .command('cert')
     .description(
@@ -308,7 +308,7 @@ export function buildProgram(): Command {
       collect,
     )
     .option('--days <n>', 'validity in days', '365')
-    .action(lazy('lab', 'cert'));
+    .action(lazy('lab/cert'));
   lab
     .command('attack [scenario...]')
     .description(

@@ -4,10 +4,10 @@
  * --auto-approve, trusting the lab CA of this home, until the redirect leaves the lab: the client's
  * loopback redirect URI, which it then loads once, as a browser would.
  */
-import { networkError, serverError, stateError, usageError } from '../../errors.js';
-import { createHttpClient } from '../../http/client.js';
-import { labHome, labPaths } from '../../../lab/home.js';
-import { readCaFile, type CliContext } from '../context.js';
+import { networkError, serverError, stateError, usageError } from '../../../errors.js';
+import { createHttpClient } from '../../../http/client.js';
+import { labHome, labPaths } from '../../../../lab/home.js';
+import { readCaFile, type CliContext } from '../../context.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
