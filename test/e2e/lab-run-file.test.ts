@@ -79,4 +79,15 @@ describe('the lab run file', () => {
     expect(plain.stdout).toContain('— not answering\n');
     ok(await run(['lab', 'down']));
   });
+
+  it('`lab cert --days` takes the range and the words of `fapi keygen --days` (1 to 36500)', async () => {
+    const bad = await run(['-p', 'open', 'lab', 'cert', '--days', '36501']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--days 36501 is not a number of days from 1 to 36500.');
+    const r = await run(['-p', 'open', '--json', 'lab', 'cert', '--days', '3651']);
+    ok(r);
+    const days =
+      (Date.parse((JSON.parse(r.stdout) as { not_after: string }).not_after) - Date.now()) / 86_400_000;
+    expect(Math.round(days)).toBe(3651);
+  });
 });

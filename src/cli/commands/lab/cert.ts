@@ -2,9 +2,9 @@
  * `fapi lab cert`: an mTLS client certificate from the lab CA for the profile's signing key
  * (tls_client_auth, RFC 8705 §2.1).
  */
-import { usageError } from '../../../errors.js';
 import { ensureDir } from '../../../store/atomic.js';
 import type { CliContext } from '../../context.js';
+import { DAYS_OPTION, parseIntOption } from '../../options.js';
 import { labHome, labPaths } from '../../../../lab/home.js';
 
 export interface LabCertOptions {
@@ -21,13 +21,7 @@ export async function run(ctx: CliContext, opts: LabCertOptions): Promise<void> 
   const p = labPaths(labHome(ctx.home));
   const profile = await ctx.store.load(ctx.profileName);
   const key = await loadProfileKey(ctx.store, profile, 'signing');
-  const days = Number(opts.days);
-  if (!Number.isInteger(days) || days < 1 || days > 3650)
-    throw usageError(
-      'E_CERT_DAYS',
-      `--days ${opts.days} is not a number of days (1..3650).`,
-      'Pass --days N.',
-    );
+  const days = parseIntOption(opts.days, DAYS_OPTION);
   const subject = opts.subject ?? `CN=${profile.name},O=fapi lab client`;
   const sans = (opts.san ?? []).map(parseSanSpec);
   await ensureDir(p.home);

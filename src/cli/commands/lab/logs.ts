@@ -1,9 +1,10 @@
 /** `fapi lab logs [-f]`: the lab log (the last --lines lines), following it with -f until Ctrl-C. */
 import { promises as fs } from 'node:fs';
-import { stateError, usageError } from '../../../errors.js';
+import { stateError } from '../../../errors.js';
 import { exists } from '../../../store/atomic.js';
 import type { CliContext } from '../../context.js';
 import { followFile } from '../../follow.js';
+import { parseIntOption } from '../../options.js';
 import { nextSignal } from '../../signals.js';
 import { labHome, labPaths } from '../../../../lab/home.js';
 
@@ -20,9 +21,14 @@ export async function run(ctx: CliContext, opts: LabLogsOptions): Promise<void> 
       `There is no lab log in ${p.home} yet.`,
       'Start the lab with `fapi lab up`.',
     );
-  const n = opts.lines === undefined ? 100 : Number(opts.lines);
-  if (!Number.isInteger(n) || n < 0)
-    throw usageError('E_LAB_LINES', `--lines ${opts.lines} is not a count.`, 'Pass --lines N.');
+  const n =
+    parseIntOption(opts.lines, {
+      flag: '--lines',
+      min: 0,
+      what: 'a number of lines',
+      code: 'E_LAB_LINES',
+      example: 100,
+    }) ?? 100;
   const text = await fs.readFile(p.log, 'utf8');
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();

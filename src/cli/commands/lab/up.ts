@@ -10,6 +10,7 @@ import { stateError, usageError } from '../../../errors.js';
 import { ensureDir } from '../../../store/atomic.js';
 import type { CliContext } from '../../context.js';
 import { nextSignal } from '../../signals.js';
+import { parseIntOption, portOption } from '../../options.js';
 import { tilde } from '../../text.js';
 import type { LabConfig } from '../../../../lab/config.js';
 import { labHome, labPaths, type LabPaths } from '../../../../lab/home.js';
@@ -37,26 +38,14 @@ export interface LabUpOptions {
   detachedChild?: boolean;
 }
 
-function port(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw usageError(
-      'E_LAB_PORT',
-      `${flag} ${value} is not a port number.`,
-      `Pass ${flag} 0..65535 (0 = a free port).`,
-    );
-  return n;
-}
-
 function configFromFlags(opts: LabUpOptions): Partial<LabConfig> {
   const out: Partial<LabConfig> = {};
-  const p = port(opts.port, '--port');
-  if (p !== undefined) out.port = p;
-  const mp = port(opts.mtlsPort, '--mtls-port');
-  if (mp !== undefined) out.mtlsPort = mp;
-  const rp = port(opts.rsPort, '--rs-port');
-  if (rp !== undefined) out.rsPort = rp;
+  const port = parseIntOption(opts.port, portOption('--port'));
+  if (port !== undefined) out.port = port;
+  const mtlsPort = parseIntOption(opts.mtlsPort, portOption('--mtls-port'));
+  if (mtlsPort !== undefined) out.mtlsPort = mtlsPort;
+  const rsPort = parseIntOption(opts.rsPort, portOption('--rs-port'));
+  if (rsPort !== undefined) out.rsPort = rsPort;
   if (opts.autoApprove) out.autoApprove = true;
   if (opts.registrationToken !== undefined) out.registrationToken = opts.registrationToken;
   if (opts.relax) out.relax = opts.relax;
