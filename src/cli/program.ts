@@ -294,32 +294,32 @@ export function buildProgram(): Command {
     )
     .option('--detach', 'run in the background; returns once the lab is ready')
     .addOption(new Option('--detached-child').hideHelp())
-    .action(lazy(() => import('./commands/lab.js'), 'up'));
+    .action(lazy(() => import('./commands/lab/up.js'), 'run'));
   lab
     .command('status')
     .description('is a lab running, and where')
-    .action(lazy(() => import('./commands/lab.js'), 'status'));
+    .action(lazy(() => import('./commands/lab/status.js'), 'run'));
   lab
     .command('open <url>')
     .description(
       'a non-interactive browser for scripts and CI: follow an authorization URL of a lab started with --auto-approve to the loopback redirect URI (BROWSER="fapi lab open" fapi login)',
     )
-    .action(lazy(() => import('./commands/lab-open.js'), 'run'));
+    .action(lazy(() => import('./commands/lab/open.js'), 'run'));
   lab
     .command('logs')
     .description('print the lab log (requests with the check that decided each)')
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
     .option('-n, --lines <n>', 'how many of the last lines to print (default 100)')
-    .action(lazy(() => import('./commands/lab.js'), 'logs'));
+    .action(lazy(() => import('./commands/lab/logs.js'), 'run'));
   lab
     .command('down')
     .description('stop the running lab')
-    .action(lazy(() => import('./commands/lab.js'), 'down'));
+    .action(lazy(() => import('./commands/lab/down.js'), 'run'));
   lab
     .command('reset')
     .description('delete all lab state (CA, keys, registered clients, grants)')
     .option('-y, --yes', 'do not ask for confirmation')
-    .action(lazy(() => import('./commands/lab.js'), 'reset'));
+    .action(lazy(() => import('./commands/lab/reset.js'), 'run'));
   lab
     .command('cert')
     .description(
@@ -332,7 +332,7 @@ export function buildProgram(): Command {
       collect,
     )
     .option('--days <n>', 'validity in days', '365')
-    .action(lazy(() => import('./commands/lab.js'), 'cert'));
+    .action(lazy(() => import('./commands/lab/cert.js'), 'run'));
   lab
     .command('attack [scenario...]')
     .description(

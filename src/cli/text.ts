@@ -1,8 +1,15 @@
 /**
  * Plain-text layout for human output: word wrap and a table whose wide columns wrap to fit the
- * terminal. Widths count characters, so cells carry no colour codes (the header is styled whole).
+ * terminal, and paths shown with `~`. Widths count characters, so cells carry no colour codes (the
+ * header is styled whole).
  */
+import path from 'node:path';
 import type { Palette } from './output.js';
+
+/** `file` with the home folder shortened to `~`, for display: ~/.config/fapi/lab/ca.pem. */
+export function tilde(file: string, home: string | undefined): string {
+  return home && file.startsWith(home + path.sep) ? `~${file.slice(home.length)}` : file;
+}
 
 /**
  * A plain-text table that fits `width`: the first column keeps its width, the others wrap (at most

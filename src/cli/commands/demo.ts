@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, FapiError, type ErrorKind, type ExitCodeName } from '../../errors.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import type { LabRunInfo } from '../../../lab/run-file.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/fapi.js', import.meta.url));
 
@@ -91,7 +92,7 @@ export async function run(ctx: CliContext, opts: DemoOptions): Promise<void> {
         args: ['lab', 'up', '--port', '0', '--detach', '--auto-approve', '--json'],
         capture: true,
       }),
-    ) as { issuer: string; rs: string; ca: string };
+    ) as Pick<LabRunInfo, 'issuer' | 'rs' | 'ca'>;
     labStarted = true;
     say(`  issuer ${up.issuer}\n  RS     ${up.rs}\n  CA     ${up.ca}`);
     await exec({
