@@ -3,8 +3,9 @@
  * expire. A client calls an API many times with one token; verifying its signature once and
  * reading the cached result afterwards halves the RS's signature work (issue 6: the signature
  * checks dominate an RS request). It is sound because a compact JWS string fully determines its
- * header, payload and signature: a changed byte is a different key and a miss. Every claim check
- * (typ, iss, aud, exp, revocation, sender constraint) still runs on every request.
+ * header, payload and signature: a changed byte is a different key and a miss. The rules that
+ * depend only on that string (typ, alg, crit, kid, signature, iss) are thus checked once; the others
+ * (aud, exp, revocation, sender constraint) still run on every request.
  * Bounded: the oldest entry is dropped at `max`, and an expired entry on lookup.
  */
 import type { DecodedJws } from '../../src/core/jws.js';

@@ -113,6 +113,28 @@ describe('CR-01: JWTs per RFC 8725, with explicit typ checks (RFC 8725 §3.11)',
   });
 });
 
+describe('CR-01: one access-token typ rule at the RS and at introspection (RFC 9068 §2.1, §4)', () => {
+  it('RS-04 / IN-02: at+jwt in any case, with or without "application/", is accepted by both; another typ by neither', async () => {
+    const tokens = await dpopTokens(t, c, 'openid accounts');
+    const binding = { jkt: jwkThumbprint(tokens.dpop.publicJwk) };
+    const introspect = (token: string) =>
+      postForm(t.http, `${t.lab.issuer}/introspect`, { ...assertion(t, c), token });
+    for (const [typ, ok] of [
+      ['at+jwt', true],
+      ['AT+JWT', true],
+      ['application/at+jwt', true],
+      ['Application/AT+JWT', true],
+      ['JWT', false],
+      ['application/jwt', false],
+    ] as const) {
+      const at = mintAccessToken(t, { binding, clientId: c.clientId, header: { typ } });
+      const res = await rsCall(t, '/accounts', { token: at, dpop: tokens.dpop });
+      expect(res.status, typ).toBe(ok ? 200 : 401);
+      expect(json(await introspect(at)).active, typ).toBe(ok);
+    }
+  });
+});
+
 /**
  * `jwt` signed again by jose, which nobody here wrote, with a `crit` header: `b64` (RFC 7797, an
  * extension jose understands) or `exp-x` (one nobody does); without `crit` when none is given.
@@ -210,6 +232,26 @@ describe('CR-01: a JWS with a crit header is refused wherever the lab receives o
     }
     const redeemed = await redeem(t, c, cv, flow, { params: await withAssertion() });
     expect(redeemed.status, redeemed.text()).toBe(200);
+  });
+
+  it('RS-04: an access token with crit is refused at the RS and is not active at introspection; re-signed by jose without crit it is accepted', async () => {
+    const tokens = await dpopTokens(t, c, 'openid accounts');
+    const binding = { jkt: jwkThumbprint(tokens.dpop.publicJwk) };
+    const signing = t.lab.ctx.keys.signing.privateKey;
+    const introspect = (token: string) =>
+      postForm(t.http, `${t.lab.issuer}/introspect`, { ...assertion(t, c), token });
+    for (const crit of CRITS) {
+      const at = await resigned(mintAccessToken(t, { binding, clientId: c.clientId }), signing, crit);
+      const res = await rsCall(t, '/accounts', { token: at, dpop: tokens.dpop });
+      expect(res.status, crit).toBe(401);
+      expect(challenges(res)[0]).toMatch(/^DPoP error="invalid_token"/);
+      expect(lastCheck(), crit).toBe('RS-04');
+      expect((await introspect(at)).text(), crit).toBe('{"active":false}');
+    }
+    const control = await resigned(mintAccessToken(t, { binding, clientId: c.clientId }), signing);
+    const res = await rsCall(t, '/accounts', { token: control, dpop: tokens.dpop });
+    expect(res.status, res.text()).toBe(200);
+    expect(json(await introspect(control)).active).toBe(true);
   });
 });
 
