@@ -1,4 +1,6 @@
 /** CA-01..13 (private_key_jwt) and MT-01..06 (mTLS client auth and binding), at PAR and token. */
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { createClientAssertion } from '../../src/core/client-auth.js';
 import { JWT_BEARER } from '../../src/core/client-auth.js';
@@ -177,6 +179,34 @@ describe('private_key_jwt', () => {
     await expectInvalidClient(assertionFor({ header: { typ: 'dpop+jwt' } }), 'CA-13');
     const { res } = await parWith(assertionFor({ header: { typ: 'client-authentication+jwt' } }));
     expect(res.status).toBe(201);
+  });
+
+  it('NET-08: a client whose jwks_uri cannot be fetched any more gets invalid_client', async () => {
+    const k = await newKey();
+    const serverKey = await newKey();
+    const cert = await t.lab.ctx.ca.issueServerCertificate({
+      key: serverKey,
+      subject: 'CN=jwks.test',
+      sans: [{ type: 'ip', value: '127.0.0.1' }],
+    });
+    const server = https.createServer(
+      { key: privateKeyPem(serverKey.privateKey), cert: cert.pem },
+      (_q, res) =>
+        res.setHeader('content-type', 'application/json').end(JSON.stringify({ keys: [k.publicJwk] })),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const jwksUri = `https://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+    let c: TestClient;
+    try {
+      c = await registerClient(t, { jwks: undefined, jwks_uri: jwksUri }, k);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    const { res } = await par(t, c, { dpop: null });
+    expect(res.status, res.text()).toBe(401);
+    expect(json(res).error).toBe('invalid_client');
+    expect(json(res).error_description).toContain(jwksUri);
+    expect(t.lab.ctx.requests.recent(1)[0]?.check).toBe('NET-08');
   });
 
   it('REG-12: a registered token_endpoint_auth_signing_alg narrows the accepted algorithms', async () => {

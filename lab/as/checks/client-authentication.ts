@@ -7,7 +7,7 @@ import type { LabContext } from '../../context.js';
 import { peerCertificate, type PeerCertificate } from '../../http.js';
 import type { LabClient } from '../../model.js';
 import { defineCheck, type AsExchange } from '../check.js';
-import { clientKeys, JwksFetchError } from '../client-keys.js';
+import { clientKeys, keysOrRefuse } from '../client-keys.js';
 
 /** The registered tls_client_auth subject field, as [metadata name, value]. */
 function registeredSubject(client: LabClient): [string, string] | undefined {
@@ -50,14 +50,8 @@ function aliasHint(ctx: LabContext, listener: string): string {
     : ` Send it to the mTLS endpoint alias under ${ctx.urls.mtls} (see mtls_endpoint_aliases in the metadata).`;
 }
 
-async function keysOf(ctx: LabContext, client: LabClient) {
-  try {
-    return await clientKeys(ctx, client);
-  } catch (e) {
-    if (e instanceof JwksFetchError) throw invalidClient(e.message, 'NET-08');
-    throw e;
-  }
-}
+/** The client's registered keys, or invalid_client (NET-08) when its jwks_uri cannot be used. */
+const keysOf = (ctx: LabContext, client: LabClient) => keysOrRefuse(clientKeys(ctx, client), invalidClient);
 
 /**
  * Client authentication (FAPI2-SP §5.3.2.1-6): private_key_jwt (OIDC Core §9, RFC 7523; CA-01..13,
