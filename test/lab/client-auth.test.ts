@@ -40,6 +40,9 @@ const parWith = (auth: Record<string, string | undefined>, headers: Record<strin
 
 const assertionFor = (o: Partial<Parameters<typeof createClientAssertion>[0]>) => assertion(t, c1, o);
 
+/** The checks the last request passed, as the dashboard lists them. */
+const passed = () => t.lab.ctx.requests.recent(1)[0]?.passed;
+
 async function expectInvalidClient(
   auth: Record<string, string | undefined>,
   check: string,
@@ -53,9 +56,10 @@ async function expectInvalidClient(
 }
 
 describe('private_key_jwt', () => {
-  it('accepts a correct assertion at PAR (201)', async () => {
+  it('accepts a correct assertion at PAR (201), logged as the private_key_jwt check (CA-08) and CA-01', async () => {
     const { res } = await parWith(assertionFor({}));
     expect(res.status, res.text()).toBe(201);
+    expect(passed()).toEqual(expect.arrayContaining(['CA-08', 'CA-01']));
   });
 
   it('CA-01: client_secret_basic and client_secret_post are refused', async () => {
@@ -287,6 +291,7 @@ describe('mTLS client authentication (RFC 8705)', () => {
     const c = await mtlsClient('CN=mtls-one,O=Example');
     const r = await parOverMtls(c.http, c.clientId);
     expect(r.status, r.text()).toBe(201);
+    expect(passed()).toEqual(expect.arrayContaining(['MT-03', 'CA-01']));
   });
 
   it('MT-01: with mTLS authentication, client_id is required', async () => {
@@ -335,6 +340,7 @@ describe('mTLS client authentication (RFC 8705)', () => {
   it('MT-04: self_signed_tls_client_auth accepts the registered certificate only', async () => {
     const c = await mtlsClient('CN=self-one', { selfSigned: true });
     expect((await parOverMtls(c.http, c.clientId)).status).toBe(201);
+    expect(passed()).toEqual(expect.arrayContaining(['MT-04', 'CA-01']));
     const other = await newKey();
     const otherCert = await createCertificate({ key: other, subject: 'CN=self-one', profile: 'client' });
     const r = await parOverMtls(
