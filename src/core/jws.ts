@@ -9,7 +9,7 @@
  * media type (RFC 7515 §4.1.9, RFC 8725 §3.11), `alg` from an allow-list, never `none` or HS*,
  * matching the key type, no `crit` (RFC 7515 §4.1.11: fapi understands no extension), and the key
  * either the header's public `jwk` (DPoP, RFC 9449 §4.2) or one of the signer's published or
- * registered keys chosen by `kid`, with no `jwk` header at all. A refusal is a JwsError whose
+ * registered keys chosen by `kid` (a `jwk` header there is never used). A refusal is a JwsError whose
  * `check` each caller maps to its catalogue ID (DP-xx, CA-xx, RS-xx, CL-20, MS-09).
  */
 import { constants, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
@@ -129,8 +129,9 @@ export interface JwsPolicy {
   /**
    * Where the verification key comes from: `jwk`, the public key in the header (RFC 9449 §4.2;
    * required, without private members); `kid`, the signer's published or registered keys, chosen
-   * by `kid`. With `kid` a `jwk` header is refused: a key a JWS brings with it proves nothing
-   * (OIDC Core §2: ID tokens "SHOULD NOT use" it; RFC 8725 §3.10).
+   * by `kid`. With `kid` a `jwk` header is ignored, never used to verify: a key a JWS brings with
+   * it proves nothing (RFC 8725 §3.10). It is not refused either: OIDC Core §2 says ID tokens
+   * "SHOULD NOT" carry one, which a correct signer may still do.
    */
   key: 'jwk' | 'kid';
 }
@@ -191,11 +192,7 @@ export function checkJwsHeader(header: Record<string, unknown>, policy: JwsPolic
         `${subject} alg ${alg} does not match its jwk (kty ${String((jwk as Jwk).kty)})`,
         'alg',
       );
-  } else if (jwk !== undefined)
-    throw new JwsError(
-      `${subject} carries a jwk header: its key must be one of the signer's keys, chosen by kid, never one it brings along`,
-      'jwk',
-    );
+  }
   return alg;
 }
 

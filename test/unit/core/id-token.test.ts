@@ -94,8 +94,22 @@ describe('ID token (CL-20)', () => {
     await refused(await signed({ crit: ['exp-x'], 'exp-x': 1 }, { 'exp-x': true }), 'crit');
   });
 
-  it("never verifies with a jwk the ID token carries: the key comes from the issuer's jwks_uri (OIDC Core §2)", async () => {
-    await refused(sign(claims(), { kid: 'as-1', jwk: JWK }), 'jwk');
+  it("never verifies with a jwk the ID token carries: the key comes from the issuer's jwks_uri (RFC 8725 §3.10)", async () => {
+    // The issuer's own key in a jwk header (OIDC Core §2: SHOULD NOT) does not make a valid token invalid...
+    expect((await validateIdToken(sign(claims(), { kid: 'as-1', jwk: JWK }), check())).claims.sub).toBe(
+      'alice',
+    );
+    // ...and a token signed by another key that brings that key along is refused by its signature.
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const forged = await new jose.SignJWT(claims())
+      .setProtectedHeader({
+        alg: 'ES256',
+        typ: 'JWT',
+        kid: 'as-1',
+        jwk: other.publicKey.export({ format: 'jwk' }),
+      })
+      .sign(other.privateKey);
+    await refused(forged, 'signature');
   });
 
   it('refuses a bad signature, a missing iat or sub, and an unknown kid after one JWKS refresh', async () => {

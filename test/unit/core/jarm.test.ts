@@ -106,7 +106,15 @@ describe('MS-09 JARM response checks (JARM §2.4)', () => {
       'E_JARM_SIGNATURE',
       'crit',
     );
-    await refused(sign(claims(), { kid: 'as-1', jwk: JWK }), 'E_JARM_SIGNATURE', 'jwk');
+    // A jwk header is never used: the issuer's own key there changes nothing, another key is refused.
+    expect(
+      (await validateJarmResponse(sign(claims(), { kid: 'as-1', jwk: JWK }), check())).params.get('code'),
+    ).toBe('c-1');
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const forged = await new jose.SignJWT(claims())
+      .setProtectedHeader({ alg: 'ES256', kid: 'as-1', jwk: other.publicKey.export({ format: 'jwk' }) })
+      .sign(other.privateKey);
+    await refused(forged, 'E_JARM_SIGNATURE', 'signature');
   });
 
   it('an unknown kid is looked up again once (key rotation), then refused', async () => {

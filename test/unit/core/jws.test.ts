@@ -57,11 +57,11 @@ describe('checkJwsHeader', () => {
       expect(refusal(() => checkJwsHeader({ typ: 'x+jwt', alg }, lax)).check, alg).toBe('alg');
     expect(checkJwsHeader({ alg: 'ES256' }, { ...policy, typOptional: true })).toBe('ES256');
   });
-  it('refuses any crit (RFC 7515 §4.1.11), and a jwk header where the key is chosen by kid', () => {
+  it('refuses any crit (RFC 7515 §4.1.11); a jwk header where the key is chosen by kid is not refused (it is never used)', () => {
     for (const crit of [['b64'], ['exp-x'], [], 'b64'])
       expect(refusal(() => checkJwsHeader({ typ: 'x+jwt', alg: 'ES256', crit }, policy)).check).toBe('crit');
     const jwk = lab.publicKey.export({ format: 'jwk' });
-    expect(refusal(() => checkJwsHeader({ typ: 'x+jwt', alg: 'ES256', jwk }, policy)).check).toBe('jwk');
+    expect(checkJwsHeader({ typ: 'x+jwt', alg: 'ES256', jwk }, policy)).toBe('ES256');
     expect(checkJwsHeader({ typ: 'x+jwt', alg: 'ES256', jwk }, { ...policy, key: 'jwk' })).toBe('ES256');
   });
 });
@@ -72,14 +72,24 @@ describe('RS-03 / RS-04: the access-token verification (RFC 9068 §4)', () => {
     expect(verify(await at()).payload.jti).toBe('j1');
     expect(verify(await at({ typ: 'application/at+jwt' })).header.typ).toBe('application/at+jwt');
   });
-  it('refuses, naming the check: typ, crit, jwk, kid, signature, iss', async () => {
+  it('refuses, naming the check: typ, crit, kid, signature (also when the signing key rides along in a jwk header), iss', async () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const cases: [string, string][] = [
       ['typ', await at({ typ: 'JWT' })],
       ['typ', await at({ typ: undefined })],
       ['crit', await at({ crit: ['b64'], b64: true })],
       ['crit', await at({ crit: ['exp-x'], 'exp-x': 1 }, {}, { 'exp-x': true })],
-      ['jwk', await at({ jwk: lab.publicKey.export({ format: 'jwk' }) })],
+      [
+        'signature',
+        await new jose.SignJWT({ iss: ISS })
+          .setProtectedHeader({
+            alg: 'ES256',
+            typ: 'at+jwt',
+            kid: 'k1',
+            jwk: other.publicKey.export({ format: 'jwk' }),
+          })
+          .sign(other.privateKey),
+      ],
       ['key', await at({ kid: 'k2' })],
       ['iss', await at({}, { iss: 'https://other.example' })],
       ['format', 'not-a-jwt'],
