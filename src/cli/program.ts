@@ -279,7 +279,10 @@ export function buildProgram(): Command {
     .option('--rs-port <n>', 'port of the resource server (default: --port + 2)')
     .option('--config <file>', 'JSON lab configuration (see templates/lab.config.json); flags win over it')
     .option('--auto-approve', 'approve authorization requests as alice without showing the login page')
-    .option('--registration-token <token>', 'require this initial access token for client registration')
+    .option(
+      '--registration-token <token>',
+      'require this initial access token for client registration (or env FAPI_LAB_REGISTRATION_TOKEN, kept out of `ps`)',
+    )
     .addOption(
       new Option(
         '--relax <name>',
