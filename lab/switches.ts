@@ -1,7 +1,7 @@
 /**
  * The lab's switches, by name with what each does: relaxations (they weaken the FAPI 2.0 profile,
  * for experiments and for `fapi lab attack`) and client fault injections (README "Lab fault switches").
- * One table for the lab (lab/config.ts) and the CLI's option parsing and help (src/cli/main.ts),
+ * One table for the lab (lab/config.ts) and the CLI's option parsing and help (src/cli/program.ts),
  * kept in a module that imports nothing so the CLI does not load the lab to list them.
  */
 /** Relaxations of the profile, each with what it weakens. Only for experiments. */

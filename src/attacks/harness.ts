@@ -259,19 +259,41 @@ export async function playScenario(
     ),
   ];
   return {
-    id: info.id,
-    title: info.title,
-    attacker: info.attacker,
-    tried: info.tried,
-    defence: info.defence,
-    rules: info.rules,
-    relaxations: info.relax,
+    ...describeScenario(info),
     relaxed: r.relaxed,
     fapi2: r.fapi2,
     stoppedBy,
     steps,
     ok: r.relaxed.verdict === 'attack-worked' && r.fapi2.verdict === 'defence-held',
     ms: Date.now() - started,
+  };
+}
+
+/** What a result says about its scenario, whatever happened in the run. */
+function describeScenario(
+  info: ScenarioInfo,
+): Pick<ScenarioResult, 'id' | 'title' | 'attacker' | 'tried' | 'defence' | 'rules' | 'relaxations'> {
+  const { id, title, attacker, tried, defence, rules } = info;
+  return { id, title, attacker, tried, defence, rules, relaxations: info.relax };
+}
+
+/** The result of a scenario that did not run, with the reason in both modes. */
+export function skippedResult(info: ScenarioInfo, reason: string): ScenarioResult {
+  const skipped = (mode: Mode): ModeResult => ({
+    mode,
+    target: '',
+    verdict: 'skipped',
+    summary: 'skipped',
+    reason,
+  });
+  return {
+    ...describeScenario(info),
+    relaxed: skipped('relaxed'),
+    fapi2: skipped('fapi2'),
+    stoppedBy: [],
+    steps: [],
+    ok: false,
+    ms: 0,
   };
 }
 

@@ -37,6 +37,37 @@ export interface CliContext {
   requireOption<T>(value: T | undefined, flag: string, what: string): T;
 }
 
+/**
+ * The PEM trust anchors in `file` (--ca, a profile's ca_file, the lab CA). `source` says where the
+ * path came from; a file that cannot be read or holds no certificate is a local-state error naming
+ * both.
+ */
+export function readCaFile(
+  file: string,
+  source: string,
+  hint = 'Check the path given with --ca, or the ca_file recorded in the profile (`fapi profile show`).',
+): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw stateError(
+      'E_CA_READ',
+      `Cannot read the CA file ${file} (${source}): ${(cause as Error).message}.`,
+      hint,
+      { cause },
+    );
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw stateError(
+      'E_CA_INVALID',
+      `The CA file ${file} (${source}) holds no PEM certificate.`,
+      'Pass a PEM file with one or more "BEGIN CERTIFICATE" blocks.',
+    );
+  }
+  return pem;
+}
+
 export async function createContext(
   g: GlobalOptions,
   env: NodeJS.ProcessEnv = process.env,
@@ -57,26 +88,7 @@ export async function createContext(
   const interactive = Boolean(process.stdin.isTTY) && !env.CI;
   const caCache = new Map<string, string>();
   const readCa = (file: string, source: string): string => {
-    const cached = caCache.get(file);
-    if (cached) return cached;
-    let pem: string;
-    try {
-      pem = readFileSync(file, 'utf8');
-    } catch (cause) {
-      throw stateError(
-        'E_CA_READ',
-        `Cannot read the CA file ${file} (${source}): ${(cause as Error).message}.`,
-        'Check the path given with --ca, or the ca_file recorded in the profile (`fapi profile show`).',
-        { cause },
-      );
-    }
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw stateError(
-        'E_CA_INVALID',
-        `The CA file ${file} (${source}) holds no PEM certificate.`,
-        'Pass a PEM file with one or more "BEGIN CERTIFICATE" blocks.',
-      );
-    }
+    const pem = caCache.get(file) ?? readCaFile(file, source);
     caCache.set(file, pem);
     return pem;
   };

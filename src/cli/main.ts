@@ -1,492 +1,12 @@
 /**
- * The fapi command line: every command is declared here, and its module is imported only when it
- * runs, so `fapi --help` loads commander and nothing else (no jose, node-forge, listr2, inquirer).
- * This is also the one place that turns errors into text and exit codes.
+ * The fapi command line's entry (bin/fapi.js): parses the arguments with the program of
+ * program.ts, and is the one place that turns errors into text and exit codes.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type * as CommanderNs from 'commander';
+import { ExitCode, isFapiError } from '../errors.js';
+import { buildProgram, commander, version } from './program.js';
 import type { Command } from 'commander';
-import { CLIENT_AUTH_METHODS, DEFAULT_REDIRECT_URI, SENDER_CONSTRAINTS, SIGNING_ALGS } from '../core/fapi.js';
-import { ExitCode, FapiError, isFapiError } from '../errors.js';
-import type { CliContext, GlobalOptions } from './context.js';
-import { FAULT_NAMES, RELAXATION_NAMES } from '../../lab/switches.js';
 
-// commander through require(): its CommonJS build loads in about half the time of the ESM wrapper,
-// and `fapi --help` start-up is budgeted (at most 1.3x `node -e 0`).
-const {
-  Command: CommandClass,
-  CommanderError,
-  InvalidArgumentError,
-  Option,
-} = createRequire(import.meta.url)('commander') as typeof CommanderNs;
-
-type Handler = (
-  ctx: CliContext,
-  opts: Record<string, unknown>,
-  args: string[],
-  cmd: Command,
-) => Promise<void>;
-type Module = Record<string, unknown>;
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-      version: string;
-    };
-    return pkg.version;
-  } catch {
-    return '0.0.0';
-  }
-}
-
-/** An action that imports `./commands/<file>.js` and calls its `exportName` with a context. */
-function lazy(file: string, exportName = 'run') {
-  return async (...all: unknown[]) => {
-    const cmd = all[all.length - 1] as Command;
-    const args = (all.slice(0, -2) as unknown[]).flat().filter((a): a is string => typeof a === 'string');
-    const globals = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
-    const { createContext } = await import('./context.js');
-    const ctx = await createContext(globals);
-    const mod = (await import(`./commands/${file}.js`)) as Module;
-    const fn = mod[exportName] as Handler | undefined;
-    if (typeof fn !== 'function')
-      throw new Error(`internal: ./commands/${file}.js has no export ${exportName}`);
-    await fn(ctx, globals, args, cmd);
-  };
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-/** A repeatable option whose values must be among `choices`. */
-function collectChoice(choices: readonly string[]) {
-  return (value: string, previous: string[] = []): string[] => {
-    if (!choices.includes(value))
-      throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
-    return [...previous, value];
-  };
-}
-
-const authOption = () =>
-  new Option('--auth <method>', 'client authentication (FAPI2-SP §5.3.2.1-6)').choices(CLIENT_AUTH_METHODS);
-const senderOption = () =>
-  new Option(
-    '--sender <constraint>',
-    'sender-constrained tokens: DPoP (RFC 9449) or mTLS (RFC 8705)',
-  ).choices(SENDER_CONSTRAINTS);
-
-export function buildProgram(): Command {
-  const program = new CommandClass('fapi');
-  program
-    .description(
-      'FAPI 2.0 for real: keys, discovery, registration, PAR+PKCE login with DPoP or mTLS, API calls, and a strict local lab.',
-    )
-    .version(version(), '-V, --version', 'print the version')
-    .helpOption('-h, --help', 'show help')
-    .addHelpCommand(false)
-    .showSuggestionAfterError(true)
-    .option(
-      '--home <dir>',
-      'fapi home folder (env FAPI_HOME; default $XDG_CONFIG_HOME/fapi or ~/.config/fapi)',
-    )
-    .option(
-      '-p, --profile <name>',
-      'profile to use (env FAPI_PROFILE; default: the one chosen by `fapi profile use`, else "default")',
-    )
-    .option('--json', 'machine output: one JSON value on stdout, nothing else')
-    .option('-v, --verbose', 'trace HTTP exchanges and decoded JWTs on stderr (secrets redacted)')
-    .option('--ca <file>', 'extra PEM trust anchors for HTTPS (TLS verification is always on)')
-    .option('--no-color', 'no colour (NO_COLOR is honoured too)');
-
-  // ── keys and profiles ──────────────────────────────────────────────────────
-  program
-    .command('keygen')
-    .description(
-      'generate a client signing key (ES256, PS256, EdDSA) and optionally an X.509 client certificate for mTLS',
-    )
-    .option('--alg <alg>', 'signing algorithm: ES256 (P-256), PS256 (RSA) or EdDSA (Ed25519)', 'ES256')
-    .option('--bits <n>', 'RSA modulus length for PS256: 2048 or more (default 3072)')
-    .option('--kid <kid>', 'key id (default: the RFC 7638 JWK thumbprint)')
-    .option('--cert', 'also create an X.509 v3 client certificate (RFC 8705)')
-    .option('--subject <dn>', 'certificate subject, e.g. "CN=my-client,O=Example" (default CN=<profile>)')
-    .option(
-      '--san <san>',
-      'subject alternative name: dns:NAME, ip:ADDR, uri:URI or email:ADDR (repeatable)',
-      collect,
-    )
-    .option('--days <n>', 'certificate validity in days (default 365)')
-    .option(
-      '--ca-cert <file>',
-      'issue the certificate from this CA certificate (PEM) instead of self-signing',
-    )
-    .option('--ca-key <file>', 'private key (PEM) of --ca-cert')
-    .option('--p12', 'also write a PKCS#12 bundle (client.p12) of the key and certificate into --out')
-    .option('--p12-password <password>', 'password for the PKCS#12 bundle (prompted on a TTY)')
-    .option(
-      '--out <dir>',
-      'also export the key (JWK and PEM), public JWKS and certificate files to this folder',
-    )
-    .option('--dpop', 'generate the DPoP key of the profile instead of the client-authentication key')
-    .option('--force', 'replace an existing key in the profile or existing files in --out')
-    .action(lazy('keygen'));
-
-  const profile = program.command('profile').description('list, show, choose, create and delete profiles');
-  profile.command('list').description('list profiles').action(lazy('profile', 'list'));
-  profile
-    .command('show [name]')
-    .description('show a profile (secrets only with --show-secrets)')
-    .option('--show-secrets', 'include tokens and the registration access token')
-    .action(lazy('profile', 'show'));
-  profile
-    .command('use <name>')
-    .description('make <name> the profile used when --profile is not given')
-    .action(lazy('profile', 'use'));
-  profile
-    .command('create')
-    .description('import a client registered out of band: issuer, client_id and its key (JWK or PEM)')
-    .option('--issuer <url>', "the authorization server's issuer identifier")
-    .option('--client-id <id>', 'the client_id the server gave you')
-    .option('--key <file>', "the client's private key: a JWK (JSON) or PEM file")
-    .option('--cert <file>', 'its X.509 certificate (PEM), for mTLS')
-    .addOption(authOption().default('private_key_jwt'))
-    .addOption(senderOption().default('dpop'))
-    .option(
-      '--redirect-uri <uri>',
-      `the redirect URI registered for the client (default ${DEFAULT_REDIRECT_URI})`,
-    )
-    .option('--scope <scope>', 'default scope for login')
-    .option('--force', 'replace the profile if it already has a client or key')
-    .action(lazy('profile', 'create'));
-  profile
-    .command('delete <name>')
-    .description('delete a profile, its keys and its tokens')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(lazy('profile', 'remove'));
-
-  // ── discovery and registration ─────────────────────────────────────────────
-  program
-    .command('discover [issuer]')
-    .description(
-      "fetch an authorization server's metadata (RFC 8414 / OpenID), check the issuer, and lint it against FAPI 2.0",
-    )
-    .option('--strict', 'exit 6 when the metadata is not FAPI 2.0 conformant')
-    .action(lazy('discover'));
-
-  program
-    .command('register')
-    .description(
-      "register the profile's key (and certificate) as a FAPI 2.0 client: RFC 7591 dynamic registration",
-    )
-    .option('--issuer <url>', "the authorization server's issuer identifier (default: the profile's)")
-    .addOption(authOption())
-    .addOption(senderOption())
-    .option('--redirect-uri <uri>', `redirect URI (default ${DEFAULT_REDIRECT_URI}, any port: RFC 8252)`)
-    .option('--scope <scope>', 'scope to register (default: none, the server decides)')
-    .option('--initial-access-token <token>', 'initial access token for servers without open registration')
-    .option('--software-statement <file>', 'a software statement (signed JWT) to send (RFC 7591 §2.3)')
-    .option('--metadata <file>', 'JSON client metadata merged over the template (checked for FAPI 2.0)')
-    .option(
-      '--jarm',
-      'also register for signed JARM authorization responses (authorization_signed_response_alg), for `fapi login --jarm`',
-    )
-    .option('--force', 'register a new client even if the profile already has one')
-    .option('--show-secrets', 'print the registration access token')
-    .action(lazy('register'));
-
-  program
-    .command('init')
-    .description(
-      'guided start: pick the lab or an issuer, generate keys, register a FAPI 2.0 client, and see what to run next',
-    )
-    .option('--lab', 'use the running local lab (`fapi lab up`): its issuer and CA')
-    .option('--issuer <url>', "the authorization server's issuer identifier")
-    .addOption(new Option('--alg <alg>', 'key algorithm').choices(SIGNING_ALGS))
-    .addOption(authOption())
-    .addOption(senderOption())
-    .option('--redirect-uri <uri>', `redirect URI (default ${DEFAULT_REDIRECT_URI})`)
-    .option('--scope <scope>', 'scope to register')
-    .option(
-      '--jarm',
-      'also register for signed JARM authorization responses; `fapi login` then asks for them',
-    )
-    .option('--initial-access-token <token>', 'initial access token for registration')
-    .option('--metadata <file>', 'JSON client metadata merged over the template')
-    .option(
-      '--ca-cert <file>',
-      'CA certificate issuing the tls_client_auth certificate (the lab CA with --lab)',
-    )
-    .option('--ca-key <file>', 'private key of --ca-cert')
-    .option('--client-id <id>', 'import this pre-registered client instead of registering (with --key)')
-    .option('--key <file>', "the pre-registered client's private key (JWK or PEM)")
-    .option('--cert <file>', "the pre-registered client's certificate (PEM)")
-    .option('-y, --yes', 'take the defaults for every choice not given as a flag')
-    .option('--force', 'set up the profile again even if it already has a client (new keys)')
-    .option('--show-secrets', 'print the registration access token')
-    .action(lazy('init'));
-
-  const client = program.command('client').description("manage the profile's registered client (RFC 7592)");
-  client
-    .command('show')
-    .description("read the client's configuration from the server")
-    .option('--show-secrets', 'print the registration access token')
-    .action(lazy('client', 'show'));
-  client
-    .command('update')
-    .description("push the profile's current key/certificate and the given changes to the server")
-    .option('--redirect-uri <uri>', 'new redirect URI')
-    .option('--scope <scope>', 'new scope')
-    .option('--metadata <file>', 'JSON client metadata merged over the current configuration')
-    .option('--show-secrets', 'print the registration access token')
-    .action(lazy('client', 'update'));
-  client
-    .command('delete')
-    .description('delete the client at the server (the profile keeps its keys)')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(lazy('client', 'remove'));
-
-  // ── the lab ────────────────────────────────────────────────────────────────
-  const lab = program
-    .command('lab')
-    .description('a local, strict FAPI 2.0 authorization server and resource server on 127.0.0.1');
-  lab
-    .command('up')
-    .description('start the lab (foreground until Ctrl-C; --detach to run it in the background)')
-    .option(
-      '--port <n>',
-      'AS port on 127.0.0.1, default 8443 (0 = free ports; the mTLS aliases and the RS use the next two)',
-    )
-    .option('--mtls-port <n>', 'port of the mTLS endpoint aliases (default: --port + 1)')
-    .option('--rs-port <n>', 'port of the resource server (default: --port + 2)')
-    .option('--config <file>', 'JSON lab configuration (see templates/lab.config.json); flags win over it')
-    .option('--auto-approve', 'approve authorization requests as alice without showing the login page')
-    .option('--registration-token <token>', 'require this initial access token for client registration')
-    .addOption(
-      new Option(
-        '--relax <name>',
-        `weaken the profile for an experiment (repeatable; loud): ${RELAXATION_NAMES.join(', ')}`,
-      ).argParser(collectChoice(RELAXATION_NAMES)),
-    )
-    .addOption(
-      new Option(
-        '--fault <name>',
-        'client fault injection, catalogue Appendix A (repeatable; loud; see templates/lab.config.json)',
-      ).argParser(collectChoice(FAULT_NAMES)),
-    )
-    .option('--detach', 'run in the background; returns once the lab is ready')
-    .addOption(new Option('--detached-child').hideHelp())
-    .action(lazy('lab', 'up'));
-  lab.command('status').description('is a lab running, and where').action(lazy('lab', 'status'));
-  lab
-    .command('open <url>')
-    .description(
-      'a non-interactive browser for scripts and CI: follow an authorization URL of a lab started with --auto-approve to the loopback redirect URI (BROWSER="fapi lab open" fapi login)',
-    )
-    .action(lazy('lab-open'));
-  lab
-    .command('logs')
-    .description('print the lab log (requests with the check that decided each)')
-    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
-    .option('-n, --lines <n>', 'how many of the last lines to print (default 100)')
-    .action(lazy('lab', 'logs'));
-  lab.command('down').description('stop the running lab').action(lazy('lab', 'down'));
-  lab
-    .command('reset')
-    .description('delete all lab state (CA, keys, registered clients, grants)')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(lazy('lab', 'reset'));
-  lab
-    .command('cert')
-    .description(
-      "issue an mTLS client certificate from the lab CA for the profile's signing key (tls_client_auth)",
-    )
-    .option('--subject <dn>', 'certificate subject (default CN=<profile>,O=fapi lab client)')
-    .option(
-      '--san <san>',
-      'subject alternative name: dns:NAME, ip:ADDR, uri:URI or email:ADDR (repeatable)',
-      collect,
-    )
-    .option('--days <n>', 'validity in days', '365')
-    .action(lazy('lab', 'cert'));
-  lab
-    .command('attack [scenario...]')
-    .description(
-      'play the attacks FAPI 2.0 stops (all when none named): each works against a lab with its defence relaxed and is stopped by the strict lab',
-    )
-    .option('--list', 'describe each scenario: the attacker, what it tries, the defence and its rules')
-    .option(
-      '--issuer <url>',
-      "check an external server instead of the strict lab, with the profile's registered client (runs the scenarios that need nothing else)",
-    )
-    .option('--resource <url>', 'with --issuer: a protected resource the saved access token can call')
-    .action(lazy('attack'));
-  // ── conformance of someone else's server ───────────────────────────────────
-  program
-    .command('conform')
-    .description('test a server against FAPI 2.0: `fapi conform server ISSUER`')
-    .command('server [issuer]')
-    .description(
-      "run the server-side FAPI 2.0 checks against an authorization server (and --rs resource servers): every variant it offers, a verdict for CI (default issuer: the profile's)",
-    )
-    .addOption(
-      new Option(
-        '--auth <method>',
-        'client authentication variant (repeatable; default: all the metadata offers)',
-      ).argParser(collectChoice(CLIENT_AUTH_METHODS)),
-    )
-    .addOption(
-      new Option(
-        '--sender <constraint>',
-        'sender-constraint variant, dpop or mtls (repeatable; default: all offered)',
-      ).argParser(collectChoice(SENDER_CONSTRAINTS)),
-    )
-    .option(
-      '--client <profile>',
-      'use the client of this profile instead of dynamic registration (repeatable)',
-      collect,
-    )
-    .option(
-      '--client-ca-cert <file>',
-      'CA certificate the server trusts, to issue tls_client_auth certificates',
-    )
-    .option('--client-ca-key <file>', 'private key of --client-ca-cert')
-    .option('--initial-access-token <token>', 'initial access token for registration (RFC 7591 §3)')
-    .option(
-      '--browser <cmd>',
-      'how to log in: a browser command (default $BROWSER, else the system browser), or "follow" to follow the redirects itself',
-    )
-    .option(
-      '--rs <url>',
-      'a protected resource answering 2xx to a valid token (GET; repeatable); without it the RS checks skip',
-      collect,
-    )
-    .option('--scope <scope>', 'scope the test clients ask for (default: scopes_supported, else openid)')
-    .option('--list', 'list the checks (ID, level, title, spec) and exit; no network')
-    .option(
-      '--only <ids>',
-      'run only these checks: IDs or prefixes (CA-02, DP-, attack:), comma-separated or repeated',
-      collect,
-    )
-    .option('--skip <ids>', 'skip these checks: IDs or prefixes, comma-separated or repeated', collect)
-    .option(
-      '--expected-failures <file>',
-      'checks expected to fail (one ID per line, # comments): reported, not failing',
-    )
-    .option('--junit <file>', 'also write a JUnit XML report (one testcase per check and variant)')
-    .option('--timeout <duration>', 'timeout of each request: seconds or 10s, 1m', '10s')
-    .option(
-      '--slow',
-      'also run the checks that wait for something to expire (codes, request_uris; about a minute)',
-    )
-    .option('--keep', 'keep the test clients registered (they are deleted at the end otherwise, RFC 7592)')
-    .option('--show-secrets', 'print the registration URIs of kept clients')
-    .action(lazy('conform', 'server'));
-
-  // ── the client: login, tokens, calls, DPoP proofs ──────────────────────────
-  const syncClock = (c: Command) =>
-    c
-      .option('--sync-clock', "correct iat of assertions and proofs with the server's Date header (default)")
-      .option('--no-sync-clock', "use the local clock as is, even when the server's Date differs");
-
-  syncClock(
-    program
-      .command('login')
-      .description(
-        'log in: PAR + PKCE S256 in the browser, loopback callback, sender-constrained tokens (DPoP or mTLS), ID token checked',
-      )
-      .option('--scope <scope>', 'space-separated scopes (default: the profile scope, else "openid")')
-      .option('--no-browser', 'print the authorization URL instead of opening a browser, then wait')
-      .option('--timeout <duration>', 'how long to wait for the browser: seconds or 90s, 5m, 1h', '5m')
-      .option(
-        '--redirect-uri <uri>',
-        `loopback redirect URI registered for the client (default: the profile one, else ${DEFAULT_REDIRECT_URI})`,
-      )
-      .option(
-        '--jarm',
-        'ask for a signed JARM authorization response (response_mode=jwt, FAPI 2.0 Message Signing) and verify it (default when the client was registered with --jarm)',
-      )
-      .option('--no-jarm', 'a plain authorization response even if the client was registered with --jarm')
-      .option('--show-secrets', 'include the tokens in the output'),
-  ).action(lazy('login'));
-
-  const token = program
-    .command('token')
-    .description('show, refresh, revoke and introspect the saved tokens; get a client-credentials token');
-  token
-    .command('show')
-    .description('show the saved tokens (metadata; the tokens only with --show-secrets)')
-    .option('--decode', 'decode JWT access and ID tokens (header and claims)')
-    .option('--show-secrets', 'print the access, refresh and ID tokens themselves')
-    .action(lazy('token', 'show'));
-  syncClock(
-    token
-      .command('refresh')
-      .description(
-        'use the refresh token (with client authentication and the sender constraint); keeps a rotated one',
-      )
-      .option('--scope <scope>', 'ask for fewer scopes than granted')
-      .option('--show-secrets', 'include the new tokens in the output'),
-  ).action(lazy('token', 'refresh'));
-  syncClock(
-    token
-      .command('revoke')
-      .description('revoke the refresh and access tokens at the server (RFC 7009) and forget them')
-      .option('--access-token', 'revoke only the access token')
-      .option('--refresh-token', 'revoke only the refresh token')
-      .option('--keep', 'keep the local copy of the tokens'),
-  ).action(lazy('token', 'revoke'));
-  syncClock(
-    token
-      .command('introspect')
-      .description(
-        'ask the server about the access token (RFC 7662), or the refresh token with --refresh-token',
-      )
-      .option('--refresh-token', 'introspect the refresh token'),
-  ).action(lazy('token', 'introspect'));
-  syncClock(
-    token
-      .command('client-credentials')
-      .description('get a token for the client itself (client_credentials grant), DPoP- or certificate-bound')
-      .option('--scope <scope>', 'space-separated scopes (default: the profile scope)')
-      .option('--show-secrets', 'include the token in the output'),
-  ).action(lazy('token', 'clientCredentials'));
-
-  syncClock(
-    program
-      .command('call <url>')
-      .description(
-        'call a protected resource with the saved token: DPoP with a fresh proof, or Bearer over mTLS',
-      )
-      .option('-X, --request <method>', 'HTTP method (default GET, or POST with --data)')
-      .option('-H, --header <header>', "extra request header 'Name: value' (repeatable)", collect)
-      .option('-d, --data <data>', 'request body; @FILE reads a file, @- reads stdin')
-      .option('-i, --include', 'print the status line and response headers, and narrate the exchange')
-      .option('--fail', 'exit 5 when the server answers an HTTP error')
-      .option('--dpop', 'send the token as a DPoP token with a proof')
-      .option('--mtls', 'send the token as a Bearer token over the client certificate'),
-  ).action(lazy('call'));
-
-  program
-    .command('dpop')
-    .description("print a DPoP proof signed with the profile's DPoP key, for curl or Postman")
-    .requiredOption('--htm <method>', 'HTTP method of the request')
-    .requiredOption('--htu <url>', 'URL of the request (query and fragment are dropped)')
-    .option('--ath-token <token>', 'bind the proof to this access token (ath)')
-    .option('--for-current-token', "bind the proof to the profile's saved access token (ath)")
-    .option('--nonce <nonce>', 'the server-provided DPoP nonce')
-    .action(lazy('dpop'));
-
-  program
-    .command('demo')
-    .description(
-      'the whole journey, narrated, on a lab of its own in a temporary home: lab up, keys, registration, login (PAR, PKCE, DPoP), API calls, refresh, lab down',
-    )
-    .option('--keep', 'keep the temporary home (keys, profile, tokens) for a look afterwards')
-    .action(lazy('demo'));
-
-  return program;
-}
+export { buildProgram };
 
 export function printError(err: unknown, json: boolean): number {
   const stderr = process.stderr;
@@ -507,7 +27,7 @@ export function printError(err: unknown, json: boolean): number {
     }
     return err.exitCode;
   }
-  if (err instanceof CommanderError) {
+  if (err instanceof commander.CommanderError) {
     // commander already printed its message.
     return err.exitCode === 0 ? 0 : ExitCode.usage;
   }
@@ -542,18 +62,27 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', onSigint);
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({
-    outputError: (str, write) =>
-      write(
-        str.replace(/^error: /, '✖ ') +
-          (str.includes('hint:') ? '' : '  hint: see `fapi --help` or `fapi <command> --help`.\n'),
-      ),
-  });
-  for (const sub of program.commands) {
-    sub.exitOverride();
-    for (const s of sub.commands) s.exitOverride();
-  }
+  // Usage errors look like every other error: the ✖ line and a hint, or with --json one JSON
+  // object on stderr. Every command and subcommand uses the same output and exits through main.
+  const outputError =
+    (command: string) =>
+    (str: string, write: (s: string) => void): void => {
+      const message = str.replace(/^error: /, '').trim();
+      const hint = command
+        ? `see \`fapi ${command} --help\`.`
+        : 'see `fapi --help` or `fapi <command> --help`.';
+      if (json)
+        write(
+          JSON.stringify({ error: { code: 'E_USAGE', message, hint, exit_code: ExitCode.usage } }) + '\n',
+        );
+      else write(`✖ ${message}\n  hint: ${hint}\n`);
+    };
+  const configure = (c: Command, path: string): void => {
+    c.exitOverride();
+    c.configureOutput({ outputError: outputError(path) });
+    for (const sub of c.commands) configure(sub, path ? `${path} ${sub.name()}` : sub.name());
+  };
+  configure(program, '');
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -562,8 +91,6 @@ export async function main(argv: string[]): Promise<void> {
     process.removeListener('SIGINT', onSigint);
   }
 }
-
-export { FapiError };
 
 /**
  * The text of `fapi --help` and `fapi --version`, rendered from this program at build time

@@ -1,8 +1,7 @@
 /**
- * `--verbose` narration of the exchanges the core returns (the core sends, the CLI tells): the
- * decoded client assertion and DPoP proof of every attempt, why a retry happened, decoded tokens.
- * Signatures and tokens themselves are never printed; the HTTP trace (src/http/redact.ts) redacts
- * the rest.
+ * `--verbose` narration of the exchanges the core returns: the decoded client assertion and DPoP
+ * proof of every attempt, why a retry happened, decoded tokens. Signatures and tokens themselves
+ * are never printed; the HTTP trace (src/http/redact.ts) redacts the rest.
  */
 import type { Exchange } from '../core/client.js';
 import { decodeJws } from '../core/jws.js';

@@ -26,6 +26,15 @@ const colourful: Palette = {
 const id = (s: string) => s;
 const plain: Palette = { bold: id, dim: id, red: id, green: id, yellow: id, cyan: id };
 
+export interface TraceOptions {
+  /** Before each arrow, e.g. "[FAPI 2.0 lab] attacker" (a space follows it). */
+  prefix?: string;
+  /** Spaces before every line (default 0). */
+  indent?: number;
+  /** Response bodies longer than this many characters are cut with "…" (default 4000). */
+  bodyLimit?: number;
+}
+
 export interface Stream {
   write(s: string): unknown;
   isTTY?: boolean;
@@ -77,16 +86,29 @@ export class Output {
     return Boolean(this.stdout.isTTY);
   }
 
-  /** The --verbose HTTP trace, secrets redacted. */
-  trace = (e: TraceEvent): void => {
+  /**
+   * The --verbose HTTP trace, secrets redacted: "→ GET url", its headers and body indented by four,
+   * "← 200 url (12 ms)" with the response's. `prefix` names the party before each arrow (the
+   * attack scenarios play several), `indent` moves every line right, `bodyLimit` cuts long bodies.
+   */
+  trace = (e: TraceEvent, o: TraceOptions = {}): void => {
     if (!this.opts.verbose) return;
     const c = this.errC;
+    const margin = ' '.repeat(o.indent ?? 0);
+    const lead = `${margin}${o.prefix ? `${o.prefix} ` : ''}`;
+    const inner = `${margin}    `;
+    const indent = (s: string) =>
+      s
+        .split('\n')
+        .map((l) => inner + l)
+        .join('\n');
+    const limit = o.bodyLimit ?? 4000;
     if (e.phase === 'request') {
       const lines = [
-        `${c.cyan('→')} ${e.request.method} ${redactUrl(e.request.url)}${e.request.clientCert ? ' (client certificate)' : ''}`,
+        `${lead}${c.cyan('→')} ${e.request.method} ${redactUrl(e.request.url)}${e.request.clientCert ? ' (client certificate)' : ''}`,
       ];
       for (const [k, v] of Object.entries(redactHeaders(e.request.headers ?? {})))
-        lines.push(`    ${k}: ${String(v)}`);
+        lines.push(`${inner}${k}: ${String(v)}`);
       if (e.request.body !== undefined) {
         const ct = (e.request.headers?.['content-type'] ?? e.request.headers?.['Content-Type']) as
           string | undefined;
@@ -95,27 +117,22 @@ export class Output {
       this.stderr.write(lines.join('\n') + '\n');
     } else if (e.phase === 'response' && e.response) {
       const r = e.response;
-      const lines = [`${c.cyan('←')} ${r.status} ${redactUrl(r.url)} (${e.ms} ms)`];
-      for (const [k, v] of Object.entries(redactHeaders(r.headers))) lines.push(`    ${k}: ${String(v)}`);
+      const lines = [`${lead}${c.cyan('←')} ${r.status} ${redactUrl(r.url)} (${e.ms} ms)`];
+      for (const [k, v] of Object.entries(redactHeaders(r.headers))) lines.push(`${inner}${k}: ${String(v)}`);
       const body = r.text();
       if (body)
         lines.push(
-          indent(redactBody(body.length > 4000 ? body.slice(0, 4000) + '…' : body, r.header('content-type'))),
+          indent(
+            redactBody(body.length > limit ? body.slice(0, limit) + '…' : body, r.header('content-type')),
+          ),
         );
       this.stderr.write(lines.join('\n') + '\n');
     } else if (e.phase === 'error') {
       this.stderr.write(
-        `${c.red('✖')} ${e.request.method} ${redactUrl(e.request.url)}: ${(e.error as Error)?.message ?? e.error}\n`,
+        `${lead}${c.red('✖')} ${e.request.method} ${redactUrl(e.request.url)}: ${(e.error as Error)?.message ?? e.error}\n`,
       );
     }
   };
-}
-
-function indent(s: string): string {
-  return s
-    .split('\n')
-    .map((l) => '    ' + l)
-    .join('\n');
 }
 
 export function colorEnabled(flag: boolean | undefined, env: NodeJS.ProcessEnv): boolean {

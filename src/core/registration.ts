@@ -331,6 +331,15 @@ export interface RegisteredClient {
   metadata: ClientMetadata;
 }
 
+/**
+ * The client configuration endpoint to use: registration_client_uri only when it is https, as the
+ * registration access token sent to it is a bearer credential (RFC 7592 §3, RFC 6750 §5.3).
+ */
+export function clientConfigurationUri(client: Pick<RegisteredClient, 'registration_client_uri'>) {
+  const uri = client.registration_client_uri;
+  return uri?.startsWith('https://') ? uri : undefined;
+}
+
 export interface RegistrationOutcome {
   client: RegisteredClient;
   /** Things the server changed or left out that the user should know about. */
@@ -440,7 +449,7 @@ export function compareRegistered(sent: ClientMetadata, got: RegisteredClient): 
     warnings.push(
       'the server returned no registration_client_uri: `fapi client show|update|delete` are unavailable (RFC 7592)',
     );
-  else if (got.registration_client_uri && !got.registration_client_uri.startsWith('https://'))
+  else if (got.registration_client_uri && !clientConfigurationUri(got))
     warnings.push(
       `registration_client_uri ${got.registration_client_uri} is not https; fapi will not use it`,
     );

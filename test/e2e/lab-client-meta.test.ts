@@ -1,26 +1,35 @@
 /**
- * The real `fapi` binary against the fapi lab (in this process, strict FAPI 2.0 defaults):
+ * The real `fapi` binary against a real `fapi lab up` (strict FAPI 2.0 defaults):
  * discover --strict, init --lab (from the lab's run file), register with mTLS, client
  * show|update|delete (CL-03, CL-25, META-xx).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type RunningLab } from '../../lab/server.js';
 import { fapi, tempHome, type RunResult } from '../helpers/cli.js';
 
 const home = tempHome('fapi-lab-cm-');
 const labDir = path.join(home.dir, 'lab');
-let lab: RunningLab;
+let lab: { issuer: string; ca: string };
 
 beforeAll(async () => {
-  mkdirSync(labDir, { recursive: true });
-  lab = await startLab({ home: labDir, config: { port: 0, autoApprove: true } });
-  // What `fapi lab up` records for `fapi init --lab`.
-  writeFileSync(path.join(labDir, 'run.json'), JSON.stringify({ pid: process.pid, issuer: lab.issuer }));
+  // A real `fapi lab up`: its run file is what `fapi init --lab` reads.
+  const up = await fapi([
+    '--home',
+    home.dir,
+    '--json',
+    'lab',
+    'up',
+    '--port',
+    '0',
+    '--detach',
+    '--auto-approve',
+  ]);
+  expect(up.code, up.stderr).toBe(0);
+  lab = JSON.parse(up.stdout) as { issuer: string; ca: string };
 });
 afterAll(async () => {
-  await lab?.close();
+  await fapi(['--home', home.dir, 'lab', 'down']);
   home.cleanup();
 });
 
@@ -33,7 +42,7 @@ const profile = (name: string) =>
 
 describe('client metadata commands against the lab', () => {
   it('META-01..15: the lab is FAPI 2.0 conformant for fapi discover --strict', async () => {
-    const r = await run(['--ca', lab.caFile, '--json', 'discover', lab.issuer, '--strict']);
+    const r = await run(['--ca', lab.ca, '--json', 'discover', lab.issuer, '--strict']);
     ok(r);
     const out = JSON.parse(r.stdout) as { lint: { conformant: boolean; findings: { severity: string }[] } };
     expect(out.lint.conformant).toBe(true);

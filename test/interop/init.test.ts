@@ -1,6 +1,6 @@
 /**
  * `fapi init` without a TTY (every choice a flag, or --yes for the defaults) against oidc-provider,
- * and `fapi init --lab` reading a lab's run file.
+ * and `fapi init --lab` reading the run file of a real `fapi lab up`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -356,21 +356,31 @@ describe('fapi init --lab', () => {
   it('reads the issuer, CA and registration token of the running lab from its run file; records lab and ca_file', async () => {
     const labHome = tempHome();
     try {
+      // A real lab that gates registration (REG-13): its run file is written by `fapi lab up`.
+      const up = await fapi([
+        '--home',
+        labHome.dir,
+        '--json',
+        'lab',
+        'up',
+        '--port',
+        '0',
+        '--detach',
+        '--registration-token',
+        IAT,
+      ]);
+      ok(up);
+      const lab = JSON.parse(up.stdout) as { issuer: string };
       const labDir = path.join(labHome.dir, 'lab');
-      mkdirSync(labDir, { recursive: true });
-      writeFileSync(path.join(labDir, 'ca.pem'), readFileSync(op.caFile));
-      writeFileSync(
-        path.join(labDir, 'run.json'),
-        JSON.stringify({ pid: process.pid, issuer: op.issuer, initial_access_token: IAT }),
-      );
-      // No --ca: the lab's CA comes from the lab home.
+      // No --ca and no --initial-access-token: the lab's CA and token come from the run file.
       const r = await fapi(['--home', labHome.dir, 'init', '--lab', '--yes']);
       ok(r);
       expect(r.stdout).toContain('fapi lab attack evil-twin');
       const p = profile('default', labHome.dir);
-      expect(p).toMatchObject({ lab: true, ca_file: path.join(labDir, 'ca.pem'), issuer: op.issuer });
+      expect(p).toMatchObject({ lab: true, ca_file: path.join(labDir, 'ca.pem'), issuer: lab.issuer });
       expect(existsSync(path.join(labHome.dir, 'profiles', 'default', 'dpop.key.jwk.json'))).toBe(true);
     } finally {
+      await fapi(['--home', labHome.dir, 'lab', 'down']);
       labHome.cleanup();
     }
   });

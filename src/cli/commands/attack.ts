@@ -1,56 +1,44 @@
 /**
- * `fapi lab attack [SCENARIO...]`: the attacks FAPI 2.0 exists to stop, played live.
- * Each scenario of src/attacks runs once against a lab with its defence relaxed (the attack
- * works) and once against the strict FAPI 2.0 lab, or an external server with --issuer (the
- * defence holds). The labs run in-process on free loopback ports, in a temporary lab home.
- * Exit 0 only when every attack worked where relaxed and was stopped under FAPI 2.0; else 6.
+ * `fapi lab attack [SCENARIO...]`: the attacks FAPI 2.0 exists to stop, played live. Each scenario
+ * of src/attacks runs once against a lab with its defence relaxed (the attack works) and once
+ * against the strict FAPI 2.0 lab, or an external server with --issuer (the defence holds). The
+ * labs run in-process on free loopback ports, in a temporary lab home. Exit 0 only when every
+ * attack worked where relaxed and was stopped under FAPI 2.0; else 6. The text is in
+ * ../attack-report.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_REDIRECT_URI } from '../../core/fapi.js';
-import { conformanceError, stateError, usageError } from '../../errors.js';
+import { stateError, usageError } from '../../errors.js';
 import type { HttpClient, TraceEvent } from '../../http/client.js';
-import { redactBody, redactHeaders, redactUrl } from '../../http/redact.js';
 import type { Scenario } from '../../attacks/index.js';
-import type {
-  AttackEnv,
-  AttackTarget,
-  ExternalClient,
-  ModeResult,
-  PartyName,
-  ScenarioInfo,
-  ScenarioResult,
-  StepResult,
-} from '../../attacks/types.js';
-import type { CliContext } from '../context.js';
-import type { Palette } from '../output.js';
+import type { AttackEnv, AttackTarget, PartyName, ScenarioResult } from '../../attacks/types.js';
+import {
+  PARTY_LABEL,
+  closingLine,
+  describe,
+  listLines,
+  notStoppedError,
+  reportData,
+  reportLines,
+  stepLine,
+  storyTeller,
+  storyTitle,
+  verdictWords,
+} from '../attack-report.js';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { runSteps, stepsMode, type Step } from '../steps.js';
 
-const PARTY_LABEL: Record<PartyName, string> = {
-  client: 'honest client',
-  browser: "user's browser",
-  attacker: 'attacker',
-};
-
-/** A scenario's description, for --list and --json --list. */
-function describe(s: ScenarioInfo) {
-  return {
-    id: s.id,
-    title: s.title,
-    attacker: s.attacker,
-    tried: s.tried,
-    story: s.story,
-    defence: s.defence,
-    rules: s.rules,
-    relaxations: s.relax,
-    runs_with_issuer: s.external,
-  };
+export interface AttackOptions extends GlobalOptions {
+  list?: boolean;
+  issuer?: string;
+  resource?: string;
 }
 
-export async function run(ctx: CliContext, opts: Record<string, unknown>, args: string[]): Promise<void> {
-  const [{ SCENARIOS, findScenario }, { ATTACKERS }] = await Promise.all([
+export async function run(ctx: CliContext, opts: AttackOptions, args: string[]): Promise<void> {
+  const [{ SCENARIOS, findScenario }, { skippedResult }] = await Promise.all([
     import('../../attacks/index.js'),
-    import('../../attacks/types.js'),
+    import('../../attacks/harness.js'),
   ]);
   const unknown = args.filter((a) => !findScenario(a));
   if (unknown.length)
@@ -60,33 +48,20 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
       `Pick from: ${SCENARIOS.map((s) => s.id).join(', ')} (\`fapi lab attack --list\` describes them).`,
     );
   const selected = args.length ? SCENARIOS.filter((s) => args.includes(s.id)) : [...SCENARIOS];
-
   if (opts.list) {
-    const c = ctx.out.c;
     ctx.out.result({ scenarios: selected.map(describe) }, () =>
-      selected.flatMap((s) => [
-        `${c.bold(s.id)} — ${s.title}`,
-        ...wrap(s.story, 96).map((l) => `  ${l}`),
-        `  attacker  ${s.attacker}: ${ATTACKERS[s.attacker]}`,
-        ...wrap(`${s.defence}: ${s.rules.map((r) => `${r.id} (${r.spec})`).join(', ')}`, 86).map(
-          (l, i) => `  ${i === 0 ? 'defence   ' : '          '}${l}`,
-        ),
-        `  relaxed   ${s.relax.join(', ')}${s.external ? '' : c.dim('   (lab only: not run with --issuer)')}`,
-        '',
-      ]),
+      selected.flatMap((s) => listLines(ctx.out.c, s)),
     );
     return;
   }
 
-  const issuer = typeof opts.issuer === 'string' ? opts.issuer : undefined;
-  const resource = typeof opts.resource === 'string' ? opts.resource : undefined;
+  const { issuer, resource } = opts;
   if (resource && !issuer)
     throw usageError(
       'E_USAGE',
       '--resource is only used with --issuer.',
       'The lab has its own resource server.',
     );
-
   if (issuer && !selected.some((s) => s.external))
     throw usageError(
       'E_SCENARIO_NEEDS_LAB',
@@ -102,9 +77,16 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
   const removeHome = () => rmSync(home, { recursive: true, force: true });
   process.once('exit', removeHome);
   const { createAttackLabs } = await import('../../../lab/attack-targets.js');
-  const labs = createAttackLabs({ home, ...(ctx.verbose ? { trace: traceTo(ctx) } : {}) });
+  // --verbose: every exchange of every party, secrets redacted, each line naming the lab and party.
+  const trace = (party: PartyName, target: string, e: TraceEvent) =>
+    ctx.out.trace(e, {
+      prefix: ctx.out.errC.dim(`[${target}] ${PARTY_LABEL[party]}`),
+      indent: 2,
+      bodyLimit: 2000,
+    });
+  const labs = createAttackLabs({ home, ...(ctx.verbose ? { trace } : {}) });
   try {
-    const external = issuer ? await externalTarget(ctx, issuer, resource) : undefined;
+    const external = issuer ? await openExternal(ctx, issuer, resource) : undefined;
     const runnable = external ? selected.filter((s) => s.external) : selected;
     const skipped = external ? selected.filter((s) => !s.external) : [];
     // Start every lab the selection needs at once: they share the CA and the keys.
@@ -113,32 +95,18 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
       relaxed: (relax) => labs.relaxed(relax),
       fapi2: external ? async () => external : () => labs.strict(),
     };
-    const results = await runAll(ctx, runnable, env, external?.label ?? 'FAPI 2.0 lab');
+    const fapi2 = external?.label ?? 'FAPI 2.0 lab';
+    const results = await runAll(ctx, runnable, env, fapi2);
     for (const s of skipped)
       results.push(skippedResult(s, 'needs the lab: it registers clients and approves logins itself'));
     results.sort(
       (a, b) => selected.findIndex((s) => s.id === a.id) - selected.findIndex((s) => s.id === b.id),
     );
-    const ms = Date.now() - started;
-    report(ctx, results, { ms, fapi2: external?.label ?? 'FAPI 2.0 lab', single: selected.length <= 2 });
-    const failed = results.filter((r) => !r.ok && r.fapi2.verdict !== 'skipped');
-    if (failed.length)
-      throw conformanceError(
-        'E_ATTACK_NOT_STOPPED',
-        failed
-          .map((r) =>
-            r.fapi2.verdict === 'defence-failed'
-              ? `${r.id}: the defence did not hold under FAPI 2.0 (${r.fapi2.reason ?? r.fapi2.summary}).`
-              : r.relaxed.verdict !== 'attack-worked'
-                ? `${r.id}: the attack could not be shown where its defence is relaxed (${r.relaxed.reason ?? r.relaxed.summary}), so it proves nothing.`
-                : `${r.id}: ${r.fapi2.reason ?? r.fapi2.summary}.`,
-          )
-          .join(' '),
-        external
-          ? `${issuer} is not FAPI 2.0 conformant on these points; \`fapi -v lab attack ${failed.map((r) => r.id).join(' ')} --issuer ${issuer}\` shows every exchange.`
-          : `\`fapi -v lab attack ${failed.map((r) => r.id).join(' ')}\` shows every exchange.`,
-        { failed: failed.map((r) => r.id) },
-      );
+    const o = { ms: Date.now() - started, fapi2, single: selected.length <= 2 };
+    const width = Math.max(100, Math.min(process.stdout.columns || 140, 180));
+    ctx.out.result(reportData(results, o), () => reportLines(ctx.out.c, results, o, width));
+    const err = notStoppedError(results, external ? issuer : undefined);
+    if (err) throw err;
   } finally {
     await labs.close();
     removeHome();
@@ -146,377 +114,55 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
   }
 }
 
-// ── running, with progress on stderr ─────────────────────────────────────────
+/** A scenario whose attack was not shown or not stopped: its step ends failed, the others run. */
+class NotStopped extends Error {}
 
+/** Runs the scenarios one by one, telling each step by step on stderr (see runSteps). */
 async function runAll(
   ctx: CliContext,
   scenarios: Scenario[],
   env: AttackEnv,
   fapi2Label: string,
 ): Promise<ScenarioResult[]> {
-  const mode = ctx.json && !ctx.verbose ? 'silent' : ctx.out.stderr.isTTY && !ctx.verbose ? 'listr' : 'plain';
+  const c = ctx.out.errC;
   const results: ScenarioResult[] = [];
-  if (mode !== 'listr') {
-    const c = ctx.out.errC;
-    for (const s of scenarios) {
-      let lastMode: string | undefined;
-      if (mode === 'plain')
-        ctx.out.stderr.write(`${results.length ? '\n' : ''}${c.bold(s.id)}: ${s.title}\n`);
+  const steps: Step[] = scenarios.map((s, i) => ({
+    name: s.id,
+    running: c.dim(s.title),
+    async run(api) {
+      api.say(`${i ? '\n' : ''}${storyTitle(c, s)}`);
+      const tell = storyTeller(c, s.relax, fapi2Label);
       const r = await s.run({
         ...env,
         onStep(_id, step) {
-          if (mode !== 'plain') return;
-          if (step.mode !== lastMode) {
-            lastMode = step.mode;
-            ctx.out.stderr.write(`  ${c.dim(modeHeader(step.mode, s.relax, fapi2Label))}\n`);
-          }
-          ctx.out.stderr.write(stepLine(c, step) + '\n');
+          for (const line of tell(step)) api.say(line);
+          api.progress(stepLine(c, step).trim());
         },
       });
-      if (mode === 'plain')
-        ctx.out.stderr.write(
-          closingLine(c, r) + '\n' + (results.length === scenarios.length - 1 ? '\n' : ''),
-        );
+      api.say(closingLine(c, r) + (i === scenarios.length - 1 ? '\n' : ''));
       results.push(r);
-    }
-    return results;
-  }
-  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
-  const stderr = process.stderr;
-  const c = ctx.out.errC;
-  const list = new Listr(
-    scenarios.map((s) => ({
-      title: `${s.id.padEnd(21)} ${c.dim(s.title)}`,
-      task: async (_: unknown, task: { title: string; output: string }) => {
-        // Each update re-renders the whole list: at most a few per second.
-        let shown = 0;
-        const r = await s.run({
-          ...env,
-          onStep(_id, step) {
-            const now = Date.now();
-            if (now - shown < 300) return;
-            shown = now;
-            task.output = stepLine(c, step).trim();
-          },
-        });
-        results.push(r);
-        task.title = `${s.id.padEnd(21)} ${verdictWords(c, r)}`;
-        if (!r.ok) throw new Error(task.title);
-      },
-    })),
-    {
-      concurrent: false,
-      exitOnError: false,
-      registerSignalListeners: false,
-      renderer: 'default',
-      rendererOptions: {
-        showErrorMessage: false,
-        collapseErrors: false,
-        lazy: true,
-        formatOutput: 'truncate',
-        logger: new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(stderr, stderr) }),
-      },
+      if (!r.ok) throw new NotStopped(verdictWords(c, r));
+      api.detail(verdictWords(c, r));
     },
-  );
-  await list.run().catch(() => undefined);
-  // One or two scenarios: the story step by step, as the plain output tells it.
+  }));
+  const options = { pad: 21, keepGoing: true, narrated: true, frequentUpdates: true };
+  await runSteps(ctx, steps, options).catch((err: unknown) => {
+    if (!(err instanceof NotStopped)) throw err;
+  });
+  if (stepsMode(ctx) !== 'listr') return results;
+  // The live list shows one line per scenario; for one or two, the story follows it.
   if (scenarios.length <= 2)
     for (const r of results) {
-      ctx.out.stderr.write(`\n${c.bold(r.id)}: ${r.title}\n`);
-      let lastMode: string | undefined;
-      for (const step of r.steps) {
-        if (step.mode !== lastMode) {
-          lastMode = step.mode;
-          ctx.out.stderr.write(`  ${c.dim(modeHeader(step.mode, r.relaxations, fapi2Label))}\n`);
-        }
-        ctx.out.stderr.write(stepLine(c, step) + '\n');
-      }
-      ctx.out.stderr.write(closingLine(c, r) + '\n');
+      const tell = storyTeller(c, r.relaxations, fapi2Label);
+      const lines = [`\n${storyTitle(c, r)}`, ...r.steps.flatMap(tell), closingLine(c, r)];
+      ctx.out.stderr.write(lines.join('\n') + '\n');
     }
   ctx.out.stderr.write('\n');
   return results;
 }
 
-function modeHeader(mode: string, relax: readonly string[], fapi2Label: string): string {
-  return mode === 'relaxed'
-    ? `relaxed lab (${relax.join(', ')}): the defence is off`
-    : `${fapi2Label}: the defence is on`;
-}
-
-function mark(c: Palette, step: StepResult): string {
-  if (step.kind === 'skipped') return c.dim('–');
-  const good = step.kind === 'setup' ? step.succeeded : step.expected;
-  return good ? c.green('✔') : c.red('✖');
-}
-
-/** One step: "✔ thief replays the token, no proof      401 invalid_dpop_proof (DP-03)  ← stopped". */
-function stepLine(c: Palette, step: StepResult): string {
-  const who = step.party === 'attacker' || step.kind !== 'attack' ? '' : `${PARTY_LABEL[step.party]}: `;
-  const action = `${who}${step.action}`;
-  let note = '';
-  if (step.kind === 'attack') {
-    if (step.mode === 'relaxed')
-      note = step.succeeded ? c.yellow('← the attack works') : c.red('← the attack failed');
-    else
-      note = step.expected
-        ? c.green('← stopped')
-        : step.succeeded
-          ? c.red('← NOT stopped')
-          : c.red('← refused, but not by the rule');
-  }
-  const result = `${step.summary}${note ? `  ${note}` : ''}`;
-  if (action.length > 64) return `    ${mark(c, step)} ${action}\n      ${' '.repeat(64)}${result}`;
-  return `    ${mark(c, step)} ${action.padEnd(64)} ${result}`;
-}
-
-function closingLine(c: Palette, r: ScenarioResult): string {
-  if (r.ok) return `  ${c.green('stopped by:')} ${r.defence} — ${stoppedBy(r)}`;
-  const bad = r.fapi2.verdict === 'defence-held' ? r.relaxed : r.fapi2;
-  return `  ${c.red('✖')} ${bad.reason ?? bad.summary}`;
-}
-
-function verdictWords(c: Palette, r: ScenarioResult): string {
-  if (r.fapi2.verdict === 'skipped') return c.dim(`skipped: ${r.fapi2.reason ?? ''}`);
-  if (r.ok)
-    return `${c.yellow('worked')} where relaxed · ${c.green('stopped')} under FAPI 2.0 by ${r.stoppedBy.join(', ')}`;
-  const bad = r.fapi2.verdict === 'defence-held' ? r.relaxed : r.fapi2;
-  return c.red(bad.reason ?? bad.summary);
-}
-
-/** The observed checks with the spec sections the scenario cites for them. */
-function stoppedBy(r: ScenarioResult): string {
-  const spec = new Map(r.rules.map((x) => [x.id, x.spec]));
-  const ids = r.stoppedBy.length ? r.stoppedBy : r.rules.map((x) => x.id);
-  return ids.map((id) => (spec.has(id) ? `${id} (${spec.get(id)})` : id)).join(', ');
-}
-
-// ── the report: a table on stdout, or JSON ───────────────────────────────────
-
-function statuses(r: ScenarioResult, mode: 'relaxed' | 'fapi2'): string {
-  const s = [
-    ...new Set(
-      r.steps
-        .filter((x) => x.mode === mode && x.kind === 'attack')
-        .map((x) => (x.status !== undefined ? String(x.status) : x.error === undefined ? '' : x.error)),
-    ),
-  ].filter(Boolean);
-  return s.length ? ` (${s.join(', ')})` : '';
-}
-
-function cell(r: ScenarioResult, m: ModeResult): string {
-  switch (m.verdict) {
-    case 'attack-worked':
-      return `worked${statuses(r, 'relaxed')}`;
-    case 'defence-held':
-      return `stopped${statuses(r, 'fapi2')}`;
-    case 'attack-failed':
-      return '✖ did not work';
-    case 'defence-failed':
-      return '✖ NOT stopped';
-    case 'error':
-      return '✖ could not run';
-    default:
-      return 'skipped';
-  }
-}
-
-function report(
-  ctx: CliContext,
-  results: ScenarioResult[],
-  o: { ms: number; fapi2: string; single: boolean },
-): void {
-  const ran = results.filter((r) => r.fapi2.verdict !== 'skipped');
-  const ok = ran.every((r) => r.ok);
-  const data = {
-    ok,
-    ms: o.ms,
-    fapi2_target: o.fapi2,
-    scenarios: results.map((r) => ({
-      id: r.id,
-      title: r.title,
-      attacker: r.attacker,
-      tried: r.tried,
-      defence: r.defence,
-      rules: r.rules,
-      relaxations: r.relaxations,
-      ok: r.ok,
-      relaxed: r.relaxed,
-      fapi2: r.fapi2,
-      stopped_by: r.stoppedBy,
-      steps: r.steps,
-      ms: r.ms,
-    })),
-  };
-  ctx.out.result(data, () => {
-    const c = ctx.out.c;
-    const width = Math.max(100, Math.min(process.stdout.columns || 140, 180));
-    const rows = results.map((r) => [
-      r.id,
-      r.tried,
-      cell(r, r.relaxed),
-      cell(r, r.fapi2),
-      r.fapi2.verdict === 'skipped'
-        ? (r.fapi2.reason ?? '')
-        : r.ok
-          ? stoppedBy(r)
-          : ((r.fapi2.verdict === 'defence-held' ? r.relaxed : r.fapi2).reason ?? ''),
-    ]);
-    const lines = table(
-      [
-        'scenario',
-        'what the attacker tried',
-        'defence relaxed',
-        o.fapi2 === 'FAPI 2.0 lab' ? 'under FAPI 2.0' : `at ${o.fapi2}`,
-        'stopped by',
-      ],
-      rows,
-      width,
-      c,
-    );
-    const held = ran.filter((r) => r.ok).length;
-    const skipped = results.length - ran.length;
-    lines.push(
-      '',
-      `${ok ? c.green('✔') : c.red('✖')} ${held} of ${ran.length} attack${ran.length === 1 ? '' : 's'} worked with the defence relaxed and ${ran.length === 1 ? 'was' : 'were'} stopped under FAPI 2.0${skipped ? `; ${skipped} skipped` : ''} (${(o.ms / 1000).toFixed(1)} s)`,
-    );
-    if (!o.single && ok)
-      lines.push(
-        c.dim(
-          '  `fapi lab attack <scenario>` shows every step; `--list` explains each attack; `-v` shows every exchange',
-        ),
-      );
-    return lines;
-  });
-}
-
-/** A plain-text table whose last columns wrap to fit `width`. */
-export function table(head: string[], rows: string[][], width: number, c: Palette): string[] {
-  const min = [12, 22, 12, 12, 20];
-  const natural = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const widths = natural.map((n, i) => Math.min(n, i === 0 ? n : 44));
-  const gap = 2;
-  const total = () => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
-  // Shrink the widest wrapping columns until the table fits.
-  while (total() > width) {
-    let widest = 1;
-    for (let i = 1; i < widths.length; i++)
-      if ((widths[i] as number) - (min[i] as number) > (widths[widest] as number) - (min[widest] as number))
-        widest = i;
-    if ((widths[widest] as number) <= (min[widest] as number)) break;
-    widths[widest] = (widths[widest] as number) - 1;
-  }
-  // The last column takes what is left.
-  const last = widths.length - 1;
-  widths[last] = Math.max(min[last] as number, width - (total() - (widths[last] as number)));
-  const render = (cells: string[], style: (s: string) => string = (s) => s): string[] => {
-    const wrapped = cells.map((t, i) => wrap(t, widths[i] as number));
-    const height = Math.max(...wrapped.map((w) => w.length));
-    const out: string[] = [];
-    for (let l = 0; l < height; l++)
-      out.push(
-        wrapped
-          .map((w, i) => (i === last ? (w[l] ?? '') : (w[l] ?? '').padEnd(widths[i] as number)))
-          .join(' '.repeat(gap))
-          .trimEnd(),
-      );
-    return out.map(style);
-  };
-  return [...render(head, c.bold), ...rows.flatMap((r) => render(r))];
-}
-
-/** Word-wraps text to `width` columns (words longer than the width are cut). */
-export function wrap(text: string, width: number): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    let w = word;
-    while (w.length > width) {
-      if (line) {
-        out.push(line);
-        line = '';
-      }
-      out.push(w.slice(0, width));
-      w = w.slice(width);
-    }
-    if (!line) line = w;
-    else if (line.length + 1 + w.length <= width) line += ` ${w}`;
-    else {
-      out.push(line);
-      line = w;
-    }
-  }
-  if (line || out.length === 0) out.push(line);
-  return out;
-}
-
-function skippedResult(s: ScenarioInfo, reason: string): ScenarioResult {
-  const skipped = (mode: 'relaxed' | 'fapi2'): ModeResult => ({
-    mode,
-    target: '',
-    verdict: 'skipped',
-    summary: 'skipped',
-    reason,
-  });
-  return {
-    id: s.id,
-    title: s.title,
-    attacker: s.attacker,
-    tried: s.tried,
-    defence: s.defence,
-    rules: s.rules,
-    relaxations: s.relax,
-    relaxed: skipped('relaxed'),
-    fapi2: skipped('fapi2'),
-    stoppedBy: [],
-    steps: [],
-    ok: false,
-    ms: 0,
-  };
-}
-
-// ── --verbose: every exchange of every party, secrets redacted ───────────────
-
-function traceTo(ctx: CliContext): (party: PartyName, target: string, e: TraceEvent) => void {
-  const c = ctx.out.errC;
-  const indent = (s: string) =>
-    s
-      .split('\n')
-      .map((l) => `      ${l}`)
-      .join('\n');
-  return (party, target, e) => {
-    const who = c.dim(`[${target}] ${PARTY_LABEL[party]}`);
-    if (e.phase === 'request') {
-      const lines = [
-        `  ${who} ${c.cyan('→')} ${e.request.method} ${redactUrl(e.request.url)}${e.request.clientCert ? ' (client certificate)' : ''}`,
-      ];
-      for (const [k, v] of Object.entries(redactHeaders(e.request.headers ?? {})))
-        lines.push(`      ${k}: ${String(v)}`);
-      if (e.request.body !== undefined) {
-        const ct = e.request.headers?.['content-type'] as string | undefined;
-        lines.push(indent(redactBody(Buffer.from(e.request.body).toString('utf8'), ct)));
-      }
-      ctx.out.stderr.write(lines.join('\n') + '\n');
-    } else if (e.phase === 'response' && e.response) {
-      const r = e.response;
-      const lines = [`  ${who} ${c.cyan('←')} ${r.status} ${redactUrl(r.url)} (${e.ms} ms)`];
-      for (const [k, v] of Object.entries(redactHeaders(r.headers))) lines.push(`      ${k}: ${String(v)}`);
-      const body = r.text();
-      if (body)
-        lines.push(
-          indent(redactBody(body.length > 2000 ? `${body.slice(0, 2000)}…` : body, r.header('content-type'))),
-        );
-      ctx.out.stderr.write(lines.join('\n') + '\n');
-    } else if (e.phase === 'error') {
-      ctx.out.stderr.write(
-        `  ${who} ${c.red('✖')} ${e.request.method} ${redactUrl(e.request.url)}: ${(e.error as Error)?.message ?? String(e.error)}\n`,
-      );
-    }
-  };
-}
-
-// ── --issuer: the profile's client at an external server ─────────────────────
-
-async function externalTarget(
+/** --issuer: the profile's registered client at that server is the honest party. */
+async function openExternal(
   ctx: CliContext,
   issuer: string,
   resource: string | undefined,
@@ -530,42 +176,27 @@ async function externalTarget(
       `Pass --profile with a profile registered at ${issuer} (\`fapi register --issuer ${issuer}\`).`,
     );
   const profile = s.profile;
-  const labelled = (http: HttpClient, party: PartyName): HttpClient =>
+  const { externalTarget } = await import('../../attacks/external.js');
+  // --verbose: Output.trace names no party, so a line before each request does.
+  const label = (http: HttpClient, party: PartyName): HttpClient =>
     ctx.verbose
       ? (req) => {
           ctx.out.verbose(`  ${PARTY_LABEL[party]}:`);
           return http(req);
         }
       : http;
-  const ext: ExternalClient = {
-    client: s.client,
-    http: labelled(s.http, 'client'),
-    redirectUri: profile.redirect_uri ?? DEFAULT_REDIRECT_URI,
-  };
-  if (s.certificateThumbprint) ext.certificateThumbprint = s.certificateThumbprint;
-  if (resource) ext.resource = resource;
-  if (s.client.authMethod === 'private_key_jwt') {
-    const { loadProfileKey } = await import('../../store/profile-keys.js');
-    const k = await loadProfileKey(ctx.store, profile, 'signing');
-    ext.signingKey = { privateKey: k.privateKey, alg: k.alg, kid: k.kid };
-  }
-  const tokens = await ctx.store.loadTokens(profile.name);
-  if (tokens && tokens.issuer === issuer && tokens.client_id === profile.client_id)
-    ext.accessToken = { value: tokens.access_token, tokenType: tokens.token_type };
-  const others = new Map<string, HttpClient>();
-  return {
-    mode: 'fapi2',
-    label: issuer,
-    issuer,
-    metadata: s.client.metadata,
-    lab: false,
-    http(party, cert) {
-      if (party === 'client' && !cert) return ext.http;
-      if (cert) return labelled(ctx.http({ profile, cert }), party);
-      let h = others.get(party);
-      if (!h) others.set(party, (h = labelled(ctx.http({ profile }), party)));
-      return h;
+  return externalTarget(
+    { ...s, ...(profile.redirect_uri ? { redirectUri: profile.redirect_uri } : {}) },
+    {
+      ...(resource ? { resource } : {}),
+      async loadKey() {
+        const { loadProfileKey } = await import('../../store/profile-keys.js');
+        const k = await loadProfileKey(ctx.store, profile, 'signing');
+        return { privateKey: k.privateKey, alg: k.alg, kid: k.kid };
+      },
+      loadTokens: () => ctx.store.loadTokens(profile.name),
+      http: (cert) => ctx.http({ profile, ...(cert ? { cert } : {}) }),
+      label,
     },
-    profile: ext,
-  };
+  );
 }

@@ -10,7 +10,7 @@ import type { Exchange } from '../../core/client.js';
 import { findChallenge, parseWwwAuthenticate } from '../../core/www-authenticate.js';
 import { callResource, isTokenRejected, resourceError, schemeFor } from '../../core/resource.js';
 import { stateError, usageError } from '../../errors.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, GlobalOptions } from '../context.js';
 import { narrateExchange, short } from '../narrate.js';
 import { loadClientProfile, loadTokensOrFail, openSession, refreshAndSave } from '../session.js';
 
@@ -58,7 +58,21 @@ function looksLikeJson(s: string): boolean {
   }
 }
 
-export async function run(ctx: CliContext, opts: Record<string, unknown>, args: string[]): Promise<void> {
+export interface CallOptions extends GlobalOptions {
+  /** -X: the HTTP method. */
+  request?: string;
+  /** -H 'Name: value', repeatable. */
+  header?: string[];
+  /** -d: the body, @FILE or @- for stdin. */
+  data?: string;
+  include?: boolean;
+  fail?: boolean;
+  dpop?: boolean;
+  mtls?: boolean;
+  syncClock?: boolean;
+}
+
+export async function run(ctx: CliContext, opts: CallOptions, args: string[]): Promise<void> {
   const url = args[0] as string;
   try {
     new URL(url);
@@ -89,12 +103,12 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
     );
 
   const headers: Record<string, string> = {};
-  for (const h of (opts.header as string[] | undefined) ?? []) {
+  for (const h of opts.header ?? []) {
     const [k, v] = parseHeader(h);
     headers[k.toLowerCase()] = v;
   }
   let body: string | undefined;
-  if (typeof opts.data === 'string') {
+  if (opts.data !== undefined) {
     body = await readData(opts.data, process.stdin);
     // curl sends form data by default; JSON is the common case for APIs, so it is detected.
     headers['content-type'] ??= looksLikeJson(body)
@@ -102,7 +116,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>, args: 
       : 'application/x-www-form-urlencoded';
   }
   headers.accept ??= 'application/json';
-  const method = String(opts.request ?? (body !== undefined ? 'POST' : 'GET')).toUpperCase();
+  const method = (opts.request ?? (body !== undefined ? 'POST' : 'GET')).toUpperCase();
   const narrate = Boolean(opts.include) || ctx.verbose;
 
   let refreshed = false;

@@ -7,6 +7,7 @@ import { discoverMetadata } from '../../core/discovery.js';
 import type { Jwk } from '../../core/jwk.js';
 import {
   buildClientMetadata,
+  clientConfigurationUri,
   deleteClient,
   readClient,
   updatableMetadata,
@@ -15,7 +16,7 @@ import {
 } from '../../core/registration.js';
 import { redacted } from '../../http/redact.js';
 import type { Profile } from '../../store/profile.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, GlobalOptions } from '../context.js';
 import { confirm } from '../prompt.js';
 import { profileCredentials, readMetadataFile } from './register.js';
 
@@ -50,8 +51,8 @@ async function remember(ctx: CliContext, profile: Profile, client: RegisteredCli
     client.registration_access_token && client.registration_access_token !== reg.registration_access_token,
   );
   if (rotated) reg.registration_access_token = client.registration_access_token;
-  if (client.registration_client_uri?.startsWith('https://'))
-    reg.registration_client_uri = client.registration_client_uri;
+  const uri = clientConfigurationUri(client);
+  if (uri) reg.registration_client_uri = uri;
   reg.metadata = client.metadata;
   profile.registration = reg;
   await ctx.store.save(profile);
@@ -74,7 +75,23 @@ function keyCheck(profile: Profile, md: Record<string, unknown>): string | undef
     : `the registered JWKS does not contain the profile's signing key (kid ${kid}): run \`fapi client update\` to register it`;
 }
 
-export async function show(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+export interface ClientShowOptions extends GlobalOptions {
+  showSecrets?: boolean;
+}
+
+export interface ClientUpdateOptions extends GlobalOptions {
+  redirectUri?: string;
+  scope?: string;
+  /** A JSON file of client metadata merged over the current configuration. */
+  metadata?: string;
+  showSecrets?: boolean;
+}
+
+export interface ClientDeleteOptions extends GlobalOptions {
+  yes?: boolean;
+}
+
+export async function show(ctx: CliContext, opts: ClientShowOptions): Promise<void> {
   const { profile, uri, rat } = await managed(ctx);
   const client = await readClient(ctx.http({ profile }), uri, rat);
   const rotated = await remember(ctx, profile, client);
@@ -110,7 +127,7 @@ function jwksSummary(v: unknown): string {
     .join(', ');
 }
 
-export async function update(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+export async function update(ctx: CliContext, opts: ClientUpdateOptions): Promise<void> {
   const { profile, uri, rat, clientId } = await managed(ctx);
   if (!profile.auth_method || !profile.sender || !profile.issuer)
     throw stateError(
@@ -125,15 +142,14 @@ export async function update(ctx: CliContext, opts: Record<string, unknown>): Pr
   let rotated = await remember(ctx, profile, current);
   const currentRat = profile.registration?.registration_access_token ?? rat;
   const redirects = opts.redirectUri
-    ? [opts.redirectUri as string]
+    ? [opts.redirectUri]
     : Array.isArray(current.metadata.redirect_uris)
       ? (current.metadata.redirect_uris as string[])
       : profile.redirect_uri
         ? [profile.redirect_uri]
         : [];
   const scope =
-    (opts.scope as string | undefined) ??
-    (typeof current.metadata.scope === 'string' ? current.metadata.scope : undefined);
+    opts.scope ?? (typeof current.metadata.scope === 'string' ? current.metadata.scope : undefined);
   const md = buildClientMetadata({
     template: updatableMetadata(current.metadata),
     authMethod: profile.auth_method,
@@ -141,14 +157,14 @@ export async function update(ctx: CliContext, opts: Record<string, unknown>): Pr
     redirectUris: redirects,
     scope,
     server: discovery.metadata,
-    overrides: await readMetadataFile(opts.metadata as string | undefined),
+    overrides: await readMetadataFile(opts.metadata),
     // The profile's current key and certificate are registered (key rotation after `fapi keygen --force`).
     ...(await profileCredentials(ctx, profile)),
   });
   const { client, warnings } = await updateClient(http, uri, currentRat, clientId, md);
   rotated = (await remember(ctx, profile, client)) || rotated;
-  if (opts.redirectUri) profile.redirect_uri = opts.redirectUri as string;
-  if (opts.scope !== undefined) profile.scope = opts.scope as string;
+  if (opts.redirectUri) profile.redirect_uri = opts.redirectUri;
+  if (opts.scope !== undefined) profile.scope = opts.scope;
   await ctx.store.save(profile);
   for (const w of warnings) ctx.out.warn(w);
   ctx.out.result(
@@ -169,7 +185,7 @@ export async function update(ctx: CliContext, opts: Record<string, unknown>): Pr
   );
 }
 
-export async function remove(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+export async function remove(ctx: CliContext, opts: ClientDeleteOptions): Promise<void> {
   const { profile, uri, rat, clientId } = await managed(ctx);
   if (!opts.yes && !(await confirm(ctx, `Delete client ${clientId} at ${profile.issuer}?`, '--yes'))) {
     ctx.out.result({ deleted: false }, () => 'Nothing deleted.');

@@ -12,10 +12,33 @@ import { assertIssuerIdentifier } from '../../core/discovery.js';
 import { conformanceError, FapiError, stateError, usageError } from '../../errors.js';
 import type { ClientCa, ProvidedClient } from '../../conform/parties.js';
 import type { ConformReport } from '../../conform/runner.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, GlobalOptions } from '../context.js';
 import { listJson, listLines, planLines, reportJson, reportLines } from '../conform-output.js';
 import { parseDuration } from '../session.js';
 
+/** The options of `fapi conform server`, as commander hands them over. */
+export interface ConformCliOptions extends GlobalOptions {
+  auth?: string[];
+  sender?: string[];
+  client?: string[];
+  clientCaCert?: string;
+  clientCaKey?: string;
+  initialAccessToken?: string;
+  browser?: string;
+  rs?: string[];
+  scope?: string;
+  list?: boolean;
+  only?: string[];
+  skip?: string[];
+  expectedFailures?: string;
+  junit?: string;
+  timeout?: string;
+  slow?: boolean;
+  keep?: boolean;
+  showSecrets?: boolean;
+}
+
+/** The same, checked and typed. */
 export interface ConformServerOptions {
   issuer?: string;
   auth: ClientAuthMethod[];
@@ -43,7 +66,7 @@ const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : [];
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-export function parseConformOptions(opts: Record<string, unknown>, args: string[]): ConformServerOptions {
+export function parseConformOptions(opts: ConformCliOptions, args: string[]): ConformServerOptions {
   const o: ConformServerOptions = {
     auth: strings(opts.auth) as ClientAuthMethod[],
     sender: strings(opts.sender) as SenderConstraint[],
@@ -91,7 +114,7 @@ export function parseConformOptions(opts: Record<string, unknown>, args: string[
   return o;
 }
 
-export async function server(ctx: CliContext, opts: Record<string, unknown>, args: string[]): Promise<void> {
+export async function server(ctx: CliContext, opts: ConformCliOptions, args: string[]): Promise<void> {
   const o = parseConformOptions(opts, args);
   const [{ ALL_CHECKS }, { selectChecks, parseExpectedFailures }] = await Promise.all([
     import('../../conform/checks/index.js'),

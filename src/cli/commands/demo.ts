@@ -11,19 +11,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FapiError, type ErrorKind } from '../../errors.js';
-import type { CliContext } from '../context.js';
+import { ExitCode, FapiError, type ErrorKind, type ExitCodeName } from '../../errors.js';
+import type { CliContext, GlobalOptions } from '../context.js';
+import type { LabRunInfo } from '../../../lab/run-file.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/fapi.js', import.meta.url));
 
-const KIND_BY_EXIT: Record<number, ErrorKind> = {
-  2: 'usage',
-  3: 'localState',
-  4: 'network',
-  5: 'server',
-  6: 'nonConformant',
-  130: 'interrupted',
-};
+/** The kind of failure a step's exit code stands for: the ExitCode table read backwards. */
+export function kindOfExit(code: number): ErrorKind {
+  const kind = (Object.keys(ExitCode) as ExitCodeName[]).find((k) => ExitCode[k] === code);
+  return kind && kind !== 'ok' ? kind : 'internal';
+}
 
 interface Step {
   why: string;
@@ -37,7 +35,12 @@ function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
 
-export async function run(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+export interface DemoOptions extends GlobalOptions {
+  /** Keep the temporary home afterwards. */
+  keep?: boolean;
+}
+
+export async function run(ctx: CliContext, opts: DemoOptions): Promise<void> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'fapi-demo-'));
   const c = ctx.out.errC;
   const say = (s: string) => process.stderr.write(s + '\n');
@@ -71,7 +74,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
         if (!step.capture && out && !out.endsWith('\n')) process.stderr.write('\n');
         done.push({ command: shown, exit: code ?? 1 });
         if (code === 0) return resolve(out);
-        const kind = KIND_BY_EXIT[code ?? 1] ?? 'internal';
+        const kind = kindOfExit(code ?? 1);
         reject(
           new FapiError('E_DEMO_STEP', `The demo step \`${shown}\` failed with exit ${code}.`, {
             kind,
@@ -89,7 +92,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
         args: ['lab', 'up', '--port', '0', '--detach', '--auto-approve', '--json'],
         capture: true,
       }),
-    ) as { issuer: string; rs: string; ca: string };
+    ) as Pick<LabRunInfo, 'issuer' | 'rs' | 'ca'>;
     labStarted = true;
     say(`  issuer ${up.issuer}\n  RS     ${up.rs}\n  CA     ${up.ca}`);
     await exec({

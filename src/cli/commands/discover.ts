@@ -3,7 +3,7 @@ import { conformanceError, usageError } from '../../errors.js';
 import { discoverMetadata, type AuthorizationServerMetadata } from '../../core/discovery.js';
 import { lintMetadata, summarizeLint, type LintFinding } from '../../core/lint.js';
 import type { Profile } from '../../store/profile.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, GlobalOptions } from '../context.js';
 import type { Palette } from '../output.js';
 
 const ENDPOINTS: [label: string, field: string][] = [
@@ -54,7 +54,12 @@ export function findingLine(f: LintFinding, c: Palette): string {
   return `  ${mark} ${f.message}  ${c.dim(`${f.spec} (${f.id})`)}`;
 }
 
-export async function run(ctx: CliContext, opts: Record<string, unknown>, args: string[]): Promise<void> {
+export interface DiscoverOptions extends GlobalOptions {
+  /** Exit 6 when the metadata is not FAPI 2.0 conformant. */
+  strict?: boolean;
+}
+
+export async function run(ctx: CliContext, opts: DiscoverOptions, args: string[]): Promise<void> {
   // With an explicit ISSUER a broken profile does not matter; without one, its issuer is needed.
   const profile = args[0] ? await optionalProfile(ctx).catch(() => undefined) : await optionalProfile(ctx);
   const issuer = args[0] ?? profile?.issuer;

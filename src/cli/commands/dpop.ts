@@ -5,12 +5,20 @@
 import { createDpopProof } from '../../core/dpop.js';
 import { jwkThumbprint } from '../../core/jwk.js';
 import { stateError, usageError } from '../../errors.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, GlobalOptions } from '../context.js';
 import { decodeJwt } from '../narrate.js';
 
-export async function run(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
-  const htm = String(opts.htm);
-  const htu = String(opts.htu);
+export interface DpopOptions extends GlobalOptions {
+  /** Required by commander (requiredOption). */
+  htm: string;
+  htu: string;
+  athToken?: string;
+  forCurrentToken?: boolean;
+  nonce?: string;
+}
+
+export async function run(ctx: CliContext, opts: DpopOptions): Promise<void> {
+  const { htm, htu } = opts;
   if (!/^[A-Za-z]+$/.test(htm))
     throw usageError('E_BAD_HTM', `--htm ${JSON.stringify(htm)} is not an HTTP method.`, 'Pass GET, POST, …');
   try {
@@ -27,7 +35,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   const profile = await ctx.store.load(ctx.profileName);
   const { loadProfileKey } = await import('../../store/profile-keys.js');
   const key = await loadProfileKey(ctx.store, profile, 'dpop');
-  let accessToken = opts.athToken as string | undefined;
+  let accessToken = opts.athToken;
   if (opts.forCurrentToken) {
     const t = await ctx.store.loadTokens(profile.name);
     if (!t)
@@ -44,7 +52,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
   }
   const proof = createDpopProof(
     { privateKey: key.privateKey, publicJwk: key.publicJwk, alg: key.alg },
-    { htm, htu, nonce: opts.nonce as string | undefined, accessToken },
+    { htm, htu, nonce: opts.nonce, accessToken },
   );
   const decoded = decodeJwt(proof);
   ctx.out.verbose(

@@ -6,7 +6,6 @@
  *   fapi init --issuer URL --alg ES256 --auth private_key_jwt --sender dpop --yes
  * works in scripts and CI.
  */
-import { readFileSync } from 'node:fs';
 import { stateError, usageError } from '../../errors.js';
 import { discoverMetadata, type DiscoveryResult } from '../../core/discovery.js';
 import { lintMetadata, summarizeLint } from '../../core/lint.js';
@@ -15,6 +14,7 @@ import type { IssuingCa } from '../../keys/issuing-ca.js';
 import { exists } from '../../store/atomic.js';
 import type { Profile } from '../../store/profile.js';
 import { labPaths, labHome } from '../../../lab/home.js';
+import { labRunState, type LabRunInfo } from '../../../lab/run-file.js';
 import type { CliContext } from '../context.js';
 import { confirm, input, select } from '../prompt.js';
 import { readMetadataFile, registerProfile, registrationView } from './register.js';
@@ -25,20 +25,8 @@ import {
   type SenderConstraint,
 } from '../../core/fapi.js';
 
-/**
- * What a running lab records in `<home>/lab/run.json` (written by `fapi lab up`, removed when it
- * stops). Only `issuer` is required; the CA is `<home>/lab/ca.pem` unless `ca_file` says otherwise.
- */
-export interface LabRunInfo {
-  pid?: number;
-  issuer: string;
-  ca_file?: string;
-  /** Set when the lab gates registration (REG-13). */
-  initial_access_token?: string;
-}
-
-/** The running lab of this fapi home, or a local-state error saying how to start one. */
-export async function readLabRun(home: string): Promise<LabRunInfo & { ca_file: string }> {
+/** The running lab of this fapi home (its run file), or a local-state error saying how to start one. */
+export async function readLabRun(home: string): Promise<LabRunInfo> {
   const p = labPaths(labHome(home));
   const notRunning = (why: string) =>
     stateError(
@@ -46,38 +34,10 @@ export async function readLabRun(home: string): Promise<LabRunInfo & { ca_file: 
       `No running lab in ${p.home}: ${why}.`,
       'Start one with `fapi lab up --detach` (same --home), then run `fapi init --lab` again.',
     );
-  if (!(await exists(p.run))) throw notRunning(`${p.run} does not exist`);
-  let run: Record<string, unknown>;
-  try {
-    run = JSON.parse(readFileSync(p.run, 'utf8')) as Record<string, unknown>;
-  } catch (cause) {
-    throw stateError(
-      'E_FILE_CORRUPT',
-      `The lab run file ${p.run} is not valid JSON.`,
-      'Restart the lab (`fapi lab down && fapi lab up --detach`).',
-      { cause },
-    );
-  }
-  const nested = (k: string) =>
-    run[k] && typeof run[k] === 'object' ? (run[k] as Record<string, unknown>) : {};
-  const issuer = run.issuer ?? nested('as').issuer ?? nested('urls').issuer;
-  if (typeof issuer !== 'string') throw notRunning(`${p.run} names no issuer`);
-  if (typeof run.pid === 'number') {
-    try {
-      process.kill(run.pid, 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw notRunning(`its process ${run.pid} is gone`);
-    }
-  }
-  const caFile = typeof run.ca_file === 'string' ? run.ca_file : p.caCert;
-  if (!(await exists(caFile))) throw notRunning(`its CA ${caFile} is missing`);
-  const iat = run.initial_access_token ?? run.registration_token;
-  return {
-    issuer,
-    ca_file: caFile,
-    ...(typeof run.pid === 'number' ? { pid: run.pid } : {}),
-    ...(typeof iat === 'string' ? { initial_access_token: iat } : {}),
-  };
+  const state = await labRunState(p);
+  if (!state.running) throw notRunning(state.why);
+  if (!(await exists(state.info.ca))) throw notRunning(`its CA ${state.info.ca} is missing`);
+  return state.info;
 }
 
 const AUTH_LABEL: Record<ClientAuthMethod, string> = {
@@ -171,7 +131,7 @@ export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
 
   // ── 1. where ──────────────────────────────────────────────────────────────
   let issuer = opts.issuer;
-  let lab: (LabRunInfo & { ca_file: string }) | undefined;
+  let lab: LabRunInfo | undefined;
   let useLab = Boolean(opts.lab);
   if (!issuer && !useLab) {
     if (!ctx.interactive)
@@ -224,7 +184,7 @@ export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
   }
   if (lab) {
     profile.lab = true;
-    profile.ca_file = lab.ca_file;
+    profile.ca_file = lab.ca;
   } else if (ctx.caFile) {
     profile.ca_file = ctx.caFile;
   }
@@ -330,7 +290,7 @@ export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
     sender,
     redirectUri: opts.redirectUri ?? DEFAULT_REDIRECT_URI,
     scope: opts.scope,
-    initialAccessToken: opts.initialAccessToken ?? lab?.initial_access_token,
+    initialAccessToken: opts.initialAccessToken ?? lab?.registration_token,
     overrides: await readMetadataFile(opts.metadata),
     discovery,
     // --jarm: signed authorization responses (MS-09); `fapi login` then asks for them.

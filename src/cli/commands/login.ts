@@ -27,7 +27,7 @@ import type { StoredTokens } from '../../store/profile.js';
 import { toStoredTokens } from '../../store/tokens.js';
 import { DEFAULT_REDIRECT_URI } from '../../core/fapi.js';
 import { openBrowser } from '../browser.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, GlobalOptions } from '../context.js';
 import { decodeJwt, json, narrateExchange, narrateToken, relativeTime, short } from '../narrate.js';
 import { type Session, openSession, parseDuration } from '../session.js';
 import { runSteps } from '../steps.js';
@@ -35,8 +35,21 @@ import { runSteps } from '../steps.js';
 /** CL-22: the least privilege that still yields an ID token. */
 export const DEFAULT_SCOPE = 'openid';
 
-export async function run(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
-  const timeoutMs = parseDuration(String(opts.timeout ?? '5m'), '--timeout');
+export interface LoginOptions extends GlobalOptions {
+  scope?: string;
+  /** false with --no-browser. */
+  browser?: boolean;
+  /** How long to wait for the browser (commander's default: 5m). */
+  timeout?: string;
+  redirectUri?: string;
+  /** true with --jarm, false with --no-jarm, else what the client was registered for. */
+  jarm?: boolean;
+  showSecrets?: boolean;
+  syncClock?: boolean;
+}
+
+export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
+  const timeoutMs = parseDuration(opts.timeout ?? '5m', '--timeout');
   const syncClock = opts.syncClock !== false;
   // --jarm: a signed JARM authorization response (response_mode=jwt; FAPI2-MS §5.4.2, MS-09).
   // Without the flag, a client registered with authorization_signed_response_alg (`fapi register
@@ -63,7 +76,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
         if (opts.jarm === undefined)
           jarm = typeof s.profile.registration?.metadata?.authorization_signed_response_alg === 'string';
         jwks = jwksLoader(s.client);
-        scope = String(opts.scope ?? s.profile.scope ?? DEFAULT_SCOPE);
+        scope = opts.scope ?? s.profile.scope ?? DEFAULT_SCOPE;
         const m = s.client.metadata;
         // --jarm only against a server that offers it, before anything is pushed.
         if (jarm) checkJarmSupported(m);
@@ -93,7 +106,7 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
       name: 'PAR',
       run: async (api: { detail(t: string): void }) => {
         listener = await startCallbackListener({
-          redirectUri: String(opts.redirectUri ?? s.profile.redirect_uri ?? DEFAULT_REDIRECT_URI),
+          redirectUri: opts.redirectUri ?? s.profile.redirect_uri ?? DEFAULT_REDIRECT_URI,
           timeoutMs,
         });
         for (const w of listener.warnings) notes.push(w);

@@ -1,9 +1,10 @@
 /** `fapi profile list|show|use|delete`. */
-import type { CliContext } from '../context.js';
+import type { CliContext, GlobalOptions } from '../context.js';
 import type { Profile, StoredTokens } from '../../store/profile.js';
 import { redacted } from '../../http/redact.js';
 import { confirm } from '../prompt.js';
 import type { CertInfo } from '../../keys/x509.js';
+import type { ClientAuthMethod, SenderConstraint } from '../../core/fapi.js';
 import { stateError, usageError } from '../../errors.js';
 
 export async function list(ctx: CliContext): Promise<void> {
@@ -61,7 +62,31 @@ export function publicProfile(
   return out;
 }
 
-export async function show(ctx: CliContext, opts: Record<string, unknown>, args: string[]): Promise<void> {
+export interface ProfileShowOptions extends GlobalOptions {
+  showSecrets?: boolean;
+}
+
+export interface ProfileDeleteOptions extends GlobalOptions {
+  yes?: boolean;
+}
+
+export interface ProfileCreateOptions extends GlobalOptions {
+  issuer?: string;
+  clientId?: string;
+  /** The client's private key file: a JWK or PEM. */
+  key?: string;
+  /** Its certificate file (PEM). */
+  cert?: string;
+  /** commander's .choices(), default private_key_jwt. */
+  auth?: ClientAuthMethod;
+  /** commander's .choices(), default dpop. */
+  sender?: SenderConstraint;
+  redirectUri?: string;
+  scope?: string;
+  force?: boolean;
+}
+
+export async function show(ctx: CliContext, opts: ProfileShowOptions, args: string[]): Promise<void> {
   const name = args[0] ?? ctx.profileName;
   const p = await ctx.store.load(name);
   const tokens = await ctx.store.loadTokens(name);
@@ -103,13 +128,13 @@ export async function show(ctx: CliContext, opts: Record<string, unknown>, args:
   });
 }
 
-export async function use(ctx: CliContext, _opts: Record<string, unknown>, args: string[]): Promise<void> {
+export async function use(ctx: CliContext, _opts: GlobalOptions, args: string[]): Promise<void> {
   const name = args[0] as string;
   await ctx.store.use(name);
   ctx.out.result({ current_profile: name }, () => `Now using profile "${name}".`);
 }
 
-export async function remove(ctx: CliContext, opts: Record<string, unknown>, args: string[]): Promise<void> {
+export async function remove(ctx: CliContext, opts: ProfileDeleteOptions, args: string[]): Promise<void> {
   const name = args[0] as string;
   await ctx.store.load(name);
   if (!opts.yes && !(await confirm(ctx, `Delete profile "${name}" with its keys and tokens?`, '--yes'))) {
@@ -125,19 +150,14 @@ export async function remove(ctx: CliContext, opts: Record<string, unknown>, arg
  * registered out of band (a portal, an operator). The key (private JWK or PEM) becomes the profile's
  * signing key; the issuer is checked by discovery first (CL-03).
  */
-export async function create(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
-  const issuer = ctx.requireOption(opts.issuer as string | undefined, '--issuer', 'the issuer (--issuer)');
-  const clientId = ctx.requireOption(
-    opts.clientId as string | undefined,
-    '--client-id',
-    'the client_id (--client-id)',
-  );
-  const keyFile = ctx.requireOption(opts.key as string | undefined, '--key', 'the client key file (--key)');
-  const certFile = opts.cert as string | undefined;
-  const { parseAuth, parseSender } = await import('./register.js');
+export async function create(ctx: CliContext, opts: ProfileCreateOptions): Promise<void> {
+  const issuer = ctx.requireOption(opts.issuer, '--issuer', 'the issuer (--issuer)');
+  const clientId = ctx.requireOption(opts.clientId, '--client-id', 'the client_id (--client-id)');
+  const keyFile = ctx.requireOption(opts.key, '--key', 'the client key file (--key)');
+  const certFile = opts.cert;
   const { DEFAULT_REDIRECT_URI } = await import('../../core/fapi.js');
-  const authMethod = parseAuth(opts.auth) ?? 'private_key_jwt';
-  const sender = parseSender(opts.sender) ?? 'dpop';
+  const authMethod = opts.auth ?? 'private_key_jwt';
+  const sender = opts.sender ?? 'dpop';
   if ((authMethod !== 'private_key_jwt' || sender === 'mtls') && !certFile)
     throw usageError(
       'E_MISSING_OPTION',
@@ -201,7 +221,7 @@ export async function create(ctx: CliContext, opts: Record<string, unknown>): Pr
         'Pass the certificate issued for that key.',
       );
   }
-  const redirectUri = (opts.redirectUri as string | undefined) ?? DEFAULT_REDIRECT_URI;
+  const redirectUri = opts.redirectUri ?? DEFAULT_REDIRECT_URI;
   const { checkClientMetadata } = await import('../../core/registration.js');
   checkClientMetadata({
     token_endpoint_auth_method: authMethod,
@@ -241,7 +261,7 @@ export async function create(ctx: CliContext, opts: Record<string, unknown>): Pr
   profile.auth_method = authMethod;
   profile.sender = sender;
   profile.redirect_uri = redirectUri;
-  if (opts.scope !== undefined) profile.scope = opts.scope as string;
+  if (opts.scope !== undefined) profile.scope = opts.scope;
   await saveProfileKey(ctx.store, profile, 'signing', key);
   if (certInfo) await saveProfileCertificate(ctx.store, profile, certInfo);
   await ctx.store.save(profile);

@@ -7,6 +7,7 @@ import { stateError, usageError } from '../../errors.js';
 import { discoverMetadata, endpoint, type DiscoveryResult } from '../../core/discovery.js';
 import {
   buildClientMetadata,
+  clientConfigurationUri,
   registerClient,
   type BuildClientMetadataInput,
   type ClientMetadata,
@@ -15,41 +16,9 @@ import {
 import { redacted } from '../../http/redact.js';
 import { readText } from '../../store/atomic.js';
 import { type Profile } from '../../store/profile.js';
-import type { CliContext } from '../context.js';
-import {
-  CLIENT_AUTH_METHODS,
-  DEFAULT_REDIRECT_URI,
-  SENDER_CONSTRAINTS,
-  type ClientAuthMethod,
-  type SenderConstraint,
-} from '../../core/fapi.js';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { DEFAULT_REDIRECT_URI, type ClientAuthMethod, type SenderConstraint } from '../../core/fapi.js';
 import { loadClientMetadataTemplate } from '../../store/templates.js';
-
-export function parseAuth(v: unknown): ClientAuthMethod | undefined {
-  if (v === undefined) return undefined;
-  if (!CLIENT_AUTH_METHODS.includes(v as ClientAuthMethod))
-    throw usageError(
-      'E_BAD_OPTION',
-      `--auth ${String(v)} is not a FAPI 2.0 client authentication method.`,
-      `Use one of ${CLIENT_AUTH_METHODS.join(', ')} (FAPI2-SP §5.3.2.1-6).`,
-      { flag: '--auth' },
-    );
-  return v as ClientAuthMethod;
-}
-
-export function parseSender(v: unknown): SenderConstraint | undefined {
-  if (v === undefined) return undefined;
-  if (!SENDER_CONSTRAINTS.includes(v as SenderConstraint))
-    throw usageError(
-      'E_BAD_OPTION',
-      `--sender ${String(v)} is not dpop or mtls.`,
-      'Use --sender dpop or --sender mtls.',
-      {
-        flag: '--sender',
-      },
-    );
-  return v as SenderConstraint;
-}
 
 /** `--metadata FILE`: a JSON object merged into the client metadata. */
 export async function readMetadataFile(file: string | undefined): Promise<ClientMetadata | undefined> {
@@ -153,9 +122,7 @@ export async function registerProfile(
     initialAccessToken: req.initialAccessToken,
     softwareStatement: req.softwareStatement,
   });
-  const uri = client.registration_client_uri?.startsWith('https://')
-    ? client.registration_client_uri
-    : undefined;
+  const uri = clientConfigurationUri(client);
   profile.issuer = req.issuer;
   profile.client_id = client.client_id;
   profile.auth_method = req.authMethod;
@@ -197,9 +164,27 @@ export function registrationView(profile: Profile, done: RegistrationDone, showS
   };
 }
 
-export async function run(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+export interface RegisterOptions extends GlobalOptions {
+  issuer?: string;
+  /** One of CLIENT_AUTH_METHODS (commander's .choices()). */
+  auth?: ClientAuthMethod;
+  /** One of SENDER_CONSTRAINTS (commander's .choices()). */
+  sender?: SenderConstraint;
+  redirectUri?: string;
+  scope?: string;
+  initialAccessToken?: string;
+  /** A file holding a software statement (RFC 7591 §2.3). */
+  softwareStatement?: string;
+  /** A JSON file of client metadata merged over the template. */
+  metadata?: string;
+  jarm?: boolean;
+  force?: boolean;
+  showSecrets?: boolean;
+}
+
+export async function run(ctx: CliContext, opts: RegisterOptions): Promise<void> {
   const profile = await ctx.store.loadOrNew(ctx.profileName);
-  const issuer = (opts.issuer as string | undefined) ?? profile.issuer;
+  const issuer = opts.issuer ?? profile.issuer;
   if (!issuer)
     throw usageError(
       'E_MISSING_ISSUER',
@@ -215,17 +200,17 @@ export async function run(ctx: CliContext, opts: Record<string, unknown>): Promi
       `Profile "${profile.name}" already has client ${profile.client_id} at ${profile.issuer ?? 'its issuer'}.`,
       `Use another profile (--profile NAME), delete the client first (\`fapi client delete\`), or pass --force to register a new one (the old client stays registered at the server).`,
     );
-  const authMethod = parseAuth(opts.auth) ?? profile.auth_method ?? 'private_key_jwt';
-  const sender = parseSender(opts.sender) ?? profile.sender ?? 'dpop';
+  const authMethod = opts.auth ?? profile.auth_method ?? 'private_key_jwt';
+  const sender = opts.sender ?? profile.sender ?? 'dpop';
   const done = await registerProfile(ctx, profile, {
     issuer,
     authMethod,
     sender,
-    redirectUri: (opts.redirectUri as string | undefined) ?? profile.redirect_uri ?? DEFAULT_REDIRECT_URI,
-    scope: (opts.scope as string | undefined) ?? profile.scope,
-    initialAccessToken: opts.initialAccessToken as string | undefined,
-    softwareStatement: await readSoftwareStatement(opts.softwareStatement as string | undefined),
-    overrides: await readMetadataFile(opts.metadata as string | undefined),
+    redirectUri: opts.redirectUri ?? profile.redirect_uri ?? DEFAULT_REDIRECT_URI,
+    scope: opts.scope ?? profile.scope,
+    initialAccessToken: opts.initialAccessToken,
+    softwareStatement: await readSoftwareStatement(opts.softwareStatement),
+    overrides: await readMetadataFile(opts.metadata),
     jarm: opts.jarm === true,
   });
   for (const w of done.warnings) ctx.out.warn(w);

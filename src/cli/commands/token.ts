@@ -2,14 +2,44 @@
 import { stateError, usageError } from '../../errors.js';
 import { redacted } from '../../http/redact.js';
 import type { StoredTokens } from '../../store/profile.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, GlobalOptions } from '../context.js';
 import { printLoginResult } from './login.js';
 import { decodeJwt, narrateExchange, relativeTime, short } from '../narrate.js';
 import { loadClientProfile, loadTokensOrFail, openSession, refreshAndSave } from '../session.js';
 
-const syncClockOf = (opts: Record<string, unknown>) => opts.syncClock !== false;
+export interface TokenShowOptions extends GlobalOptions {
+  decode?: boolean;
+  showSecrets?: boolean;
+}
 
-export async function show(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+/** --sync-clock / --no-sync-clock (CL-23): the commands that sign assertions and proofs. */
+interface SyncClockOption extends GlobalOptions {
+  syncClock?: boolean;
+}
+
+export interface TokenRefreshOptions extends SyncClockOption {
+  scope?: string;
+  showSecrets?: boolean;
+}
+
+export interface TokenRevokeOptions extends SyncClockOption {
+  accessToken?: boolean;
+  refreshToken?: boolean;
+  keep?: boolean;
+}
+
+export interface TokenIntrospectOptions extends SyncClockOption {
+  refreshToken?: boolean;
+}
+
+export interface ClientCredentialsOptions extends SyncClockOption {
+  scope?: string;
+  showSecrets?: boolean;
+}
+
+const syncClockOf = (opts: SyncClockOption) => opts.syncClock !== false;
+
+export async function show(ctx: CliContext, opts: TokenShowOptions): Promise<void> {
   const profile = await loadClientProfile(ctx);
   const t = await loadTokensOrFail(ctx, profile);
   const now = Math.floor(Date.now() / 1000);
@@ -64,10 +94,10 @@ export async function show(ctx: CliContext, opts: Record<string, unknown>): Prom
   });
 }
 
-export async function refresh(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+export async function refresh(ctx: CliContext, opts: TokenRefreshOptions): Promise<void> {
   const s = await openSession(ctx, { discover: true, syncClock: syncClockOf(opts) });
   const previous = await loadTokensOrFail(ctx, s.profile);
-  const r = await refreshAndSave(ctx, s, previous, opts.scope as string | undefined);
+  const r = await refreshAndSave(ctx, s, previous, opts.scope);
   await s.persistNonces();
   ctx.out.info(
     `  ${ctx.out.errC.green('✔')} refresh        ${r.rotated ? 'new refresh token (rotated) saved' : 'refresh token kept'}; token_type ${r.tokens.token_type}`,
@@ -75,7 +105,7 @@ export async function refresh(ctx: CliContext, opts: Record<string, unknown>): P
   printLoginResult(ctx, s, r.stored, r.tokens, r.idToken, Boolean(opts.showSecrets), 'refreshed');
 }
 
-export async function revoke(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+export async function revoke(ctx: CliContext, opts: TokenRevokeOptions): Promise<void> {
   if (opts.accessToken && opts.refreshToken)
     throw usageError(
       'E_USAGE',
@@ -124,7 +154,7 @@ export async function revoke(ctx: CliContext, opts: Record<string, unknown>): Pr
   ]);
 }
 
-export async function introspect(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+export async function introspect(ctx: CliContext, opts: TokenIntrospectOptions): Promise<void> {
   const s = await openSession(ctx, { discover: true, syncClock: syncClockOf(opts) });
   const t = await loadTokensOrFail(ctx, s.profile);
   const hint = opts.refreshToken ? 'refresh_token' : 'access_token';
@@ -158,11 +188,11 @@ export async function introspect(ctx: CliContext, opts: Record<string, unknown>)
   });
 }
 
-export async function clientCredentials(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+export async function clientCredentials(ctx: CliContext, opts: ClientCredentialsOptions): Promise<void> {
   const s = await openSession(ctx, { discover: true, createDpopKey: true, syncClock: syncClockOf(opts) });
   const { clientCredentialsGrant, processTokenResponse } = await import('../../core/token.js');
   const { toStoredTokens } = await import('../../store/tokens.js');
-  const ex = await clientCredentialsGrant(s.client, (opts.scope as string | undefined) ?? s.profile.scope);
+  const ex = await clientCredentialsGrant(s.client, opts.scope ?? s.profile.scope);
   narrateExchange(ctx, ex);
   const tokens = processTokenResponse(ex, {
     client: s.client,

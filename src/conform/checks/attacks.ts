@@ -7,7 +7,8 @@
  */
 import { SCENARIOS, type Scenario } from '../../attacks/index.js';
 import { Skip as AttackSkip } from '../../attacks/harness.js';
-import type { AttackEnv, AttackTarget, ExternalClient } from '../../attacks/types.js';
+import { externalTarget } from '../../attacks/external.js';
+import type { AttackEnv, AttackTarget } from '../../attacks/types.js';
 import type { CheckContext, Tokens } from '../context.js';
 import type { TestClient } from '../parties.js';
 import { failed, passed, skipped, type Check } from '../types.js';
@@ -16,26 +17,32 @@ import { defineCheck } from './define.js';
 /** The scenarios that call the resource server with the honest client's token. */
 const USES_TOKEN = new Set(['evil-twin', 'dpop-proof-replay', 'token-in-url']);
 
-/** The server under test as an attack target, with client `c` as the honest party. */
-export function attackTarget(ctx: CheckContext, c: TestClient, tokens?: Tokens): AttackTarget {
-  const profile: ExternalClient = {
-    client: c.core,
-    http: c.http,
-    redirectUri: c.redirectUri,
-    ...(c.auth === 'private_key_jwt' ? { signingKey: c.signingKey } : {}),
-    ...(c.certificate ? { certificateThumbprint: c.certificate.x5t } : {}),
-    ...(tokens ? { accessToken: { value: tokens.set.access_token, tokenType: tokens.set.token_type } } : {}),
-    ...(ctx.resources[0] ? { resource: ctx.resources[0] } : {}),
-  };
-  return {
-    mode: 'fapi2',
-    label: ctx.issuer,
-    issuer: ctx.issuer,
-    metadata: ctx.metadata,
-    lab: false,
-    http: (party, cert) => (cert ? ctx.env.http(cert) : party === 'client' ? c.http : ctx.plain),
-    profile,
-  };
+/** The server under test as an attack target (src/attacks/external.ts), client `c` the honest party. */
+export function attackTarget(ctx: CheckContext, c: TestClient, tokens?: Tokens): Promise<AttackTarget> {
+  return externalTarget(
+    {
+      issuer: ctx.issuer,
+      clientId: c.clientId,
+      client: c.core,
+      http: c.http,
+      redirectUri: c.redirectUri,
+      ...(c.certificate ? { certificateThumbprint: c.certificate.x5t } : {}),
+    },
+    {
+      ...(ctx.resources[0] ? { resource: ctx.resources[0] } : {}),
+      loadKey: () => Promise.resolve(c.signingKey),
+      loadTokens: () =>
+        Promise.resolve(
+          tokens && {
+            issuer: ctx.issuer,
+            client_id: c.clientId,
+            access_token: tokens.set.access_token,
+            token_type: tokens.set.token_type,
+          },
+        ),
+      http: ctx.env.http,
+    },
+  );
 }
 
 function scenarioCheck(s: Scenario): Check {
@@ -50,7 +57,7 @@ function scenarioCheck(s: Scenario): Check {
     async run(ctx) {
       const c = await ctx.client(1);
       const tokens = token ? await ctx.tokens(c) : undefined;
-      const target = attackTarget(ctx, c, tokens);
+      const target = await attackTarget(ctx, c, tokens);
       const env: AttackEnv = {
         relaxed: () => Promise.reject(new AttackSkip('fapi conform plays the FAPI 2.0 half only')),
         fapi2: () => Promise.resolve(target),

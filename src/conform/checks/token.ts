@@ -390,12 +390,11 @@ export const tk14 = defineCheck({
   group: 'token',
   needs: { logins: 1, openid: true, after },
   async run(ctx) {
-    const { t, jwt } = await idToken(ctx);
+    const { jwt } = await idToken(ctx);
     try {
-      const v = await verifyIssuerJws(jwt, jwksLoader((await ctx.client(1)).core));
+      const v = await verifyIssuerJws(jwt, jwksLoader((await ctx.client(1)).core), 'the ID token');
       return passed(`ID token signed with ${v.alg}${v.kid ? ` (kid ${v.kid})` : ''}, verified with jwks_uri`);
     } catch (e) {
-      void t;
       return failed(`ID token: ${(e as Error).message}`);
     }
   },
@@ -413,7 +412,7 @@ export const tk14Claims = defineCheck({
     const c = await ctx.client(1);
     const jwks = jwksLoader(c.core);
     try {
-      await verifyIssuerJws(jwt, jwks);
+      await verifyIssuerJws(jwt, jwks, 'the ID token');
     } catch (e) {
       throw new Skip(`the ID token's signature is TK-14's to judge (${(e as Error).message})`);
     }

@@ -1,6 +1,6 @@
-/** The table and word wrap of `fapi lab attack`'s report (src/cli/commands/attack.ts). */
+/** The table and word wrap of src/cli/text.ts (`fapi lab attack`'s report and --list). */
 import { describe, expect, it } from 'vitest';
-import { table, wrap } from '../../../src/cli/commands/attack.js';
+import { table, wrap } from '../../../src/cli/text.js';
 
 const plain = {
   bold: (s: string) => s,

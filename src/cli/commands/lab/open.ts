@@ -4,15 +4,14 @@
  * --auto-approve, trusting the lab CA of this home, until the redirect leaves the lab: the client's
  * loopback redirect URI, which it then loads once, as a browser would.
  */
-import { readFileSync } from 'node:fs';
-import { networkError, serverError, stateError, usageError } from '../../errors.js';
-import { createHttpClient } from '../../http/client.js';
-import { labHome, labPaths } from '../../../lab/home.js';
-import type { CliContext } from '../context.js';
+import { networkError, serverError, stateError, usageError } from '../../../errors.js';
+import { createHttpClient } from '../../../http/client.js';
+import { labHome, labPaths } from '../../../../lab/home.js';
+import { readCaFile, type CliContext } from '../../context.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
-export async function run(ctx: CliContext, _opts: Record<string, unknown>, args: string[]): Promise<void> {
+export async function run(ctx: CliContext, _opts: object, args: string[]): Promise<void> {
   let start: URL;
   try {
     start = new URL(args[0] ?? '');
@@ -25,18 +24,13 @@ export async function run(ctx: CliContext, _opts: Record<string, unknown>, args:
   }
   if (start.protocol !== 'https:')
     throw usageError('E_BAD_URL', `${start.href} is not an https URL.`, 'Pass the lab authorization URL.');
-  const caFile = ctx.caFile ?? labPaths(labHome(ctx.home)).caCert;
-  let ca: string;
-  try {
-    ca = readFileSync(caFile, 'utf8');
-  } catch (cause) {
-    throw stateError(
-      'E_CA_READ',
-      `Cannot read the lab CA ${caFile}.`,
-      'Start the lab with the same --home, or pass --ca.',
-      { cause },
-    );
-  }
+  const ca = ctx.caFile
+    ? readCaFile(ctx.caFile, '--ca')
+    : readCaFile(
+        labPaths(labHome(ctx.home)).caCert,
+        'the lab CA of this home',
+        'Start the lab with the same --home, or pass --ca.',
+      );
   const http = createHttpClient({ ca: [ca], trace: ctx.out.trace, allowHttpLoopback: true });
   const cookies = new Map<string, string>();
   let url = start;
