@@ -10,7 +10,7 @@ import type { Jwk } from '../../core/jwk.js';
 import type { CheckContext, DpopTweak, Sent } from '../context.js';
 import { describe, errorOf, expectRefused, expectSuccess, isSuccess } from '../expect.js';
 import type { TestClient } from '../parties.js';
-import { flipSignature, resign, resignRs256, unsigned } from '../tamper.js';
+import { flipSignature, jwtParts, resign, resignRs256, unsigned } from '../tamper.js';
 import { failed, passed, Skip, type Check, type Level, type Outcome } from '../types.js';
 import { defineCheck, SP } from './define.js';
 
@@ -211,15 +211,6 @@ export const PROOF_CASES: readonly ProofCase[] = [
     },
   },
   {
-    rule: 'DP-11',
-    title: 'a proof with iat an hour in the future or the past is refused',
-    spec: `RFC 9449 §4.3 (11), §11.1; ${SP} §5.3.2.1-13`,
-    proofs: async () => [
-      { what: 'iat = now + 3600 s', tweak: { iatOffset: 3600 } },
-      { what: 'iat = now − 3600 s', tweak: { iatOffset: -3600 } },
-    ],
-  },
-  {
     rule: 'DP-11.skew',
     title: 'a proof with iat 8 s ahead or 10 s behind is accepted',
     spec: `${SP} §5.3.2.1-13; RFC 9449 §11.1`,
@@ -277,6 +268,66 @@ function nonceCheck(place: Place): Check {
   });
 }
 
+/**
+ * DP-11: proofs an hour in the future or the past. The authorization server must refuse a JWT
+ * more than 60 s in the future whatever else it carries (FAPI2-SP §5.3.2.1-13); otherwise a
+ * server may take freshness from its own nonce instead of iat (RFC 9449 §11.1), so an old or
+ * early iat inside a proof that carries a valid server nonce may be accepted.
+ */
+function iatCheck(place: Place): Check {
+  return defineCheck({
+    id: `DP-11.${place}`,
+    title: `a proof with iat an hour in the future or the past is refused (${place === 'par' ? 'at the PAR endpoint' : 'at the resource server'})`,
+    spec: `RFC 9449 §4.3 (11), §11.1; ${SP} §5.3.2.1-13`,
+    level: 'MUST',
+    group: place === 'par' ? 'dpop' : 'resource',
+    needs: needsAt(place),
+    async run(ctx) {
+      const t = await target(ctx, place);
+      const out: string[] = [];
+      for (const [what, offset] of [
+        ['iat = now + 3600 s', 3600],
+        ['iat = now − 3600 s', -3600],
+      ] as const) {
+        const sent = await t.send({ iatOffset: offset });
+        if (!isSuccess(sent)) {
+          const o = refused(place, what, sent);
+          if (o.result !== 'passed') return o;
+          out.push(o.detail);
+          continue;
+        }
+        const nonce = proofNonce(sent);
+        const mayAccept = nonce !== undefined && !(place === 'par' && offset > 0);
+        if (!mayAccept)
+          return failed(
+            `${place === 'par' ? 'PAR' : 'resource request'} with ${what}${nonce ? ' and a valid server nonce' : ''} → ${describe(sent)}: accepted${place === 'par' && offset > 0 ? ' (FAPI2-SP §5.3.2.1-13: more than 60 s in the future must be refused)' : ''}`,
+          );
+        out.push(
+          `${what} → ${describe(sent)}, accepted with a valid server nonce (freshness from the nonce, RFC 9449 §11.1)`,
+        );
+      }
+      return passed(out.join('; '));
+    },
+  });
+}
+
+/** The nonce inside the DPoP proof a request carried. */
+function proofNonce(sent: Sent): string | undefined {
+  const h = sent.request.headers?.dpop;
+  if (typeof h !== 'string') return undefined;
+  try {
+    const n = jwtParts(h).payload.nonce;
+    return typeof n === 'string' ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const needsAt = (place: Place): Check['needs'] =>
+  place === 'par'
+    ? { sender: 'dpop', after: ['PAR-01'] }
+    : { sender: 'dpop', rs: true, logins: 1, after: ['PAR-16', 'RS-01'] };
+
 /** DP-12: the same proof twice; the second is refused (SHOULD). */
 function replayCheck(place: Place): Check {
   return defineCheck({
@@ -305,6 +356,12 @@ function replayCheck(place: Place): Check {
       // RFC 9449 §11.1: a server nonce that has moved on also stops a replay.
       if (errorOf(again) === 'use_dpop_nonce')
         return passed(`the same proof again → ${describe(again)}: its nonce is no longer valid`);
+      // At the AS, node-oidc-provider (a certified OP) answers a replay with invalid_request.
+      if (place === 'par')
+        return expectRefused('PAR with the same proof again', again, {
+          errors: ['invalid_dpop_proof', 'invalid_request'],
+          status: [400],
+        });
       return refused(place, 'the same proof again', again);
     },
   });
@@ -312,11 +369,13 @@ function replayCheck(place: Place): Check {
 
 export const DPOP_PAR_CHECKS: readonly Check[] = [
   ...PROOF_CASES.map((p) => caseCheck(p, 'par')),
+  iatCheck('par'),
   nonceCheck('par'),
   replayCheck('par'),
 ];
 export const DPOP_RS_CHECKS: readonly Check[] = [
   ...PROOF_CASES.map((p) => caseCheck(p, 'rs')),
+  iatCheck('rs'),
   nonceCheck('rs'),
   replayCheck('rs'),
 ];

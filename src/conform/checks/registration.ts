@@ -312,13 +312,15 @@ export const reg10 = defineCheck({
     const name = (renamed.response.json() as Record<string, unknown>).client_name;
     if (name !== 'fapi conform renamed')
       return failed(`PUT with a new client_name → 200, but client_name is ${JSON.stringify(name)}`);
-    const bad = { ...base };
-    delete bad.jwks;
-    bad.jwks_uri = 'http://client.fapi-conform.example/jwks.json';
-    const o = expectRefused('PUT with a jwks_uri over plain http', await put(bad), {
-      errors: META,
-      status: [400],
-    });
+    // The update is validated like a registration: a public client (REG-01) is refused.
+    const o = expectRefused(
+      'PUT with token_endpoint_auth_method "none"',
+      await put({ ...base, token_endpoint_auth_method: 'none' }),
+      {
+        errors: META,
+        status: [400],
+      },
+    );
     if (o.result !== 'passed') return o;
     return passed(`PUT with a new client_name → 200; ${o.detail}`);
   },
