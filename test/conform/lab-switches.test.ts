@@ -109,8 +109,13 @@ const FAULTS: Partial<Record<(typeof FAULT_NAMES)[number], Case>> = {
   'idtoken-exp-missing': { config: {}, expect: failed('TK-14.claims') },
   'idtoken-aud-missing': { config: {}, expect: failed('TK-14.claims') },
   'idtoken-iss-missing': { config: {}, expect: failed('TK-14.claims') },
-  'idtoken-nonce-wrong': { config: {}, expect: failed('AZ-07', 'AZ-07.long') },
-  'idtoken-nonce-missing': { config: {}, expect: failed('AZ-07', 'AZ-07.long') },
+  // The ID token's nonce is not the pushed one: every nonce check fails, also the one that sent
+  // no nonce (an ID token must not carry one the client did not send).
+  'idtoken-nonce-wrong': {
+    config: {},
+    expect: failed('AZ-06.nonce', 'AZ-07', 'AZ-07.long', 'AZ-07.without-nonce'),
+  },
+  'idtoken-nonce-missing': { config: {}, expect: failed('AZ-06.nonce', 'AZ-07', 'AZ-07.long') },
   // Legal: aud may be an array holding the client_id (OIDC Core §2).
   'idtoken-aud-array': { config: {}, expect: {} },
   // A server clock 120 s ahead shows in its Date header; fapi corrects its iat values from it, as

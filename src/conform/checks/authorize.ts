@@ -219,6 +219,46 @@ export const az07Long = defineCheck({
   run: (ctx) => nonceCase(ctx, 384, true),
 });
 
+export const az07NoNonce = defineCheck({
+  id: 'AZ-07.without-nonce',
+  title: 'an OpenID request without nonce succeeds, and the ID token carries none',
+  spec: 'OIDC Core §3.1.2.1, §2',
+  level: 'MUST',
+  group: 'authorization',
+  needs: { logins: 1, openid: true, after },
+  async run(ctx) {
+    const t = await ctx.tokens(await ctx.client(1), { par: { nonce: undefined } });
+    const claims = idTokenClaims(t.set.id_token);
+    if (claims?.nonce !== undefined)
+      return failed(
+        `no nonce pushed → the ID token carries nonce ${JSON.stringify(String(claims.nonce).slice(0, 40))}`,
+      );
+    return passed('no nonce pushed → a code, tokens, and an ID token without nonce');
+  },
+});
+
+export const az06Nonce = defineCheck({
+  id: 'AZ-06.nonce',
+  title: 'a front-channel nonce does not override the pushed one',
+  spec: 'RFC 9126 §4; RFC 9101 §6.3',
+  level: 'MUST',
+  group: 'authorization',
+  needs: { logins: 1, openid: true, after },
+  async run(ctx) {
+    const c = await ctx.client(1);
+    const l = await ctx.login(c, { front: { nonce: 'fapi-conform-front-channel-nonce' } });
+    if (l.end.kind === 'redirect' && l.end.params.get('error') === 'invalid_request')
+      return passed('pushed nonce A, front-channel nonce B → invalid_request');
+    const t = ctx.tokensOf(c, l, await ctx.redeem(c, l));
+    const nonce = idTokenClaims(t.set.id_token)?.nonce;
+    if (nonce !== l.session.nonce)
+      return failed(
+        `pushed nonce A, front-channel nonce B → the ID token nonce is ${nonce === 'fapi-conform-front-channel-nonce' ? 'B' : JSON.stringify(nonce)}, expected A`,
+      );
+    return passed('pushed nonce A, front-channel nonce B → the ID token nonce is A');
+  },
+});
+
 export const az08 = defineCheck({
   id: 'AZ-08',
   title: 'a long state (1100 characters) is echoed intact, or refused with invalid_request',
@@ -342,8 +382,10 @@ export const AUTHORIZE_CHECKS: readonly Check[] = [
   az05,
   az06,
   az06Outside,
+  az06Nonce,
   az07,
   az07Long,
+  az07NoNonce,
   az08,
   az08NoState,
   az09,

@@ -173,6 +173,22 @@ export const rs08 = defineCheck({
     }),
 });
 
+export const rs01SchemeCase = defineCheck({
+  id: 'RS-01.scheme-case',
+  title: 'the authorization scheme is case-insensitive (bEARER)',
+  spec: 'RFC 9110 §11.1; RFC 6750 §2.1',
+  level: 'MUST',
+  group: 'resource',
+  needs: { ...needs, sender: 'mtls' },
+  run: (ctx) =>
+    eachResource(ctx, async (c, t, url) => {
+      const sent = await ctx.rs(c, ctx.token(t), { url, scheme: 'bEARER' });
+      return isSuccess(sent)
+        ? passed(`Authorization: bEARER <token> → ${describe(sent)}`)
+        : failed(`Authorization: bEARER <token> → ${describe(sent)}, expected 2xx`);
+    }),
+});
+
 export const dp13 = defineCheck({
   id: 'DP-13',
   title: 'a proof without ath, or with the hash of another token, is refused',
@@ -311,6 +327,7 @@ export const mt07 = defineCheck({
 
 export const RESOURCE_CHECKS: readonly Check[] = [
   rs01,
+  rs01SchemeCase,
   rs02,
   rs03,
   rs03Revoked,
