@@ -407,7 +407,10 @@ export function buildProgram(): Command {
       '--slow',
       'also run the checks that wait for something to expire (codes, request_uris; about a minute)',
     )
-    .option('--keep', 'keep the test clients registered (they are deleted at the end otherwise, RFC 7592)')
+    .option(
+      '--keep',
+      'keep the test clients registered, saved as profiles conform-<time>-<n> (otherwise deleted at the end, RFC 7592)',
+    )
     .option('--show-secrets', 'print the registration URIs of kept clients')
     .action(lazy(() => import('./commands/conform.js'), 'server'));
   // ── the client: login, tokens, calls, DPoP proofs ──────────────────────────

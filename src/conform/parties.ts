@@ -117,12 +117,23 @@ export class KeyCache {
   }
 }
 
+interface RegistryEntry {
+  clientId: string;
+  uri?: string;
+  rat?: string;
+  http: HttpClient;
+  client?: TestClient;
+}
+
 /** The clients a run registered, for deletion at the end (RFC 7592 §2.3). */
 export class ClientRegistry {
-  readonly created: { clientId: string; uri?: string; rat?: string; http: HttpClient }[] = [];
+  readonly created: RegistryEntry[] = [];
 
-  add(clientId: string, http: HttpClient, uri?: string, rat?: string): void {
-    this.created.push({ clientId, http, ...(uri ? { uri } : {}), ...(rat ? { rat } : {}) });
+  /** Records a registered client; set `client` on the entry once the run holds its keys (--keep). */
+  add(clientId: string, http: HttpClient, uri?: string, rat?: string): { client?: TestClient } {
+    const entry: RegistryEntry = { clientId, http, ...(uri ? { uri } : {}), ...(rat ? { rat } : {}) };
+    this.created.push(entry);
+    return entry;
   }
 
   /** Forgets a client that a check deleted itself. */
@@ -254,13 +265,14 @@ export async function registerTestClient(
   const { client } = await registerClient(p.http(), registrationEndpoint, metadata, {
     ...(p.initialAccessToken ? { initialAccessToken: p.initialAccessToken } : {}),
   });
-  p.registry.add(
+  // Recorded first, so it is deleted even if what follows fails.
+  const entry = p.registry.add(
     client.client_id,
     p.http(),
     client.registration_client_uri,
     client.registration_access_token,
   );
-  return assemble(p, {
+  const test = assemble(p, {
     name: o.name,
     clientId: client.client_id,
     auth: variant.auth,
@@ -277,6 +289,8 @@ export async function registerTestClient(
       : {}),
     registered: client.metadata,
   });
+  entry.client = test;
+  return test;
 }
 
 /** A test client from a profile the caller loaded. */

@@ -101,6 +101,9 @@ export interface ConformReport {
 export interface TestClientInfo {
   clientId: string;
   registrationClientUri?: string;
+  registrationAccessToken?: string;
+  /** The client with its keys, when the run registered it with keys of its own. */
+  client?: TestClient;
 }
 
 /** Discovery, with the reason a server cannot be tested at all as one line (exit 4 or 6). */
@@ -355,7 +358,12 @@ export async function runConformance(
     let cleanup: { deleted: number; left: { clientId: string; reason: string }[] } = { deleted: 0, left: [] };
     if (o.keep)
       for (const c of registry.created.splice(0))
-        kept.push({ clientId: c.clientId, ...(c.uri ? { registrationClientUri: c.uri } : {}) });
+        kept.push({
+          clientId: c.clientId,
+          ...(c.uri ? { registrationClientUri: c.uri } : {}),
+          ...(c.rat ? { registrationAccessToken: c.rat } : {}),
+          ...(c.client ? { client: c.client } : {}),
+        });
     else cleanup = await registry.deleteAll();
     o.onEvent?.({ type: 'cleanup', ...cleanup, kept: kept.length });
     clientsReport = { ...cleanup, kept };

@@ -174,6 +174,47 @@ describe('fapi conform server against the strict lab (a lab up process)', () => 
     expect(r.stdout).toMatch(/✔ AZ-05 +the registered redirect URI's query is kept/);
   }, 90_000);
 
+  it('--keep: the clients stay registered, saved as profiles that log in', async () => {
+    const h = tempHome('fapi-conform-keep-');
+    try {
+      const before = clientFiles(lab);
+      const r = await fapi(
+        labRun(lab, h.dir, [
+          '--browser',
+          'follow',
+          '--auth',
+          'private_key_jwt',
+          '--sender',
+          'dpop',
+          '--only',
+          'PAR-16',
+          '--keep',
+        ]),
+        { timeoutMs: 60_000 },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const names = /kept as profiles: (conform-\S+), (conform-\S+) /.exec(r.stderr);
+      expect(names, r.stderr).not.toBeNull();
+      expect(clientFiles(lab)).toBe(before + 2);
+      const login = await fapi(
+        ['--home', h.dir, '--profile', names![1]!, 'login', '--scope', 'openid accounts'],
+        {
+          env: {
+            BROWSER: `node ${path.join(ROOT, 'test/helpers/browser.mjs')}`,
+            FAPI_TEST_BROWSER_CA: lab.ca,
+          },
+          timeoutMs: 60_000,
+        },
+      );
+      expect(login.code, login.stderr).toBe(0);
+      for (const n of [names![1]!, names![2]!])
+        expect((await fapi(['--home', h.dir, '--profile', n, 'client', 'delete', '-y'])).code).toBe(0);
+      expect(clientFiles(lab)).toBe(before);
+    } finally {
+      h.cleanup();
+    }
+  }, 90_000);
+
   it('Ctrl-C: the temporary clients are deleted (RFC 7592) and the exit is 130', async () => {
     const before = clientFiles(lab);
     const child = spawn(

@@ -242,9 +242,17 @@ export async function server(ctx: CliContext, opts: ConformCliOptions, args: str
     await writeFile(o.junit, junitXml({ issuer, results: report.results, durationMs: report.duration_ms }));
   }
   ctx.out.result(reportJson(report), () => reportLines(report, ctx.out.c));
-  if (o.keep && o.showSecrets)
-    for (const k of report.clients.kept)
-      ctx.out.info(`  client ${k.clientId}: ${k.registrationClientUri ?? 'no registration_client_uri'}`);
+  if (o.keep && report.clients.kept.length) {
+    const { saveKeptClients } = await import('../conform-keep.js');
+    const names = await saveKeptClients(ctx, issuer, report.clients.kept);
+    if (names.length)
+      ctx.out.info(
+        `  kept as profiles: ${names.join(', ')} (\`fapi --profile NAME client delete\` deletes one)`,
+      );
+    if (o.showSecrets)
+      for (const k of report.clients.kept)
+        ctx.out.info(`  client ${k.clientId}: ${k.registrationClientUri ?? 'no registration_client_uri'}`);
+  }
   const failed = [...new Set(report.results.filter((r) => r.result === 'failed').map((r) => r.id))];
   if (failed.length)
     throw conformanceError(
