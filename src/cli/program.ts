@@ -488,6 +488,7 @@ export function buildProgram(): Command {
       .option('-d, --data <data>', 'request body; @FILE reads a file, @- reads stdin')
       .option('-i, --include', 'print the status line and response headers, and narrate the exchange')
       .option('--fail', 'exit 5 when the server answers an HTTP error')
+      .option('--max-size <size>', 'the largest response body read, e.g. 10M (default 1M)')
       .option('--dpop', 'send the token as a DPoP token with a proof')
       .option('--mtls', 'send the token as a Bearer token over the client certificate'),
   ).action(lazy(() => import('./commands/call.js'), 'run'));
