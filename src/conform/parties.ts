@@ -296,9 +296,15 @@ export async function registerTestClient(
 /** A test client from a profile the caller loaded. */
 export function providedTestClient(p: Provisioning, c: ProvidedClient): TestClient {
   const http = c.certificate ? p.http({ cert: c.certificate.pem, key: c.certificate.keyPem }) : p.http();
+  // A loopback redirect URI takes the run's port: the server must allow any port (RFC 8252 §7.3),
+  // and a browser login needs the port fapi listens on.
+  const u = new URL(c.redirectUri);
+  const run = new URL(p.redirectUris[0] as string);
+  if (u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === '[::1]')) u.port = run.port;
   return assemble(p, {
     ...c,
-    redirectUris: [c.redirectUri],
+    redirectUri: u.href,
+    redirectUris: [u.href],
     http,
     grantTypes: ['authorization_code', 'refresh_token'],
   });

@@ -8,7 +8,7 @@
 import { ServerClock } from '../core/server-clock.js';
 import { discoverMetadata, type DiscoveryResult } from '../core/discovery.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod, type SenderConstraint } from '../core/fapi.js';
-import { conformanceError, FapiError, isFapiError, networkError } from '../errors.js';
+import { conformanceError, FapiError, isFapiError, networkError, usageError } from '../errors.js';
 import { CheckContext, LoginFailed, type Pass, type RunEnv } from './context.js';
 import { followAuthorizer, type Authorizer } from './follow.js';
 import {
@@ -451,6 +451,13 @@ async function runPass(
   try {
     await clients;
   } catch (e) {
+    // Registration needs credentials the run was not given: nothing could run, say what to pass.
+    if (isFapiError(e) && e.code === 'E_REGISTRATION_UNAUTHORIZED')
+      throw usageError(
+        'E_REGISTRATION_UNAUTHORIZED',
+        `${env.issuer} refused the registration of the test clients (HTTP ${e.oauth?.status ?? 401}): it is not open.`,
+        'Pass --initial-access-token TOKEN (RFC 7591 §3), or clients registered beforehand with --client PROFILE.',
+      );
     setupProblem =
       e instanceof Skip ? e.message : `the test clients could not be registered: ${messageOf(e)}`;
   }

@@ -309,6 +309,83 @@ describe('fapi conform server against a relaxed lab: failures and --expected-fai
   }, 90_000);
 });
 
+describe('fapi conform server with clients registered beforehand, and gated registration', () => {
+  let gated: LabProcess;
+  let h: { dir: string; cleanup: () => void };
+  beforeAll(async () => {
+    h = tempHome('fapi-conform-gated-');
+    gated = await labUpProcess(h.dir, ['--auto-approve', '--registration-token', 'T0ken-for-conform']);
+  }, 60_000);
+  afterAll(async () => {
+    await gated?.stop();
+    h?.cleanup();
+  });
+  const only = ['--browser', 'follow', '--only', 'REG-01,PAR-01,PAR-16,CA-08,TK-04,RT-03'];
+
+  it('registration that is not open: exit 2 saying to pass --initial-access-token or --client', async () => {
+    const r = await fapi(labRun(gated, h.dir, only), { timeoutMs: 60_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('refused the registration of the test clients (HTTP 401): it is not open.');
+    expect(r.stderr).toContain('--initial-access-token TOKEN');
+  }, 60_000);
+
+  it('--initial-access-token: the run registers its clients', async () => {
+    const r = await fapi(
+      [
+        '--json',
+        ...labRun(gated, h.dir, [
+          ...only,
+          '--auth',
+          'private_key_jwt',
+          '--initial-access-token',
+          'T0ken-for-conform',
+        ]),
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { results: ContractResult[] };
+    expect(out.results.filter((x) => x.result !== 'passed').map((x) => `${x.id} ${x.result}`)).toEqual([]);
+  }, 60_000);
+
+  it('--client PROFILE (twice): the profiles are the clients, the cross-client checks run', async () => {
+    const base = ['--home', h.dir, '--ca', gated.ca];
+    for (const p of ['alpha', 'beta']) {
+      expect((await fapi([...base, '--profile', p, 'keygen'])).code).toBe(0);
+      const reg = await fapi([
+        ...base,
+        '--profile',
+        p,
+        'register',
+        '--issuer',
+        gated.issuer,
+        '--initial-access-token',
+        'T0ken-for-conform',
+      ]);
+      expect(reg.code, reg.stderr).toBe(0);
+    }
+    const r = await fapi(
+      ['--json', ...labRun(gated, h.dir, [...only, '--client', 'alpha', '--client', 'beta'])],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { variants: unknown[]; results: ContractResult[] };
+    expect(out.variants).toEqual([{ auth: 'private_key_jwt', sender: 'dpop' }]);
+    const byId = Object.fromEntries(out.results.map((x) => [x.id, x.result]));
+    // REG-01 registers nothing here (no token given): it skips, saying why.
+    expect(byId).toEqual({
+      'REG-01': 'skipped',
+      'PAR-01': 'passed',
+      'PAR-16': 'passed',
+      'CA-08': 'passed',
+      'TK-04': 'passed',
+      'RT-03': 'passed',
+    });
+  }, 90_000);
+});
+
 describe('fapi conform server against servers that are not OAuth servers', () => {
   it('HTML at the well-known URL: exit 6, the reason in one line', async () => {
     const s = await startHttpsServer(() => ({

@@ -71,6 +71,10 @@ async function register(
     body: JSON.stringify(md),
   };
   const a = await ctx.raw(ctx.plain, req);
+  if (a.response && (a.response.status === 401 || a.response.status === 403))
+    throw new Skip(
+      `registration answered ${describe(a)}: it needs an initial access token (--initial-access-token)`,
+    );
   if (a.response && a.response.status < 300) {
     try {
       const b = a.response.json() as Record<string, unknown>;
