@@ -5,6 +5,7 @@
 import { authorizeModule } from './as/authorize.js';
 import { discoveryModule } from './as/discovery.js';
 import { parModule } from './as/par.js';
+import { rarModule } from './as/rar.js';
 import { registrationModule } from './as/registration.js';
 import { tokenModule } from './as/token.js';
 import { dashboardModule } from './dashboard.js';
@@ -15,6 +16,7 @@ export const LAB_MODULES: readonly LabModule[] = [
   discoveryModule,
   registrationModule,
   parModule,
+  rarModule,
   authorizeModule,
   tokenModule,
   // userinfo, introspection, revocation, the RS sample APIs (lab/resource-modules.ts)

@@ -20,6 +20,10 @@ import { parRedirectUri } from './checks/par-redirect-uri.js';
 import { parResponseMode } from './checks/par-response-mode.js';
 import { parResponseType } from './checks/par-response-type.js';
 import { parScope } from './checks/par-scope.js';
+import { rarJson } from './checks/rar-01-json.js';
+import { rarTypes } from './checks/rar-02-types.js';
+import { rarSchema } from './checks/rar-03-schema.js';
+import type { AuthorizationDetail } from '../../src/core/authorization-details.js';
 
 export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
 
@@ -29,6 +33,8 @@ export interface ParExchange extends AsExchange {
   dpopJkt?: string;
   /** `jwt` when a JARM response was asked for (set by par-response-mode). */
   responseMode?: 'jwt';
+  /** RFC 9396: set by the RAR checks. */
+  authorizationDetails?: AuthorizationDetail[];
 }
 
 /** The PAR endpoint's rules, in the order they run. */
@@ -43,6 +49,9 @@ export const PAR_CHECKS = [
   parRedirectUri, // PAR-12, PAR-13
   parPkce, // PAR-11
   parScope, // AZ-09
+  rarJson, // RAR-01: RFC 9396 authorization_details
+  rarTypes, // RAR-02
+  rarSchema, // RAR-03
   parDpopJkt, // PAR-14, PAR-15
 ] as const;
 
@@ -60,6 +69,7 @@ const KNOWN = new Set([
   'code_challenge',
   'code_challenge_method',
   'dpop_jkt',
+  'authorization_details',
 ]);
 
 /** A new request_uri: 256 random bits (PAR-04; FAPI2-SP §5.4.1-4). */
@@ -84,6 +94,7 @@ export function storePushedRequest(ctx: LabContext, s: ParExchange): PushedReque
     codeChallengeMethod: f.get('code_challenge_method') as 'S256' | 'plain' | undefined,
     dpopJkt: s.dpopJkt,
     ...(s.responseMode ? { responseMode: s.responseMode } : {}),
+    ...(s.authorizationDetails ? { authorizationDetails: s.authorizationDetails } : {}),
     extra,
     createdAt: now,
     expiresAt: now + ctx.config.requestUriLifetime,

@@ -28,6 +28,7 @@ import {
 import { regJwks } from './checks/reg-jwks.js';
 import { regMtlsSubject } from './checks/reg-mtls-subject.js';
 import { regRedirectUris } from './checks/reg-redirect-uris.js';
+import { regAuthorizationDetailsTypes } from './checks/rar-07-registration.js';
 
 export interface RegistrationExchange {
   ctx: LabContext;
@@ -65,6 +66,7 @@ export const METADATA_CHECKS: readonly Check<RegistrationExchange>[] = [
   regJwks, // REG-05, REG-06, NET-08
   regMtlsSubject, // REG-07
   regClientFlags, // REG-12
+  regAuthorizationDetailsTypes, // RAR-07
 ];
 
 function bodyObject(req: FastifyRequest): Record<string, unknown> {

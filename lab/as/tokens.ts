@@ -10,6 +10,7 @@ import { signJws } from '../../src/core/jws.js';
 import type { LabContext } from '../context.js';
 import { signIdToken } from '../faults.js';
 import type { AccessTokenRecord, Grant, LabClient, TokenBinding } from '../model.js';
+import type { AuthorizationDetail } from '../../src/core/authorization-details.js';
 
 export interface IssuedAccessToken {
   token: string;
@@ -26,6 +27,8 @@ export function issueAccessToken(
     scope: string[];
     binding: TokenBinding;
     tokenType: 'DPoP' | 'Bearer';
+    /** RFC 9396 §9.1: the token's authorization details, as a top-level claim (RAR-05). */
+    details?: AuthorizationDetail[] | undefined;
   },
 ): IssuedAccessToken {
   const iat = Math.floor(ctx.now());
@@ -47,6 +50,7 @@ export function issueAccessToken(
   };
   if (o.grant.sub !== o.client.client_id) claims.auth_time = o.grant.authTime;
   if (o.binding.jkt || o.binding['x5t#S256']) claims.cnf = { ...o.binding };
+  if (o.details) claims.authorization_details = o.details;
   const key = ctx.keys.signing;
   const token = signJws({ typ: 'at+jwt', kid: key.kid }, claims, key.privateKey, key.alg);
   const record: AccessTokenRecord = {
@@ -57,6 +61,7 @@ export function issueAccessToken(
     scope: o.scope,
     binding: o.binding,
     tokenType: o.tokenType,
+    ...(o.details ? { authorizationDetails: o.details } : {}),
     issuedAt: iat,
     expiresAt: iat + lifetime,
   };
