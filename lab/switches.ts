@@ -30,6 +30,8 @@ export const RELAXATIONS = {
     'client assertion jtis are not remembered: a replayed assertion is accepted (RFC 7523 §3; OIDC Core §9)',
   'token-in-query':
     'the resource server accepts access tokens in the URI query (FAPI2-SP §5.3.4-2; RFC 6750 §2.3)',
+  'scope-only-payments':
+    'POST /payments executes any payment for a token with the payments scope, without a matching payment_initiation authorization detail, as often as asked (RFC 9396 §9; catalogue RAR-08, RAR-09)',
 } as const;
 export type Relaxation = keyof typeof RELAXATIONS;
 export const RELAXATION_NAMES = Object.keys(RELAXATIONS) as Relaxation[];

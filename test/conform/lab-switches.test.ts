@@ -79,6 +79,9 @@ const RELAXED: Record<(typeof RELAXATION_NAMES)[number], Case> = {
   // The lab reads a query token as a Bearer token: seen with certificate-bound tokens. With DPoP
   // the proof-less Bearer use is refused anyway (DP-21), so the mTLS variant shows it.
   'token-in-query': { config: {}, variants: [PKJWT_MTLS], expect: failed('RS-02') },
+  // The conformance checks make no payment: an RS API rule (RAR-08, RAR-09), seen by
+  // `fapi lab attack scope-only-payments`, not by `fapi conform server`.
+  'scope-only-payments': { config: {}, expect: {} },
 };
 
 const FAULTS: Partial<Record<(typeof FAULT_NAMES)[number], Case>> = {
