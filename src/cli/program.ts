@@ -432,6 +432,10 @@ export function buildProgram(): Command {
         'ask for a signed JARM authorization response (response_mode=jwt, FAPI 2.0 Message Signing) and verify it (default when the client was registered with --jarm)',
       )
       .option('--no-jarm', 'a plain authorization response even if the client was registered with --jarm')
+      .option(
+        '--authorization-details <json>',
+        'Rich Authorization Requests (RFC 9396): a JSON array of authorization details, @FILE or @- (types checked against the server first)',
+      )
       .option('--show-secrets', 'include the tokens in the output'),
   ).action(lazy(() => import('./commands/login.js'), 'run'));
 
@@ -451,6 +455,10 @@ export function buildProgram(): Command {
         'use the refresh token (with client authentication and the sender constraint); keeps a rotated one',
       )
       .option('--scope <scope>', 'ask for fewer scopes than granted')
+      .option(
+        '--authorization-details <json>',
+        'ask for fewer of the granted authorization details (RFC 9396 §6.1): JSON, @FILE or @-',
+      )
       .option('--show-secrets', 'include the new tokens in the output'),
   ).action(lazy(() => import('./commands/token.js'), 'refresh'));
   syncClock(
@@ -474,6 +482,10 @@ export function buildProgram(): Command {
       .command('client-credentials')
       .description('get a token for the client itself (client_credentials grant), DPoP- or certificate-bound')
       .option('--scope <scope>', 'space-separated scopes (default: the profile scope)')
+      .option(
+        '--authorization-details <json>',
+        'Rich Authorization Requests (RFC 9396 §6): a JSON array of authorization details, @FILE or @-',
+      )
       .option('--show-secrets', 'include the token in the output'),
   ).action(lazy(() => import('./commands/token.js'), 'clientCredentials'));
 

@@ -12,6 +12,7 @@ import { Client, type AsMetadata } from '../core/client.js';
 import type { DiscoveryResult } from '../core/discovery.js';
 import type { ValidIdToken } from '../core/id-token.js';
 import type { TokenSet } from '../core/token.js';
+import type { AuthorizationDetail } from '../core/authorization-details.js';
 import type { CliContext } from './context.js';
 
 export interface Session {
@@ -233,6 +234,8 @@ export async function refreshAndSave(
   s: Session,
   previous: StoredTokens,
   scope?: string,
+  /** RFC 9396 §6.1: ask for fewer of the granted authorization details. */
+  authorizationDetails?: readonly AuthorizationDetail[],
 ): Promise<Refreshed> {
   if (!previous.refresh_token)
     throw stateError(
@@ -246,13 +249,13 @@ export async function refreshAndSave(
   const { narrateExchange } = await import('./narrate.js');
   let ex;
   try {
-    ex = await refreshTokenGrant(s.client, previous.refresh_token, scope);
+    ex = await refreshTokenGrant(s.client, previous.refresh_token, scope, authorizationDetails);
   } catch (err) {
     if (!isFapiError(err) || err.kind !== 'network') throw err;
     ctx.out.verbose(
       `  refresh failed in transit (${err.message}); retrying once with the same refresh token`,
     );
-    ex = await refreshTokenGrant(s.client, previous.refresh_token, scope);
+    ex = await refreshTokenGrant(s.client, previous.refresh_token, scope, authorizationDetails);
   }
   narrateExchange(ctx, ex);
   const tokens = processTokenResponse(ex, {

@@ -26,6 +26,7 @@
  * `error="insufficient_authorization_details"` (RAR-08, RAR-09), by analogy with RFC 6750 §3.1's
  * `insufficient_scope`.
  */
+import { usageError } from '../errors.js';
 import { childPath, compileSchema, shortJson, type Validator } from './json-schema.js';
 
 /** One authorization details object (RFC 9396 §2): a `type` and fields the type defines. */
@@ -413,4 +414,59 @@ export function detailsOfClaim(v: unknown): AuthorizationDetail[] | undefined {
   )
     ? (v as AuthorizationDetail[])
     : undefined;
+}
+
+// ── the client (fapi login / token client-credentials / token refresh) ───────
+
+/** What the client accepts from its user: the shape of RFC 9396 §2, with room for any server. */
+export const CLIENT_DETAIL_LIMITS: Readonly<DetailLimits> = Object.freeze({
+  maxLength: 1_048_576,
+  maxDetails: 1000,
+  maxDepth: 32,
+});
+
+/**
+ * The details a user passed to `--authorization-details` (JSON text): RAR-01's shape, refused as a
+ * usage error (exit 2) naming the problem.
+ */
+export function parseRequestedDetails(text: string, flag = '--authorization-details'): AuthorizationDetail[] {
+  try {
+    return parseAuthorizationDetails(text, CLIENT_DETAIL_LIMITS);
+  } catch (e) {
+    if (!(e instanceof AuthorizationDetailsError)) throw e;
+    throw usageError(
+      'E_AUTHORIZATION_DETAILS',
+      `${flag}: ${e.message}.`,
+      'Pass a JSON array of objects with a "type", e.g. \'[{"type":"payment_initiation",…}]\', or @FILE.',
+    );
+  }
+}
+
+/**
+ * Before anything is sent: the server must support RAR (`authorization_details_types_supported`,
+ * RFC 9396 §10) and every requested type (§5 would refuse it). Usage errors (exit 2) naming the
+ * type and what the server supports.
+ */
+export function checkRequestedTypes(
+  details: readonly AuthorizationDetail[],
+  metadata: { authorization_details_types_supported?: unknown; issuer?: unknown },
+  flag = '--authorization-details',
+): void {
+  const supported = metadata.authorization_details_types_supported;
+  const server = typeof metadata.issuer === 'string' ? metadata.issuer : 'the server';
+  if (!Array.isArray(supported) || supported.some((t) => typeof t !== 'string'))
+    throw usageError(
+      'E_AUTHORIZATION_DETAILS_UNSUPPORTED',
+      `${server} does not support Rich Authorization Requests: its metadata has no authorization_details_types_supported (RFC 9396 §10).`,
+      `Ask for access with --scope instead, or drop ${flag}.`,
+    );
+  for (const d of details) {
+    if (!supported.includes(d.type))
+      throw usageError(
+        'E_AUTHORIZATION_DETAILS_TYPE',
+        `${flag}: the type ${JSON.stringify(d.type)} is not supported by ${server}.`,
+        `It supports: ${(supported as string[]).join(', ') || 'none'} (authorization_details_types_supported).`,
+        { type: d.type },
+      );
+  }
 }

@@ -27,8 +27,10 @@ import {
   req,
   str,
   anyObject,
+  arrayOf,
   type Check,
 } from './validate.js';
+import type { AuthorizationDetail } from '../core/authorization-details.js';
 
 export const PROFILE_VERSION = 1;
 
@@ -95,6 +97,8 @@ export interface StoredTokens {
   refresh_token?: string;
   id_token?: string;
   scope?: string;
+  /** RFC 9396 §7: the authorization details granted to the token (optional: added compatibly). */
+  authorization_details?: AuthorizationDetail[];
   /** The sender constraint the token is bound to. */
   cnf?: { jkt?: string; 'x5t#S256'?: string };
   obtained_at: number;
@@ -147,6 +151,9 @@ const profileShape: Check = object({
   updated_at: req(str),
 });
 
+/** An authorization details object (RFC 9396 §2): an object with a non-empty string `type`. */
+const detailShape: Check = object({ type: req(nonEmptyStr) });
+
 const tokensShape: Check = object({
   version: req(oneOf(PROFILE_VERSION)),
   access_token: req(nonEmptyStr),
@@ -155,6 +162,7 @@ const tokensShape: Check = object({
   refresh_token: opt(str),
   id_token: opt(str),
   scope: opt(str),
+  authorization_details: opt(arrayOf(detailShape)),
   cnf: opt(anyObject),
   obtained_at: req(num),
   issuer: req(str),

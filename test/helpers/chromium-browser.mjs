@@ -34,6 +34,10 @@ try {
   await page.goto(url);
   const user = process.env.FAPI_TEST_USER;
   if (user) await page.check(`input[name="user"][value="${user}"]`);
+  // The authorization details the consent page shows (RFC 9396), one line each, for the log.
+  if (log)
+    for (const item of await page.locator('#authorization-details li').allTextContents())
+      appendFileSync(log, `consent: ${item}\n`);
   await Promise.all([
     page.waitForURL((u) => u.hostname === '127.0.0.1' && u.protocol === 'http:', { timeout: 20_000 }),
     page.click(process.env.FAPI_TEST_DECISION === 'deny' ? '#deny' : '#approve'),

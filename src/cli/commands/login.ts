@@ -27,6 +27,8 @@ import type { StoredTokens } from '../../store/profile.js';
 import { toStoredTokens } from '../../store/tokens.js';
 import { DEFAULT_REDIRECT_URI } from '../../core/fapi.js';
 import { openBrowser } from '../browser.js';
+import { checkRequestedTypes } from '../../core/authorization-details.js';
+import { detailLines, detailTypes, readRequestedDetails } from '../authorization-details.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { decodeJwt, json, narrateExchange, narrateToken, relativeTime, short } from '../narrate.js';
 import { type Session, openSession, parseDuration } from '../session.js';
@@ -46,11 +48,15 @@ export interface LoginOptions extends GlobalOptions {
   jarm?: boolean;
   showSecrets?: boolean;
   syncClock?: boolean;
+  /** RFC 9396: JSON, @FILE or @- (--authorization-details). */
+  authorizationDetails?: string;
 }
 
 export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
   const timeoutMs = parseDuration(opts.timeout ?? '5m', '--timeout');
   const syncClock = opts.syncClock !== false;
+  // RFC 9396: read and shape-checked before anything is sent (exit 2).
+  const details = await readRequestedDetails(opts.authorizationDetails);
   // --jarm: a signed JARM authorization response (response_mode=jwt; FAPI2-MS §5.4.2, MS-09).
   // Without the flag, a client registered with authorization_signed_response_alg (`fapi register
   // --jarm`) asks for one too; --no-jarm turns it off.
@@ -80,6 +86,8 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
         const m = s.client.metadata;
         // --jarm only against a server that offers it, before anything is pushed.
         if (jarm) checkJarmSupported(m);
+        // RFC 9396 §10: the types the server supports, before anything is pushed (exit 2).
+        if (details) checkRequestedTypes(details, m);
         const offset = s.client.clock.measured();
         if (offset !== undefined && s.client.clock.applied() !== 0)
           notes.push(
@@ -115,7 +123,10 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
           scope,
           dpopJkt: s.client.dpopJkt,
           jarm,
+          ...(details ? { authorizationDetails: details } : {}),
         });
+        if (flow.authorization_details)
+          ctx.out.verbose(`  authorization_details ${flow.authorization_details}`);
         ctx.out.verbose(
           `  PKCE: code_verifier ${redacted('code_verifier', flow.code_verifier)} → S256 → code_challenge ${flow.code_challenge}`,
         );
@@ -133,6 +144,7 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
             `request_uri …${par.request_uri.slice(-6)} (expires in ${par.expires_in} s)`,
             'PKCE S256',
             flow.response_mode ? `response_mode ${flow.response_mode}` : undefined,
+            details ? `authorization_details ${detailTypes(details)}` : undefined,
             flow.dpop_jkt ? `dpop_jkt ${short(flow.dpop_jkt)}` : 'client certificate',
             ex.attempts.some((a) => a.retry === 'use_dpop_nonce') ? 'DPoP nonce retry' : undefined,
           ]
@@ -250,6 +262,9 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
   } finally {
     await listener?.close();
   }
+  // RFC 9396 §7: the token response must say what was granted.
+  if (details && !tokens.authorization_details)
+    notes.push('the server returned no authorization_details, though RFC 9396 §7 requires them');
   for (const n of notes) ctx.out.info(`  ${ctx.out.errC.yellow('!')} ${n}`);
 
   await s.persistNonces();
@@ -278,6 +293,7 @@ export function tokenResult(
     has_refresh_token: Boolean(stored.refresh_token),
     sender_constraint: t.binding,
   };
+  if (stored.authorization_details) out.authorization_details = stored.authorization_details;
   if (idToken) out.id_token_claims = idToken.claims;
   if (showSecrets) {
     out.access_token = t.access_token;
@@ -306,6 +322,7 @@ export function printLoginResult(
     const exp = t.expires_in !== undefined ? `expires ${relativeTime(t.expires_in)}` : 'no expiry given';
     const lines = [
       `${c.green(verb)}${who} — scopes: ${stored.scope ?? '(not returned)'} — access token ${bound}, ${exp}${stored.refresh_token ? ', refresh token saved' : ''}`,
+      ...detailLines(stored.authorization_details),
     ];
     const next = s.client.metadata.userinfo_endpoint;
     lines.push(`${c.dim('next:')}  fapi call ${typeof next === 'string' ? next : 'https://…/resource'}`);

@@ -9,6 +9,8 @@ import {
   AuthorizationDetailsError,
   checkDetailTypes,
   checkDetailsSchema,
+  checkRequestedTypes,
+  parseRequestedDetails,
   describeDetail,
   detailsWithin,
   matchPayment,
@@ -18,6 +20,10 @@ import {
 } from '../../../src/core/authorization-details.js';
 import { SchemaError, compileSchema } from '../../../src/core/json-schema.js';
 import { loadAuthorizationDetailsSchema } from '../../../src/store/templates.js';
+import { toStoredTokens } from '../../../src/store/tokens.js';
+import { clientCredentialsGrant, processTokenResponse, refreshTokenGrant } from '../../../src/core/token.js';
+import type { FapiError } from '../../../src/errors.js';
+import { ISSUER, ecSigningKey, fakeClient } from '../../helpers/fake-http.js';
 
 const PAY: AuthorizationDetail = {
   type: 'payment_initiation',
@@ -191,5 +197,64 @@ describe('describeDetail: what the consent page says', () => {
       'List your accounts: all your accounts',
     );
     expect(describeDetail({ type: 'other', a: 1 })).toBe('other: {"type":"other","a":1}');
+  });
+});
+
+describe('the client: --authorization-details (RFC 9396 §3, §7, §10)', () => {
+  it('parseRequestedDetails: a usage error (exit 2) naming the problem', () => {
+    expect(parseRequestedDetails(JSON.stringify([PAY]))).toEqual([PAY]);
+    const e = (() => {
+      try {
+        parseRequestedDetails('{"type":"x"}');
+      } catch (err) {
+        return err as FapiError;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(e.code).toBe('E_AUTHORIZATION_DETAILS');
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toMatch(/--authorization-details: authorization_details must be a JSON array/);
+  });
+
+  it('checkRequestedTypes: the server must list RAR and each type (exit 2 naming it)', () => {
+    const m = { issuer: 'https://as.example', authorization_details_types_supported: ['payment_initiation'] };
+    expect(() => checkRequestedTypes([PAY], m)).not.toThrow();
+    expect(() => checkRequestedTypes([{ type: 'x' }], m)).toThrow(
+      /the type "x" is not supported by https:\/\/as\.example/,
+    );
+    expect(() => checkRequestedTypes([PAY], { issuer: 'https://as.example' })).toThrow(
+      /does not support Rich Authorization Requests/,
+    );
+  });
+
+  it('processTokenResponse keeps the granted details; refuses malformed ones (RFC 9396 §7)', async () => {
+    const { f, c } = fakeClient({ signingKey: ecSigningKey() });
+    let body: Record<string, unknown> = {
+      access_token: 'at',
+      token_type: 'DPoP',
+      authorization_details: [PAY],
+    };
+    f.on('POST', `${ISSUER}/token`, () => ({ status: 200, json: body }));
+    const t = processTokenResponse(await clientCredentialsGrant(c, undefined, [PAY]), { client: c });
+    expect(f.forms[0]?.get('authorization_details')).toBe(JSON.stringify([PAY]));
+    expect(t.authorization_details).toEqual([PAY]);
+    body = { access_token: 'at', token_type: 'DPoP', authorization_details: { type: 'x' } };
+    const ex = await refreshTokenGrant(c, 'rt', undefined, [PAY]);
+    expect(f.forms[1]?.get('authorization_details')).toBe(JSON.stringify([PAY]));
+    expect(() => processTokenResponse(ex, { client: c })).toThrow(/malformed authorization_details/);
+  });
+
+  it('stored with the tokens, kept across a refresh that does not repeat them', () => {
+    const binding = { method: 'dpop' as const, jkt: 'k', evidence: 'token_type' as const };
+    const first = toStoredTokens(
+      { access_token: 'a', token_type: 'DPoP', binding, authorization_details: [PAY] },
+      { issuer: ISSUER, clientId: 'c', now: 1 },
+    );
+    expect(first.authorization_details).toEqual([PAY]);
+    const next = toStoredTokens(
+      { access_token: 'b', token_type: 'DPoP', binding },
+      { issuer: ISSUER, clientId: 'c', now: 2, previous: first },
+    );
+    expect(next.authorization_details).toEqual([PAY]);
   });
 });
