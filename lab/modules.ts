@@ -9,6 +9,7 @@ import { rarModule } from './as/rar.js';
 import { registrationModule } from './as/registration.js';
 import { tokenModule } from './as/token.js';
 import { dashboardModule } from './dashboard.js';
+import { ecosystemModule } from './ecosystem.js';
 import type { LabModule } from './module.js';
 import { RESOURCE_MODULES } from './resource-modules.js';
 
@@ -22,4 +23,6 @@ export const LAB_MODULES: readonly LabModule[] = [
   // userinfo, introspection, revocation, the RS sample APIs (lab/resource-modules.ts)
   ...RESOURCE_MODULES,
   dashboardModule,
+  // Last: an ecosystem preset narrows the metadata the modules above publish.
+  ecosystemModule,
 ];

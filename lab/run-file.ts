@@ -51,6 +51,8 @@ export interface LabRunInfo {
   faults: Fault[];
   /** REG-13: the initial access token registration requires, when the lab has one. Secret. */
   registration_token?: string;
+  /** The ecosystem preset the lab plays (src/core/ecosystems.ts); absent: plain FAPI 2.0. */
+  ecosystem?: string;
 }
 
 /** The faults under which fapi's own TLS checks refuse the lab, by design (CL-01, CL-02). */
@@ -74,6 +76,7 @@ const RUN_FILE = object({
   relax: req(arrayOf(oneOf(...RELAXATION_NAMES))),
   faults: req(arrayOf(oneOf(...FAULT_NAMES))),
   registration_token: opt(nonEmptyStr),
+  ecosystem: opt(nonEmptyStr),
 });
 
 /** What a lab started in process `pid` records once it listens. */
@@ -81,7 +84,7 @@ export function labRunInfo(
   lab: RunningLab,
   o: { pid: number; paths: LabPaths; startedAt: Date },
 ): LabRunInfo {
-  const { relax, faults, registrationToken } = lab.ctx.config;
+  const { relax, faults, registrationToken, ecosystem } = lab.ctx.config;
   return {
     pid: o.pid,
     issuer: lab.issuer,
@@ -96,6 +99,7 @@ export function labRunInfo(
     relax: [...relax],
     faults: [...faults],
     ...(registrationToken ? { registration_token: registrationToken } : {}),
+    ...(ecosystem && ecosystem !== 'fapi2' ? { ecosystem } : {}),
   };
 }
 

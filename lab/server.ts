@@ -30,6 +30,7 @@ import { loadOrCreateLabKeys } from './keys.js';
 import type { HttpMethod, LabModule, LabRoute } from './module.js';
 import { LAB_MODULES } from './modules.js';
 import { formatRequestLine } from './requests.js';
+import { ecosystemConfig, ecosystemGate } from './ecosystem.js';
 
 export interface StartLabOptions {
   /** The lab home folder (`<fapi home>/lab`, see lab/home.ts). */
@@ -77,7 +78,8 @@ async function loadFastify(): Promise<typeof fastifyDefault> {
 }
 
 export async function startLab(options: StartLabOptions): Promise<RunningLab> {
-  const config = resolveLabConfig(options.config);
+  // An ecosystem preset bounds some settings (the access token lifetime: lab/ecosystem.ts).
+  const config = ecosystemConfig(resolveLabConfig(options.config));
   const paths = labPaths(options.home);
   const log = options.logger ?? silentLogger;
   const clock = options.clock ?? Date.now;
@@ -139,7 +141,7 @@ export async function startLab(options: StartLabOptions): Promise<RunningLab> {
   };
   for (const listener of ['as', 'mtls', 'rs'] as const) {
     const own = routes.filter((r) => (listener === 'mtls' ? r.mtlsAlias : r.listener === listener));
-    registerRoutes(apps[listener], own, ctx);
+    registerRoutes(apps[listener], own, ctx, listener);
   }
 
   const wanted = {
@@ -307,7 +309,12 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
 }
 
 /** Registers routes, and a 405 with `Allow` for the other methods of each path (PAR-09). */
-function registerRoutes(app: FastifyInstance, routes: LabRoute[], ctx: LabContext): void {
+function registerRoutes(
+  app: FastifyInstance,
+  routes: LabRoute[],
+  ctx: LabContext,
+  listener: ListenerName,
+): void {
   const byPath = new Map<string, LabRoute[]>();
   for (const r of routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
   for (const [path, list] of byPath) {
@@ -318,7 +325,9 @@ function registerRoutes(app: FastifyInstance, routes: LabRoute[], ctx: LabContex
         method: r.methods,
         url: path,
         config: { quiet: r.quiet === true },
-        handler: (req: FastifyRequest, reply: FastifyReply) => r.handler(req, reply, ctx),
+        // An ecosystem preset's whole-endpoint rules (ECO-03, ECO-04) come first.
+        handler: (req: FastifyRequest, reply: FastifyReply) =>
+          ecosystemGate(ctx, listener, r, req, reply) ?? r.handler(req, reply, ctx),
       });
     }
     const others = ALL_METHODS.filter((m) => !allowed.has(m));

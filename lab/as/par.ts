@@ -23,6 +23,7 @@ import { parScope } from './checks/par-scope.js';
 import { rarJson } from './checks/rar-01-json.js';
 import { rarTypes } from './checks/rar-02-types.js';
 import { rarSchema } from './checks/rar-03-schema.js';
+import { parEcosystem } from './checks/eco-02-par.js';
 import type { AuthorizationDetail } from '../../src/core/authorization-details.js';
 
 export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
@@ -52,6 +53,7 @@ export const PAR_CHECKS = [
   rarJson, // RAR-01: RFC 9396 authorization_details
   rarTypes, // RAR-02
   rarSchema, // RAR-03
+  parEcosystem, // ECO-02: an ecosystem preset's rules (lab/ecosystem.ts)
   parDpopJkt, // PAR-14, PAR-15
 ] as const;
 

@@ -29,6 +29,7 @@ import { regJwks } from './checks/reg-jwks.js';
 import { regMtlsSubject } from './checks/reg-mtls-subject.js';
 import { regRedirectUris } from './checks/reg-redirect-uris.js';
 import { regAuthorizationDetailsTypes } from './checks/rar-07-registration.js';
+import { regEcosystem } from './checks/eco-01-registration.js';
 
 export interface RegistrationExchange {
   ctx: LabContext;
@@ -67,6 +68,7 @@ export const METADATA_CHECKS: readonly Check<RegistrationExchange>[] = [
   regMtlsSubject, // REG-07
   regClientFlags, // REG-12
   regAuthorizationDetailsTypes, // RAR-07
+  regEcosystem, // ECO-01: an ecosystem preset's rules (lab/ecosystem.ts)
 ];
 
 function bodyObject(req: FastifyRequest): Record<string, unknown> {

@@ -29,6 +29,7 @@ import { rarJson } from './checks/rar-01-json.js';
 import { rarTypes } from './checks/rar-02-types.js';
 import { rarSchema } from './checks/rar-03-schema.js';
 import { rarWithinGrant } from './checks/rar-06-within-grant.js';
+import { tokenEcosystemBinding } from './checks/eco-05-token-binding.js';
 import type { AuthorizationDetail } from '../../src/core/authorization-details.js';
 import { senderConstraint } from './checks/sender-constraint.js';
 import { withNonce } from './par.js';
@@ -54,6 +55,7 @@ export const TOKEN_CHECKS: readonly Check<TokenExchange>[] = [
   grantType, // TK-01
   clientMayUseGrant((s) => (s as TokenExchange).grantType),
   senderConstraint, // TK-08, DP-19, MT-06, TK-13, RT-05
+  tokenEcosystemBinding, // ECO-05: an ecosystem preset's one sender constraint
 ];
 
 export const CODE_CHECKS: readonly Check<TokenExchange>[] = [

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { CLIENT_AUTH_METHODS, DEFAULT_REDIRECT_URI, SENDER_CONSTRAINTS, SIGNING_ALGS } from '../core/fapi.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { FAULT_NAMES, RELAXATION_NAMES } from '../../lab/switches.js';
+import { ECOSYSTEM_NAMES } from '../core/ecosystem-names.js';
 
 // commander through require(): its CommonJS build loads in about half the time of the ESM wrapper,
 // and `fapi --help` start-up is budgeted (at most 1.3x `node -e 0`).
@@ -87,6 +88,11 @@ const senderOption = () =>
     'sender-constrained tokens: DPoP (RFC 9449) or mTLS (RFC 8705)',
   ).choices(SENDER_CONSTRAINTS);
 /** --sync-clock / --no-sync-clock (CL-23), for the commands that sign assertions and proofs. */
+/** --ecosystem NAME: a preset of rules on top of FAPI 2.0 (src/core/ecosystems.ts). */
+const ecosystemOption = (what: string) =>
+  new Option('--ecosystem <name>', `${what} (\`fapi ecosystems\` lists the presets and their rules)`).choices(
+    ECOSYSTEM_NAMES,
+  );
 const syncClock = (c: Command) =>
   c
     .option('--sync-clock', "correct iat of assertions and proofs with the server's Date header (default)")
@@ -190,7 +196,17 @@ export function buildProgram(): Command {
       "fetch an authorization server's metadata (RFC 8414 / OpenID), check the issuer, and lint it against FAPI 2.0",
     )
     .option('--strict', 'exit 6 when the metadata is not FAPI 2.0 conformant')
+    .addOption(
+      ecosystemOption("also lint against an ecosystem preset's rules, each finding citing its source"),
+    )
     .action(lazy(() => import('./commands/discover.js'), 'run'));
+
+  program
+    .command('ecosystems [name]')
+    .description(
+      'the ecosystem presets (UAE, KSA, Chile, AU CDR, ConnectID, Brazil, Singpass) and their rules, each with its source and whether fapi supports it',
+    )
+    .action(lazy(() => import('./commands/ecosystems.js'), 'run'));
 
   program
     .command('register')
@@ -211,6 +227,11 @@ export function buildProgram(): Command {
     )
     .option('--force', 'register a new client even if the profile already has one')
     .option('--show-secrets', 'print the registration access token')
+    .addOption(
+      ecosystemOption(
+        'register as an ecosystem preset says (authentication, sender, JARM, RAR types); recorded in the profile',
+      ),
+    )
     .action(lazy(() => import('./commands/register.js'), 'run'));
 
   program
@@ -236,6 +257,9 @@ export function buildProgram(): Command {
       'CA certificate issuing the tls_client_auth certificate (the lab CA with --lab)',
     )
     .option('--ca-key <file>', 'private key of --ca-cert')
+    .addOption(
+      ecosystemOption("set the client up for an ecosystem preset (with --lab: the lab's by default)"),
+    )
     .option('--client-id <id>', 'import this pre-registered client instead of registering (with --key)')
     .option('--key <file>', "the pre-registered client's private key (JWK or PEM)")
     .option('--cert <file>', "the pre-registered client's certificate (PEM)")
@@ -294,6 +318,12 @@ export function buildProgram(): Command {
         '--fault <name>',
         'client fault injection, catalogue Appendix A (repeatable; loud; see templates/lab.config.json)',
       ).argParser(collectChoice(FAULT_NAMES)),
+    )
+    .addOption(
+      new Option(
+        '--ecosystem <name>',
+        'play an ecosystem preset on top of FAPI 2.0 (`fapi ecosystems` lists them and their rules)',
+      ).choices(ECOSYSTEM_NAMES),
     )
     .option('--detach', 'run in the background; returns once the lab is ready')
     .addOption(new Option('--detached-child').hideHelp())
@@ -436,6 +466,7 @@ export function buildProgram(): Command {
         '--authorization-details <json>',
         'Rich Authorization Requests (RFC 9396): a JSON array of authorization details, @FILE or @- (types checked against the server first)',
       )
+      .addOption(ecosystemOption("follow an ecosystem preset's rules (default: the profile's)"))
       .option('--show-secrets', 'include the tokens in the output'),
   ).action(lazy(() => import('./commands/login.js'), 'run'));
 

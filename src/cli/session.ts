@@ -13,6 +13,7 @@ import type { DiscoveryResult } from '../core/discovery.js';
 import type { ValidIdToken } from '../core/id-token.js';
 import type { TokenSet } from '../core/token.js';
 import type { AuthorizationDetail } from '../core/authorization-details.js';
+import type { EcosystemName } from '../core/ecosystem-names.js';
 import type { CliContext } from './context.js';
 
 export interface Session {
@@ -37,6 +38,14 @@ export interface SessionOptions {
   syncClock?: boolean;
   /** The sender constraint to use instead of the profile's (`fapi call --dpop|--mtls`). */
   sender?: 'dpop' | 'mtls';
+  /** An ecosystem preset to follow instead of the profile's (`fapi login --ecosystem`). */
+  ecosystem?: EcosystemName;
+}
+
+/** The preset of a session, loaded only when there is one. */
+async function ecosystemOf(name: EcosystemName | undefined) {
+  if (!name || name === 'fapi2') return undefined;
+  return (await import('../core/ecosystems.js')).ecosystem(name);
 }
 
 /** The profile, checked to be usable as a client. */
@@ -105,6 +114,10 @@ export async function openSession(ctx: CliContext, o: SessionOptions): Promise<S
     dpopKey: dpop ? { privateKey: dpop.privateKey, publicJwk: dpop.publicJwk, alg: dpop.alg } : undefined,
     assertionAudience: profile.assertion_audience,
     syncClock: o.syncClock ?? true,
+    // An ecosystem that wants x-fapi-interaction-id at PAR and token too (ConnectID).
+    ...((await ecosystemOf(o.ecosystem ?? profile.ecosystem))?.settings.interactionIdAtAs
+      ? { interactionIdAtAs: true }
+      : {}),
   });
   if (discovery?.serverDate !== undefined)
     client.clock.setOffset(new URL(discovery.url).origin, discovery.serverDate - discovery.fetchedAt);

@@ -64,6 +64,11 @@ export interface ClientOptions {
   syncClock?: boolean;
   /** Local clock in epoch milliseconds (tests freeze it). */
   now?: () => number;
+  /**
+   * Send an `x-fapi-interaction-id` (UUID v4) with every request to the AS too, not only to
+   * resources (CL-26): ecosystems such as ConnectID require it at PAR and token (src/core/ecosystems.ts).
+   */
+  interactionIdAtAs?: boolean;
 }
 
 export interface DecodedJwt {
@@ -169,6 +174,7 @@ export class Client {
   private readonly signingKey: SigningKey | undefined;
   readonly dpopKey: DpopKey | undefined;
   private readonly assertionAudience: string | undefined;
+  private readonly interactionIdAtAs: boolean;
 
   constructor(o: ClientOptions) {
     this.http = o.http;
@@ -179,6 +185,7 @@ export class Client {
     this.signingKey = o.signingKey;
     this.dpopKey = o.dpopKey;
     this.assertionAudience = o.assertionAudience;
+    this.interactionIdAtAs = o.interactionIdAtAs === true;
     this.clock = new ServerClock(o.now ?? Date.now, o.syncClock ?? true);
     if (this.authMethod === 'private_key_jwt' && !this.signingKey)
       throw stateError(
@@ -301,6 +308,7 @@ export class Client {
     const attempts: Attempt[] = [];
     let retry: RetryReason | undefined;
     const used = new Set<RetryReason>();
+    const interactionId = this.interactionIdAtAs ? randomUUID() : undefined; // kept on retries
     for (;;) {
       const form: Record<string, string | undefined> = { ...r.form };
       const attempt: Partial<Attempt> = {};
@@ -317,6 +325,7 @@ export class Client {
       const headers: Record<string, string> = {
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
+        ...(interactionId ? { 'x-fapi-interaction-id': interactionId } : {}),
       };
       if (useDpop) {
         const p = this.proof('POST', url);

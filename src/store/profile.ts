@@ -31,6 +31,7 @@ import {
   type Check,
 } from './validate.js';
 import type { AuthorizationDetail } from '../core/authorization-details.js';
+import { ECOSYSTEM_NAMES, type EcosystemName } from '../core/ecosystem-names.js';
 
 export const PROFILE_VERSION = 1;
 
@@ -83,6 +84,8 @@ export interface Profile {
   scope?: string;
   /** Override of the client assertion audience (defaults to the issuer, FAPI2-SP §5.3.2.1-8). */
   assertion_audience?: string;
+  /** The ecosystem preset the client follows (src/core/ecosystems.ts; optional: added compatibly). */
+  ecosystem?: EcosystemName;
   registration?: RegistrationRef;
   created_at: string;
   updated_at: string;
@@ -139,6 +142,7 @@ const profileShape: Check = object({
   redirect_uri: opt(nonEmptyStr),
   scope: opt(str),
   assertion_audience: opt(nonEmptyStr),
+  ecosystem: opt(oneOf(...ECOSYSTEM_NAMES)),
   registration: opt(
     object({
       registration_access_token: opt(str),

@@ -46,6 +46,7 @@ export async function run(ctx: CliContext): Promise<void> {
     started_at: info.started_at,
     log: info.log,
     strict: live ? live.strict : info.warnings.length === 0,
+    ecosystem: live?.ecosystem ?? (info.ecosystem ? { name: info.ecosystem } : { name: 'fapi2' }),
     warnings: info.warnings,
     clients: live ? live.clients.length : undefined,
     requests_total: live?.requests_total,
@@ -65,6 +66,12 @@ export async function run(ctx: CliContext): Promise<void> {
       `  dashboard     ${info.dashboard}`,
       ...(live ? [`  clients       ${data.clients}   requests ${String(data.requests_total)}`] : []),
       `  profile       ${data.strict ? 'strict FAPI 2.0' : c.yellow('relaxed: ' + info.warnings.join('; '))}`,
+      ...(data.ecosystem.name === 'fapi2'
+        ? []
+        : [
+            `  ecosystem     ${data.ecosystem.name}${live ? ` — ${live.ecosystem.title}` : ''}`,
+            ...(live?.ecosystem.not_supported ?? []).map((x) => `  ${c.yellow('!')} not supported: ${x}`),
+          ]),
     ];
   });
 }
