@@ -17,8 +17,8 @@ export function labStatus(ctx: LabContext, recent = 50) {
     ca: ctx.paths.caCert,
     started_at: new Date(ctx.startedAt * 1000).toISOString(),
     strict: ctx.warningHeader === undefined,
-    relaxations: ctx.config.relax,
-    faults: ctx.config.faults,
+    relaxations: [...ctx.switches.relax],
+    faults: [...ctx.switches.faults],
     auto_approve: ctx.config.autoApprove,
     endpoints: ctx.routes.map((r) => ({
       methods: r.methods,

@@ -57,9 +57,12 @@ export function applyTokenResponseFaults(fault: FaultCheck, body: Record<string,
   if (fault('no-expires-in')) delete body.expires_in;
 }
 
+/**
+ * The RSA key of `idtoken-alg-rs256`, generated on first use only and shared by the labs of a
+ * process: a throwaway key that signs only tokens a client must refuse, not state of any lab.
+ */
 let rs256Key: KeyObject | undefined;
 
-/** An RSA key for `idtoken-alg-rs256`, generated on first use only. */
 function rs256PrivateKey(): KeyObject {
   rs256Key ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   return rs256Key;
@@ -158,20 +161,26 @@ export interface LabNonces extends NonceSource {
 /**
  * DPoP server nonces (RFC 9449 §8, §9; DP-20). Default: stateless, rotating every `rotateSeconds`
  * (the previous one stays valid for one period). With `dpop-nonce-rotate` (the OIDF client tests'
- * mock AS/RS): a new nonce after every success, and only the newest is valid (CL-15).
+ * mock AS/RS): a new nonce after every success, and only the newest is valid (CL-15). The fault is
+ * read on every call, so switching it while the lab runs takes effect on the next request.
  */
 export function createNonces(fault: FaultCheck, o: { rotateSeconds: number; now: () => number }): LabNonces {
-  if (!fault('dpop-nonce-rotate')) {
-    const base = createNonceSource(o);
-    return { current: () => base.current(), isValid: (n) => base.isValid(n), afterSuccess() {} };
-  }
+  const base = createNonceSource(o);
   const fresh = () => randomToken(18);
-  let value = fresh();
+  /** The rotating nonce while the fault is on; dropped when it goes off, so it restarts fresh. */
+  let value: string | undefined;
+  const rotating = (): string | undefined => {
+    if (!fault('dpop-nonce-rotate')) return (value = undefined);
+    return (value ??= fresh());
+  };
   return {
-    current: () => value,
-    isValid: (n) => n === value,
+    current: () => rotating() ?? base.current(),
+    isValid: (n) => {
+      const v = rotating();
+      return v !== undefined ? n === v : base.isValid(n);
+    },
     afterSuccess() {
-      value = fresh();
+      if (fault('dpop-nonce-rotate')) value = fresh();
     },
   };
 }

@@ -24,7 +24,7 @@ import {
 } from '../src/store/validate.js';
 import type { LabPaths } from './home.js';
 import type { RunningLab } from './server.js';
-import { FAULT_NAMES, RELAXATION_NAMES, type Fault, type Relaxation } from './switches.js';
+import { FAULT_NAMES, RELAXATION_NAMES, TLS_FAULTS, type Fault, type Relaxation } from './switches.js';
 
 export interface LabRunInfo {
   /** The lab process. */
@@ -53,8 +53,7 @@ export interface LabRunInfo {
   registration_token?: string;
 }
 
-/** The faults under which fapi's own TLS checks refuse the lab, by design (CL-01, CL-02). */
-export const TLS_FAULTS: readonly Fault[] = ['tls-wrong-host', 'tls12-dhe-only'];
+export { TLS_FAULTS };
 
 const port: Check = (v, p) =>
   num(v, p) ??
@@ -81,7 +80,8 @@ export function labRunInfo(
   lab: RunningLab,
   o: { pid: number; paths: LabPaths; startedAt: Date },
 ): LabRunInfo {
-  const { relax, faults, registrationToken } = lab.ctx.config;
+  const { registrationToken } = lab.ctx.config;
+  const { relax, faults } = lab.ctx.switches;
   return {
     pid: o.pid,
     issuer: lab.issuer,

@@ -76,3 +76,6 @@ export const FAULTS = {
 } as const;
 export type Fault = keyof typeof FAULTS;
 export const FAULT_NAMES = Object.keys(FAULTS) as Fault[];
+
+/** The faults that change the listeners' TLS, under which TLS clients refuse the lab by design (CL-01, CL-02). */
+export const TLS_FAULTS: readonly Fault[] = ['tls-wrong-host', 'tls12-dhe-only'];

@@ -30,6 +30,8 @@ export interface RsRequest {
 
 /** What the checks learn, in order. */
 export interface RsState {
+  /** How many checks of the pipeline passed so far. */
+  passed?: number;
   scheme?: RsScheme;
   token?: string;
   decoded?: DecodedJws;
