@@ -32,6 +32,23 @@ export async function fetchJwks(ctx: LabContext, uri: string): Promise<Jwk[]> {
   return keys as Jwk[];
 }
 
+/**
+ * The keys `load` resolves to; a jwks_uri that cannot be used (JwksFetchError) becomes the
+ * endpoint's own refusal, made by `refuse` and named NET-08 (FAPI2-SP §5.2.1-5): invalid_client at
+ * client authentication, invalid_client_metadata at registration.
+ */
+export async function keysOrRefuse(
+  load: Promise<Jwk[]>,
+  refuse: (description: string, check: string) => Error,
+): Promise<Jwk[]> {
+  try {
+    return await load;
+  } catch (e) {
+    if (e instanceof JwksFetchError) throw refuse(e.message, 'NET-08');
+    throw e;
+  }
+}
+
 /** The client's keys, or a JwksFetchError when its jwks_uri cannot be used. */
 export async function clientKeys(ctx: LabContext, client: LabClient): Promise<Jwk[]> {
   const m = client.metadata;

@@ -4,8 +4,9 @@
  * its hash). Shared by RFC 7662 introspection and RFC 7009 revocation.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { decodeJws, verifyJwsSignature } from '../../src/core/jws.js';
+import { AccessTokenError, type AccessTokenKey, verifyAccessToken } from '../../src/core/access-token.js';
 import type { LabContext } from '../context.js';
+import type { LabKeys } from '../keys.js';
 import { formOf } from '../http.js';
 import { CLIENT_AUTH_METHODS } from '../../src/core/fapi.js';
 import { clientOf, runChecks, type AsExchange, type Check } from './check.js';
@@ -20,20 +21,27 @@ export type FoundToken =
   | { kind: 'access_token'; record: AccessTokenRecord; claims: Record<string, unknown> }
   | { kind: 'refresh_token'; record: RefreshTokenRecord };
 
-/** A lab access token whose signature and issuer verify, with its record (even if revoked or expired). */
+/** The lab's public access-token keys as the verification takes them, built once per key set. */
+const publicKeys = new WeakMap<LabKeys, AccessTokenKey[]>();
+function accessTokenKeys(keys: LabKeys): AccessTokenKey[] {
+  let out = publicKeys.get(keys);
+  if (!out) publicKeys.set(keys, (out = keys.all.map((k) => ({ kid: k.kid, alg: k.alg, key: k.publicKey }))));
+  return out;
+}
+
+/**
+ * A lab access token that passes the lab's one access-token verification (the RS's too: typ, alg,
+ * crit, kid, signature, iss; src/core/access-token.ts), with its record (even if revoked or expired).
+ */
 function accessToken(ctx: LabContext, token: string): FoundToken | undefined {
-  let decoded;
+  let payload: Record<string, unknown>;
   try {
-    decoded = decodeJws(token);
-  } catch {
-    return undefined;
+    ({ payload } = verifyAccessToken(token, { keys: accessTokenKeys(ctx.keys), issuer: ctx.urls.issuer }));
+  } catch (e) {
+    if (e instanceof AccessTokenError) return undefined;
+    throw e;
   }
-  const { header, payload } = decoded;
-  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'at+jwt') return undefined;
-  const key = typeof header.kid === 'string' ? ctx.keys.byKid(header.kid) : undefined;
-  if (!key || header.alg !== key.alg || !verifyJwsSignature(decoded, key.alg, key.publicKey))
-    return undefined;
-  if (payload.iss !== ctx.urls.issuer || typeof payload.jti !== 'string') return undefined;
+  if (typeof payload.jti !== 'string') return undefined;
   const record = ctx.grants.accessTokens.peek(payload.jti)?.value;
   return record ? { kind: 'access_token', record, claims: payload } : undefined;
 }

@@ -1,11 +1,12 @@
 /**
  * Token issuance: JWT access tokens (RFC 9068, `typ: at+jwt`) bound to the sender (`cnf.jkt`,
  * RFC 9449 §6.1; `cnf.x5t#S256`, RFC 8705 §3.1), opaque refresh tokens, and ID tokens (OIDC Core
- * §2), all signed ES256 by the lab key. The RS and introspection read access tokens back with
- * `verifyLabAccessToken` and check revocation with `ctx.grants.activeAccessToken(jti)`.
+ * §2), all signed ES256 by the lab key. The RS and introspection read access tokens back with the
+ * one access-token verification (src/core/access-token.ts) and check revocation with
+ * `ctx.grants.activeAccessToken(jti)`.
  */
 import { randomToken } from '../../src/core/random.js';
-import { decodeJws, signJws, verifyJwsSignature } from '../../src/core/jws.js';
+import { signJws } from '../../src/core/jws.js';
 import type { LabContext } from '../context.js';
 import { signIdToken } from '../faults.js';
 import type { AccessTokenRecord, Grant, LabClient, TokenBinding } from '../model.js';
@@ -102,42 +103,4 @@ export function issueIdToken(
   if (user && o.grant.scope.includes('openid')) Object.assign(claims, user.claims);
   // The idtoken-* fault switches (off by default) are applied while signing.
   return signIdToken(ctx.fault, claims, ctx.keys.signing, ctx.now());
-}
-
-export class AccessTokenError extends Error {
-  override name = 'AccessTokenError';
-}
-
-/**
- * Verifies a lab access token (RFC 9068 §4; RS-03, RS-04): signature by a lab key with a FAPI
- * algorithm, `typ` at+jwt, `iss`, `aud` (the RS), `exp`, and that it is still active (not revoked,
- * its grant not revoked). Returns its claims and record; throws AccessTokenError otherwise.
- */
-export function verifyLabAccessToken(
-  ctx: LabContext,
-  token: string,
-  o: { audience?: string } = {},
-): { claims: Record<string, unknown>; record: AccessTokenRecord } {
-  let decoded;
-  try {
-    decoded = decodeJws(token);
-  } catch (e) {
-    throw new AccessTokenError(`the access token is not a JWT: ${(e as Error).message}`);
-  }
-  const { header, payload } = decoded;
-  if (header.typ !== 'at+jwt')
-    throw new AccessTokenError('the access token typ is not at+jwt (RFC 9068 §2.1)');
-  const key = typeof header.kid === 'string' ? ctx.keys.byKid(header.kid) : undefined;
-  if (!key || header.alg !== key.alg)
-    throw new AccessTokenError('the access token was not signed by a lab key');
-  if (!verifyJwsSignature(decoded, key.alg, key.publicKey))
-    throw new AccessTokenError('the access token signature does not verify');
-  if (payload.iss !== ctx.urls.issuer) throw new AccessTokenError('the access token iss is not this lab');
-  if (payload.aud !== (o.audience ?? ctx.urls.rs))
-    throw new AccessTokenError('the access token aud is not this resource server');
-  if (typeof payload.exp !== 'number' || payload.exp <= ctx.now())
-    throw new AccessTokenError('the access token has expired');
-  const record = typeof payload.jti === 'string' ? ctx.grants.activeAccessToken(payload.jti) : undefined;
-  if (!record) throw new AccessTokenError('the access token was revoked or is unknown to this lab');
-  return { claims: payload, record };
 }

@@ -4,16 +4,11 @@
  * revocation state, DPoP nonces and replay detection. The platform (lab/server.ts) builds it once
  * at start; nothing here is created per request (the RS is load-tested: bench row 5b).
  */
-import type { KeyObject } from 'node:crypto';
+import type { AccessTokenKey } from '../../src/core/access-token.js';
 import type { NonceSource } from '../../src/core/nonce.js';
 import type { VerifiedTokens } from './verified-tokens.js';
 
-/** A public key the lab signs access tokens with, imported once. */
-export interface AccessTokenKey {
-  kid: string;
-  alg: string;
-  key: KeyObject;
-}
+export type { AccessTokenKey };
 
 /** The claims of a lab access token (RFC 9068 §2.2), as far as the RS reads them. */
 export interface AccessTokenClaims {

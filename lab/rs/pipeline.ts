@@ -8,9 +8,7 @@ import { noTokenInQuery } from './checks/rs-02-no-token-in-query.js';
 import { noTokenInBody } from './checks/rs-02-no-token-in-body.js';
 import { authorizationHeader } from './checks/rs-01-authorization-header.js';
 import { atIsJws } from './checks/rs-04-at-jws.js';
-import { atTyp } from './checks/rs-04-at-typ.js';
 import { atSignature } from './checks/rs-03-at-signature.js';
-import { atIss } from './checks/rs-04-at-iss.js';
 import { atAud } from './checks/rs-04-at-aud.js';
 import { atExp } from './checks/rs-03-at-exp.js';
 import { atNotRevoked } from './checks/rs-03-at-revoked.js';
@@ -24,9 +22,7 @@ export const RS_CHECKS: readonly RsCheck[] = [
   noTokenInBody, // RS-02 (LAB)
   authorizationHeader, // RS-01, DP-22, DP-23
   atIsJws, // RS-04
-  atTyp, // RS-04
-  atSignature, // RS-03, RS-04
-  atIss, // RS-04
+  atSignature, // RS-03, RS-04: typ, alg, crit, kid, signature, iss (src/core/access-token.ts)
   atAud, // RS-04
   atExp, // RS-03
   atNotRevoked, // RS-03, RV-03

@@ -4,8 +4,9 @@
  * reading the cached result afterwards halves the RS's signature work (the signature checks
  * dominate an RS request: bench row 5b compares it with the crypto bound). It is sound because a
  * compact JWS string fully determines its header, payload and signature: a changed byte is a
- * different key and a miss. Every claim check
- * (typ, iss, aud, exp, revocation, sender constraint) still runs on every request.
+ * different key and a miss. The rules that depend only on that string (typ, alg, crit, kid,
+ * signature, iss) are thus checked once; the others (aud, exp, revocation, sender constraint)
+ * still run on every request.
  * Bounded: the oldest entry is dropped at `max`, and an expired entry on lookup.
  */
 import type { DecodedJws } from '../../src/core/jws.js';

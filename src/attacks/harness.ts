@@ -259,13 +259,7 @@ export async function playScenario(
     ),
   ];
   return {
-    id: info.id,
-    title: info.title,
-    attacker: info.attacker,
-    tried: info.tried,
-    defence: info.defence,
-    rules: info.rules,
-    relaxations: info.relax,
+    ...describeScenario(info),
     relaxed: r.relaxed,
     fapi2: r.fapi2,
     stoppedBy,
@@ -273,6 +267,14 @@ export async function playScenario(
     ok: r.relaxed.verdict === 'attack-worked' && r.fapi2.verdict === 'defence-held',
     ms: Date.now() - started,
   };
+}
+
+/** What a result says about its scenario, whatever happened in the run. */
+function describeScenario(
+  info: ScenarioInfo,
+): Pick<ScenarioResult, 'id' | 'title' | 'attacker' | 'tried' | 'defence' | 'rules' | 'relaxations'> {
+  const { id, title, attacker, tried, defence, rules } = info;
+  return { id, title, attacker, tried, defence, rules, relaxations: info.relax };
 }
 
 /** The result of a scenario that did not run, with the reason in both modes. */
@@ -285,13 +287,7 @@ export function skippedResult(info: ScenarioInfo, reason: string): ScenarioResul
     reason,
   });
   return {
-    id: info.id,
-    title: info.title,
-    attacker: info.attacker,
-    tried: info.tried,
-    defence: info.defence,
-    rules: info.rules,
-    relaxations: info.relax,
+    ...describeScenario(info),
     relaxed: skipped('relaxed'),
     fapi2: skipped('fapi2'),
     stoppedBy: [],

@@ -4,6 +4,7 @@
  */
 import { ExitCode, isFapiError } from '../errors.js';
 import { buildProgram, commander, version } from './program.js';
+import type { Command } from 'commander';
 
 export { buildProgram };
 
@@ -61,18 +62,27 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', onSigint);
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({
-    outputError: (str, write) =>
-      write(
-        str.replace(/^error: /, '✖ ') +
-          (str.includes('hint:') ? '' : '  hint: see `fapi --help` or `fapi <command> --help`.\n'),
-      ),
-  });
-  for (const sub of program.commands) {
-    sub.exitOverride();
-    for (const s of sub.commands) s.exitOverride();
-  }
+  // Usage errors look like every other error: the ✖ line and a hint, or with --json one JSON
+  // object on stderr. Every command and subcommand uses the same output and exits through main.
+  const outputError =
+    (command: string) =>
+    (str: string, write: (s: string) => void): void => {
+      const message = str.replace(/^error: /, '').trim();
+      const hint = command
+        ? `see \`fapi ${command} --help\`.`
+        : 'see `fapi --help` or `fapi <command> --help`.';
+      if (json)
+        write(
+          JSON.stringify({ error: { code: 'E_USAGE', message, hint, exit_code: ExitCode.usage } }) + '\n',
+        );
+      else write(`✖ ${message}\n  hint: ${hint}\n`);
+    };
+  const configure = (c: Command, path: string): void => {
+    c.exitOverride();
+    c.configureOutput({ outputError: outputError(path) });
+    for (const sub of c.commands) configure(sub, path ? `${path} ${sub.name()}` : sub.name());
+  };
+  configure(program, '');
   try {
     await program.parseAsync(argv);
   } catch (err) {

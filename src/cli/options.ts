@@ -61,3 +61,24 @@ export function parseIntOption(value: string | undefined, option: IntOption): nu
     { flag },
   );
 }
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+/** The largest size option: 1 GiB (a response is held in memory). */
+const MAX_SIZE = 1024 ** 3;
+
+/**
+ * A size in bytes: digits with an optional binary unit, `65536`, `512K`, `10M`, `1G` (also `10MiB`,
+ * `10MB`: units are powers of 1024). From 1 byte to 1 GiB; undefined stays undefined.
+ */
+export function parseSizeOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)\s*([kmg]?)(?:i?b)?$/i.exec(value.trim());
+  const n = m ? Number(m[1]) * (SIZE_UNITS[(m[2] ?? '').toLowerCase()] ?? NaN) : NaN;
+  if (Number.isSafeInteger(n) && n >= 1 && n <= MAX_SIZE) return n;
+  throw usageError(
+    'E_BAD_SIZE',
+    `${flag} ${value} is not a size from 1 byte to 1G.`,
+    `For example ${flag} 10M (units K, M, G are powers of 1024).`,
+    { flag },
+  );
+}

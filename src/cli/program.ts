@@ -279,7 +279,10 @@ export function buildProgram(): Command {
     .option('--rs-port <n>', 'port of the resource server (default: --port + 2)')
     .option('--config <file>', 'JSON lab configuration (see templates/lab.config.json); flags win over it')
     .option('--auto-approve', 'approve authorization requests as alice without showing the login page')
-    .option('--registration-token <token>', 'require this initial access token for client registration')
+    .option(
+      '--registration-token <token>',
+      'require this initial access token for client registration (or env FAPI_LAB_REGISTRATION_TOKEN, kept out of `ps`)',
+    )
     .addOption(
       new Option(
         '--relax <name>',
@@ -420,6 +423,7 @@ export function buildProgram(): Command {
       .option('-d, --data <data>', 'request body; @FILE reads a file, @- reads stdin')
       .option('-i, --include', 'print the status line and response headers, and narrate the exchange')
       .option('--fail', 'exit 5 when the server answers an HTTP error')
+      .option('--max-size <size>', 'the largest response body read, e.g. 10M (default 1M)')
       .option('--dpop', 'send the token as a DPoP token with a proof')
       .option('--mtls', 'send the token as a Bearer token over the client certificate'),
   ).action(lazy(() => import('./commands/call.js'), 'run'));

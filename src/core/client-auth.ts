@@ -5,8 +5,17 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { randomToken } from './random.js';
-import { type Jwk, algMatchesKey, importPublicJwk } from './jwk.js';
-import { decodeJws, signJws, verifyJwsSignature, type DecodedJws } from './jws.js';
+import type { Jwk } from './jwk.js';
+import {
+  type DecodedJws,
+  type JwsPolicy,
+  checkJwsHeader,
+  decodeJws,
+  jwksCandidates,
+  JwsError,
+  signJws,
+  verifiesWithAny,
+} from './jws.js';
 import { FAPI_ALGS, type FapiAlg } from './fapi.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -95,31 +104,27 @@ export interface VerifiedAssertion {
   kid?: string;
 }
 
-/** The typ values of a client assertion: plain JWT, or explicitly typed (rfc7523bis §4). */
-const ASSERTION_TYPS = new Set(['application/jwt', 'application/client-authentication+jwt']);
+/**
+ * The header policy of a client assertion: a FAPI alg (CA-07); explicitly typed as a plain JWT or
+ * `client-authentication+jwt`, or untyped (rfc7523bis §4; CA-13 refuses other JWT types, RFC 8725
+ * §3.11); the key one the client registered, chosen by kid (CA-08).
+ */
+const CLIENT_ASSERTION: JwsPolicy = {
+  subject: 'the client assertion',
+  algorithms: FAPI_ALGS,
+  typ: ['jwt', 'client-authentication+jwt'],
+  typOptional: true,
+  key: 'kid',
+};
 
-/** A typ header as a lower-case media type with its "application/" prefix (RFC 7515 §4.1.9). */
-function mediaType(typ: unknown): string {
-  const t = String(typ).toLowerCase();
-  return t.includes('/') ? t : `application/${t}`;
+/** CA-07 alg, CA-13 typ; CA-08 for the rest (an unknown crit or a jwk header: no key to verify with). */
+function assertionCheckId(e: JwsError): string {
+  return e.check === 'alg' ? 'CA-07' : e.check === 'typ' ? 'CA-13' : 'CA-08';
 }
 
 const fail = (check: string, message: string): never => {
   throw new ClientAuthError(check, message);
 };
-
-/** Picks the key by kid, then by kty/alg/use/crv when kids repeat (FAPI2-SP §5.4.3, CR-08). */
-function candidateKeys(keys: Jwk[], decoded: DecodedJws, alg: string): Jwk[] {
-  const kid = decoded.header.kid;
-  const usable = keys.filter(
-    (k) =>
-      (k.use === undefined || k.use === 'sig') &&
-      (k.alg === undefined || k.alg === alg) &&
-      algMatchesKey(alg, k),
-  );
-  if (typeof kid === 'string') return usable.filter((k) => k.kid === kid);
-  return usable;
-}
 
 export function verifyClientAssertion(o: ClientAssertionVerifyOptions): VerifiedAssertion {
   // CA-10, CA-11
@@ -132,25 +137,23 @@ export function verifyClientAssertion(o: ClientAssertionVerifyOptions): Verified
   if (typeof o.assertion !== 'string' || o.assertion.length === 0)
     return fail('CA-11', 'client_assertion is missing');
   let decoded: DecodedJws;
+  let alg: string;
   try {
     decoded = o.decoded ?? decodeJws(o.assertion);
+    // CA-07, CA-13, CA-08: the one JWS header policy (src/core/jws.ts); the signature is checked
+    // once the claims name the client whose keys verify it.
+    alg = checkJwsHeader(
+      decoded.header,
+      o.allowedAlgs === undefined ? CLIENT_ASSERTION : { ...CLIENT_ASSERTION, algorithms: o.allowedAlgs },
+    );
   } catch (e) {
-    return fail('CA-08', `client_assertion is not a well-formed JWS: ${(e as Error).message}`);
-  }
-  const { header, payload } = decoded;
-  // CA-07
-  const alg = header.alg;
-  if (typeof alg !== 'string' || alg === 'none' || !(o.allowedAlgs ?? FAPI_ALGS).includes(alg)) {
-    fail(
-      'CA-07',
-      `client assertion alg ${JSON.stringify(alg)} is not allowed (FAPI 2.0: ${(o.allowedAlgs ?? FAPI_ALGS).join(', ')})`,
+    if (!(e instanceof JwsError)) throw e;
+    return fail(
+      assertionCheckId(e),
+      e.check === 'format' ? `client_assertion is not a well-formed JWS: ${e.message}` : e.message,
     );
   }
-  // CA-13: explicit typing; refuse other JWT types used as an assertion (RFC 8725 §3.11). typ is
-  // a media type: compared case-insensitively, "application/" optional (RFC 7515 §4.1.9).
-  if (header.typ !== undefined && !ASSERTION_TYPS.has(mediaType(header.typ))) {
-    fail('CA-13', `client assertion typ ${JSON.stringify(header.typ)} is not an assertion type`);
-  }
+  const { header, payload } = decoded;
   // CA-03
   if (typeof payload.iss !== 'string') fail('CA-03', 'the assertion has no iss');
   if (typeof payload.sub !== 'string') fail('CA-03', 'the assertion has no sub');
@@ -197,27 +200,19 @@ export function verifyClientAssertion(o: ClientAssertionVerifyOptions): Verified
   // CA-08: the client's keys.
   const keys = o.getClientKeys(clientId);
   if (!keys) fail('CA-08', `unknown client ${JSON.stringify(clientId)}`);
-  const candidates = candidateKeys(keys as Jwk[], decoded, alg as string);
+  // CA-08 / CR-08: by kid, then kty/alg/use/crv when kids repeat (FAPI2-SP §5.4.3).
+  const candidates = jwksCandidates(keys as Jwk[], header.kid, alg);
   if (candidates.length === 0)
-    fail(
-      'CA-08',
-      `no registered key of the client matches kid ${JSON.stringify(header.kid)} and alg ${alg as string}`,
-    );
-  const ok = candidates.some((k) => {
-    try {
-      return verifyJwsSignature(decoded, alg as string, importPublicJwk(k));
-    } catch {
-      return false;
-    }
-  });
-  if (!ok) fail('CA-08', 'the client assertion signature does not verify with the registered keys');
+    fail('CA-08', `no registered key of the client matches kid ${JSON.stringify(header.kid)} and alg ${alg}`);
+  if (!verifiesWithAny(decoded, alg, candidates))
+    fail('CA-08', 'the client assertion signature does not verify with the registered keys');
   if (o.replay && !o.replay(`${clientId}:${payload.jti as string}`, payload.exp as number))
     fail('CA-06', 'the client assertion was already used (jti replay)');
   const out: VerifiedAssertion = {
     clientId,
     jti: payload.jti as string,
     exp: payload.exp as number,
-    alg: alg as string,
+    alg,
   };
   if (typeof header.kid === 'string') out.kid = header.kid;
   return out;

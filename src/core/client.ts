@@ -113,6 +113,8 @@ export interface ResourceRequest {
    * (RFC 8705 §3); by default the stored token_type's scheme (./resource.ts `schemeFor`).
    */
   scheme: 'DPoP' | 'Bearer';
+  /** The largest response body read (default: the HTTP client's, 1 MiB). */
+  maxResponseBytes?: number;
 }
 
 function decodeForNarration(jwt: string): DecodedJwt {
@@ -385,6 +387,7 @@ export class Client {
         body: r.body,
         // RFC 8705 §3: a certificate-bound token is presented over the same certificate.
         clientCert: !useDpop,
+        ...(r.maxResponseBytes !== undefined ? { maxResponseBytes: r.maxResponseBytes } : {}),
       };
       const response = await this.http(request);
       const { skewChanged } = this.learn(response);

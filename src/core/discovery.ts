@@ -264,6 +264,19 @@ const REQUIRED = new Set<EndpointName>([
   'pushed_authorization_request_endpoint',
 ]);
 
+/** True when `v` is an array of strings only (a well-formed metadata list, RFC 8414 §2). */
+export function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
+/**
+ * The strings of a metadata list (`*_supported`, RFC 8414 §2), non-strings dropped; undefined when
+ * the member is absent or not a list (which means something else than an empty list).
+ */
+export function metadataStrings(v: unknown): string[] | undefined {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
+}
+
 /**
  * The URL to call for an endpoint. With `mtls` (mTLS client authentication or certificate-bound
  * tokens) the `mtls_endpoint_aliases` entry wins when there is one (RFC 8705 §5, FAPI2-SP

@@ -4,18 +4,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { randomToken } from './random.js';
-import type { JwkError } from './jwk.js';
-import {
-  type Jwk,
-  algMatchesKey,
-  hasPrivateMembers,
-  importPublicJwk,
-  jwkThumbprint,
-  publicJwk,
-  sha256b64url,
-} from './jwk.js';
-import type { JwsError } from './jws.js';
-import { decodeJws, signJws, verifyJwsSignature } from './jws.js';
+import { type Jwk, publicJwk, sha256b64url } from './jwk.js';
+import { type JwsPolicy, type VerifiedJws, JwsError, signJws, verifyCompactJws } from './jws.js';
 import { FAPI_ALGS, type FapiAlg } from './fapi.js';
 
 export interface DpopKey {
@@ -123,6 +113,35 @@ const fail = (check: string, message: string, error: DpopErrorCode = 'invalid_dp
   throw new DpopProofError(error, check, message);
 };
 
+/** RFC 9449 §4.3 checks 2-7 (typ dpop+jwt, a FAPI alg, the public key in the header). */
+const DPOP_PROOF: JwsPolicy = {
+  subject: 'the DPoP proof',
+  algorithms: FAPI_ALGS,
+  typ: ['dpop+jwt'],
+  key: 'jwk',
+};
+
+/**
+ * The catalogue ID of a header-policy refusal: DP-03 for a missing member, DP-04 typ, DP-05 alg,
+ * DP-06 signature, DP-07 private jwk; DP-02 otherwise (not a JWS, an unusable jwk, or a `crit`
+ * extension, which makes the JWS invalid: RFC 7515 §4.1.11).
+ */
+function dpopCheckId(e: JwsError): string {
+  if (e.absent) return 'DP-03';
+  switch (e.check) {
+    case 'typ':
+      return 'DP-04';
+    case 'alg':
+      return 'DP-05';
+    case 'signature':
+      return 'DP-06';
+    case 'jwk':
+      return 'DP-07';
+    default:
+      return 'DP-02';
+  }
+}
+
 /** Verifies a DPoP proof per RFC 9449 §4.3 (DP-01..16). Synchronous. */
 export function verifyDpopProof(o: DpopVerifyOptions): VerifiedDpop {
   const values =
@@ -131,40 +150,25 @@ export function verifyDpopProof(o: DpopVerifyOptions): VerifiedDpop {
   // DP-01: exactly one DPoP header (a comma would mean two folded headers).
   if (values.length > 1 || (values[0] as string).includes(',')) fail('DP-01', 'more than one DPoP header');
   const proof = (values[0] as string).trim();
-  let decoded;
+  // DP-02..07: the one JWS header policy (src/core/jws.ts), then the signature with the header jwk.
+  const policy =
+    o.allowedAlgs === undefined || o.allowedAlgs === FAPI_ALGS
+      ? DPOP_PROOF
+      : { ...DPOP_PROOF, algorithms: o.allowedAlgs };
+  let verified: VerifiedJws;
   try {
-    decoded = decodeJws(proof);
+    verified = verifyCompactJws(proof, policy);
   } catch (e) {
-    return fail('DP-02', `the DPoP header is not a well-formed JWS: ${(e as JwsError).message}`);
-  }
-  const { header, payload } = decoded;
-  // DP-03 / DP-04 / DP-05
-  if (header.typ === undefined) fail('DP-03', 'the proof header has no typ');
-  if (header.typ !== 'dpop+jwt') fail('DP-04', `typ must be "dpop+jwt", not ${JSON.stringify(header.typ)}`);
-  if (typeof header.alg !== 'string') fail('DP-03', 'the proof header has no alg');
-  const alg = header.alg as string;
-  if (alg === 'none' || !(o.allowedAlgs ?? FAPI_ALGS).includes(alg))
-    fail(
-      'DP-05',
-      `alg ${JSON.stringify(alg)} is not allowed (use ${(o.allowedAlgs ?? FAPI_ALGS).join(', ')})`,
+    if (!(e instanceof JwsError)) throw e;
+    return fail(
+      dpopCheckId(e),
+      e.check === 'format' ? `the DPoP header is not a well-formed JWS: ${e.message}` : e.message,
     );
-  const jwk = header.jwk as Jwk | undefined;
-  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk))
-    return fail('DP-03', 'the proof header has no jwk');
-  // DP-07: the jwk must not contain a private key.
-  if (hasPrivateMembers(jwk)) fail('DP-07', 'the jwk header contains private key material');
-  if (!algMatchesKey(alg, jwk)) fail('DP-05', `alg ${alg} does not match the jwk (kty ${String(jwk.kty)})`);
-  let key: KeyObject;
-  let jkt: string;
-  try {
-    jkt = jwkThumbprint(jwk);
-    key = importPublicJwk(jwk, jkt);
-  } catch (e) {
-    return fail('DP-02', `the jwk header is not a usable public key: ${(e as JwkError).message}`);
   }
-  // DP-06
-  if (!verifyJwsSignature(decoded, alg, key))
-    fail('DP-06', 'the proof signature does not verify with its jwk');
+  const { alg, decoded } = verified;
+  const jwk = verified.jwk as Jwk;
+  const jkt = verified.jkt as string;
+  const { payload } = decoded;
   for (const claim of ['jti', 'htm', 'htu', 'iat'] as const) {
     if (payload[claim] === undefined) fail('DP-03', `the proof has no ${claim} claim`);
   }

@@ -4,7 +4,8 @@
  * a one-element array, no other audiences), azp, exp, iat, sub and nonce.
  */
 import { FapiError } from '../errors.js';
-import { IssuerJwsError, type JwksSource, type VerifiedIssuerJws, verifyIssuerJws } from './issuer-jws.js';
+import { type JwksSource, type VerifiedIssuerJws, verifyIssuerJws } from './issuer-jws.js';
+import { JwsError } from './jws.js';
 
 export { jwksLoader } from './issuer-jws.js';
 
@@ -36,12 +37,12 @@ const bad = (
 export async function validateIdToken(idToken: string, o: IdTokenCheck): Promise<ValidIdToken> {
   let verified: VerifiedIssuerJws;
   try {
-    verified = await verifyIssuerJws(idToken, o.jwks);
+    verified = await verifyIssuerJws(idToken, o.jwks, 'the ID token');
   } catch (e) {
-    if (!(e instanceof IssuerJwsError)) throw e;
+    if (!(e instanceof JwsError)) throw e;
     throw e.check === 'alg'
-      ? bad(e.reason, 'Register the client with id_token_signed_response_alg set to PS256, ES256 or EdDSA.')
-      : bad(e.reason);
+      ? bad(e.message, 'Register the client with id_token_signed_response_alg set to PS256, ES256 or EdDSA.')
+      : bad(e.message);
   }
   const { decoded, alg, kid } = verified;
   const { header, payload: c } = decoded;

@@ -1,31 +1,26 @@
 /**
  * JWTs the authorization server signs for the client: ID tokens (OIDC Core §3.1.3.7, CL-20) and
- * JARM authorization responses (JARM §2.4, MS-09). One verification for both: `alg` in the FAPI
- * set and never `none`, RS256 or HS* (FAPI2-SP §5.4.1-1), no `crit`, and the signature by the
- * issuer's key from its jwks_uri, picked by `kid` (re-fetched once, for key rotation).
+ * JARM authorization responses (JARM §2.4, MS-09). One verification for both, under the JWS header
+ * policy of ./jws.ts: `alg` in the FAPI set and never `none`, RS256 or HS* (FAPI2-SP §5.4.1-1), no
+ * `crit` (RFC 7515 §4.1.11), no `jwk` of its own (OIDC Core §2), and the signature by the issuer's
+ * key from its jwks_uri, picked by `kid` (re-fetched once, for key rotation).
  */
 import { conformanceError } from '../errors.js';
 import { type Client, jsonObject } from './client.js';
-import { type Jwk, algMatchesKey, importPublicJwk } from './jwk.js';
-import { type DecodedJws, decodeJws, verifyJwsSignature } from './jws.js';
+import type { Jwk } from './jwk.js';
+import {
+  type DecodedJws,
+  type JwsPolicy,
+  checkJwsHeader,
+  decodeJws,
+  jwksCandidates,
+  JwsError,
+  verifiesWithAny,
+} from './jws.js';
 import { FAPI_ALGS } from './fapi.js';
 
 /** The issuer's keys; `refresh` forces a new fetch (key rotation). */
 export type JwksSource = (refresh: boolean) => Promise<Jwk[]>;
-
-/** Which check refused the JWS, so each caller can name it in its own error. */
-export type IssuerJwsCheck = 'format' | 'alg' | 'crit' | 'key' | 'signature';
-
-export class IssuerJwsError extends Error {
-  override name = 'IssuerJwsError';
-  constructor(
-    readonly check: IssuerJwsCheck,
-    /** What is wrong, as a clause: "its alg "none" is not allowed ...". */
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
 
 export interface VerifiedIssuerJws {
   decoded: DecodedJws;
@@ -33,56 +28,43 @@ export interface VerifiedIssuerJws {
   kid?: string;
 }
 
-/** Decodes `token` and verifies its signature with the issuer's key; throws IssuerJwsError. */
-export async function verifyIssuerJws(token: string, jwks: JwksSource): Promise<VerifiedIssuerJws> {
+/**
+ * Decodes `token` and verifies its signature with the issuer's key. Throws a JwsError whose message
+ * is a clause about `subject` ("the ID token alg … is not allowed …") and whose `check` says which
+ * rule refused it: format, alg, crit, jwk, key or signature.
+ */
+export async function verifyIssuerJws(
+  token: string,
+  jwks: JwksSource,
+  subject: string,
+): Promise<VerifiedIssuerJws> {
   let decoded: DecodedJws;
   try {
     decoded = decodeJws(token);
   } catch (e) {
-    throw new IssuerJwsError('format', `it is not a signed JWT (${(e as Error).message})`);
+    throw new JwsError(`it is not a signed JWT (${(e as Error).message})`, 'format');
   }
-  const { header } = decoded;
-  const alg = header.alg;
-  // FAPI2-SP §5.4.1-1: PS256, ES256 or EdDSA; never none (JARM §2.4 step 5), never RS256 or HS*.
-  if (typeof alg !== 'string' || alg === 'none' || !(FAPI_ALGS as readonly string[]).includes(alg))
-    throw new IssuerJwsError(
-      'alg',
-      `its alg ${JSON.stringify(alg)} is not allowed by FAPI 2.0 (${FAPI_ALGS.join(', ')}; FAPI2-SP §5.4.1)`,
-    );
-  if (header.crit !== undefined)
-    throw new IssuerJwsError('crit', 'it has a crit header fapi does not understand (RFC 7515 §4.1.11)');
-  const kid = typeof header.kid === 'string' ? header.kid : undefined;
-  const pick = (keys: Jwk[]) =>
-    keys.filter(
-      (k) =>
-        (kid === undefined || k.kid === kid) &&
-        (k.use === undefined || k.use === 'sig') &&
-        (k.alg === undefined || k.alg === alg) &&
-        algMatchesKey(alg, k),
-    );
-  let candidates = pick(await jwks(false));
-  if (candidates.length === 0) candidates = pick(await jwks(true)); // the issuer may have rotated keys
+  // ID tokens and JARM responses carry no explicit type to check (OIDC Core §2; JARM §2.1).
+  const policy: JwsPolicy = { subject, algorithms: FAPI_ALGS, key: 'kid' };
+  const alg = checkJwsHeader(decoded.header, policy);
+  const kid = typeof decoded.header.kid === 'string' ? decoded.header.kid : undefined;
+  let candidates = jwksCandidates(await jwks(false), kid, alg);
+  // The issuer may have rotated its keys.
+  if (candidates.length === 0) candidates = jwksCandidates(await jwks(true), kid, alg);
   if (candidates.length === 0)
-    throw new IssuerJwsError(
-      'key',
+    throw new JwsError(
       `no key of the issuer's jwks_uri matches kid ${JSON.stringify(kid)} and alg ${alg}`,
+      'key',
     );
   if (kid === undefined && candidates.length > 1)
-    throw new IssuerJwsError(
-      'key',
+    throw new JwsError(
       'it has no kid and the issuer publishes several keys for its alg (OIDC Core §10.1)',
+      'key',
     );
-  const verified = candidates.some((k) => {
-    try {
-      return verifyJwsSignature(decoded, alg, importPublicJwk(k));
-    } catch {
-      return false;
-    }
-  });
-  if (!verified)
-    throw new IssuerJwsError(
-      'signature',
+  if (!verifiesWithAny(decoded, alg, candidates))
+    throw new JwsError(
       `its signature does not verify with the issuer's key ${JSON.stringify(kid ?? '')}`,
+      'signature',
     );
   const out: VerifiedIssuerJws = { decoded, alg };
   if (kid !== undefined) out.kid = kid;

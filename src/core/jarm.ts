@@ -13,7 +13,8 @@
  */
 import { FapiError, usageError } from '../errors.js';
 import type { AuthorizationServerMetadata } from './discovery.js';
-import { IssuerJwsError, type JwksSource, type VerifiedIssuerJws, verifyIssuerJws } from './issuer-jws.js';
+import { type JwksSource, type VerifiedIssuerJws, verifyIssuerJws } from './issuer-jws.js';
+import { JwsError } from './jws.js';
 import { FAPI_ALGS } from './fapi.js';
 
 /** FAPI2-MS §5.4.2-1: the client sets response_mode to `jwt` (JARM §2.3.4: query.jwt for code). */
@@ -74,10 +75,11 @@ export function jarmRefused(check: JarmCheckName, what: string): FapiError {
 export async function validateJarmResponse(jwt: string, o: JarmCheck): Promise<ValidJarmResponse> {
   let verified: VerifiedIssuerJws;
   try {
-    verified = await verifyIssuerJws(jwt, o.jwks);
+    verified = await verifyIssuerJws(jwt, o.jwks, 'the response');
   } catch (e) {
-    if (!(e instanceof IssuerJwsError)) throw e;
-    throw jarmRefused(e.check === 'alg' ? 'alg' : e.check === 'format' ? 'response' : 'signature', e.reason);
+    if (!(e instanceof JwsError)) throw e;
+    // A crit extension or a jwk of its own: a signature fapi cannot accept as the issuer's.
+    throw jarmRefused(e.check === 'alg' ? 'alg' : e.check === 'format' ? 'response' : 'signature', e.message);
   }
   const { decoded, alg, kid } = verified;
   const c = decoded.payload;

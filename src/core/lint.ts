@@ -6,7 +6,7 @@
  *
  * Metadata can only show what a server *advertises*; the lab and the OIDF suite test behaviour.
  */
-import type { AuthorizationServerMetadata } from './discovery.js';
+import { isStringArray, type AuthorizationServerMetadata } from './discovery.js';
 import { FAPI_JWS_ALGS, isClientAuthMethod } from './fapi.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -59,10 +59,6 @@ const URL_FIELDS = [
 ];
 /** Human-facing pages: http there is poor practice but not a protocol flaw. */
 const PAGE_FIELDS = ['service_documentation', 'op_policy_uri', 'op_tos_uri'];
-
-function isStringArray(v: unknown): v is string[] {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string');
-}
 
 const list = (xs: string[]) => xs.map((x) => `"${x}"`).join(', ');
 

@@ -11,7 +11,7 @@
 import type { FapiError } from '../errors.js';
 import { conformanceError, serverError, stateError, usageError } from '../errors.js';
 import type { HttpClient, HttpResponse } from '../http/client.js';
-import type { AuthorizationServerMetadata } from './discovery.js';
+import { isStringArray, type AuthorizationServerMetadata } from './discovery.js';
 import { checkJarmSupported } from './jarm.js';
 import { JwkError, assertFapiKeyStrength, hasPrivateMembers, type Jwk } from './jwk.js';
 import { REGISTRATION, hintFor, oauthErrorBody } from './oauth-error.js';
@@ -65,9 +65,8 @@ function isLoopbackHttp(u: URL): boolean {
   return u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === '[::1]');
 }
 
-function strings(v: unknown): string[] | undefined {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
-}
+/** A list of strings only, else undefined (a malformed list is refused, not filtered). */
+const strings = (v: unknown): string[] | undefined => (isStringArray(v) ? v : undefined);
 
 const invalid = (field: string, why: string, hint: string, id: string) =>
   usageError('E_CLIENT_METADATA_INVALID', `Client metadata ${field}: ${why} (${id}).`, hint, { field });

@@ -7,7 +7,7 @@
  * (`token_endpoint_auth_signing_alg_values_supported` when the key signs client assertions).
  * An absent list means "not restricted".
  */
-import type { AuthorizationServerMetadata } from './discovery.js';
+import { metadataStrings, type AuthorizationServerMetadata } from './discovery.js';
 import {
   CLIENT_AUTH_METHODS,
   SIGNING_ALGS,
@@ -31,21 +31,18 @@ export interface ServerChoices {
   dpopAlg: FapiAlg | undefined;
 }
 
-const strings = (v: unknown) =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
-
 /**
  * The choices `m` supports. With `auth` other than private_key_jwt the signing key signs no client
  * assertion, so the assertion algorithms do not constrain it.
  */
 export function serverChoices(m: AuthorizationServerMetadata, auth?: ClientAuthMethod): ServerChoices {
-  const methods = strings(m.token_endpoint_auth_methods_supported);
+  const methods = metadataStrings(m.token_endpoint_auth_methods_supported);
   const auths = CLIENT_AUTH_METHODS.filter((a) => !methods || methods.includes(a));
-  const dpopAlgs = strings(m.dpop_signing_alg_values_supported) ?? [];
+  const dpopAlgs = metadataStrings(m.dpop_signing_alg_values_supported) ?? [];
   const senders: SenderConstraint[] = [];
   if (dpopAlgs.some(isFapiAlg)) senders.push('dpop');
   if (m.tls_client_certificate_bound_access_tokens === true) senders.push('mtls');
-  const assertionAlgs = strings(m.token_endpoint_auth_signing_alg_values_supported);
+  const assertionAlgs = metadataStrings(m.token_endpoint_auth_signing_alg_values_supported);
   const algs = SIGNING_ALGS.filter(
     (a) => (auth ?? 'private_key_jwt') !== 'private_key_jwt' || !assertionAlgs || assertionAlgs.includes(a),
   );

@@ -187,3 +187,57 @@ export async function loadProfileCertificate(
   }
   return { certPem, keyPem: privateKeyPem(key.privateKey), info };
 }
+
+/**
+ * Reads a client's own key (a private JWK or a PEM private key) and, when given, its X.509
+ * certificate from files outside fapi (`fapi profile create`, `fapi init --key/--cert`), checking
+ * that the certificate is for that key. Paths resolve from the working folder; nothing is written.
+ */
+export async function readClientCredentials(
+  keyFile: string,
+  certFile?: string,
+): Promise<{ key: GeneratedKey; certInfo?: CertInfo }> {
+  const path = await import('node:path');
+  const { keyFromPem } = await import('../keys/generate.js');
+  const absKey = path.resolve(keyFile);
+  const keyText = await readText(absKey, 'key file');
+  let key: GeneratedKey;
+  if (keyText.trimStart().startsWith('{')) {
+    let jwk: unknown;
+    try {
+      jwk = JSON.parse(keyText);
+    } catch (cause) {
+      throw stateError(
+        'E_FILE_CORRUPT',
+        `The key file ${absKey} is not valid JSON (${(cause as Error).message}).`,
+        'Pass a private JWK or a PEM private key.',
+        { cause },
+      );
+    }
+    key = keyFromPrivateJwk(jwk, { source: absKey });
+  } else {
+    key = keyFromPem(keyText, { source: absKey });
+  }
+  if (!certFile) return { key };
+  const absCert = path.resolve(certFile);
+  const pem = await readText(absCert, 'certificate file');
+  let certInfo: CertInfo;
+  try {
+    certInfo = parseCertificate(pem);
+  } catch (cause) {
+    if (!(cause instanceof X509Error)) throw cause;
+    throw stateError(
+      'E_CERT_INVALID',
+      `The certificate ${absCert} cannot be read: ${cause.message}.`,
+      'Pass a PEM X.509 certificate.',
+      { cause },
+    );
+  }
+  if (!certMatchesKey(pem, key.publicKey))
+    throw stateError(
+      'E_CERT_MISMATCH',
+      `The certificate ${absCert} is not for the key ${absKey}.`,
+      'Pass the certificate issued for that key.',
+    );
+  return { key, certInfo };
+}

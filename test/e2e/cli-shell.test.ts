@@ -27,6 +27,20 @@ describe('fapi shell', () => {
     expect(c.code).toBe(2);
   });
 
+  it('a usage error in a subcommand has the ✖ line and a hint naming that command; with --json one JSON object', async () => {
+    const r = await fapi(['register', '--auth', 'client_secret_basic']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^✖ option '--auth <method>' argument 'client_secret_basic' is invalid/);
+    expect(r.stderr).toContain('hint: see `fapi register --help`.');
+    expect(r.stderr).not.toContain('error:');
+    const j = await fapi(['--json', 'lab', 'up', '--fault', 'nope']);
+    expect(j.code).toBe(2);
+    expect(j.stdout).toBe('');
+    expect(JSON.parse(j.stderr)).toMatchObject({
+      error: { code: 'E_USAGE', exit_code: 2, hint: 'see `fapi lab up --help`.' },
+    });
+  });
+
   it('exits 3 for a missing profile, with a hint, and as one JSON object on stderr with --json', async () => {
     const r = await fapi(['--home', home.dir, 'profile', 'show']);
     expect(r.code).toBe(3);

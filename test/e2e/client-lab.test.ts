@@ -96,6 +96,12 @@ describe('the journey against the strict lab', () => {
       Data: { Account: unknown[] };
     };
     expect(accounts.Data.Account.length).toBeGreaterThan(0);
+    // The response-size cap: --max-size below the answer's size stops reading it (exit 4, named).
+    const capped = await run('journey', ['call', '--max-size', '64', `${t.lab.rs}/accounts`]);
+    expect(capped.code, capped.stderr).toBe(4);
+    expect(capped.stderr).toContain('64 bytes');
+    expect((await run('journey', ['call', '--max-size', '0', `${t.lab.rs}/accounts`])).code).toBe(2);
+    ok(await run('journey', ['call', '--max-size', '1M', `${t.lab.rs}/accounts`]));
     ok(await run('journey', ['token', 'refresh']));
     // The log the fault tests rely on records PAR and token requests (positive control).
     expect(t.lab.ctx.requests.recent().some((q) => q.path === '/par')).toBe(true);

@@ -33,7 +33,12 @@ describe('the lab run file', () => {
     // The token is in the run file, which only its owner can read, and never on stdout.
     expect(up.stdout).not.toContain(TOKEN);
     expect(statSync(paths.run).mode & 0o777).toBe(0o600);
-    expect(await readRunFile(paths)).toMatchObject({ info: { registration_token: TOKEN } });
+    const read = await readRunFile(paths);
+    expect(read).toMatchObject({ info: { registration_token: TOKEN } });
+    // The detached lab got the token through its environment: its command line (what `ps` shows to
+    // every local user) does not carry it.
+    if ('info' in read && process.platform === 'linux')
+      expect(readFileSync(`/proc/${read.info.pid}/cmdline`, 'utf8')).not.toContain(TOKEN);
 
     // The lab really gates registration: a client without the token is refused (RFC 7591 §3).
     ok(await run(['-p', 'open', 'keygen']));
@@ -47,6 +52,40 @@ describe('the lab run file', () => {
     expect(init.stdout).toContain('registered client');
     expect(profile('default')).toMatchObject({ lab: true, issuer: info.issuer, ca_file: info.ca });
     expect(profile('default').client_id).toEqual(expect.any(String));
+  });
+
+  it('REG-13: the token may come from FAPI_LAB_REGISTRATION_TOKEN instead of the command line', async () => {
+    ok(await run(['lab', 'down']));
+    const up = await fapi(['--home', home.dir, '--json', 'lab', 'up', '--port', '0', '--detach'], {
+      env: { FAPI_LAB_REGISTRATION_TOKEN: 'from-env-iat' },
+    });
+    ok(up);
+    expect(await readRunFile(paths)).toMatchObject({ info: { registration_token: 'from-env-iat' } });
+    const info = JSON.parse(up.stdout) as { issuer: string; ca: string };
+    const refused = await run([
+      '-p',
+      'open',
+      '--ca',
+      info.ca,
+      'register',
+      '--issuer',
+      info.issuer,
+      '--force',
+    ]);
+    expect(refused.code, refused.stderr).toBe(5);
+    const accepted = await run([
+      '-p',
+      'open',
+      '--ca',
+      info.ca,
+      'register',
+      '--issuer',
+      info.issuer,
+      '--force',
+      '--initial-access-token',
+      'from-env-iat',
+    ]);
+    ok(accepted);
   });
 
   it('records the faults and relaxations by name; `lab status` reads the fault list, not the warning text', async () => {

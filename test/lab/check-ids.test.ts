@@ -49,8 +49,8 @@ async function checkIds(): Promise<Set<string>> {
   for (const table of Object.values(TABLES))
     for (const c of table) for (const id of expandId(c.id)) ids.add(id);
   for (const dir of ['lab/as/checks', 'lab/rs/checks']) {
-    for (const file of readdirSync(path.join(ROOT, dir))) {
-      const mod = (await import(pathToFileURL(path.join(ROOT, dir, file)).href)) as Record<string, unknown>;
+    for (const file of sourceFiles(path.join(ROOT, dir))) {
+      const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
       for (const v of Object.values(mod)) {
         if (v && typeof v === 'object' && 'id' in v && 'run' in v && typeof v.id === 'string')
           for (const id of expandId(v.id)) ids.add(id);
@@ -58,6 +58,14 @@ async function checkIds(): Promise<Set<string>> {
     }
   }
   return ids;
+}
+
+/** The .ts files under `dir`, subfolders included (checks may be grouped, e.g. checks/client-auth/). */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((e) => {
+    const p = path.join(dir, e);
+    return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
+  });
 }
 
 function testFiles(dir: string): string[] {

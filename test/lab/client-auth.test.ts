@@ -1,4 +1,6 @@
 /** CA-01..13 (private_key_jwt) and MT-01..06 (mTLS client auth and binding), at PAR and token. */
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { createClientAssertion } from '../../src/core/client-auth.js';
 import { JWT_BEARER } from '../../src/core/client-auth.js';
@@ -38,6 +40,9 @@ const parWith = (auth: Record<string, string | undefined>, headers: Record<strin
 
 const assertionFor = (o: Partial<Parameters<typeof createClientAssertion>[0]>) => assertion(t, c1, o);
 
+/** The checks the last request passed, as the dashboard lists them. */
+const passed = () => t.lab.ctx.requests.recent(1)[0]?.passed;
+
 async function expectInvalidClient(
   auth: Record<string, string | undefined>,
   check: string,
@@ -51,9 +56,10 @@ async function expectInvalidClient(
 }
 
 describe('private_key_jwt', () => {
-  it('accepts a correct assertion at PAR (201)', async () => {
+  it('accepts a correct assertion at PAR (201), logged as the private_key_jwt check (CA-08) and CA-01', async () => {
     const { res } = await parWith(assertionFor({}));
     expect(res.status, res.text()).toBe(201);
+    expect(passed()).toEqual(expect.arrayContaining(['CA-08', 'CA-01']));
   });
 
   it('CA-01: client_secret_basic and client_secret_post are refused', async () => {
@@ -179,6 +185,34 @@ describe('private_key_jwt', () => {
     expect(res.status).toBe(201);
   });
 
+  it('NET-08: a client whose jwks_uri cannot be fetched any more gets invalid_client', async () => {
+    const k = await newKey();
+    const serverKey = await newKey();
+    const cert = await t.lab.ctx.ca.issueServerCertificate({
+      key: serverKey,
+      subject: 'CN=jwks.test',
+      sans: [{ type: 'ip', value: '127.0.0.1' }],
+    });
+    const server = https.createServer(
+      { key: privateKeyPem(serverKey.privateKey), cert: cert.pem },
+      (_q, res) =>
+        res.setHeader('content-type', 'application/json').end(JSON.stringify({ keys: [k.publicJwk] })),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const jwksUri = `https://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+    let c: TestClient;
+    try {
+      c = await registerClient(t, { jwks: undefined, jwks_uri: jwksUri }, k);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    const { res } = await par(t, c, { dpop: null });
+    expect(res.status, res.text()).toBe(401);
+    expect(json(res).error).toBe('invalid_client');
+    expect(json(res).error_description).toContain(jwksUri);
+    expect(t.lab.ctx.requests.recent(1)[0]?.check).toBe('NET-08');
+  });
+
   it('REG-12: a registered token_endpoint_auth_signing_alg narrows the accepted algorithms', async () => {
     const ed = await newKey('EdDSA');
     const es = await newKey();
@@ -257,6 +291,7 @@ describe('mTLS client authentication (RFC 8705)', () => {
     const c = await mtlsClient('CN=mtls-one,O=Example');
     const r = await parOverMtls(c.http, c.clientId);
     expect(r.status, r.text()).toBe(201);
+    expect(passed()).toEqual(expect.arrayContaining(['MT-03', 'CA-01']));
   });
 
   it('MT-01: with mTLS authentication, client_id is required', async () => {
@@ -305,6 +340,7 @@ describe('mTLS client authentication (RFC 8705)', () => {
   it('MT-04: self_signed_tls_client_auth accepts the registered certificate only', async () => {
     const c = await mtlsClient('CN=self-one', { selfSigned: true });
     expect((await parOverMtls(c.http, c.clientId)).status).toBe(201);
+    expect(passed()).toEqual(expect.arrayContaining(['MT-04', 'CA-01']));
     const other = await newKey();
     const otherCert = await createCertificate({ key: other, subject: 'CN=self-one', profile: 'client' });
     const r = await parOverMtls(

@@ -3,11 +3,12 @@
  * lab receives, the entropy of the one-time values it hands out, its JWKS, key selection among
  * repeated kids, and the clock skew it allows on incoming JWTs.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import * as jose from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLabConfig } from '../../lab/config.js';
 import { jwkThumbprint } from '../../src/core/jwk.js';
@@ -31,7 +32,7 @@ import {
   type TestClient,
   type TestLab,
 } from './helpers.js';
-import { challenges, dpopTokens, mintAccessToken, rawProof, rsCall } from './rs-helpers.js';
+import { challenges, dpopTokens, mintAccessToken, rawProof, rsCall, rsProof } from './rs-helpers.js';
 
 let t: TestLab;
 let c: TestClient;
@@ -55,14 +56,17 @@ describe('CR-01: JWTs per RFC 8725, with explicit typ checks (RFC 8725 §3.11)',
       iat: Math.floor(t.now()),
       nonce: t.lab.ctx.nonces.as.current(),
     });
-    for (const typ of ['JWT', 'at+jwt', 'client-authentication+jwt', 'application/dpop+jwt']) {
+    for (const typ of ['JWT', 'at+jwt', 'client-authentication+jwt', 'application/jwt']) {
       const { res } = await par(t, c, { dpop: key, headers: { dpop: rawProof(key, { typ }, claims()) } });
       expect(res.status, `${typ}: ${res.text()}`).toBe(400);
       expect(json(res).error).toBe('invalid_dpop_proof');
       expect(lastCheck(), typ).toBe('DP-04');
     }
-    const goodProof = await par(t, c, { dpop: key, headers: { dpop: rawProof(key, {}, claims()) } });
-    expect(goodProof.res.status, goodProof.res.text()).toBe(201);
+    // typ is a media type (RFC 7515 §4.1.9): "application/" optional, case-insensitive.
+    for (const typ of ['dpop+jwt', 'application/dpop+jwt', 'DPoP+JWT']) {
+      const goodProof = await par(t, c, { dpop: key, headers: { dpop: rawProof(key, { typ }, claims()) } });
+      expect(goodProof.res.status, `${typ}: ${goodProof.res.text()}`).toBe(201);
+    }
 
     // Access tokens at the RS: only at+jwt (RFC 9068 §4). An ID token is never an access token.
     const tokens = await dpopTokens(t, c, 'openid accounts');
@@ -106,6 +110,148 @@ describe('CR-01: JWTs per RFC 8725, with explicit typ checks (RFC 8725 §3.11)',
       const { res } = await parWith(typ);
       expect(res.status, `${String(typ)}: ${res.text()}`).toBe(201);
     }
+  });
+});
+
+describe('CR-01: one access-token typ rule at the RS and at introspection (RFC 9068 §2.1, §4)', () => {
+  it('RS-04 / IN-02: at+jwt in any case, with or without "application/", is accepted by both; another typ by neither', async () => {
+    const tokens = await dpopTokens(t, c, 'openid accounts');
+    const binding = { jkt: jwkThumbprint(tokens.dpop.publicJwk) };
+    const introspect = (token: string) =>
+      postForm(t.http, `${t.lab.issuer}/introspect`, { ...assertion(t, c), token });
+    for (const [typ, ok] of [
+      ['at+jwt', true],
+      ['AT+JWT', true],
+      ['application/at+jwt', true],
+      ['Application/AT+JWT', true],
+      ['JWT', false],
+      ['application/jwt', false],
+    ] as const) {
+      const at = mintAccessToken(t, { binding, clientId: c.clientId, header: { typ } });
+      const res = await rsCall(t, '/accounts', { token: at, dpop: tokens.dpop });
+      expect(res.status, typ).toBe(ok ? 200 : 401);
+      expect(json(await introspect(at)).active, typ).toBe(ok);
+    }
+  });
+});
+
+/**
+ * `jwt` signed again by jose, which nobody here wrote, with a `crit` header: `b64` (RFC 7797, an
+ * extension jose understands) or `exp-x` (one nobody does); without `crit` when none is given.
+ */
+async function resigned(jwt: string, key: KeyObject, crit?: 'b64' | 'exp-x'): Promise<string> {
+  const { header, payload } = decodeJwt(jwt);
+  const extra = crit === 'b64' ? { crit: ['b64'], b64: true } : crit ? { crit: [crit], [crit]: 1 } : {};
+  return new jose.SignJWT(payload)
+    .setProtectedHeader({ ...header, ...extra } as jose.JWTHeaderParameters)
+    .sign(key, crit === 'exp-x' ? { crit: { 'exp-x': true } } : {});
+}
+
+describe('CR-01: a JWS with a crit header is refused wherever the lab receives one (RFC 7515 §4.1.11)', () => {
+  const CRITS = ['b64', 'exp-x'] as const;
+
+  it('DP-02: a DPoP proof with crit is refused at PAR, at the token endpoint and at the RS; re-signed by jose without crit it is accepted', async () => {
+    const parUrl = `${t.lab.issuer}/par`;
+    const key = await newDpopKey();
+    for (const crit of CRITS) {
+      const { res } = await par(t, c, {
+        dpop: key,
+        headers: { dpop: await resigned(proof(t, key, 'POST', parUrl), key.privateKey, crit) },
+      });
+      expect(res.status, `${crit}: ${res.text()}`).toBe(400);
+      expect(json(res).error).toBe('invalid_dpop_proof');
+      expect(lastCheck(), crit).toBe('DP-02');
+    }
+    const control = await par(t, c, {
+      dpop: key,
+      headers: { dpop: await resigned(proof(t, key, 'POST', parUrl), key.privateKey) },
+    });
+    expect(control.res.status, control.res.text()).toBe(201);
+
+    const tokenUrl = `${t.lab.issuer}/token`;
+    const { code: cv, flow } = await code(t, c);
+    const redeemWith = async (crit?: 'b64' | 'exp-x') =>
+      postForm(
+        t.http,
+        tokenUrl,
+        {
+          ...assertion(t, c),
+          grant_type: 'authorization_code',
+          code: cv,
+          redirect_uri: c.redirectUri,
+          code_verifier: flow.verifier,
+        },
+        { dpop: await resigned(proof(t, flow.dpop, 'POST', tokenUrl), flow.dpop.privateKey, crit) },
+      );
+    for (const crit of CRITS) {
+      const res = await redeemWith(crit);
+      expect(res.status, `${crit}: ${res.text()}`).toBe(400);
+      expect(json(res).error).toBe('invalid_dpop_proof');
+      expect(lastCheck(), crit).toBe('DP-02');
+    }
+    // The refused proofs burned nothing: the code is still good.
+    const redeemed = await redeemWith();
+    expect(redeemed.status, redeemed.text()).toBe(200);
+
+    const at = json(redeemed).access_token as string;
+    const rsUrl = `${t.lab.rs}/accounts`;
+    const rsWith = async (crit?: 'b64' | 'exp-x') =>
+      rsCall(t, '/accounts', {
+        token: at,
+        proofHeader: await resigned(rsProof(t, flow.dpop, 'GET', rsUrl, at), flow.dpop.privateKey, crit),
+      });
+    for (const crit of CRITS) {
+      const res = await rsWith(crit);
+      expect(res.status, crit).toBe(401);
+      expect(challenges(res)[0]).toMatch(/^DPoP error="invalid_dpop_proof"/);
+      expect(lastCheck(), crit).toBe('DP-02');
+    }
+    expect((await rsWith()).status).toBe(200);
+  });
+
+  it('CA-08: a client assertion with crit is refused at PAR and at the token endpoint; re-signed by jose without crit it is accepted', async () => {
+    const withAssertion = async (crit?: 'b64' | 'exp-x') => {
+      const a = assertion(t, c);
+      return { ...a, client_assertion: await resigned(a.client_assertion as string, c.key.privateKey, crit) };
+    };
+    for (const crit of CRITS) {
+      const { res } = await par(t, c, { dpop: null, params: await withAssertion(crit) });
+      expect(res.status, `${crit}: ${res.text()}`).toBe(401);
+      expect(json(res).error).toBe('invalid_client');
+      expect(lastCheck(), crit).toBe('CA-08');
+    }
+    const control = await par(t, c, { dpop: null, params: await withAssertion() });
+    expect(control.res.status, control.res.text()).toBe(201);
+
+    const { code: cv, flow } = await code(t, c);
+    for (const crit of CRITS) {
+      const res = await redeem(t, c, cv, flow, { params: await withAssertion(crit) });
+      expect(res.status, `${crit}: ${res.text()}`).toBe(401);
+      expect(json(res).error).toBe('invalid_client');
+      expect(lastCheck(), crit).toBe('CA-08');
+    }
+    const redeemed = await redeem(t, c, cv, flow, { params: await withAssertion() });
+    expect(redeemed.status, redeemed.text()).toBe(200);
+  });
+
+  it('RS-04: an access token with crit is refused at the RS and is not active at introspection; re-signed by jose without crit it is accepted', async () => {
+    const tokens = await dpopTokens(t, c, 'openid accounts');
+    const binding = { jkt: jwkThumbprint(tokens.dpop.publicJwk) };
+    const signing = t.lab.ctx.keys.signing.privateKey;
+    const introspect = (token: string) =>
+      postForm(t.http, `${t.lab.issuer}/introspect`, { ...assertion(t, c), token });
+    for (const crit of CRITS) {
+      const at = await resigned(mintAccessToken(t, { binding, clientId: c.clientId }), signing, crit);
+      const res = await rsCall(t, '/accounts', { token: at, dpop: tokens.dpop });
+      expect(res.status, crit).toBe(401);
+      expect(challenges(res)[0]).toMatch(/^DPoP error="invalid_token"/);
+      expect(lastCheck(), crit).toBe('RS-04');
+      expect((await introspect(at)).text(), crit).toBe('{"active":false}');
+    }
+    const control = await resigned(mintAccessToken(t, { binding, clientId: c.clientId }), signing);
+    const res = await rsCall(t, '/accounts', { token: control, dpop: tokens.dpop });
+    expect(res.status, res.text()).toBe(200);
+    expect(json(await introspect(control)).active).toBe(true);
   });
 });
 

@@ -1,7 +1,7 @@
 import { assertFapiKeyStrength, hasPrivateMembers, type Jwk } from '../../../src/core/jwk.js';
 import { isPlainObject } from '../../../src/store/validate.js';
 import { defineCheck } from '../check.js';
-import { fetchJwks, JwksFetchError } from '../client-keys.js';
+import { fetchJwks, keysOrRefuse } from '../client-keys.js';
 import { invalidMetadata, type RegistrationExchange } from '../registration.js';
 
 /** REG-06: every key is public and strong enough (RSA ≥ 2048, EC ≥ 224; FAPI2-SP §5.4.1-2/3). */
@@ -49,13 +49,7 @@ export const regJwks = defineCheck<RegistrationExchange>({
     }
     if (typeof jwks_uri !== 'string' || !/^https:\/\//i.test(jwks_uri))
       throw invalidMetadata('jwks_uri must be an https URL (FAPI2-SP §5.4.2)');
-    let keys: Jwk[];
-    try {
-      keys = await fetchJwks(s.ctx, jwks_uri);
-    } catch (e) {
-      if (e instanceof JwksFetchError) throw invalidMetadata(e.message, 'NET-08');
-      throw e;
-    }
+    const keys = await keysOrRefuse(fetchJwks(s.ctx, jwks_uri), invalidMetadata);
     const problem = jwksProblem(keys, 'the document at jwks_uri');
     if (problem) throw invalidMetadata(problem, 'REG-06');
     s.metadata.jwks_uri = jwks_uri;

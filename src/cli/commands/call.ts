@@ -12,6 +12,7 @@ import { callResource, isTokenRejected, resourceError, schemeFor } from '../../c
 import { stateError, usageError } from '../../errors.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { narrateExchange, short } from '../narrate.js';
+import { parseSizeOption } from '../options.js';
 import { loadClientProfile, loadTokensOrFail, openSession, refreshAndSave } from '../session.js';
 
 /** Seconds before expiry at which a token counts as expired (a call takes time to arrive). */
@@ -70,6 +71,8 @@ export interface CallOptions extends GlobalOptions {
   dpop?: boolean;
   mtls?: boolean;
   syncClock?: boolean;
+  /** --max-size: the largest response body read (bytes, K, M, G). */
+  maxSize?: string;
 }
 
 export async function run(ctx: CliContext, opts: CallOptions, args: string[]): Promise<void> {
@@ -89,6 +92,7 @@ export async function run(ctx: CliContext, opts: CallOptions, args: string[]): P
       'Pass --dpop or --mtls, not both.',
       'Without either, the token type decides.',
     );
+  const maxResponseBytes = parseSizeOption(opts.maxSize, '--max-size');
   const profile = await loadClientProfile(ctx);
   let tokens = await loadTokensOrFail(ctx, profile);
   const scheme = opts.dpop ? 'DPoP' : opts.mtls ? 'Bearer' : schemeFor(tokens.token_type);
@@ -142,7 +146,15 @@ export async function run(ctx: CliContext, opts: CallOptions, args: string[]): P
       );
   }
   const send = () =>
-    callResource(s.client, { method, url, headers, body, accessToken: tokens.access_token, scheme });
+    callResource(s.client, {
+      method,
+      url,
+      headers,
+      body,
+      accessToken: tokens.access_token,
+      scheme,
+      ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {}),
+    });
   let ex = await send();
   narrateCall(ctx, narrate, ex, scheme);
   if (isTokenRejected(ex.response) && !refreshed && tokens.refresh_token) {

@@ -1,6 +1,6 @@
 /** `fapi discover [ISSUER]`: the server's metadata in brief, and the FAPI 2.0 lint. */
 import { conformanceError, usageError } from '../../errors.js';
-import { discoverMetadata, type AuthorizationServerMetadata } from '../../core/discovery.js';
+import { discoverMetadata, metadataStrings, type AuthorizationServerMetadata } from '../../core/discovery.js';
 import { lintMetadata, summarizeLint, type LintFinding } from '../../core/lint.js';
 import type { Profile } from '../../store/profile.js';
 import type { CliContext, GlobalOptions } from '../context.js';
@@ -24,8 +24,7 @@ export async function optionalProfile(ctx: CliContext): Promise<Profile | undefi
 
 /** A compact, JSON-friendly view of what matters in the metadata. */
 export function metadataSummary(m: AuthorizationServerMetadata) {
-  const strings = (v: unknown) =>
-    Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  const strings = (v: unknown) => metadataStrings(v) ?? [];
   const endpoints: Record<string, string> = {};
   for (const [label, field] of ENDPOINTS)
     if (typeof m[field] === 'string') endpoints[label] = m[field] as string;

@@ -3,9 +3,8 @@ import type { CliContext, GlobalOptions } from '../context.js';
 import type { Profile, StoredTokens } from '../../store/profile.js';
 import { redacted } from '../../http/redact.js';
 import { confirm } from '../prompt.js';
-import type { CertInfo } from '../../keys/x509.js';
 import type { ClientAuthMethod, SenderConstraint } from '../../core/fapi.js';
-import { stateError, usageError } from '../../errors.js';
+import { usageError } from '../../errors.js';
 
 export async function list(ctx: CliContext): Promise<void> {
   const names = await ctx.store.list();
@@ -176,51 +175,8 @@ export async function create(ctx: CliContext, opts: ProfileCreateOptions): Promi
   }
 
   // Everything is read and checked before anything is written.
-  const path = await import('node:path');
-  const { readText } = await import('../../store/atomic.js');
-  const { keyFromPem, keyFromPrivateJwk } = await import('../../keys/generate.js');
-  const absKey = path.resolve(keyFile);
-  const keyText = await readText(absKey, 'key file');
-  let key;
-  if (keyText.trimStart().startsWith('{')) {
-    let jwk: unknown;
-    try {
-      jwk = JSON.parse(keyText);
-    } catch (cause) {
-      throw stateError(
-        'E_FILE_CORRUPT',
-        `The key file ${absKey} is not valid JSON (${(cause as Error).message}).`,
-        'Pass a private JWK or a PEM private key.',
-        { cause },
-      );
-    }
-    key = keyFromPrivateJwk(jwk, { source: absKey });
-  } else {
-    key = keyFromPem(keyText, { source: absKey });
-  }
-  let certInfo: CertInfo | undefined;
-  if (certFile) {
-    const { parseCertificate, certMatchesKey, X509Error } = await import('../../keys/x509.js');
-    const absCert = path.resolve(certFile);
-    const pem = await readText(absCert, 'certificate file');
-    try {
-      certInfo = parseCertificate(pem);
-    } catch (cause) {
-      if (!(cause instanceof X509Error)) throw cause;
-      throw stateError(
-        'E_CERT_INVALID',
-        `The certificate ${absCert} cannot be read: ${cause.message}.`,
-        'Pass a PEM X.509 certificate.',
-        { cause },
-      );
-    }
-    if (!certMatchesKey(pem, key.publicKey))
-      throw stateError(
-        'E_CERT_MISMATCH',
-        `The certificate ${absCert} is not for the key ${absKey}.`,
-        'Pass the certificate issued for that key.',
-      );
-  }
+  const { readClientCredentials } = await import('../../store/profile-keys.js');
+  const { key, certInfo } = await readClientCredentials(keyFile, certFile);
   const redirectUri = opts.redirectUri ?? DEFAULT_REDIRECT_URI;
   const { checkClientMetadata } = await import('../../core/registration.js');
   checkClientMetadata({

@@ -45,3 +45,20 @@ describe('parseIntOption', () => {
     );
   });
 });
+
+describe('parseSizeOption', () => {
+  it('bytes, or K/M/G (powers of 1024, also KiB/MB spellings), from 1 byte to 1G', async () => {
+    const { parseSizeOption } = await import('../../../src/cli/options.js');
+    expect(parseSizeOption(undefined, '--max-size')).toBeUndefined();
+    expect(parseSizeOption('65536', '--max-size')).toBe(65_536);
+    expect(parseSizeOption('512K', '--max-size')).toBe(512 * 1024);
+    expect(parseSizeOption('10M', '--max-size')).toBe(10 * 1024 ** 2);
+    expect(parseSizeOption('10MiB', '--max-size')).toBe(10 * 1024 ** 2);
+    expect(parseSizeOption('2mb', '--max-size')).toBe(2 * 1024 ** 2);
+    expect(parseSizeOption('1G', '--max-size')).toBe(1024 ** 3);
+    for (const bad of ['0', '2G', '-1', '1.5M', '10T', 'M', '', 'lots'])
+      expect(() => parseSizeOption(bad, '--max-size'), bad).toThrow(
+        expect.objectContaining({ code: 'E_BAD_SIZE', exitCode: 2, details: { flag: '--max-size' } }),
+      );
+  });
+});

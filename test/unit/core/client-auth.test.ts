@@ -110,6 +110,23 @@ describe('client assertions', () => {
       'PS256',
     );
   });
+  it('CA-08: a jose-made assertion with a crit header is refused (RFC 7515 §4.1.11); without it, it verifies', async () => {
+    const claims = { iss: 'c1', sub: 'c1', aud: ISS, jti: 'j-crit', iat: NOW, exp: NOW + 60 };
+    const signed = (extra: Record<string, unknown>, crit?: Record<string, boolean>) =>
+      new jose.SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...extra })
+        .sign(pair.privateKey, crit ? { crit } : {});
+    expect(verifyClientAssertion(opts(await signed({}))).clientId).toBe('c1');
+    expectFail(opts(await signed({ crit: ['b64'], b64: true })), 'CA-08');
+    expectFail(opts(await signed({ crit: ['exp-x'], 'exp-x': 1 }, { 'exp-x': true })), 'CA-08');
+  });
+  it('CA-08: the key is one the client registered, never a jwk carried in the assertion', () => {
+    const jwk = other.publicKey.export({ format: 'jwk' });
+    expectFail(opts(make({ privateKey: other.privateKey, kid: undefined, header: { jwk } })), 'CA-08');
+    expectFail(opts(make({ privateKey: other.privateKey, header: { jwk } })), 'CA-08');
+    // The client's own key in a jwk header is ignored, not held against it.
+    expect(verifyClientAssertion(opts(make({ header: { jwk: pub } }))).clientId).toBe('c1');
+  });
   it('CA-09: iat/nbf 8 s in the future accepted, over 60 s refused', () => {
     expect(() => verifyClientAssertion(opts(make({ claims: { nbf: NOW + 8 } })))).not.toThrow();
     expectFail(opts(make({ now: NOW + 70 })), 'CA-09');

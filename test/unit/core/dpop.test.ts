@@ -104,6 +104,17 @@ describe('DPoP proofs', () => {
     expectFail(opts('abc.def'), 'DP-02');
     expectFail(opts('a.b.c'), 'DP-02');
   });
+  it('DP-02: a jose-made proof with a crit header is refused (RFC 7515 §4.1.11), even b64 that jose understands', async () => {
+    const { privateKey, publicKey } = await jose.generateKeyPair('ES256', { extractable: true });
+    const jwk = await jose.exportJWK(publicKey);
+    const signed = (extra: Record<string, unknown>, crit?: Record<string, boolean>) =>
+      new jose.SignJWT(goodClaims())
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk, ...extra })
+        .sign(privateKey, crit ? { crit } : {});
+    expect(verifyDpopProof(opts(await signed({}))).jkt).toBe(await jose.calculateJwkThumbprint(jwk));
+    expectFail(opts(await signed({ crit: ['b64'], b64: true })), 'DP-02');
+    expectFail(opts(await signed({ crit: ['exp-x'], 'exp-x': 1 }, { 'exp-x': true })), 'DP-02');
+  });
   it('DP-03: each required member missing is refused', () => {
     expectFail(opts(undefined), 'DP-03');
     for (const m of ['jti', 'htm', 'htu', 'iat']) {
@@ -116,6 +127,12 @@ describe('DPoP proofs', () => {
   });
   it('DP-04: typ other than dpop+jwt is refused', () => {
     expectFail(opts(raw({ ...goodHeader(), typ: 'JWT' }, goodClaims())), 'DP-04');
+  });
+  it('DP-04: typ is a media type (RFC 7515 §4.1.9): application/dpop+jwt and DPoP+JWT are dpop+jwt', () => {
+    for (const typ of ['application/dpop+jwt', 'DPoP+JWT', 'Application/DPOP+jwt'])
+      expect(() => verifyDpopProof(opts(raw({ ...goodHeader(), typ }, goodClaims()))), typ).not.toThrow();
+    for (const typ of ['application/jwt', 'text/dpop+jwt', 'dpop+jwt; x=1', 7])
+      expectFail(opts(raw({ ...goodHeader(), typ }, goodClaims())), 'DP-04');
   });
   it('DP-05: RS256 and none are refused', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });

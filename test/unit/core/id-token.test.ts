@@ -1,5 +1,6 @@
 /** CL-20: ID token validation, one test per lab fault switch (idtoken-*). */
 import { generateKeyPairSync } from 'node:crypto';
+import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
 import { validateIdToken, type IdTokenCheck } from '../../../src/core/id-token.js';
 import type { Jwk } from '../../../src/core/jwk.js';
@@ -81,6 +82,34 @@ describe('ID token (CL-20)', () => {
     await refused(sign(claims({ nonce: 'other' })), 'nonce is not the one');
     await refused(sign(claims({ nonce: undefined })), 'no nonce');
     await validateIdToken(sign(claims({ nonce: undefined })), check({ nonce: undefined }));
+  });
+
+  it('refuses a jose-made ID token with a crit header (RFC 7515 §4.1.11); accepts it without', async () => {
+    const signed = (extra: Record<string, unknown>, crit?: Record<string, boolean>) =>
+      new jose.SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: 'as-1', ...extra })
+        .sign(pair.privateKey, crit ? { crit } : {});
+    expect((await validateIdToken(await signed({}), check())).claims.sub).toBe('alice');
+    await refused(await signed({ crit: ['b64'], b64: true }), 'crit');
+    await refused(await signed({ crit: ['exp-x'], 'exp-x': 1 }, { 'exp-x': true }), 'crit');
+  });
+
+  it("never verifies with a jwk the ID token carries: the key comes from the issuer's jwks_uri (RFC 8725 §3.10)", async () => {
+    // The issuer's own key in a jwk header (OIDC Core §2: SHOULD NOT) does not make a valid token invalid...
+    expect((await validateIdToken(sign(claims(), { kid: 'as-1', jwk: JWK }), check())).claims.sub).toBe(
+      'alice',
+    );
+    // ...and a token signed by another key that brings that key along is refused by its signature.
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const forged = await new jose.SignJWT(claims())
+      .setProtectedHeader({
+        alg: 'ES256',
+        typ: 'JWT',
+        kid: 'as-1',
+        jwk: other.publicKey.export({ format: 'jwk' }),
+      })
+      .sign(other.privateKey);
+    await refused(forged, 'signature');
   });
 
   it('refuses a bad signature, a missing iat or sub, and an unknown kid after one JWKS refresh', async () => {

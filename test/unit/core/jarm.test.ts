@@ -4,6 +4,7 @@
  * leeway, and the whole authorization response (state, then code or error, inside the JWT).
  */
 import { generateKeyPairSync } from 'node:crypto';
+import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { Fault } from '../../../lab/config.js';
 import { signAuthorizationResponse } from '../../../lab/faults.js';
@@ -91,6 +92,29 @@ describe('MS-09 JARM response checks (JARM §2.4)', () => {
       'does not verify',
     );
     await refused('not-a-jwt', 'E_JARM_RESPONSE', 'not a signed JWT');
+  });
+
+  it('refuses a jose-made response with a crit header (RFC 7515 §4.1.11), or one carrying its own jwk', async () => {
+    const signed = (extra: Record<string, unknown>, crit?: Record<string, boolean>) =>
+      new jose.SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES256', kid: 'as-1', ...extra })
+        .sign(pair.privateKey, crit ? { crit } : {});
+    expect((await validateJarmResponse(await signed({}), check())).params.get('code')).toBe('c-1');
+    await refused(await signed({ crit: ['b64'], b64: true }), 'E_JARM_SIGNATURE', 'crit');
+    await refused(
+      await signed({ crit: ['exp-x'], 'exp-x': 1 }, { 'exp-x': true }),
+      'E_JARM_SIGNATURE',
+      'crit',
+    );
+    // A jwk header is never used: the issuer's own key there changes nothing, another key is refused.
+    expect(
+      (await validateJarmResponse(sign(claims(), { kid: 'as-1', jwk: JWK }), check())).params.get('code'),
+    ).toBe('c-1');
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const forged = await new jose.SignJWT(claims())
+      .setProtectedHeader({ alg: 'ES256', kid: 'as-1', jwk: other.publicKey.export({ format: 'jwk' }) })
+      .sign(other.privateKey);
+    await refused(forged, 'E_JARM_SIGNATURE', 'signature');
   });
 
   it('an unknown kid is looked up again once (key rotation), then refused', async () => {

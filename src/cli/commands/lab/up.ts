@@ -38,6 +38,9 @@ export interface LabUpOptions {
   detachedChild?: boolean;
 }
 
+/** The registration token from the environment (for `fapi lab up` and its detached child). */
+const REGISTRATION_TOKEN_ENV = 'FAPI_LAB_REGISTRATION_TOKEN';
+
 function configFromFlags(opts: LabUpOptions): Partial<LabConfig> {
   const out: Partial<LabConfig> = {};
   const port = parseIntOption(opts.port, portOption('--port'));
@@ -125,6 +128,10 @@ export async function run(ctx: CliContext, opts: LabUpOptions): Promise<void> {
       `A lab is already running for ${ctx.home} (pid ${running.pid}, ${running.issuer}).`,
       'Use it, or stop it with `fapi lab down` (or use another --home).',
     );
+  // The token may come from the environment, which keeps it off the command line (`ps`); the
+  // detached child always gets it that way.
+  const registrationToken = opts.registrationToken ?? ctx.env[REGISTRATION_TOKEN_ENV];
+  if (registrationToken !== undefined) opts = { ...opts, registrationToken };
   const config = await effectiveConfig(opts);
   if (opts.detach) return detach(ctx, opts, p);
 
@@ -166,13 +173,16 @@ async function detach(ctx: CliContext, opts: LabUpOptions, p: LabPaths): Promise
   pass('--rs-port', opts.rsPort);
   pass('--config', opts.config !== undefined ? path.resolve(opts.config) : undefined);
   pass('--auto-approve', opts.autoApprove);
-  pass('--registration-token', opts.registrationToken);
   for (const r of opts.relax ?? []) pass('--relax', r);
   for (const f of opts.fault ?? []) pass('--fault', f);
   const started = await startDetached(p, {
     command: process.execPath,
     args,
-    env: { ...ctx.env, NO_COLOR: '1' },
+    env: {
+      ...ctx.env,
+      NO_COLOR: '1',
+      ...(opts.registrationToken !== undefined ? { [REGISTRATION_TOKEN_ENV]: opts.registrationToken } : {}),
+    },
   });
   if ('timedOut' in started)
     throw stateError('E_LAB_START', 'The lab did not become ready within 30 s.', 'See `fapi lab logs`.');
