@@ -487,7 +487,11 @@ function withOverrides(r: LabRoute, ctx: LabContext, delays: Delays) {
     const clientId = ctx.overrides.needsClientId(endpoint) ? claimedClientId(req, endpoint) : undefined;
     const o = ctx.overrides.take(endpoint, clientId, kinds);
     if (o?.delayMs) await delay(o.delayMs, delays);
-    if (o?.failure) return sendInjectedFailure(req, reply, endpoint, o.failure);
+    if (o?.failure) {
+      // No check ran: the log names the client the request claims to come from.
+      req.lab.clientId = clientId ?? claimedClientId(req, endpoint);
+      return sendInjectedFailure(req, reply, endpoint, o.failure);
+    }
     return r.handler(req, reply, ctx);
   };
 }
