@@ -5,9 +5,36 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LabContext } from './context.js';
-import { escapeHtml, htmlHeaders, page, sendJson } from './http.js';
+import { requestDetail } from './control.js';
+import { LabError } from './errors.js';
+import { escapeHtml, htmlHeaders, page, queryOf, sendError, sendJson } from './http.js';
 import type { LabModule } from './module.js';
-import type { RequestRecord } from './requests.js';
+import { publicRequest, type RequestFilter, type RequestRecord } from './requests.js';
+
+/** The filter of `GET /lab/requests`, or what is wrong with it. */
+function requestFilter(req: FastifyRequest): RequestFilter | string {
+  const q = queryOf(req);
+  const repeated = q.repeated();
+  if (repeated.length) return `the parameter ${repeated.join(', ')} is repeated`;
+  const f: RequestFilter = {};
+  const clientId = q.get('client_id');
+  if (clientId !== undefined) f.clientId = clientId;
+  const path = q.get('path');
+  if (path !== undefined) f.path = path;
+  const since = q.get('since');
+  if (since !== undefined) {
+    const t = Date.parse(since);
+    if (Number.isNaN(t)) return `since must be an ISO 8601 time, not ${JSON.stringify(since)}`;
+    f.since = t;
+  }
+  const after = q.get('after');
+  if (after !== undefined) {
+    if (!/^\d{1,15}$/.test(after))
+      return `after must be a request id (a whole number), not ${JSON.stringify(after)}`;
+    f.afterId = Number(after);
+  }
+  return f;
+}
 
 export function labStatus(ctx: LabContext, recent = 50) {
   return {
@@ -19,7 +46,11 @@ export function labStatus(ctx: LabContext, recent = 50) {
     strict: ctx.warningHeader === undefined,
     relaxations: [...ctx.switches.relax],
     faults: [...ctx.switches.faults],
+    /** failNext / delayNext still to come. */
+    pending: ctx.overrides.list(),
     auto_approve: ctx.config.autoApprove,
+    /** With auto-approve: who is logged in. */
+    login: ctx.users.autoApproved()?.sub,
     endpoints: ctx.routes.map((r) => ({
       methods: r.methods,
       url: (r.listener === 'rs' ? ctx.urls.rs : ctx.urls.issuer) + r.path,
@@ -118,6 +149,43 @@ export const dashboardModule: LabModule = {
       description: 'the lab status as JSON (used by `fapi lab status`)',
       handler: (_req: FastifyRequest, reply: FastifyReply, ctx: LabContext) =>
         sendJson(reply, 200, labStatus(ctx)),
+    },
+    {
+      listener: 'as',
+      methods: ['GET'],
+      path: '/lab/requests',
+      quiet: true,
+      description:
+        'the request log as JSON, oldest first (?client_id=, ?path=, ?since= ISO time, ?after= request id); used by `fapi lab requests` and this page',
+      handler: (req: FastifyRequest, reply: FastifyReply, ctx: LabContext) => {
+        const filter = requestFilter(req);
+        if (typeof filter === 'string')
+          return sendError(req, reply, new LabError(400, 'invalid_request', filter, { check: 'HTTP' }));
+        return sendJson(reply, 200, {
+          requests_total: ctx.requests.count,
+          requests: ctx.requests.select(filter).map(publicRequest),
+        });
+      },
+    },
+    {
+      listener: 'as',
+      methods: ['GET'],
+      path: '/lab/requests/:id',
+      quiet: true,
+      description:
+        "one request's detail: decoded assertion, DPoP proof and access token (values redacted), checks",
+      handler: (req: FastifyRequest, reply: FastifyReply, ctx: LabContext) => {
+        const detail = requestDetail(ctx, Number((req.params as { id: string }).id));
+        if (!detail)
+          return sendError(
+            req,
+            reply,
+            new LabError(404, 'not_found', 'no such request in the log (it keeps the last 1000)', {
+              check: 'HTTP',
+            }),
+          );
+        return sendJson(reply, 200, detail);
+      },
     },
   ],
 };

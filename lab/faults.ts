@@ -26,6 +26,7 @@ import { randomToken } from '../src/core/random.js';
 import { generateSigningKey, privateKeyPem } from '../src/keys/generate.js';
 import { SERVER_SANS, type LabCa } from './ca.js';
 import type { Fault } from './config.js';
+import { DHE_ONLY_CIPHERS, WRONG_TLS_HOST } from './switches.js';
 import { type FapiAlg } from '../src/core/fapi.js';
 
 /** Whether a fault switch is on (LabContext.fault). */
@@ -195,17 +196,8 @@ export function dateHeader(labNow: number, realNowMs: number = Date.now()): stri
   return new Date(labNow * 1000).toUTCString();
 }
 
-/** The only name in the certificate served under `tls-wrong-host` (never 127.0.0.1 or localhost). */
-export const WRONG_TLS_HOST = 'wrong-host.fapi-lab.example';
-
-/**
- * The suites served under `tls12-dhe-only`: ephemeral finite-field Diffie-Hellman, AEAD, TLS 1.2.
- * RFC 9325 §4.1: "TLS 1.2 implementations SHOULD NOT negotiate cipher suites based on ephemeral
- * finite-field Diffie-Hellman key agreement (i.e., TLS_DHE_* suites)", and §4.2 recommends only
- * the four ECDHE AES-GCM suites. FAPI2-SP §5.2.2-1/2: servers shall, and clients should, permit
- * only those; so a FAPI client (src/http/client.ts FAPI_CIPHERS) shares no suite with this lab.
- */
-export const DHE_ONLY_CIPHERS = ['DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384'];
+// WRONG_TLS_HOST and DHE_ONLY_CIPHERS live in ./switches.ts (imported by the CLI's control client).
+export { DHE_ONLY_CIPHERS, WRONG_TLS_HOST };
 
 /** What a `tls-*` fault changes in the listeners' TLS options (node:tls SecureContextOptions). */
 export interface TlsFaultSettings {

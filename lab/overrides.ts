@@ -7,18 +7,9 @@
  */
 import { usageError } from '../src/errors.js';
 
-/** The endpoints a test can make fail or wait, by name. */
-export const LAB_ENDPOINTS = [
-  'par',
-  'authorize',
-  'token',
-  'introspection',
-  'revocation',
-  'userinfo',
-  'registration',
-  'rs',
-] as const;
-export type LabEndpoint = (typeof LAB_ENDPOINTS)[number];
+// The endpoint names live in ./switches.ts (the CLI lists them without loading the lab).
+import { LAB_ENDPOINTS, type LabEndpoint } from './switches.js';
+export { LAB_ENDPOINTS, type LabEndpoint };
 
 export interface FailNextInput {
   endpoint: LabEndpoint;
