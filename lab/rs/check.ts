@@ -24,7 +24,7 @@ export interface RsRequest {
   htu: string;
   /** base64url(SHA-256(DER)) of the TLS client certificate, if one was presented (MT-07). */
   clientCertThumbprint(): string | undefined;
-  /** The scope the route requires (RS-05). */
+  /** The scope the route requires (RS-05); empty when it requires none. */
   requiredScope: string;
 }
 

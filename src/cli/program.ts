@@ -495,15 +495,27 @@ export function buildProgram(): Command {
       .option('--mtls', 'send the token as a Bearer token over the client certificate'),
   ).action(lazy(() => import('./commands/call.js'), 'run'));
 
-  program
+  const dpop = program
     .command('dpop')
     .description("print a DPoP proof signed with the profile's DPoP key, for curl or Postman")
-    .requiredOption('--htm <method>', 'HTTP method of the request')
-    .requiredOption('--htu <url>', 'URL of the request (query and fragment are dropped)')
+    // Required, but checked by the command (commands/dpop.ts): commander would also demand them of
+    // `fapi dpop explain`.
+    .option('--htm <method>', 'HTTP method of the request')
+    .option('--htu <url>', 'URL of the request (query and fragment are dropped)')
     .option('--ath-token <token>', 'bind the proof to this access token (ath)')
     .option('--for-current-token', "bind the proof to the profile's saved access token (ath)")
     .option('--nonce <nonce>', 'the server-provided DPoP nonce')
     .action(lazy(() => import('./commands/dpop.js'), 'run'));
+  dpop
+    .command('explain <proof>')
+    .description(
+      'would a resource server accept this DPoP proof for this request? Each check (DP-01..16, RFC 9449 §4.3), and why not (exit 6)',
+    )
+    .requiredOption('--method <method>', 'the method of the request')
+    .requiredOption('--url <url>', 'the URL of the request, as the resource server sees it')
+    .option('--token <token>', 'the access token sent with it (checks ath and cnf.jkt)')
+    .option('--nonce <nonce>', "the server's current DPoP nonce")
+    .action(lazy(() => import('./commands/dpop-explain.js'), 'run'));
 
   program
     .command('demo')

@@ -16,6 +16,16 @@ import { generateSigningKey } from '../keys/generate.js';
 
 export { FapiError };
 export type { Jwk };
+export {
+  createResourceVerifier,
+  verifyResourceRequest,
+  type ResourceRequest,
+  type ResourceVerification,
+  type ResourceVerifierOptions,
+  type TokenBinding,
+} from './resource.js';
+export type { AccessTokenClaims } from '../../lab/rs/context.js';
+export type { NonceSource } from '../core/nonce.js';
 
 /** The JWS algorithms FAPI 2.0 permits (FAPI2-SP §5.4.1-1): no RS256, no HS*, never `none`. */
 export type SigningAlg = 'ES256' | 'PS256' | 'EdDSA';

@@ -102,7 +102,17 @@ beforeAll(() => {
   writeFileSync(
     path.join(project, 'types.ts'),
     `import { startLab, FAULT_NAMES, type Lab, type LabRequest, type FaultName, type IssuedToken } from 'fapi/lab';
-import { generateKey, jwkThumbprint, createPkcePair, createDpopProof, FapiError, type KeyPair, type PkcePair } from 'fapi';
+import {
+  generateKey,
+  jwkThumbprint,
+  createPkcePair,
+  createDpopProof,
+  verifyResourceRequest,
+  FapiError,
+  type KeyPair,
+  type PkcePair,
+  type ResourceVerification,
+} from 'fapi';
 
 export async function typed(): Promise<string[]> {
   const lab: Lab = await startLab({ quiet: true, faults: ['iss-wrong'] satisfies FaultName[] });
@@ -111,6 +121,11 @@ export async function typed(): Promise<string[]> {
   const key: KeyPair = await generateKey('EdDSA');
   const pkce: PkcePair = createPkcePair();
   const proof: string = createDpopProof(key, { htm: 'GET', htu: lab.rs, accessToken: token.accessToken });
+  const checked: ResourceVerification = await verifyResourceRequest(
+    { method: 'GET', url: lab.rs + '/accounts', headers: { authorization: 'DPoP ' + token.accessToken, dpop: proof } },
+    { issuer: lab.issuer, ca: lab.caPem, trustProxy: { forwardedHeaders: true } },
+  );
+  if (!checked.ok) console.log(checked.check, checked.why);
   await lab.close();
   return [jwkThumbprint(key.publicJwk), pkce.method, proof, String(requests.length), String(FapiError), ...FAULT_NAMES];
 }
@@ -171,8 +186,10 @@ describe('the packed package, installed into a project of its own', () => {
       'createClientAssertion',
       'createDpopProof',
       'createPkcePair',
+      'createResourceVerifier',
       'generateKey',
       'jwkThumbprint',
+      'verifyResourceRequest',
     ]);
     expect(lab).toEqual(['FAULT_NAMES', 'LAB_ENDPOINT_NAMES', 'RELAXATION_NAMES', 'startLab']);
     // Internal modules are not reachable through the exports map.
