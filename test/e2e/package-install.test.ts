@@ -45,6 +45,16 @@ function readmeExample(): string {
   return block;
 }
 
+/** The README's resource-server example ("Check the requests of your own resource server"): type-checked. */
+function readmeResourceServer(): string {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Check the requests of your own resource server'));
+  const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block || !block.includes('createResourceVerifier'))
+    throw new Error('README: no resource-server example');
+  return block;
+}
+
 function link(name: string): void {
   const target = path.join(project, 'node_modules', name);
   if (existsSync(target)) return;
@@ -99,6 +109,7 @@ beforeAll(() => {
   // The project's own dev tools (as its package.json would list them).
   for (const tool of ['@types/node', 'vitest']) link(tool);
   writeFileSync(path.join(project, 'lab.test.ts'), readmeExample());
+  writeFileSync(path.join(project, 'rs.ts'), readmeResourceServer());
   writeFileSync(
     path.join(project, 'types.ts'),
     `import { startLab, FAULT_NAMES, type Lab, type LabRequest, type FaultName, type IssuedToken } from 'fapi/lab';
@@ -152,7 +163,7 @@ export const badEndpoint = (lab: Lab) => lab.failNext({ endpoint: 'nowhere' });
         skipLibCheck,
         types: ['node'],
       },
-      files: ['types.ts', 'lab.test.ts'],
+      files: ['types.ts', 'lab.test.ts', 'rs.ts'],
     });
   writeFileSync(path.join(project, 'tsconfig.node16.json'), tsconfig('node16', 'node16', false));
   writeFileSync(path.join(project, 'tsconfig.bundler.json'), tsconfig('esnext', 'bundler', true));
@@ -202,7 +213,7 @@ describe('the packed package, installed into a project of its own', () => {
     expect(deep.out).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
 
-  it('type-checks both exports with moduleResolution node16', () => {
+  it('type-checks both exports (and the README examples) with moduleResolution node16', () => {
     const r = run(process.execPath, [tsc, '-p', 'tsconfig.node16.json']);
     expect(r.code, r.out).toBe(0);
   }, 120_000);
