@@ -1,8 +1,8 @@
 /**
  * The lab as a library (`fapi/lab`, README "Use the lab in your tests"), timed in this process once
  * its modules are loaded (a warm-up start and close first, as a test file's second lab would be):
- * row 7a, `startLab()` until it serves (a fresh temporary home each time, so the lab CA, the TLS
- * certificate and the signing key are made every time, as for every test file); row 7b,
+ * row 8a, `startLab()` until it serves (a fresh temporary home each time, so the lab CA, the TLS
+ * certificate and the signing key are made every time, as for every test file); row 8b,
  * `lab.close()` after a request (a keep-alive connection open), until the ports are free and the
  * temporary home is removed. Absolute targets: a test suite starts one lab per file.
  */
@@ -49,14 +49,14 @@ export async function libraryRows(o: { config: BenchConfig; log: (s: string) => 
   });
   return [
     row(
-      '7a',
+      '8a',
       'startLab() to serving, in process (modules loaded, fresh home)',
       start,
       { kind: 'max', value: 300, unit: 'ms' },
       starts,
     ),
     row(
-      '7b',
+      '8b',
       'lab.close() (ports freed, temporary home removed)',
       close,
       { kind: 'max', value: 50, unit: 'ms' },
