@@ -4,6 +4,7 @@
  * `relax`, `fail-next`, `delay-next`, `requests`, `token` and `status` work over the control API,
  * even while a TLS fault makes every other client refuse the lab.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { labPaths } from '../../lab/home.js';
 import { readRunFile, writeRunFile } from '../../lab/run-file.js';
 import { createHttpClient } from '../../src/http/client.js';
 import { isFapiError } from '../../src/errors.js';
-import { fapi, tempHome, type RunResult } from '../helpers/cli.js';
+import { BIN, fapi, tempHome, type RunResult } from '../helpers/cli.js';
 
 const home = tempHome('fapi-lab-control-');
 const paths = labPaths(path.join(home.dir, 'lab'));
@@ -106,6 +107,31 @@ describe('fapi lab over the control API', () => {
     expect(text.stdout).toMatch(/POST \/lab\/control\/token 200 accepted/);
     expect(text.stdout).not.toContain(secret);
     expect(readFileSync(paths.log, 'utf8')).not.toContain(secret);
+  });
+
+  it('requests -f prints new requests as they come, until Ctrl-C (exit 0)', async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, '--home', home.dir, 'lab', 'requests', '-f', '--path', '/jwks'],
+      {
+        env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      const http = createHttpClient({ ca: [readFileSync(info.ca, 'utf8')] });
+      await http({ method: 'GET', url: `${info.issuer}/jwks` });
+      for (let i = 0; i < 50 && !/GET \/jwks 200 accepted/.test(out); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(out).toMatch(/GET \/jwks 200 accepted/);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('a TLS fault keeps every client out but not the control commands: set, status, clear', async () => {

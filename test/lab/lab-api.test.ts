@@ -287,6 +287,57 @@ describe('users', () => {
   });
 });
 
+describe('a user with a password', () => {
+  it('the login page asks for it; a wrong one is refused, the right one logs in', async () => {
+    const l = await startLab({
+      quiet: true,
+      autoApprove: false,
+      users: [{ sub: 'erin', password: 's3cret', claims: {} }],
+    });
+    try {
+      const key = await generateKey();
+      const clientId = await registerClient(l, key);
+      const { clientAssertionParams, createClientAssertion, createPkcePair } =
+        await import('../../src/public/index.js');
+      const pkce = createPkcePair();
+      const par = await l.fetch(`${l.issuer}/par`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          ...clientAssertionParams(clientId, createClientAssertion({ clientId, audience: l.issuer, key })),
+          response_type: 'code',
+          redirect_uri: 'https://client.example/cb',
+          scope: 'openid',
+          code_challenge: pkce.challenge,
+          code_challenge_method: 'S256',
+        }).toString(),
+      });
+      const { request_uri } = (await par.json()) as { request_uri: string };
+      const page = await l.fetch(
+        `${l.issuer}/authorize?${new URLSearchParams({ client_id: clientId, request_uri })}`,
+      );
+      const html = await page.text();
+      expect(html).toContain('type="password" name="password"');
+      const interaction = /name="interaction" value="([^"]+)"/.exec(html)?.[1] as string;
+      const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0] as string;
+      const decide = (password: string) =>
+        l.fetch(`${l.issuer}/authorize/decision`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+          body: new URLSearchParams({ interaction, user: 'erin', password, decision: 'approve' }).toString(),
+        });
+      const wrong = await decide('guess');
+      expect(wrong.status).toBe(400);
+      expect(await wrong.text()).toContain('wrong password for erin');
+      const right = await decide('s3cret');
+      expect(right.status).toBe(303);
+      expect(new URL(right.headers.get('location') as string).searchParams.get('code')).toBeTruthy();
+    } finally {
+      await l.close();
+    }
+  });
+});
+
 describe('issueToken', () => {
   it('a DPoP-bound token for the RS, accepted with a proof of that key; bad input refused', async () => {
     const dpop = await generateKey();
