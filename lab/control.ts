@@ -33,6 +33,7 @@ export interface IssueTokenInput {
   audience?: string;
 }
 
+/** An access token from `issueToken`: a JWT (RFC 9068) and what a token response would say of it (RFC 6749 §5.1). */
 export interface IssuedToken {
   /** The JWT access token (RFC 9068). */
   accessToken: string;
@@ -120,6 +121,11 @@ export interface DecodedCredential {
   redacted: string;
 }
 
+/**
+ * One recorded request with what the dashboard shows of it: the check that refused it (catalogue
+ * ID, rule, spec section, why), and the JWTs it carried decoded (RFC 7523 assertion, RFC 9449
+ * proof, RFC 9068 access token), their values redacted.
+ */
 export interface RequestDetail extends LabRequest {
   /** The check that refused it: its catalogue ID, rule and spec section, and why. */
   decidedBy?: { check: string; rule?: string; spec?: string; why?: string };

@@ -11,6 +11,11 @@ import { usageError } from '../src/errors.js';
 import { LAB_ENDPOINTS, type LabEndpoint } from './switches.js';
 export { LAB_ENDPOINTS, type LabEndpoint };
 
+/**
+ * `failNext`: the next `times` requests to `endpoint` answer with this OAuth error (RFC 6749 §5.2;
+ * at `authorize` an error redirect, RFC 6749 §4.1.2.1; at `rs` and `userinfo` with the RFC 6750 §3
+ * challenge), running no check.
+ */
 export interface FailNextInput {
   endpoint: LabEndpoint;
   /** HTTP status (400 to 599); default from the error: 401 for invalid_client/invalid_token, 403 for insufficient_scope/access_denied, 503 for temporarily_unavailable, 500 for server_error, else 400. */
@@ -24,6 +29,7 @@ export interface FailNextInput {
   times?: number;
 }
 
+/** `delayNext`: the next `times` requests to `endpoint` wait `ms`, then are answered as usual. */
 export interface DelayNextInput {
   endpoint: LabEndpoint;
   /** Milliseconds to wait before answering (at most 60,000). */
