@@ -177,25 +177,5 @@ export async function loadLabConfigFile(file: string): Promise<Partial<LabConfig
   return withoutComments(raw) as Partial<LabConfig>;
 }
 
-export function isRelaxed(config: LabConfig, r: Relaxation): boolean {
-  return config.relax.includes(r);
-}
-
-export function hasFault(config: LabConfig, f: Fault): boolean {
-  return config.faults.includes(f);
-}
-
-/** The warnings to print at start (empty when strict). */
-export function labWarnings(config: LabConfig): string[] {
-  return [
-    ...config.relax.map((r) => `relaxed ${r}: ${RELAXATIONS[r]}`),
-    ...config.faults.map((f) => `fault ${f}: ${FAULTS[f]}`),
-  ];
-}
-
-/** The `x-fapi-lab-warning` header value (ASCII), or undefined when the lab is strict. */
-export function labWarningHeader(config: LabConfig): string | undefined {
-  const parts = [...config.relax.map((r) => `relaxed=${r}`), ...config.faults.map((f) => `fault=${f}`)];
-  if (parts.length === 0) return undefined;
-  return `${parts.join(', ')}; this lab is NOT FAPI 2.0 conformant`;
-}
+/** The start-up warnings and the `x-fapi-lab-warning` header of a set of switches (./switchboard.ts). */
+export { switchWarnings as labWarnings, switchWarningHeader as labWarningHeader } from './switchboard.js';

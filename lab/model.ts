@@ -48,19 +48,6 @@ export interface LabClient {
   updated_at: number;
 }
 
-/** A test user of the login page. */
-export interface TestUser {
-  sub: string;
-  username: string;
-  name: string;
-  email: string;
-}
-
-export const TEST_USERS: readonly TestUser[] = [
-  { sub: 'alice', username: 'alice', name: 'Alice Adams', email: 'alice@lab.fapi.example' },
-  { sub: 'bob', username: 'bob', name: 'Bob Brown', email: 'bob@lab.fapi.example' },
-];
-
 /** Scopes the lab knows, with what they allow (shown on the consent page). */
 export const SCOPES: Readonly<Record<string, string>> = {
   openid: 'confirm who you are (an ID token with your user id)',

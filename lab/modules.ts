@@ -7,6 +7,7 @@ import { discoveryModule } from './as/discovery.js';
 import { parModule } from './as/par.js';
 import { registrationModule } from './as/registration.js';
 import { tokenModule } from './as/token.js';
+import { controlApiModule } from './control-api.js';
 import { dashboardModule } from './dashboard.js';
 import type { LabModule } from './module.js';
 import { RESOURCE_MODULES } from './resource-modules.js';
@@ -20,4 +21,5 @@ export const LAB_MODULES: readonly LabModule[] = [
   // userinfo, introspection, revocation, the RS sample APIs (lab/resource-modules.ts)
   ...RESOURCE_MODULES,
   dashboardModule,
+  controlApiModule,
 ];

@@ -63,6 +63,7 @@ export const introspectionModule: LabModule = {
       mtlsAlias: true,
       methods: ['POST'],
       path: '/introspect',
+      endpoint: 'introspection',
       metadataName: 'introspection_endpoint',
       description: 'token introspection (RFC 7662): authenticated; cnf and token_type for active tokens',
       async handler(req, reply, ctx) {

@@ -122,6 +122,7 @@ export const parModule: LabModule = {
       mtlsAlias: true,
       methods: ['POST'],
       path: '/par',
+      endpoint: 'par',
       metadataName: 'pushed_authorization_request_endpoint',
       description: 'pushed authorization requests (RFC 9126): the only way to start an authorization',
       handler: handlePar,

@@ -173,6 +173,7 @@ export const registrationModule: LabModule = {
       listener: 'as',
       methods: ['POST'],
       path: '/register',
+      endpoint: 'registration',
       metadataName: 'registration_endpoint',
       description: 'dynamic client registration (RFC 7591) with FAPI 2.0 metadata rules',
       handler: handleRegister,
@@ -181,6 +182,7 @@ export const registrationModule: LabModule = {
       listener: 'as',
       methods: ['GET', 'PUT', 'DELETE'],
       path: '/register/:clientId',
+      endpoint: 'registration',
       description:
         'client configuration endpoint (RFC 7592): read, update, delete with the registration access token',
       handler: (req, reply, ctx) =>

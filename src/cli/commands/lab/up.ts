@@ -16,6 +16,7 @@ import type { LabConfig } from '../../../../lab/config.js';
 import { labHome, labPaths, type LabPaths } from '../../../../lab/home.js';
 import { makeLogger, openLog, type LogSink } from '../../../../lab/log.js';
 import {
+  followSwitches,
   labRunInfo,
   removeRunFile,
   runningLab,
@@ -146,6 +147,7 @@ export async function run(ctx: CliContext, opts: LabUpOptions): Promise<void> {
   const lab = await startLab({ home: p.home, config, logger });
   const info = labRunInfo(lab, { pid: process.pid, paths: p, startedAt: new Date() });
   await writeRunFile(p, info);
+  const unfollow = followSwitches(lab, p, info);
   logger.info(`lab ready: ${lab.issuer} (pid ${process.pid})`);
   logger.flush();
   if (ctx.json || !child) printReady(ctx, info, false);
@@ -153,6 +155,7 @@ export async function run(ctx: CliContext, opts: LabUpOptions): Promise<void> {
   // Ctrl-C and SIGTERM stop the lab cleanly (grants saved, run file removed), exit 0.
   const signal = await nextSignal(['SIGINT', 'SIGTERM']);
   logger.info(`${signal}: stopping the lab`);
+  unfollow();
   await lab.close().catch((e: Error) => logger.error(`while stopping: ${e.message}`));
   await removeRunFile(p);
   logger.info('lab stopped');
