@@ -30,6 +30,8 @@ export const RELAXATIONS = {
     'client assertion jtis are not remembered: a replayed assertion is accepted (RFC 7523 §3; OIDC Core §9)',
   'token-in-query':
     'the resource server accepts access tokens in the URI query (FAPI2-SP §5.3.4-2; RFC 6750 §2.3)',
+  'unsigned-request-object':
+    'pushed authorization requests without a signed request object are accepted even where one is required (FAPI2-MS §5.3.1-1; catalogue MS-01)',
 } as const;
 export type Relaxation = keyof typeof RELAXATIONS;
 export const RELAXATION_NAMES = Object.keys(RELAXATIONS) as Relaxation[];

@@ -283,6 +283,10 @@ export function buildProgram(): Command {
       '--registration-token <token>',
       'require this initial access token for client registration (or env FAPI_LAB_REGISTRATION_TOKEN, kept out of `ps`)',
     )
+    .option(
+      '--require-jar',
+      'require signed request objects (JAR, request=<JWS>) in every pushed authorization request (FAPI 2.0 Message Signing)',
+    )
     .addOption(
       new Option(
         '--relax <name>',
