@@ -21,6 +21,8 @@
  * `request_uri` or `request` inside it is refused (RFC 9126 §2.1; OIDC Core §6.1).
  */
 import type { KeyObject } from 'node:crypto';
+import { usageError } from '../errors.js';
+import { isStringArray, type AuthorizationServerMetadata } from './discovery.js';
 import { FAPI_ALGS, type FapiAlg } from './fapi.js';
 import type { Jwk } from './jwk.js';
 import {
@@ -94,6 +96,45 @@ export function createRequestObject(p: RequestObjectParams): string {
 /** The PAR form of a request object: `client_id` and `request`, nothing else (RFC 9126 §3; MS-07). */
 export function requestObjectForm(clientId: string, requestObject: string): Record<string, string> {
   return { client_id: clientId, request: requestObject };
+}
+
+/**
+ * True when the server requires signed request objects: its metadata says
+ * `require_signed_request_object` (RFC 9101 §10.5), or the client was registered so (§10.1).
+ */
+export function requestObjectsRequired(
+  m: AuthorizationServerMetadata,
+  registered?: Record<string, unknown>,
+): boolean {
+  return m.require_signed_request_object === true || registered?.require_signed_request_object === true;
+}
+
+/**
+ * Request objects (`--jar`) only against a server that takes them: one that advertises
+ * `request_object_signing_alg_values_supported`, `request_parameter_supported` or
+ * `require_signed_request_object` (RFC 9101 §10.5; OIDC Discovery §3), and, when it lists its
+ * algorithms, the signing key's among them. Throws a usage error (exit 2) naming the field.
+ */
+export function checkRequestObjectsSupported(m: AuthorizationServerMetadata, alg: string): void {
+  const algs = m.request_object_signing_alg_values_supported;
+  const offered =
+    (isStringArray(algs) && algs.length > 0) ||
+    m.request_parameter_supported === true ||
+    m.require_signed_request_object === true;
+  if (!offered)
+    throw usageError(
+      'E_JAR_UNSUPPORTED',
+      `${m.issuer} does not offer signed request objects: its metadata has no request_object_signing_alg_values_supported, request_parameter_supported or require_signed_request_object.`,
+      'Log in without --jar (JAR is part of FAPI 2.0 Message Signing, not of the Security Profile), or ask the operator to enable it.',
+      { field: 'request_object_signing_alg_values_supported' },
+    );
+  if (isStringArray(algs) && !algs.includes(alg))
+    throw usageError(
+      'E_JAR_ALG_UNSUPPORTED',
+      `${m.issuer} accepts request objects signed with ${algs.join(', ') || 'nothing'} (request_object_signing_alg_values_supported), not with the profile's ${alg} key.`,
+      `Create a key it accepts (\`fapi keygen --force --alg ${algs.find((a) => (FAPI_ALGS as readonly string[]).includes(a)) ?? 'ES256'}\`) and register it again.`,
+      { field: 'request_object_signing_alg_values_supported' },
+    );
 }
 
 // ── the authorization server (MS-01..06) ─────────────────────────────────────
