@@ -75,6 +75,12 @@ export const FAULTS = {
   'jarm-exp-expired': 'JARM authorization responses have already expired',
   'jarm-sig-invalid': 'JARM authorization responses carry a signature that does not verify',
   'jarm-alg-none': 'JARM authorization responses are unsigned (alg none)',
+  'introspection-sig-invalid':
+    'signed introspection responses (application/token-introspection+jwt) carry a signature that does not verify',
+  'introspection-typ-wrong':
+    'signed introspection responses carry typ "JWT" instead of token-introspection+jwt',
+  'introspection-aud-wrong': 'signed introspection responses carry another client as aud',
+  'introspection-unsigned': 'introspection answers plain JSON where a signed JWT was asked for (a downgrade)',
 } as const;
 export type Fault = keyof typeof FAULTS;
 export const FAULT_NAMES = Object.keys(FAULTS) as Fault[];

@@ -416,7 +416,11 @@ export function buildProgram(): Command {
       .description(
         'ask the server about the access token (RFC 7662), or the refresh token with --refresh-token',
       )
-      .option('--refresh-token', 'introspect the refresh token'),
+      .option('--refresh-token', 'introspect the refresh token')
+      .option(
+        '--signed',
+        'ask for a signed answer (Accept: application/token-introspection+jwt, RFC 9701) and verify it before showing it',
+      ),
   ).action(lazy(() => import('./commands/token.js'), 'introspect'));
   syncClock(
     token

@@ -307,6 +307,13 @@ export function buildClientMetadata(input: BuildClientMetadataInput): ClientMeta
     const pick = idAlgs?.find((a) => FAPI_JWS_ALGS.has(a));
     if (pick) md.id_token_signed_response_alg = pick;
   }
+  if (md.introspection_signed_response_alg === undefined) {
+    // RFC 9701 §6: without it a server that signs introspection responses defaults to RS256, which
+    // FAPI 2.0 forbids (FAPI2-SP §5.4.1-1), and may refuse the registration: its first FAPI one.
+    const inAlgs = strings(server?.introspection_signing_alg_values_supported);
+    const pick = inAlgs?.find((a) => FAPI_JWS_ALGS.has(a));
+    if (pick) md.introspection_signed_response_alg = pick;
+  }
   if (input.jarm && md.authorization_signed_response_alg === undefined) {
     // JARM §3: without it the server signs with RS256, which FAPI 2.0 forbids (FAPI2-SP §5.4.1-1):
     // the server's first FAPI algorithm for JARM, else for ID tokens, else ES256.
