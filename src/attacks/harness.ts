@@ -325,6 +325,8 @@ export interface RegisterOptions {
   redirectUri?: string;
   /** Register with require_pushed_authorization_requests false (front-channel requests, no-par lab). */
   frontChannel?: boolean;
+  /** Register for signed request objects, required for this client (JAR; MS-01, MS-07). */
+  jar?: boolean;
   clientName?: string;
 }
 
@@ -356,6 +358,7 @@ export async function registerParty(
       ? { certificate: { subject: certificate.subject, derBase64: certificate.derBase64 } }
       : {}),
     server: target.metadata,
+    ...(o.jar ? { jar: true } : {}),
     overrides: { client_name: o.clientName ?? (name === 'attacker' ? 'the attacker' : 'honest client') },
   });
   // A plain OAuth client (bearer tokens) and a front-channel one: only meaningful in relaxed labs.
@@ -411,7 +414,7 @@ export async function honestParty(play: Play, o: RegisterOptions): Promise<Party
   if (!play.target.lab) return profileParty(play.target);
   return play.setup(
     'client',
-    `honest client registers (${bindingLabel(o.binding)})`,
+    `honest client registers (${bindingLabel(o.binding)}${o.jar ? ', signed request objects required' : ''})`,
     () => registerParty(play.target, 'client', o),
     (p) => `client_id ${short(p.clientId)}`,
   );
