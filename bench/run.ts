@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliRows } from './cli.js';
+import { conformRows } from './conform.js';
 import { labRows, type LabContext } from './lab-rows.js';
 import { startBenchLab, type BenchLab } from './lab.js';
 import { killAll, procMemory, startServer } from './procs.js';
@@ -27,8 +28,8 @@ export const BIN = path.join(ROOT, 'bin', 'fapi.js');
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const OUT = process.env.BENCH_OUT ?? path.join(ROOT, 'bench', 'results.json');
-/** BENCH_ONLY=cli,lab,load (comma-separated) runs only those sections (for development). */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'cli,lab,load').split(',').map((x) => x.trim()));
+/** BENCH_ONLY=cli,lab,load,conform (comma-separated) runs only those sections (for development). */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'cli,lab,load,conform').split(',').map((x) => x.trim()));
 
 export const config = SMOKE
   ? {
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
   if (ONLY.has('lab')) rows.push(...(await labRows(labCtx)));
   if (ONLY.has('load')) await throughput();
   if (lab) await lab.stop();
+  if (ONLY.has('conform')) rows.push(...(await conformRows({ bin: BIN, dir, config, smoke: SMOKE, log })));
 
   async function throughput(): Promise<void> {
     log('throughput: oidc-provider and the lab');

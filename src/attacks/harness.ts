@@ -312,6 +312,8 @@ export interface Party {
   binding: Binding;
   /** The client-authentication key (private_key_jwt), for assertions made by hand. */
   signingKey?: SigningKey;
+  /** The key of an mTLS client's request objects, at an external server that requires them. */
+  requestObjectKey?: SigningKey;
   certificate?: IssuedCertificate;
 }
 
@@ -406,6 +408,7 @@ export function profileParty(target: AttackTarget): Party {
     redirectUri: p.redirectUri,
     binding: p.client.sender,
     ...(p.signingKey ? { signingKey: p.signingKey } : {}),
+    ...(p.requestObjectKey ? { requestObjectKey: p.requestObjectKey } : {}),
   };
 }
 
@@ -457,6 +460,8 @@ export interface PushOptions {
   /** false: no PKCE at all (only a no-pkce lab accepts it). */
   pkce?: boolean;
   redirectUri?: string;
+  /** A signed request object (JAR); default: when the server requires one (MS-01). */
+  requestObject?: boolean;
 }
 
 /** PAR (RFC 9126) with the core's session: PKCE S256, state, nonce, dpop_jkt; returns the request_uri. */
@@ -480,6 +485,9 @@ export async function push(
     endpoint: 'pushed_authorization_request_endpoint',
     form,
     dpop: party.binding === 'dpop',
+    ...((o.requestObject ?? party.client.metadata.require_signed_request_object === true)
+      ? { requestObject: true }
+      : {}),
   });
   const { request_uri } = processPushedAuthorizationResponse(exchange, party.client.hintContext());
   return { session, requestUri: request_uri, exchange };

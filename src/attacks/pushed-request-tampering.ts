@@ -100,7 +100,8 @@ const addBeside: Rewrite = (form) => {
 
 /** The honest client's runtime, with its pushed requests going through the intermediary. */
 function proxiedClient(p: Play, party: Party, rewrite: Rewrite): Client {
-  if (!party.signingKey) throw new Skip('the client has no signing key for request objects');
+  const key = party.signingKey ?? party.requestObjectKey;
+  if (!key) throw new Skip('the client has no signing key for request objects');
   const m = p.target.metadata;
   const parUrls = [
     m.pushed_authorization_request_endpoint,
@@ -112,7 +113,7 @@ function proxiedClient(p: Play, party: Party, rewrite: Rewrite): Client {
     clientId: party.clientId,
     authMethod: party.client.authMethod,
     sender: party.client.sender,
-    signingKey: party.signingKey,
+    signingKey: key,
     ...(party.client.dpopKey ? { dpopKey: party.client.dpopKey } : {}),
   });
 }

@@ -357,6 +357,71 @@ export function buildProgram(): Command {
     )
     .option('--resource <url>', 'with --issuer: a protected resource the saved access token can call')
     .action(lazy(() => import('./commands/attack.js'), 'run'));
+
+  // ── conformance of someone else's server ───────────────────────────────────
+  program
+    .command('conform')
+    .description('test a server against FAPI 2.0: `fapi conform server ISSUER`')
+    .command('server [issuer]')
+    .description(
+      "run the server-side FAPI 2.0 checks against an authorization server (and --rs resource servers): every variant it offers, a verdict for CI (default issuer: the profile's)",
+    )
+    .addOption(
+      new Option(
+        '--auth <method>',
+        'client authentication variant (repeatable; default: all the metadata offers)',
+      ).argParser(collectChoice(CLIENT_AUTH_METHODS)),
+    )
+    .addOption(
+      new Option(
+        '--sender <constraint>',
+        'sender-constraint variant, dpop or mtls (repeatable; default: all offered)',
+      ).argParser(collectChoice(SENDER_CONSTRAINTS)),
+    )
+    .option(
+      '--client <profile>',
+      'use the client of this profile instead of dynamic registration (repeatable)',
+      collect,
+    )
+    .option(
+      '--client-ca-cert <file>',
+      'CA certificate the server trusts, to issue tls_client_auth certificates',
+    )
+    .option('--client-ca-key <file>', 'private key of --client-ca-cert')
+    .option('--initial-access-token <token>', 'initial access token for registration (RFC 7591 §3)')
+    .option(
+      '--browser <cmd>',
+      'how to log in: a browser command (default $BROWSER, else the system browser), or "follow" to follow the redirects itself',
+    )
+    .option(
+      '--rs <url>',
+      'a protected resource answering 2xx to a valid token (GET; repeatable); without it the RS checks skip',
+      collect,
+    )
+    .option('--scope <scope>', 'scope the test clients ask for (default: scopes_supported, else openid)')
+    .option('--list', 'list the checks (ID, level, title, spec) and exit; no network')
+    .option(
+      '--only <ids>',
+      'run only these checks: IDs or prefixes (CA-02, DP-, attack:), comma-separated or repeated',
+      collect,
+    )
+    .option('--skip <ids>', 'skip these checks: IDs or prefixes, comma-separated or repeated', collect)
+    .option(
+      '--expected-failures <file>',
+      'checks expected to fail (one ID per line, # comments): reported, not failing',
+    )
+    .option('--junit <file>', 'also write a JUnit XML report (one testcase per check and variant)')
+    .option('--timeout <duration>', 'timeout of each request: seconds or 10s, 1m', '10s')
+    .option(
+      '--slow',
+      'also run the checks that wait for something to expire (codes, request_uris; about a minute)',
+    )
+    .option(
+      '--keep',
+      'keep the test clients registered, saved as profiles conform-<time>-<n> (otherwise deleted at the end, RFC 7592)',
+    )
+    .option('--show-secrets', 'print the registration URIs of kept clients')
+    .action(lazy(() => import('./commands/conform.js'), 'server'));
   // ── the client: login, tokens, calls, DPoP proofs ──────────────────────────
   syncClock(
     program

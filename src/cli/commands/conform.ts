@@ -1,0 +1,339 @@
+/**
+ * `fapi conform server [ISSUER]`: a conformance-lite run of the server-side FAPI 2.0 rules (by
+ * catalogue ID) against any authorization server (and `--rs` resource servers). This file parses the
+ * options into a typed object, loads what the profiles and files hold, calls src/conform, and
+ * prints (./conform-output.ts). Exit 0 when nothing failed unexpectedly, 6 when a check failed,
+ * 4 when the server cannot be reached, 2 for bad usage, 130 when interrupted (the temporary
+ * clients are deleted first).
+ */
+import { writeFile } from 'node:fs/promises';
+import type { ClientAuthMethod, SenderConstraint } from '../../core/fapi.js';
+import { assertIssuerIdentifier } from '../../core/discovery.js';
+import { conformanceError, FapiError, stateError, usageError } from '../../errors.js';
+import type { ClientCa, ProvidedClient } from '../../conform/parties.js';
+import type { ConformReport } from '../../conform/runner.js';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { listJson, listLines, planLines, reportJson, reportLines } from '../conform-output.js';
+import { parseDuration } from '../session.js';
+
+/** The options of `fapi conform server`, as commander hands them over. */
+export interface ConformCliOptions extends GlobalOptions {
+  auth?: string[];
+  sender?: string[];
+  client?: string[];
+  clientCaCert?: string;
+  clientCaKey?: string;
+  initialAccessToken?: string;
+  browser?: string;
+  rs?: string[];
+  scope?: string;
+  list?: boolean;
+  only?: string[];
+  skip?: string[];
+  expectedFailures?: string;
+  junit?: string;
+  timeout?: string;
+  slow?: boolean;
+  keep?: boolean;
+  showSecrets?: boolean;
+}
+
+/** The same, checked and typed. */
+export interface ConformServerOptions {
+  issuer?: string;
+  auth: ClientAuthMethod[];
+  sender: SenderConstraint[];
+  clients: string[];
+  clientCaCert?: string;
+  clientCaKey?: string;
+  initialAccessToken?: string;
+  /** `follow`, a command, or undefined ($BROWSER, else the system browser). */
+  browser?: string;
+  rs: string[];
+  scope?: string;
+  list: boolean;
+  only: string[];
+  skip: string[];
+  expectedFailures?: string;
+  junit?: string;
+  timeoutMs: number;
+  slow: boolean;
+  keep: boolean;
+  showSecrets: boolean;
+}
+
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : [];
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+export function parseConformOptions(opts: ConformCliOptions, args: string[]): ConformServerOptions {
+  const o: ConformServerOptions = {
+    auth: strings(opts.auth) as ClientAuthMethod[],
+    sender: strings(opts.sender) as SenderConstraint[],
+    clients: strings(opts.client),
+    rs: strings(opts.rs),
+    list: Boolean(opts.list),
+    only: strings(opts.only),
+    skip: strings(opts.skip),
+    timeoutMs: parseDuration(String(opts.timeout ?? '10s'), '--timeout'),
+    slow: Boolean(opts.slow),
+    keep: Boolean(opts.keep),
+    showSecrets: Boolean(opts.showSecrets),
+  };
+  const set = <K extends keyof ConformServerOptions>(k: K, v: ConformServerOptions[K] | undefined) => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('issuer', str(args[0]));
+  set('clientCaCert', str(opts.clientCaCert));
+  set('clientCaKey', str(opts.clientCaKey));
+  set('initialAccessToken', str(opts.initialAccessToken));
+  set('browser', str(opts.browser));
+  set('scope', str(opts.scope));
+  set('expectedFailures', str(opts.expectedFailures));
+  set('junit', str(opts.junit));
+  if (Boolean(o.clientCaCert) !== Boolean(o.clientCaKey))
+    throw usageError(
+      'E_USAGE',
+      '--client-ca-cert and --client-ca-key go together.',
+      'Pass both: the CA certificate and its private key (PEM).',
+    );
+  for (const url of o.rs) {
+    let u: URL | undefined;
+    try {
+      u = new URL(url);
+    } catch {
+      u = undefined;
+    }
+    if (!u || u.protocol !== 'https:')
+      throw usageError(
+        'E_RS_URL',
+        `--rs ${url} is not an https URL.`,
+        'Pass the https URL of a protected resource that answers 2xx to a valid token (GET).',
+      );
+  }
+  return o;
+}
+
+export async function server(ctx: CliContext, opts: ConformCliOptions, args: string[]): Promise<void> {
+  const o = parseConformOptions(opts, args);
+  const [{ ALL_CHECKS }, { selectChecks, parseExpectedFailures }] = await Promise.all([
+    import('../../conform/checks/index.js'),
+    import('../../conform/select.js'),
+  ]);
+  const checks = selectChecks(ALL_CHECKS, { only: o.only, skip: o.skip });
+  if (o.list) {
+    ctx.out.result(listJson(checks), () => listLines(checks, ctx.out.c));
+    return;
+  }
+  const { readText } = await import('../../store/atomic.js');
+  const expected = o.expectedFailures
+    ? parseExpectedFailures(
+        await readText(o.expectedFailures, 'expected-failures file'),
+        o.expectedFailures,
+        ALL_CHECKS.map((c) => c.id),
+      )
+    : [];
+  const profile = (await ctx.store.exists(ctx.profileName))
+    ? await ctx.store.load(ctx.profileName)
+    : undefined;
+  const issuer = o.issuer ?? profile?.issuer;
+  if (!issuer)
+    throw usageError(
+      'E_MISSING_ISSUER',
+      'Which server? Pass its issuer: `fapi conform server https://as.example.com`.',
+      'Or use a profile registered at it (--profile).',
+    );
+  assertIssuerIdentifier(issuer);
+
+  const { runConformance, discover } = await import('../../conform/runner.js');
+  const { freeLoopbackPort, browserAuthorizer } = await import('../conform-browser.js');
+  const clientCa = o.clientCaCert ? await loadClientCa(o.clientCaCert, o.clientCaKey as string) : undefined;
+  const clients = await Promise.all(o.clients.map((name) => loadProvidedClient(ctx, name, issuer)));
+  const http = (cert?: { cert: string; key: string }) =>
+    ctx.http({
+      ...(profile?.issuer === issuer ? { profile } : {}),
+      ...(cert ? { cert } : {}),
+      timeoutMs: o.timeoutMs,
+    });
+  const redirectUri = `http://127.0.0.1:${await freeLoopbackPort()}/callback`;
+  const browser = o.browser ?? ctx.env.BROWSER;
+  let total = 0;
+  const authorizer =
+    o.browser === 'follow'
+      ? undefined
+      : browserAuthorizer({
+          command: browser,
+          timeoutMs: 300_000,
+          total: () => total,
+          say: (l) => ctx.out.info(`  ${l}`),
+        });
+
+  // Ctrl-C: stop starting checks, delete the temporary clients, then exit 130. A second one exits at once.
+  const abort = new AbortController();
+  const previous = process.listeners('SIGINT');
+  for (const l of previous) process.removeListener('SIGINT', l);
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('\ninterrupted: deleting the temporary clients (Ctrl-C again to quit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+
+  const c = ctx.out.errC;
+  let report: ConformReport;
+  try {
+    const discovery = await discover(http, issuer);
+    report = await runConformance(
+      {
+        issuer,
+        http,
+        ...(authorizer ? { authorizer } : {}),
+        redirectUri,
+        rs: o.rs,
+        ...(o.scope ? { scope: o.scope } : {}),
+        auth: o.auth,
+        sender: o.sender,
+        clients,
+        ...(clientCa ? { clientCa } : {}),
+        ...(o.initialAccessToken ? { initialAccessToken: o.initialAccessToken } : {}),
+        checks,
+        allChecks: ALL_CHECKS,
+        expectedFailures: expected,
+        slow: o.slow,
+        timeoutMs: o.timeoutMs,
+        signal: abort.signal,
+        keep: o.keep,
+        onEvent: (e) => {
+          if (e.type === 'plan') {
+            total = e.logins;
+            for (const l of planLines(
+              e,
+              issuer,
+              o.browser === 'follow' ? 'follow' : (browser ?? 'the system browser'),
+              c,
+            ))
+              ctx.out.info(l);
+          } else if (e.type === 'pass' && ctx.out.stderr.isTTY && !ctx.json)
+            ctx.out.info(
+              c.dim(`  … ${e.variant ? `${e.variant.auth} + ${e.variant.sender}` : 'server-wide checks'}`),
+            );
+        },
+      },
+      discovery,
+    );
+  } catch (e) {
+    if (o.junit && e instanceof FapiError && Array.isArray(e.details?.failed))
+      await writeJunitForError(o.junit, issuer, e);
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    for (const l of previous) process.on('SIGINT', l);
+  }
+  if (abort.signal.aborted)
+    throw new FapiError(
+      'E_INTERRUPTED',
+      `Interrupted; ${report.clients.deleted} temporary client${report.clients.deleted === 1 ? '' : 's'} deleted.`,
+      {
+        kind: 'interrupted',
+      },
+    );
+  if (o.junit) {
+    const { junitXml } = await import('../../conform/junit.js');
+    await writeFile(o.junit, junitXml({ issuer, results: report.results, durationMs: report.duration_ms }));
+  }
+  ctx.out.result(reportJson(report), () => reportLines(report, ctx.out.c));
+  if (o.keep && report.clients.kept.length) {
+    const { saveKeptClients } = await import('../conform-keep.js');
+    const names = await saveKeptClients(ctx, issuer, report.clients.kept);
+    if (names.length)
+      ctx.out.info(
+        `  kept as profiles: ${names.join(', ')} (\`fapi --profile NAME client delete\` deletes one)`,
+      );
+    if (o.showSecrets)
+      for (const k of report.clients.kept)
+        ctx.out.info(`  client ${k.clientId}: ${k.registrationClientUri ?? 'no registration_client_uri'}`);
+  }
+  const failed = [...new Set(report.results.filter((r) => r.result === 'failed').map((r) => r.id))];
+  if (failed.length)
+    throw conformanceError(
+      'E_CONFORMANCE_FAILED',
+      `${failed.length} check${failed.length === 1 ? '' : 's'} failed at ${issuer}: ${failed.join(', ')}.`,
+      'Each line above says what was sent and what came back. `fapi conform server --only ID -v` shows every exchange; list accepted deviations in --expected-failures FILE.',
+      { failed },
+    );
+}
+
+/** The CA that issues tls_client_auth certificates (one loader for keygen, init and conform). */
+async function loadClientCa(certFile: string, keyFile: string): Promise<ClientCa> {
+  const [{ readText }, { loadIssuingCa }] = await Promise.all([
+    import('../../store/atomic.js'),
+    import('../../keys/issuing-ca.js'),
+  ]);
+  const ca = await loadIssuingCa(certFile, keyFile, readText);
+  return { certPem: ca.certPem, privateKey: ca.privateKey };
+}
+
+/** A client given as a profile (`--client PROFILE`): its keys, certificate and registered client. */
+async function loadProvidedClient(ctx: CliContext, name: string, issuer: string): Promise<ProvidedClient> {
+  const [{ loadProfileKey, ensureDpopKey, loadProfileCertificate }, { DEFAULT_REDIRECT_URI }] =
+    await Promise.all([import('../../store/profile-keys.js'), import('../../core/fapi.js')]);
+  const p = await ctx.store.load(name);
+  if (!p.client_id || p.issuer !== issuer)
+    throw stateError(
+      'E_PROFILE_OTHER_ISSUER',
+      `Profile "${name}" has no client registered at ${issuer}${p.issuer ? ` (it is registered at ${p.issuer})` : ''}.`,
+      `Register one: \`fapi register --profile ${name} --issuer ${issuer}\`.`,
+    );
+  const signing = await loadProfileKey(ctx.store, p, 'signing');
+  const sender = p.sender ?? 'dpop';
+  const dpop = sender === 'dpop' ? await ensureDpopKey(ctx.store, p) : undefined;
+  const cert = await loadProfileCertificate(ctx.store, p);
+  return {
+    name,
+    clientId: p.client_id,
+    auth: p.auth_method ?? 'private_key_jwt',
+    sender,
+    redirectUri: p.redirect_uri ?? DEFAULT_REDIRECT_URI,
+    signingKey: {
+      privateKey: signing.privateKey,
+      publicKey: signing.publicKey,
+      publicJwk: signing.publicJwk,
+      alg: signing.alg,
+      kid: signing.kid,
+    },
+    ...(dpop ? { dpopKey: { privateKey: dpop.privateKey, publicJwk: dpop.publicJwk, alg: dpop.alg } } : {}),
+    ...(cert
+      ? {
+          certificate: {
+            pem: cert.certPem,
+            keyPem: cert.keyPem,
+            x5t: cert.info.x5tS256,
+            subject: cert.info.subject,
+          },
+        }
+      : {}),
+  };
+}
+
+/** A run that could not start still leaves CI a JUnit file naming the check that failed. */
+async function writeJunitForError(file: string, issuer: string, e: FapiError): Promise<void> {
+  const [{ junitXml }, { ALL_CHECKS }] = await Promise.all([
+    import('../../conform/junit.js'),
+    import('../../conform/checks/index.js'),
+  ]);
+  const results = (e.details?.failed as string[]).map((id) => {
+    const c = ALL_CHECKS.find((k) => k.id === id);
+    return {
+      id,
+      title: c?.title ?? id,
+      variant: null,
+      result: 'failed' as const,
+      spec: c?.spec ?? '',
+      detail: e.message,
+      level: c?.level ?? ('MUST' as const),
+      group: c?.group ?? ('discovery' as const),
+      ms: 0,
+    };
+  });
+  await writeFile(file, junitXml({ issuer, results, durationMs: 0 }));
+}

@@ -1,0 +1,161 @@
+/**
+ * The text of `fapi conform server`: the check list (`--list`), the plan line, one line per check
+ * (ID, title, result, the evidence, the spec section) grouped by variant, and the summary; and the
+ * `--json` object of the output contract. Pure: data in, lines out.
+ */
+import type { ConformReport, RunEvent } from '../conform/runner.js';
+import {
+  GROUPS,
+  variantLabel,
+  type Check,
+  type CheckResult,
+  type ResultWord,
+  type Variant,
+} from '../conform/types.js';
+import type { Palette } from './output.js';
+
+const MARK: Record<ResultWord, (c: Palette) => string> = {
+  passed: (c) => c.green('✔'),
+  failed: (c) => c.red('✖'),
+  warning: (c) => c.yellow('!'),
+  skipped: (c) => c.dim('–'),
+  'expected-failure': (c) => c.yellow('✖'),
+};
+
+const WORD: Record<ResultWord, (c: Palette, w: string) => string> = {
+  passed: (c, w) => c.green(w),
+  failed: (c, w) => c.red(w),
+  warning: (c, w) => c.yellow(w),
+  skipped: (c, w) => c.dim(w),
+  'expected-failure': (c, w) => c.yellow(w),
+};
+
+/** `--list`: every check with its level and spec, grouped. */
+export function listLines(checks: readonly Check[], c: Palette): string[] {
+  const out: string[] = [];
+  let group = '';
+  for (const k of checks) {
+    if (k.group !== group) {
+      group = k.group;
+      out.push('', c.bold(GROUPS[k.group]));
+    }
+    const scope = k.needs.scope === 'server' ? 'once per server' : variantNeeds(k);
+    out.push(`  ${k.id.padEnd(24)} ${k.level.padEnd(6)} ${k.title}`);
+    out.push(c.dim(`  ${''.padEnd(24)} ${''.padEnd(6)} ${k.spec}${scope ? ` · ${scope}` : ''}`));
+  }
+  out.push('', `${checks.length} checks.`);
+  return out.slice(1);
+}
+
+function variantNeeds(k: Check): string {
+  const n = k.needs;
+  const bits: string[] = [];
+  if (n.auth) bits.push(n.auth.join('/'));
+  if (n.sender) bits.push(n.sender);
+  if (n.logins) bits.push(`${n.logins} login${n.logins > 1 ? 's' : ''}`);
+  if (n.rs) bits.push('--rs');
+  if (n.dcr) bits.push('registration');
+  if (n.slow) bits.push('--slow');
+  return bits.join(', ');
+}
+
+export const listJson = (checks: readonly Check[]) => ({
+  checks: checks.map((k) => ({
+    id: k.id,
+    title: k.title,
+    level: k.level,
+    group: k.group,
+    spec: k.spec,
+    scope: k.needs.scope ?? 'variant',
+  })),
+});
+
+/** The line shown before the run: what runs and how many logins it takes. */
+export function planLines(
+  e: Extract<RunEvent, { type: 'plan' }>,
+  issuer: string,
+  browser: string,
+  c: Palette,
+): string[] {
+  const out = [
+    `${c.bold('fapi conform server')} ${issuer}: ${e.checks} checks, ${e.variants.length} variant${e.variants.length === 1 ? '' : 's'}${e.variants.length ? ` (${e.variants.map(variantLabel).join(', ')})` : ''}`,
+    `  ${e.logins} login${e.logins === 1 ? '' : 's'} (${browser === 'follow' ? '--browser follow: fapi follows the redirects itself' : `one at a time in ${browser}`})`,
+  ];
+  for (const s of e.skippedVariants)
+    out.push(c.dim(`  variant ${variantLabel(s.variant)} not run: ${s.reason}`));
+  return out;
+}
+
+/** One line per check: mark, ID, title, result, evidence, spec. */
+export function resultLine(r: CheckResult, c: Palette): string {
+  return `  ${MARK[r.result](c)} ${r.id.padEnd(24)} ${r.title} — ${WORD[r.result](c, r.result)}: ${r.detail} ${c.dim(`[${r.level} ${r.spec}]`)}`;
+}
+
+const sameVariant = (a: Variant | null, b: Variant | null) =>
+  (a === null && b === null) || (a !== null && b !== null && a.auth === b.auth && a.sender === b.sender);
+
+/** The report: results grouped by variant, then the summary. */
+export function reportLines(report: ConformReport, c: Palette): string[] {
+  const out: string[] = [];
+  let current: Variant | null | undefined;
+  for (const r of report.results) {
+    if (current === undefined || !sameVariant(current, r.variant)) {
+      current = r.variant;
+      out.push('', c.bold(r.variant ? `variant ${variantLabel(r.variant)}` : 'server (all variants)'));
+    }
+    out.push(resultLine(r, c));
+  }
+  out.push('', ...summaryLines(report, c));
+  return out.slice(1);
+}
+
+export function summaryLines(report: ConformReport, c: Palette): string[] {
+  const s = report.summary;
+  const ok = s.failed === 0;
+  const parts = [
+    c.green(`${s.passed} passed`),
+    s.failed ? c.red(`${s.failed} failed`) : `${s.failed} failed`,
+    s.warnings ? c.yellow(`${s.warnings} warning${s.warnings === 1 ? '' : 's'}`) : '0 warnings',
+    `${s.skipped} skipped`,
+    ...(s.expected_failures
+      ? [c.yellow(`${s.expected_failures} expected failure${s.expected_failures === 1 ? '' : 's'}`)]
+      : []),
+  ];
+  const out = [
+    `${ok ? c.green('✔') : c.red('✖')} ${report.issuer}: ${parts.join(', ')} in ${report.variants.length} variant${report.variants.length === 1 ? '' : 's'} (${(report.duration_ms / 1000).toFixed(1)} s)`,
+  ];
+  for (const n of report.notes) out.push(c.dim(`  ${n}`));
+  for (const s2 of report.skippedVariants)
+    out.push(c.dim(`  variant ${variantLabel(s2.variant)} not run: ${s2.reason}`));
+  const cl = report.clients;
+  if (cl.kept.length)
+    out.push(
+      `  kept ${cl.kept.length} test client${cl.kept.length === 1 ? '' : 's'} (--keep): ${cl.kept.map((k) => k.clientId).join(', ')}`,
+    );
+  else if (cl.deleted)
+    out.push(c.dim(`  ${cl.deleted} test client${cl.deleted === 1 ? '' : 's'} deleted (RFC 7592)`));
+  for (const l of cl.left) out.push(c.yellow(`  client ${l.clientId} could not be deleted: ${l.reason}`));
+  if (!ok) {
+    const failed = [...new Set(report.results.filter((r) => r.result === 'failed').map((r) => r.id))];
+    out.push(c.dim(`  failed: ${failed.join(', ')}; \`--only ID -v\` shows every exchange of one check`));
+  }
+  return out;
+}
+
+/** The `--json` object: exactly the output contract. */
+export function reportJson(report: ConformReport) {
+  return {
+    issuer: report.issuer,
+    variants: report.variants.map((v) => ({ auth: v.auth, sender: v.sender })),
+    summary: report.summary,
+    results: report.results.map((r) => ({
+      id: r.id,
+      title: r.title,
+      variant: r.variant ? { auth: r.variant.auth, sender: r.variant.sender } : { auth: null, sender: null },
+      result: r.result,
+      spec: r.spec,
+      detail: r.detail,
+    })),
+    duration_ms: report.duration_ms,
+  };
+}

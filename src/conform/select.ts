@@ -1,0 +1,79 @@
+/**
+ * Choosing checks: `--only` / `--skip` take IDs or prefixes (`DP-`, `CA-02`, `attack:`), and so
+ * does the `--expected-failures` file (one ID per line, `#` comments). An entry that matches no
+ * check is a usage error naming it, so a typo never silently selects nothing.
+ */
+import { usageError } from '../errors.js';
+
+/**
+ * True when `entry` selects the check `id`: the ID itself, a catalogue ID selecting its cases
+ * (`CA-02` → `CA-02.token-url`), or a prefix ending in `-`, `.` or `:` (`DP-`, `attack:`).
+ */
+export function selects(entry: string, id: string): boolean {
+  const e = entry.trim();
+  if (!e) return false;
+  if (id === e) return true;
+  if (!id.startsWith(e)) return false;
+  return /[-.:]$/.test(e) || id[e.length] === '.';
+}
+
+/** Splits repeated and comma-separated values: `--only CA-02,DP- --only TK-` → three entries. */
+export function entries(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(/[,\s]+/)).filter(Boolean);
+}
+
+/** The entries that select no check. */
+export function unknownEntries(list: readonly string[], ids: readonly string[]): string[] {
+  return list.filter((e) => !ids.some((id) => selects(e, id)));
+}
+
+/** Applies --only and --skip; throws a usage error naming unknown entries. */
+export function selectChecks<T extends { id: string }>(
+  checks: readonly T[],
+  o: { only?: readonly string[]; skip?: readonly string[] },
+): T[] {
+  const ids = checks.map((c) => c.id);
+  const only = entries(o.only);
+  const skip = entries(o.skip);
+  const unknown = [
+    ...unknownEntries(only, ids).map((e) => `--only ${e}`),
+    ...unknownEntries(skip, ids).map((e) => `--skip ${e}`),
+  ];
+  if (unknown.length)
+    throw usageError(
+      'E_UNKNOWN_CHECK',
+      `No check matches ${unknown.join(', ')}.`,
+      'IDs are catalogue IDs (CA-02, DP-14), cases of one (CA-02.token-url) or prefixes (DP-, attack:); `fapi conform server --list` lists them.',
+      { unknown },
+    );
+  return checks.filter(
+    (c) => (only.length === 0 || only.some((e) => selects(e, c.id))) && !skip.some((e) => selects(e, c.id)),
+  );
+}
+
+/**
+ * Parses an expected-failures file: one ID (or prefix) per line, `#` starts a comment. Throws a
+ * usage error naming the file, line and entry when one matches no check.
+ */
+export function parseExpectedFailures(text: string, file: string, ids: readonly string[]): string[] {
+  const out: string[] = [];
+  const unknown: string[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    const entry = line.replace(/#.*$/, '').trim();
+    if (!entry) return;
+    if (/\s/.test(entry)) {
+      unknown.push(`${file}:${i + 1}: "${entry}" (one ID per line)`);
+      return;
+    }
+    if (!ids.some((id) => selects(entry, id))) unknown.push(`${file}:${i + 1}: ${entry}`);
+    else out.push(entry);
+  });
+  if (unknown.length)
+    throw usageError(
+      'E_UNKNOWN_CHECK',
+      `Unknown check ID${unknown.length > 1 ? 's' : ''} in the expected-failures file: ${unknown.join('; ')}.`,
+      'List catalogue IDs (CA-02), cases (CA-02.token-url) or prefixes (DP-), one per line; `fapi conform server --list` lists them.',
+      { unknown },
+    );
+  return out;
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { expectFapiError } from '../../helpers/expect-error.js';
+import { entries, parseExpectedFailures, selectChecks, selects } from '../../../src/conform/select.js';
+
+const ids = [
+  'CA-02.token-url',
+  'CA-02.par-url',
+  'CA-13',
+  'DP-01.par',
+  'DP-10.rs',
+  'DP-13',
+  'attack:evil-twin',
+];
+const checks = ids.map((id) => ({ id }));
+
+describe('selecting checks by ID or prefix', () => {
+  it('a catalogue ID selects its cases; a prefix ending in - . or : selects its family', () => {
+    expect(selects('CA-02', 'CA-02.token-url')).toBe(true);
+    expect(selects('DP-', 'DP-13')).toBe(true);
+    expect(selects('attack:', 'attack:evil-twin')).toBe(true);
+    expect(selects('DP-1', 'DP-13')).toBe(false);
+    expect(selects('CA-1', 'CA-13')).toBe(false);
+    expect(selects('DP-01', 'DP-01.par')).toBe(true);
+  });
+
+  it('--only and --skip take repeated and comma-separated entries', () => {
+    expect(entries(['CA-02,DP-', 'CA-13'])).toEqual(['CA-02', 'DP-', 'CA-13']);
+    expect(selectChecks(checks, { only: ['DP-'], skip: ['DP-10.rs'] }).map((c) => c.id)).toEqual([
+      'DP-01.par',
+      'DP-13',
+    ]);
+  });
+
+  it('an unknown entry is a usage error (exit 2) naming it', () => {
+    const e = expectFapiError(() => selectChecks(checks, { only: ['CA-02', 'XX-99'], skip: ['DP-1'] }), {
+      code: 'E_UNKNOWN_CHECK',
+      exitCode: 2,
+    });
+    expect(e.message).toContain('--only XX-99');
+    expect(e.message).toContain('--skip DP-1');
+    expect(e.message).not.toContain('CA-02');
+  });
+});
+
+describe('the expected-failures file', () => {
+  it('one ID per line, # comments and blank lines ignored', () => {
+    const text = '# known deviations\nCA-13   # typ not checked\n\nDP-\n';
+    expect(parseExpectedFailures(text, 'x.txt', ids)).toEqual(['CA-13', 'DP-']);
+  });
+
+  it('an unknown ID is a usage error naming the file, line and ID', () => {
+    expectFapiError(() => parseExpectedFailures('CA-13\nTK-99\n', 'ef.txt', ids), {
+      code: 'E_UNKNOWN_CHECK',
+      exitCode: 2,
+      message: 'ef.txt:2: TK-99',
+    });
+  });
+});
