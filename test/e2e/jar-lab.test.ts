@@ -12,6 +12,8 @@ import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LabConfig } from '../../lab/config.js';
 import { ROOT, fapi, tempHome, type RunResult } from '../helpers/cli.js';
+import { labUpProcess } from '../helpers/lab-process.js';
+import { createHttpClient } from '../../src/http/client.js';
 import { postJson, startTestLab, type TestLab } from '../lab/helpers.js';
 
 const BROWSER = `"${process.execPath}" "${path.join(ROOT, 'test', 'helpers', 'browser.mjs')}"`;
@@ -245,5 +247,18 @@ describe('MS-07: fapi register --jar and fapi login against the lab', () => {
       // The decoded request object is printed with -v only.
       expect(login.stderr).not.toContain('request object (JAR)');
     });
+  });
+
+  it('MS-01: `fapi lab up --require-jar` (a real process) advertises require_signed_request_object', async () => {
+    const labHome = tempHome('fapi-jar-lab-up-');
+    const lab = await labUpProcess(labHome.dir, ['--require-jar']);
+    try {
+      const http = createHttpClient({ ca: [readFileSync(lab.ca, 'utf8')] });
+      const res = await http({ method: 'GET', url: `${lab.issuer}/.well-known/oauth-authorization-server` });
+      expect((res.json() as Record<string, unknown>).require_signed_request_object).toBe(true);
+    } finally {
+      await lab.stop();
+      labHome.cleanup();
+    }
   });
 });

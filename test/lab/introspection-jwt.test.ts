@@ -135,6 +135,21 @@ describe('MS-10: signed introspection responses', () => {
     });
 });
 
+describe('MS-16: no confusion of callers, no response encryption', () => {
+  it("MS-16 / IN-04: in a signed response too, another client's token is inactive, and aud names the caller", async () => {
+    const other = await registerClient(t);
+    const tk = await dpopTokens(t, c);
+    const res = await introspect(t, other, tk.at, JWT_TYPE);
+    const { payload } = await verified(res.text(), other.clientId);
+    expect(payload.token_introspection).toEqual({ active: false });
+  });
+
+  it('MS-16: the lab offers no response encryption (not needed, not recommended by FAPI2-MS §6)', async () => {
+    const m = json(await t.http({ method: 'GET', url: `${t.lab.issuer}/.well-known/openid-configuration` }));
+    expect(Object.keys(m).filter((k) => k.includes('encryption'))).toEqual([]);
+  });
+});
+
 describe('MS-10 / MS-11: the introspection-* faults', () => {
   const cases: [
     Fault,

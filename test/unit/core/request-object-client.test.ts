@@ -184,3 +184,30 @@ describe('MS-07: registering for request objects (--jar)', () => {
     ).toThrow(FapiError);
   });
 });
+
+describe('MS-16: fapi asks for no encrypted responses', () => {
+  it('MS-16: the registration metadata fapi builds has no *_encrypted_response_* field, with --jar and --jarm too', () => {
+    const md = buildClientMetadata({
+      template: { grant_types: ['authorization_code'], response_types: ['code'] },
+      authMethod: 'private_key_jwt',
+      sender: 'dpop',
+      redirectUris: ['http://127.0.0.1/callback'],
+      signingKey: { publicJwk: SIG.publicJwk, alg: 'ES256', kid: 'sig-1' },
+      server: {
+        ...metadata(),
+        request_object_signing_alg_values_supported: ['ES256'],
+        introspection_signing_alg_values_supported: ['ES256'],
+        response_modes_supported: ['query', 'jwt'],
+        authorization_signing_alg_values_supported: ['ES256'],
+      },
+      jar: true,
+      jarm: true,
+    });
+    expect(Object.keys(md).filter((k) => k.includes('encrypt'))).toEqual([]);
+    expect(md).toMatchObject({
+      request_object_signing_alg: 'ES256',
+      introspection_signed_response_alg: 'ES256',
+      authorization_signed_response_alg: 'ES256',
+    });
+  });
+});
