@@ -45,6 +45,12 @@ export interface LabConfig {
   defaultUser: string;
   /** When set, dynamic client registration requires this initial access token (RFC 7591 §3). */
   registrationToken?: string;
+  /**
+   * Every pushed authorization request must be a signed request object (FAPI2-MS §5.3.1-1, MS-01);
+   * also advertised as `require_signed_request_object`. Off: only clients registered with
+   * `require_signed_request_object` must.
+   */
+  requireSignedRequestObject: boolean;
   /** Access token lifetime in seconds (TK-12; FAPI2-SP §6.1 recommends short-lived tokens). */
   accessTokenLifetime: number;
   /** Refresh token lifetime in seconds. */
@@ -79,6 +85,7 @@ export const DEFAULT_LAB_CONFIG: Readonly<LabConfig> = Object.freeze({
   port: 8443,
   autoApprove: false,
   defaultUser: 'alice',
+  requireSignedRequestObject: false,
   accessTokenLifetime: 300,
   refreshTokenLifetime: 86_400,
   idTokenLifetime: 300,
@@ -113,6 +120,7 @@ const SHAPE = {
   autoApprove: opt(bool),
   defaultUser: opt(oneOf('alice', 'bob')),
   registrationToken: opt(nonEmptyStr),
+  requireSignedRequestObject: opt(bool),
   accessTokenLifetime: opt(intIn(1, 86_400)),
   refreshTokenLifetime: opt(intIn(60, 31_536_000)),
   idTokenLifetime: opt(intIn(1, 86_400)),

@@ -24,6 +24,12 @@ export interface ClientMetadata {
   id_token_signed_response_alg?: string;
   /** JARM §3: the alg of signed authorization responses (the lab signs with its own key's). */
   authorization_signed_response_alg?: string;
+  /** RFC 9101 §10.1: the alg of the client's request objects (FAPI2-MS §5.3; MS-05). */
+  request_object_signing_alg?: string;
+  /** RFC 9101 §10.1: this client's pushed requests must be signed request objects (MS-01). */
+  require_signed_request_object?: boolean;
+  /** RFC 9701 §6: the alg of signed introspection responses for this caller (MS-10). */
+  introspection_signed_response_alg?: string;
   tls_client_auth_subject_dn?: string;
   tls_client_auth_san_dns?: string;
   tls_client_auth_san_uri?: string;

@@ -30,6 +30,8 @@ export const RELAXATIONS = {
     'client assertion jtis are not remembered: a replayed assertion is accepted (RFC 7523 §3; OIDC Core §9)',
   'token-in-query':
     'the resource server accepts access tokens in the URI query (FAPI2-SP §5.3.4-2; RFC 6750 §2.3)',
+  'unsigned-request-object':
+    'pushed authorization requests without a signed request object are accepted even where one is required (FAPI2-MS §5.3.1-1; catalogue MS-01)',
 } as const;
 export type Relaxation = keyof typeof RELAXATIONS;
 export const RELAXATION_NAMES = Object.keys(RELAXATIONS) as Relaxation[];
@@ -73,6 +75,12 @@ export const FAULTS = {
   'jarm-exp-expired': 'JARM authorization responses have already expired',
   'jarm-sig-invalid': 'JARM authorization responses carry a signature that does not verify',
   'jarm-alg-none': 'JARM authorization responses are unsigned (alg none)',
+  'introspection-sig-invalid':
+    'signed introspection responses (application/token-introspection+jwt) carry a signature that does not verify',
+  'introspection-typ-wrong':
+    'signed introspection responses carry typ "JWT" instead of token-introspection+jwt',
+  'introspection-aud-wrong': 'signed introspection responses carry another client as aud',
+  'introspection-unsigned': 'introspection answers plain JSON where a signed JWT was asked for (a downgrade)',
 } as const;
 export type Fault = keyof typeof FAULTS;
 export const FAULT_NAMES = Object.keys(FAULTS) as Fault[];

@@ -26,6 +26,7 @@ import {
   sameSecret,
 } from './checks/reg-initial-access-token.js';
 import { regJwks } from './checks/reg-jwks.js';
+import { regMessageSigning } from './checks/reg-message-signing.js';
 import { regMtlsSubject } from './checks/reg-mtls-subject.js';
 import { regRedirectUris } from './checks/reg-redirect-uris.js';
 
@@ -65,6 +66,7 @@ export const METADATA_CHECKS: readonly Check<RegistrationExchange>[] = [
   regJwks, // REG-05, REG-06, NET-08
   regMtlsSubject, // REG-07
   regClientFlags, // REG-12
+  regMessageSigning, // REG-12: request objects (MS-01, MS-05)
 ];
 
 function bodyObject(req: FastifyRequest): Record<string, unknown> {

@@ -9,6 +9,7 @@ import { dpopProofReplay } from './dpop-proof-replay.js';
 import { evilTwin } from './evil-twin.js';
 import { mixUpScenario } from './mix-up.js';
 import { pkceDowngrade } from './pkce-downgrade.js';
+import { pushedRequestTampering } from './pushed-request-tampering.js';
 import { redirectUriSwap } from './redirect-uri-swap.js';
 import { requestTampering } from './request-tampering.js';
 import { stolenRefreshToken } from './stolen-refresh-token.js';
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly Scenario[] = [
   codeInjection,
   pkceDowngrade,
   requestTampering,
+  pushedRequestTampering,
   redirectUriSwap,
   mixUpScenario,
   clientImpersonation,

@@ -209,6 +209,10 @@ export function buildProgram(): Command {
       '--jarm',
       'also register for signed JARM authorization responses (authorization_signed_response_alg), for `fapi login --jarm`',
     )
+    .option(
+      '--jar',
+      'also register for signed request objects (request_object_signing_alg, require_signed_request_object), which `fapi login` then sends',
+    )
     .option('--force', 'register a new client even if the profile already has one')
     .option('--show-secrets', 'print the registration access token')
     .action(lazy(() => import('./commands/register.js'), 'run'));
@@ -229,6 +233,7 @@ export function buildProgram(): Command {
       '--jarm',
       'also register for signed JARM authorization responses; `fapi login` then asks for them',
     )
+    .option('--jar', 'also register for signed request objects (JAR); `fapi login` then sends them')
     .option('--initial-access-token <token>', 'initial access token for registration')
     .option('--metadata <file>', 'JSON client metadata merged over the template')
     .option(
@@ -282,6 +287,10 @@ export function buildProgram(): Command {
     .option(
       '--registration-token <token>',
       'require this initial access token for client registration (or env FAPI_LAB_REGISTRATION_TOKEN, kept out of `ps`)',
+    )
+    .option(
+      '--require-jar',
+      'require signed request objects (JAR, request=<JWS>) in every pushed authorization request (FAPI 2.0 Message Signing)',
     )
     .addOption(
       new Option(
@@ -499,6 +508,11 @@ export function buildProgram(): Command {
         'ask for a signed JARM authorization response (response_mode=jwt, FAPI 2.0 Message Signing) and verify it (default when the client was registered with --jarm)',
       )
       .option('--no-jarm', 'a plain authorization response even if the client was registered with --jarm')
+      .option(
+        '--jar',
+        'push the authorization request as one signed request object (JAR, request=<JWS>; FAPI 2.0 Message Signing); the default when the server or the registration requires it, or the client was registered with --jar',
+      )
+      .option('--no-jar', 'plain PAR parameters, no request object (refused when the server requires one)')
       .option('--show-secrets', 'include the tokens in the output'),
   ).action(lazy(() => import('./commands/login.js'), 'run'));
 
@@ -534,7 +548,11 @@ export function buildProgram(): Command {
       .description(
         'ask the server about the access token (RFC 7662), or the refresh token with --refresh-token',
       )
-      .option('--refresh-token', 'introspect the refresh token'),
+      .option('--refresh-token', 'introspect the refresh token')
+      .option(
+        '--signed',
+        'ask for a signed answer (Accept: application/token-introspection+jwt, RFC 9701) and verify it before showing it',
+      ),
   ).action(lazy(() => import('./commands/token.js'), 'introspect'));
   syncClock(
     token

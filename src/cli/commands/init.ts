@@ -110,6 +110,8 @@ export interface InitOptions {
   redirectUri?: string;
   scope?: string;
   jarm?: boolean;
+  /** --jar: register for signed request objects (MS-07); `fapi login` then sends them. */
+  jar?: boolean;
   initialAccessToken?: string;
   metadata?: string;
   caCert?: string;
@@ -295,6 +297,8 @@ export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
     discovery,
     // --jarm: signed authorization responses (MS-09); `fapi login` then asks for them.
     jarm: opts.jarm === true,
+    // --jar: signed request objects at PAR (MS-07); `fapi login` then sends them.
+    jar: opts.jar === true,
   });
   for (const w of done.warnings) out.warn(w);
   const view = registrationView(profile, done, Boolean(opts.showSecrets));

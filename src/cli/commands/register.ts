@@ -88,6 +88,8 @@ export interface RegistrationRequest {
   overrides?: ClientMetadata;
   /** `--jarm`: register authorization_signed_response_alg for JARM responses (MS-09). */
   jarm?: boolean;
+  /** `--jar`: register request_object_signing_alg and require_signed_request_object (MS-07). */
+  jar?: boolean;
   /** Discovery already done (by init). */
   discovery?: DiscoveryResult;
 }
@@ -115,6 +117,7 @@ export async function registerProfile(
     scope: req.scope,
     server: discovery.metadata,
     jarm: req.jarm,
+    jar: req.jar,
     overrides: req.overrides,
     ...(await profileCredentials(ctx, profile)),
   });
@@ -178,6 +181,7 @@ export interface RegisterOptions extends GlobalOptions {
   /** A JSON file of client metadata merged over the template. */
   metadata?: string;
   jarm?: boolean;
+  jar?: boolean;
   force?: boolean;
   showSecrets?: boolean;
 }
@@ -212,6 +216,7 @@ export async function run(ctx: CliContext, opts: RegisterOptions): Promise<void>
     softwareStatement: await readSoftwareStatement(opts.softwareStatement),
     overrides: await readMetadataFile(opts.metadata),
     jarm: opts.jarm === true,
+    jar: opts.jar === true,
   });
   for (const w of done.warnings) ctx.out.warn(w);
   const view = registrationView(profile, done, Boolean(opts.showSecrets));
@@ -231,6 +236,11 @@ export async function run(ctx: CliContext, opts: RegisterOptions): Promise<void>
       ...(typeof done.client.metadata.authorization_signed_response_alg === 'string'
         ? [
             `  JARM          responses signed ${done.client.metadata.authorization_signed_response_alg} (fapi login asks for them; --no-jarm not to)`,
+          ]
+        : []),
+      ...(typeof done.client.metadata.request_object_signing_alg === 'string'
+        ? [
+            `  JAR           request objects signed ${done.client.metadata.request_object_signing_alg}${done.client.metadata.require_signed_request_object === true ? ', required' : ''} (fapi login sends them)`,
           ]
         : []),
       view.registration_client_uri

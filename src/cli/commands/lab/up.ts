@@ -32,6 +32,8 @@ export interface LabUpOptions {
   config?: string;
   autoApprove?: boolean;
   registrationToken?: string;
+  /** --require-jar: every pushed request must be a signed request object (MS-01). */
+  requireJar?: boolean;
   relax?: Relaxation[];
   fault?: Fault[];
   detach?: boolean;
@@ -52,6 +54,7 @@ function configFromFlags(opts: LabUpOptions): Partial<LabConfig> {
   if (rsPort !== undefined) out.rsPort = rsPort;
   if (opts.autoApprove) out.autoApprove = true;
   if (opts.registrationToken !== undefined) out.registrationToken = opts.registrationToken;
+  if (opts.requireJar) out.requireSignedRequestObject = true;
   if (opts.relax) out.relax = opts.relax;
   if (opts.fault) out.faults = opts.fault;
   return out;
@@ -176,6 +179,7 @@ async function detach(ctx: CliContext, opts: LabUpOptions, p: LabPaths): Promise
   pass('--rs-port', opts.rsPort);
   pass('--config', opts.config !== undefined ? path.resolve(opts.config) : undefined);
   pass('--auto-approve', opts.autoApprove);
+  pass('--require-jar', opts.requireJar);
   for (const r of opts.relax ?? []) pass('--relax', r);
   for (const f of opts.fault ?? []) pass('--fault', f);
   const started = await startDetached(p, {
