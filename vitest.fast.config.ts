@@ -9,6 +9,7 @@ export const SLOW = [
   'test/e2e/**', // the real bin/fapi.js and `fapi lab up` processes, the demo, and the benchmark's smoke run
   'test/interop/**', // fapi against node-oidc-provider
   'test/lab/login-page.test.ts', // headless Chromium
+  'test/lab/dashboard-browser.test.ts', // headless Chromium
 ];
 
 export default mergeConfig(base, defineConfig({ test: { exclude: [...configDefaults.exclude, ...SLOW] } }));

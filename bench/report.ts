@@ -7,8 +7,11 @@ export interface Target {
   /** `max`: ratio must be at most `value`; `min`: at least `value`. */
   kind: 'max' | 'min';
   value: number;
-  /** How the ratio is shown: `x` (1.3x), `%` (40%), or an absolute figure: `MB` (120 MB), `s` (14.2 s). */
-  unit: 'x' | '%' | 'MB' | 's';
+  /**
+   * How the ratio is shown: `x` (1.3x), `%` (40%), or an absolute figure: `MB` (120 MB), `s`
+   * (14.2 s), `ms` (300 ms).
+   */
+  unit: 'x' | '%' | 'MB' | 's' | 'ms';
 }
 
 export interface Row {
@@ -35,18 +38,20 @@ export function fmtRatio(ratio: number | null, unit: Target['unit'] = 'x'): stri
   if (ratio === null || !Number.isFinite(ratio)) return '-';
   if (unit === 'MB') return `${Math.round(ratio)} MB`;
   if (unit === 's') return `${ratio.toFixed(1)} s`;
+  if (unit === 'ms') return ms(ratio);
   return unit === '%' ? `${Math.round(ratio * 100)}%` : `${ratio.toFixed(2)}x`;
 }
 
 export function fmtTarget(t: Target | null): string {
   if (!t) return 'reference';
   const v =
-    t.unit === 'MB' || t.unit === 's'
+    t.unit === 'MB' || t.unit === 's' || t.unit === 'ms'
       ? `${t.value} ${t.unit}`
       : t.unit === '%'
         ? `${Math.round(t.value * 100)}%`
         : `${t.value}x`;
-  return `${t.kind === 'max' ? (t.unit === 'MB' || t.unit === 's' ? '<' : '≤') : '≥'} ${v}`;
+  const absolute = t.unit === 'MB' || t.unit === 's' || t.unit === 'ms';
+  return `${t.kind === 'max' ? (absolute ? '<' : '≤') : '≥'} ${v}`;
 }
 
 export function verdict(ratio: number | null, t: Target | null): boolean | null {

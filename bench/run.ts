@@ -12,7 +12,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliRows } from './cli.js';
 import { conformRows } from './conform.js';
+import { jarRows } from './jar.js';
 import { labRows, type LabContext } from './lab-rows.js';
+import { libraryRows } from './library.js';
 import { startBenchLab, type BenchLab } from './lab.js';
 import { killAll, procMemory, startServer } from './procs.js';
 import type { CeilingReady, CeilingSpec } from './ceiling.js';
@@ -28,8 +30,10 @@ export const BIN = path.join(ROOT, 'bin', 'fapi.js');
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const OUT = process.env.BENCH_OUT ?? path.join(ROOT, 'bench', 'results.json');
-/** BENCH_ONLY=cli,lab,load,conform (comma-separated) runs only those sections (for development). */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'cli,lab,load,conform').split(',').map((x) => x.trim()));
+/** BENCH_ONLY=cli,lab,library,load,conform,jar (comma-separated) runs only those sections (for development). */
+const ONLY = new Set(
+  (process.env.BENCH_ONLY ?? 'cli,lab,library,load,conform,jar').split(',').map((x) => x.trim()),
+);
 
 export const config = SMOKE
   ? {
@@ -48,6 +52,7 @@ export const config = SMOKE
       boundSeconds: 0.2,
       runWarmup: 0,
       memoryRequests: 0,
+      libraryRuns: 1,
     }
   : {
       cliRuns: 21,
@@ -65,6 +70,7 @@ export const config = SMOKE
       boundSeconds: 1.5,
       runWarmup: 500,
       memoryRequests: 50_000,
+      libraryRuns: 15,
     };
 
 export type BenchConfig = typeof config;
@@ -111,9 +117,19 @@ async function main(): Promise<void> {
   }
   const labCtx: LabContext = { bin: BIN, root: ROOT, dir, distDir: DIST, config, log, lab, labReason };
   if (ONLY.has('lab')) rows.push(...(await labRows(labCtx)));
+  if (ONLY.has('library')) {
+    log('the lab as a library: startLab() and close() in process');
+    rows.push(...(await libraryRows({ config, log })));
+  }
   if (ONLY.has('load')) await throughput();
   if (lab) await lab.stop();
   if (ONLY.has('conform')) rows.push(...(await conformRows({ bin: BIN, dir, config, smoke: SMOKE, log })));
+  if (ONLY.has('jar')) {
+    log('FAPI 2.0 Message Signing: fapi login --jar, PAR with request objects');
+    const jar = await jarRows(labCtx);
+    rows.push(...jar.rows);
+    extra.messageSigning = jar.data;
+  }
 
   async function throughput(): Promise<void> {
     log('throughput: oidc-provider and the lab');

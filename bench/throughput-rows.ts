@@ -29,7 +29,7 @@ export interface ThroughputRowsInput {
 const MB = 1024 * 1024;
 
 /** Successful requests per server CPU-second, per round (null when /proc is unavailable). */
-function perCpu(rs: RunRecord[]): (number | null)[] {
+export function perCpu(rs: RunRecord[]): (number | null)[] {
   return rs.map((r) => (r.serverCpu ? r.ok / r.serverCpu : null));
 }
 
@@ -81,7 +81,7 @@ function summary(rs: RunRecord[]) {
 }
 
 /** A baseline per round: requests (or crypto operations) per wall-clock second and per CPU-second. */
-interface Series {
+export interface Series {
   label: string;
   wall: number[];
   cpu: (number | null)[];
@@ -96,7 +96,7 @@ const fmt = (r: number, unit: Target['unit']) =>
  * per CPU-second of the server against the baseline's per CPU-second — whenever /proc gives it;
  * the wall-clock ratio is kept in the note and the JSON.
  */
-function compare(
+export function compare(
   id: string,
   name: string,
   target: Target | null,

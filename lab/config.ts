@@ -46,6 +46,12 @@ export interface LabConfig {
   defaultUser: string;
   /** When set, dynamic client registration requires this initial access token (RFC 7591 §3). */
   registrationToken?: string;
+  /**
+   * Every pushed authorization request must be a signed request object (FAPI2-MS §5.3.1-1, MS-01);
+   * also advertised as `require_signed_request_object`. Off: only clients registered with
+   * `require_signed_request_object` must.
+   */
+  requireSignedRequestObject: boolean;
   /** Access token lifetime in seconds (TK-12; FAPI2-SP §6.1 recommends short-lived tokens). */
   accessTokenLifetime: number;
   /** Refresh token lifetime in seconds. */
@@ -82,6 +88,7 @@ export const DEFAULT_LAB_CONFIG: Readonly<LabConfig> = Object.freeze({
   port: 8443,
   autoApprove: false,
   defaultUser: 'alice',
+  requireSignedRequestObject: false,
   accessTokenLifetime: 300,
   refreshTokenLifetime: 86_400,
   idTokenLifetime: 300,
@@ -116,6 +123,7 @@ const SHAPE = {
   autoApprove: opt(bool),
   defaultUser: opt(oneOf('alice', 'bob')),
   registrationToken: opt(nonEmptyStr),
+  requireSignedRequestObject: opt(bool),
   accessTokenLifetime: opt(intIn(1, 86_400)),
   refreshTokenLifetime: opt(intIn(60, 31_536_000)),
   idTokenLifetime: opt(intIn(1, 86_400)),
@@ -181,25 +189,5 @@ export async function loadLabConfigFile(file: string): Promise<Partial<LabConfig
   return withoutComments(raw) as Partial<LabConfig>;
 }
 
-export function isRelaxed(config: LabConfig, r: Relaxation): boolean {
-  return config.relax.includes(r);
-}
-
-export function hasFault(config: LabConfig, f: Fault): boolean {
-  return config.faults.includes(f);
-}
-
-/** The warnings to print at start (empty when strict). */
-export function labWarnings(config: LabConfig): string[] {
-  return [
-    ...config.relax.map((r) => `relaxed ${r}: ${RELAXATIONS[r]}`),
-    ...config.faults.map((f) => `fault ${f}: ${FAULTS[f]}`),
-  ];
-}
-
-/** The `x-fapi-lab-warning` header value (ASCII), or undefined when the lab is strict. */
-export function labWarningHeader(config: LabConfig): string | undefined {
-  const parts = [...config.relax.map((r) => `relaxed=${r}`), ...config.faults.map((f) => `fault=${f}`)];
-  if (parts.length === 0) return undefined;
-  return `${parts.join(', ')}; this lab is NOT FAPI 2.0 conformant`;
-}
+/** The start-up warnings and the `x-fapi-lab-warning` header of a set of switches (./switchboard.ts). */
+export { switchWarnings as labWarnings, switchWarningHeader as labWarningHeader } from './switchboard.js';

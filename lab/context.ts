@@ -3,21 +3,18 @@
  * module. The clock is injected (`now()`), so expiry tests (TK-02, PAR-05) do not wait.
  */
 import type { LabCa } from './ca.js';
-import {
-  hasFault,
-  isRelaxed,
-  labWarningHeader,
-  type Fault,
-  type LabConfig,
-  type Relaxation,
-} from './config.js';
+import type { Fault, LabConfig, Relaxation } from './config.js';
 import { createNonces, type LabNonces } from './faults.js';
 import type { LabPaths } from './home.js';
 import type { LabKeys } from './keys.js';
 import type { LabModule, LabRoute } from './module.js';
-import { TEST_USERS, type AuthorizationCode, type PushedRequest, type TestUser } from './model.js';
+import type { AuthorizationCode, PushedRequest } from './model.js';
+import { randomToken } from '../src/core/random.js';
+import { LabOverrides } from './overrides.js';
 import { RequestLog, type ListenerName } from './requests.js';
 import { ClientStore, ExpiringMap, GrantStore } from './store.js';
+import { Switchboard } from './switchboard.js';
+import { DEFAULT_USERS, LabUsers, type LabUser } from './users.js';
 
 export type { ListenerName };
 
@@ -73,10 +70,18 @@ export interface LabContext {
   /** Server DPoP nonces (DP-10, DP-20), one source per server. */
   readonly nonces: { as: LabNonces; rs: LabNonces };
   readonly requests: RequestLog;
-  readonly users: readonly TestUser[];
+  readonly users: LabUsers;
+  /** The relaxations and faults on now; changeable while the lab runs (./switchboard.ts). */
+  readonly switches: Switchboard;
+  /** failNext / delayNext (./overrides.ts). */
+  readonly overrides: LabOverrides;
+  /** The secret of the control API (/lab/control/…) for this run (./control-api.ts). */
+  readonly controlSecret: string;
+  /** Whether a relaxation is on now (O(1)). */
   relaxed(r: Relaxation): boolean;
+  /** Whether a fault injection is on now (O(1)). */
   fault(f: Fault): boolean;
-  /** The x-fapi-lab-warning header value, when the lab is not strict. */
+  /** The x-fapi-lab-warning header value now, when the lab is not strict. */
   readonly warningHeader: string | undefined;
   /** Set at start: when the lab started (epoch seconds). */
   readonly startedAt: number;
@@ -85,6 +90,9 @@ export interface LabContext {
   readonly routes: LabRoute[];
 }
 
+/** How many requests the log keeps (a ring: the oldest go first). */
+export const REQUEST_LOG_SIZE = 1000;
+
 export function createLabContext(o: {
   config: LabConfig;
   paths: LabPaths;
@@ -92,12 +100,16 @@ export function createLabContext(o: {
   log: LabLogger;
   keys: LabKeys;
   ca: LabCa;
+  users?: readonly LabUser[];
+  controlSecret?: string;
 }): LabContext {
-  const skew = o.config.faults.includes('clock-skew') ? o.config.clockSkewSeconds : 0;
-  const now = () => o.clock() / 1000 + skew;
+  const switches = new Switchboard(o.config);
+  // clock-skew: the lab clock runs ahead while the fault is on (read on every call: it can change).
+  const skew = o.config.clockSkewSeconds;
+  const now = () => o.clock() / 1000 + (switches.fault('clock-skew') ? skew : 0);
   const bound = { now, max: o.config.maxOneTimeEntries };
   const nonceOpts = { rotateSeconds: o.config.dpopNonceRotateSeconds, now };
-  const fault = (f: Fault) => hasFault(o.config, f);
+  const fault = (f: Fault) => switches.fault(f);
   return {
     config: o.config,
     paths: o.paths,
@@ -115,11 +127,16 @@ export function createLabContext(o: {
     dpopJtis: new ExpiringMap(bound),
     assertionJtis: new ExpiringMap(bound),
     nonces: { as: createNonces(fault, nonceOpts), rs: createNonces(fault, nonceOpts) },
-    requests: new RequestLog(200),
-    users: TEST_USERS,
-    relaxed: (r) => isRelaxed(o.config, r),
+    requests: new RequestLog(REQUEST_LOG_SIZE),
+    users: new LabUsers(o.users ?? DEFAULT_USERS, o.config.defaultUser),
+    switches,
+    overrides: new LabOverrides(),
+    controlSecret: o.controlSecret ?? randomToken(32),
+    relaxed: (r) => switches.relaxed(r),
     fault,
-    warningHeader: labWarningHeader(o.config),
+    get warningHeader() {
+      return switches.warningHeader;
+    },
     startedAt: now(),
     modules: [],
     routes: [],

@@ -35,10 +35,17 @@ export function labEcosystem(config: Pick<LabConfig, 'ecosystem'>): Ecosystem {
 
 /** The configuration under a preset: the access token lifetime within its bounds. */
 export function ecosystemConfig(config: LabConfig): LabConfig {
-  const b = labEcosystem(config).settings.accessTokenLifetime;
-  if (!b) return config;
-  const lifetime = Math.min(b.max, Math.max(b.min ?? 1, config.accessTokenLifetime));
-  return lifetime === config.accessTokenLifetime ? config : { ...config, accessTokenLifetime: lifetime };
+  const s = labEcosystem(config).settings;
+  let out = config;
+  const b = s.accessTokenLifetime;
+  if (b) {
+    const lifetime = Math.min(b.max, Math.max(b.min ?? 1, config.accessTokenLifetime));
+    if (lifetime !== config.accessTokenLifetime) out = { ...out, accessTokenLifetime: lifetime };
+  }
+  // Signed request objects at PAR for every client (MS-01; advertised as require_signed_request_object).
+  if (s.jar === 'required' && !out.requireSignedRequestObject)
+    out = { ...out, requireSignedRequestObject: true };
+  return out;
 }
 
 /** "… (uae.sender: <source>)": the rule a refusal enforces, cited. */
@@ -69,6 +76,7 @@ function ecosystemMetadata(ctx: LabContext): Record<string, unknown> {
   if (s.authMethods) out.token_endpoint_auth_methods_supported = [...s.authMethods];
   if (s.algs) {
     out.token_endpoint_auth_signing_alg_values_supported = [...s.algs];
+    out.request_object_signing_alg_values_supported = [...s.algs];
     if (s.sender !== 'mtls') out.dpop_signing_alg_values_supported = [...s.algs];
   }
   if (s.jarm === 'not-used') {
@@ -99,6 +107,12 @@ function hasClientCertificate(req: FastifyRequest): boolean {
 }
 
 const INTERACTION_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** Whether the lab's preset puts checks in front of whole endpoints (ECO-03, ECO-04). */
+export function ecosystemGated(ctx: LabContext): boolean {
+  const s = labEcosystem(ctx.config).settings;
+  return Boolean(s.mtlsEverywhere || s.interactionIdAtAs || s.interactionIdAtRs === 'required');
+}
 
 /**
  * ECO-03, ECO-04: the checks a preset puts in front of whole endpoints, run before the endpoint's

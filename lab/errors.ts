@@ -5,6 +5,7 @@
  */
 import { DpopProofError } from '../src/core/dpop.js';
 import { ClientAuthError } from '../src/core/client-auth.js';
+import { RequestObjectError } from '../src/core/request-object.js';
 
 export interface LabErrorOptions {
   /** The catalogue ID of the check that refused the request (e.g. PAR-11). */
@@ -65,5 +66,7 @@ export function asLabError(e: unknown, o: { nonce?: () => string } = {}): unknow
     return new LabError(400, 'invalid_dpop_proof', e.message, { check: e.check });
   }
   if (e instanceof ClientAuthError) return invalidClient(e.message, e.check);
+  // A refused request object names its rule in the description too (RFC 9101 §6.3; MS-01..06).
+  if (e instanceof RequestObjectError) return badRequest(e.error, `${e.check}: ${e.message}`, e.check);
   return e;
 }

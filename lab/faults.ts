@@ -26,6 +26,7 @@ import { randomToken } from '../src/core/random.js';
 import { generateSigningKey, privateKeyPem } from '../src/keys/generate.js';
 import { SERVER_SANS, type LabCa } from './ca.js';
 import type { Fault } from './config.js';
+import { DHE_ONLY_CIPHERS, WRONG_TLS_HOST } from './switches.js';
 import { type FapiAlg } from '../src/core/fapi.js';
 
 /** Whether a fault switch is on (LabContext.fault). */
@@ -57,9 +58,12 @@ export function applyTokenResponseFaults(fault: FaultCheck, body: Record<string,
   if (fault('no-expires-in')) delete body.expires_in;
 }
 
+/**
+ * The RSA key of `idtoken-alg-rs256`, generated on first use only and shared by the labs of a
+ * process: a throwaway key that signs only tokens a client must refuse, not state of any lab.
+ */
 let rs256Key: KeyObject | undefined;
 
-/** An RSA key for `idtoken-alg-rs256`, generated on first use only. */
 function rs256PrivateKey(): KeyObject {
   rs256Key ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   return rs256Key;
@@ -158,20 +162,26 @@ export interface LabNonces extends NonceSource {
 /**
  * DPoP server nonces (RFC 9449 §8, §9; DP-20). Default: stateless, rotating every `rotateSeconds`
  * (the previous one stays valid for one period). With `dpop-nonce-rotate` (the OIDF client tests'
- * mock AS/RS): a new nonce after every success, and only the newest is valid (CL-15).
+ * mock AS/RS): a new nonce after every success, and only the newest is valid (CL-15). The fault is
+ * read on every call, so switching it while the lab runs takes effect on the next request.
  */
 export function createNonces(fault: FaultCheck, o: { rotateSeconds: number; now: () => number }): LabNonces {
-  if (!fault('dpop-nonce-rotate')) {
-    const base = createNonceSource(o);
-    return { current: () => base.current(), isValid: (n) => base.isValid(n), afterSuccess() {} };
-  }
+  const base = createNonceSource(o);
   const fresh = () => randomToken(18);
-  let value = fresh();
+  /** The rotating nonce while the fault is on; dropped when it goes off, so it restarts fresh. */
+  let value: string | undefined;
+  const rotating = (): string | undefined => {
+    if (!fault('dpop-nonce-rotate')) return (value = undefined);
+    return (value ??= fresh());
+  };
   return {
-    current: () => value,
-    isValid: (n) => n === value,
+    current: () => rotating() ?? base.current(),
+    isValid: (n) => {
+      const v = rotating();
+      return v !== undefined ? n === v : base.isValid(n);
+    },
     afterSuccess() {
-      value = fresh();
+      if (fault('dpop-nonce-rotate')) value = fresh();
     },
   };
 }
@@ -186,17 +196,8 @@ export function dateHeader(labNow: number, realNowMs: number = Date.now()): stri
   return new Date(labNow * 1000).toUTCString();
 }
 
-/** The only name in the certificate served under `tls-wrong-host` (never 127.0.0.1 or localhost). */
-export const WRONG_TLS_HOST = 'wrong-host.fapi-lab.example';
-
-/**
- * The suites served under `tls12-dhe-only`: ephemeral finite-field Diffie-Hellman, AEAD, TLS 1.2.
- * RFC 9325 §4.1: "TLS 1.2 implementations SHOULD NOT negotiate cipher suites based on ephemeral
- * finite-field Diffie-Hellman key agreement (i.e., TLS_DHE_* suites)", and §4.2 recommends only
- * the four ECDHE AES-GCM suites. FAPI2-SP §5.2.2-1/2: servers shall, and clients should, permit
- * only those; so a FAPI client (src/http/client.ts FAPI_CIPHERS) shares no suite with this lab.
- */
-export const DHE_ONLY_CIPHERS = ['DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384'];
+// WRONG_TLS_HOST and DHE_ONLY_CIPHERS live in ./switches.ts (imported by the CLI's control client).
+export { DHE_ONLY_CIPHERS, WRONG_TLS_HOST };
 
 /** What a `tls-*` fault changes in the listeners' TLS options (node:tls SecureContextOptions). */
 export interface TlsFaultSettings {

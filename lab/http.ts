@@ -8,6 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LabError, invalidRequest } from './errors.js';
 import type { LabContext, ListenerName } from './context.js';
+import { clientCertThumbprint } from './rs/http.js';
 
 /** What the lab records about one request while it runs (see RequestLog). */
 export interface RequestState {
@@ -19,6 +20,10 @@ export interface RequestState {
   passed: string[];
   refusal?: { check?: string; error: string; description: string };
   startedAt: number;
+  /** The grant type of a token request, once TK-01 accepted it. */
+  grantType?: string;
+  /** Set once the request is in the request log. */
+  recorded?: boolean;
 }
 
 declare module 'fastify' {
@@ -54,6 +59,11 @@ export class Form {
 
   has(name: string): boolean {
     return this.values.has(name);
+  }
+
+  /** The first value of a parameter, repeated or not (for the request log; checks use get()). */
+  first(name: string): string | undefined {
+    return this.values.get(name)?.[0];
   }
 
   /** Names of the parameters sent more than once. */
@@ -119,6 +129,11 @@ export function peerCertificate(req: FastifyRequest): PeerCertificate | undefine
     return undefined;
   }
   return { der: cert.raw, x509, chainTrusted: socket.authorized === true };
+}
+
+/** Whether the connection presented a TLS client certificate (read once per connection). */
+export function clientCertificatePresented(req: FastifyRequest): boolean {
+  return clientCertThumbprint(req) !== undefined;
 }
 
 /** The single value of a request header, or undefined; repeated headers are returned as an array. */

@@ -25,6 +25,12 @@ export interface ClientMetadata {
   id_token_signed_response_alg?: string;
   /** JARM §3: the alg of signed authorization responses (the lab signs with its own key's). */
   authorization_signed_response_alg?: string;
+  /** RFC 9101 §10.1: the alg of the client's request objects (FAPI2-MS §5.3; MS-05). */
+  request_object_signing_alg?: string;
+  /** RFC 9101 §10.1: this client's pushed requests must be signed request objects (MS-01). */
+  require_signed_request_object?: boolean;
+  /** RFC 9701 §6: the alg of signed introspection responses for this caller (MS-10). */
+  introspection_signed_response_alg?: string;
   tls_client_auth_subject_dn?: string;
   tls_client_auth_san_dns?: string;
   tls_client_auth_san_uri?: string;
@@ -50,19 +56,6 @@ export interface LabClient {
   metadata: ClientMetadata;
   updated_at: number;
 }
-
-/** A test user of the login page. */
-export interface TestUser {
-  sub: string;
-  username: string;
-  name: string;
-  email: string;
-}
-
-export const TEST_USERS: readonly TestUser[] = [
-  { sub: 'alice', username: 'alice', name: 'Alice Adams', email: 'alice@lab.fapi.example' },
-  { sub: 'bob', username: 'bob', name: 'Bob Brown', email: 'bob@lab.fapi.example' },
-];
 
 /** Scopes the lab knows, with what they allow (shown on the consent page). */
 export const SCOPES: Readonly<Record<string, string>> = {

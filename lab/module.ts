@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LabContext } from './context.js';
+import type { LabEndpoint } from './overrides.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
@@ -28,6 +29,13 @@ export interface LabRoute {
   browser?: boolean;
   /** Not recorded in the request log (the dashboard's own pages). */
   quiet?: boolean;
+  /** The endpoint's name for `failNext` / `delayNext` (./overrides.ts), when a test may make it fail. */
+  endpoint?: LabEndpoint;
+  /**
+   * The handler applies the endpoint's `failNext` itself (the authorization endpoint: once the
+   * request is valid, as an error redirect); the platform still applies `delayNext`.
+   */
+  failsItself?: boolean;
   /** One line for the dashboard. */
   description: string;
   handler(req: FastifyRequest, reply: FastifyReply, ctx: LabContext): Promise<unknown> | unknown;

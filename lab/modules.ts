@@ -8,6 +8,7 @@ import { parModule } from './as/par.js';
 import { rarModule } from './as/rar.js';
 import { registrationModule } from './as/registration.js';
 import { tokenModule } from './as/token.js';
+import { controlApiModule } from './control-api.js';
 import { dashboardModule } from './dashboard.js';
 import { ecosystemModule } from './ecosystem.js';
 import type { LabModule } from './module.js';
@@ -23,6 +24,7 @@ export const LAB_MODULES: readonly LabModule[] = [
   // userinfo, introspection, revocation, the RS sample APIs (lab/resource-modules.ts)
   ...RESOURCE_MODULES,
   dashboardModule,
+  controlApiModule,
   // Last: an ecosystem preset narrows the metadata the modules above publish.
   ecosystemModule,
 ];

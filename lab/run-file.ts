@@ -1,9 +1,10 @@
 /**
- * The run file of a running lab, `<lab home>/run.json`: written once the lab listens, removed when
- * it stops. It tells the other fapi processes where the lab is (issuer, CA, ports, log), how it is
- * switched (relaxations and faults, by name) and, when registration is gated, the initial access
- * token to register with (REG-13, RFC 7591 §3). That token is a secret, so the file is written like
- * every other fapi file (src/store/atomic.ts): atomically and 0600.
+ * The run file of a running lab, `<lab home>/run.json`: written once the lab listens, rewritten
+ * when its switches change, removed when it stops. It tells the other fapi processes where the
+ * lab is (issuer, CA, ports, log), how it is switched (relaxations and faults, by name), the secret
+ * of its control API and, when registration is gated, the initial access token to register with
+ * (REG-13, RFC 7591 §3). Those are secrets, so the file is written like every other fapi file
+ * (src/store/atomic.ts): atomically and 0600.
  *
  * One shape for the writer (`fapi lab up`) and every reader (`fapi lab status|down|reset`,
  * `fapi init --lab`, the tests), and one liveness rule: a run file whose process is gone, or no
@@ -24,7 +25,7 @@ import {
 } from '../src/store/validate.js';
 import type { LabPaths } from './home.js';
 import type { RunningLab } from './server.js';
-import { FAULT_NAMES, RELAXATION_NAMES, type Fault, type Relaxation } from './switches.js';
+import { FAULT_NAMES, RELAXATION_NAMES, TLS_FAULTS, type Fault, type Relaxation } from './switches.js';
 
 export interface LabRunInfo {
   /** The lab process. */
@@ -51,12 +52,13 @@ export interface LabRunInfo {
   faults: Fault[];
   /** REG-13: the initial access token registration requires, when the lab has one. Secret. */
   registration_token?: string;
+  /** The secret of the control API (/lab/control/…) for this run. Secret: never printed unless asked. */
+  control_secret?: string;
   /** The ecosystem preset the lab plays (src/core/ecosystems.ts); absent: plain FAPI 2.0. */
   ecosystem?: string;
 }
 
-/** The faults under which fapi's own TLS checks refuse the lab, by design (CL-01, CL-02). */
-export const TLS_FAULTS: readonly Fault[] = ['tls-wrong-host', 'tls12-dhe-only'];
+export { TLS_FAULTS };
 
 const port: Check = (v, p) =>
   num(v, p) ??
@@ -76,6 +78,7 @@ const RUN_FILE = object({
   relax: req(arrayOf(oneOf(...RELAXATION_NAMES))),
   faults: req(arrayOf(oneOf(...FAULT_NAMES))),
   registration_token: opt(nonEmptyStr),
+  control_secret: opt(nonEmptyStr),
   ecosystem: opt(nonEmptyStr),
 });
 
@@ -84,7 +87,8 @@ export function labRunInfo(
   lab: RunningLab,
   o: { pid: number; paths: LabPaths; startedAt: Date },
 ): LabRunInfo {
-  const { relax, faults, registrationToken, ecosystem } = lab.ctx.config;
+  const { registrationToken, ecosystem } = lab.ctx.config;
+  const { relax, faults } = lab.ctx.switches;
   return {
     pid: o.pid,
     issuer: lab.issuer,
@@ -99,8 +103,24 @@ export function labRunInfo(
     relax: [...relax],
     faults: [...faults],
     ...(registrationToken ? { registration_token: registrationToken } : {}),
+    control_secret: lab.ctx.controlSecret,
     ...(ecosystem && ecosystem !== 'fapi2' ? { ecosystem } : {}),
   };
+}
+
+/**
+ * Keeps the run file true while the lab runs: switches changed at run time (the control API) are
+ * written to it, so `fapi lab status` tells them even when the lab's TLS fault keeps fapi out.
+ */
+export function followSwitches(lab: RunningLab, paths: LabPaths, info: LabRunInfo): () => void {
+  return lab.ctx.switches.onChange(async (change) => {
+    await writeRunFile(paths, {
+      ...info,
+      relax: [...change.relax],
+      faults: [...change.faults],
+      warnings: lab.warnings,
+    });
+  });
 }
 
 /** Writes the run file: temp file, fsync, rename, mode 0600 (it may hold the registration token). */

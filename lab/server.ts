@@ -10,11 +10,13 @@
  */
 import type fastifyDefault from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SecureContextOptions } from 'node:tls';
+import { decodeJws } from '../src/core/jws.js';
 import { FAPI_CIPHERS } from '../src/http/client.js';
 import { stateError } from '../src/errors.js';
 import { ensureDir } from '../src/store/atomic.js';
 import { ensureLabCa } from './ca.js';
-import { labWarnings, resolveLabConfig, type LabConfig } from './config.js';
+import { resolveLabConfig, type LabConfig } from './config.js';
 import {
   createLabContext,
   silentLogger,
@@ -23,14 +25,27 @@ import {
   type ListenerName,
 } from './context.js';
 import { LabError } from './errors.js';
-import { dateHeader, tlsFaultSettings } from './faults.js';
+import { dateHeader, tlsFaultSettings, type TlsFaultSettings } from './faults.js';
 import { labPaths } from './home.js';
-import { Form, sendError, sendErrorPage, type RequestState } from './http.js';
+import {
+  Form,
+  clientCertificatePresented,
+  queryOf,
+  sendError,
+  sendErrorPage,
+  type RequestState,
+} from './http.js';
 import { loadOrCreateLabKeys } from './keys.js';
 import type { HttpMethod, LabModule, LabRoute } from './module.js';
 import { LAB_MODULES } from './modules.js';
-import { formatRequestLine } from './requests.js';
-import { ecosystemConfig, ecosystemGate } from './ecosystem.js';
+import type { InjectedFailure, LabEndpoint } from './overrides.js';
+import { formatRequestLine, type RequestCredentials } from './requests.js';
+import { challenge } from './rs/errors.js';
+import { interactionId } from './rs/http.js';
+import { TLS_FAULTS, type Fault } from './switches.js';
+import { switchWarningHeader } from './switchboard.js';
+import type { LabUser } from './users.js';
+import { ecosystemConfig, ecosystemGate, ecosystemGated } from './ecosystem.js';
 
 export interface StartLabOptions {
   /** The lab home folder (`<fapi home>/lab`, see lab/home.ts). */
@@ -42,6 +57,10 @@ export interface StartLabOptions {
   logger?: LabLogger;
   /** The route modules (default: all of lab/modules.ts). */
   modules?: readonly LabModule[];
+  /** The test users (default: alice and bob, lab/users.ts). */
+  users?: readonly LabUser[];
+  /** The secret of the control API (default: a new random one). */
+  controlSecret?: string;
 }
 
 export interface RunningLab {
@@ -54,11 +73,11 @@ export interface RunningLab {
   /** The lab CA certificate (PEM file): trust it with --ca. */
   caFile: string;
   ports: { as: number; mtls: number; rs: number };
-  /** Warnings for relaxations and faults (empty when strict). */
-  warnings: string[];
+  /** Warnings for the relaxations and faults on now (empty when strict). */
+  readonly warnings: string[];
   ctx: LabContext;
-  /** Stops the listeners and saves grants and refresh tokens. */
-  close(): Promise<void>;
+  /** Stops the listeners and saves grants and refresh tokens (unless `save: false`). */
+  close(o?: { save?: boolean }): Promise<void>;
 }
 
 const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
@@ -96,30 +115,57 @@ export async function startLab(options: StartLabOptions): Promise<RunningLab> {
   await Promise.allSettled(steps);
   const [tls, keys, Fastify] = await Promise.all(steps);
 
-  const ctx = createLabContext({ config, paths, clock, log, keys, ca: tls.ca });
+  const ctx = createLabContext({
+    config,
+    paths,
+    clock,
+    log,
+    keys,
+    ca: tls.ca,
+    users: options.users,
+    controlSecret: options.controlSecret,
+  });
   for (const s of await ctx.clients.load()) log.warn(`skipped ${s.file}: ${s.problem}`);
   const stateProblem = await ctx.grants.load(paths.state);
   if (stateProblem) log.warn(`could not restore grants: ${stateProblem}`);
 
-  // tls-wrong-host / tls12-dhe-only (CL-01, CL-02): another certificate or TLS settings, in memory.
-  const faultTls = await tlsFaultSettings(ctx.fault, tls.ca);
+  // tls-wrong-host / tls12-dhe-only (CL-01, CL-02): another certificate or TLS settings, in memory,
+  // made once per combination and kept for the lab's life (switching back and forth costs nothing).
+  const faultTlsCache = new Map<string, Promise<TlsFaultSettings | undefined>>();
+  const faultTlsFor = (faults: readonly Fault[]) => {
+    const key = TLS_FAULTS.filter((f) => faults.includes(f)).join(',');
+    let settings = faultTlsCache.get(key);
+    if (!settings) {
+      settings = tlsFaultSettings((f) => faults.includes(f), tls.ca);
+      faultTlsCache.set(key, settings);
+      settings.catch(() => faultTlsCache.delete(key));
+    }
+    return settings;
+  };
+  const faultTls = await faultTlsFor(ctx.switches.faults);
 
   const routes = labRoutes(ctx, modules);
   ctx.modules.push(...modules);
   ctx.routes.push(...routes);
 
+  /** The TLS settings of a listener: the lab's own, or a TLS fault's (node:tls SecureContextOptions). */
+  const tlsOptions = (listener: ListenerName, fault: TlsFaultSettings | undefined): SecureContextOptions => ({
+    key: tls.serverKeyPem,
+    cert: tls.serverCertPem,
+    // FAPI2-SP §5.2.1-2/3, §5.2.2-1: TLS 1.2+ with BCP195 suites only; TLS 1.3 preferred.
+    minVersion: 'TLSv1.2',
+    ciphers: FAPI_CIPHERS,
+    honorCipherOrder: true,
+    ...fault,
+    ...(listener !== 'as' ? { ca: [tls.ca.certPem] } : {}),
+  });
+
   const makeApp = (listener: ListenerName): FastifyInstance => {
     const mtls = listener !== 'as';
     const app = Fastify({
       https: {
-        key: tls.serverKeyPem,
-        cert: tls.serverCertPem,
-        // FAPI2-SP §5.2.1-2/3, §5.2.2-1: TLS 1.2+ with BCP195 suites only; TLS 1.3 preferred.
-        minVersion: 'TLSv1.2',
-        ciphers: FAPI_CIPHERS,
-        honorCipherOrder: true,
-        ...faultTls,
-        ...(mtls ? { requestCert: true, rejectUnauthorized: false, ca: [tls.ca.certPem] } : {}),
+        ...tlsOptions(listener, faultTls),
+        ...(mtls ? { requestCert: true, rejectUnauthorized: false } : {}),
       },
       bodyLimit: config.bodyLimit,
       logger: false,
@@ -139,10 +185,35 @@ export async function startLab(options: StartLabOptions): Promise<RunningLab> {
     mtls: makeApp('mtls'),
     rs: makeApp('rs'),
   };
+  const delays = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   for (const listener of ['as', 'mtls', 'rs'] as const) {
     const own = routes.filter((r) => (listener === 'mtls' ? r.mtlsAlias : r.listener === listener));
-    registerRoutes(apps[listener], own, ctx, listener);
+    registerRoutes(apps[listener], own, ctx, delays, listener);
   }
+
+  // A TLS fault switched at run time: new handshakes get the new context (server.setSecureContext);
+  // connections already open keep theirs. Changes apply one after another, each from the switches
+  // as they are when it runs, so the last change wins.
+  let tlsApplied: Promise<void> = Promise.resolve();
+  const unsubscribe = ctx.switches.onChange((change) => {
+    const changed = TLS_FAULTS.some((f) => change.faults.includes(f) !== change.previousFaults.includes(f));
+    if (!changed) return;
+    tlsApplied = tlsApplied.then(async () => {
+      const fault = await faultTlsFor(ctx.switches.faults);
+      for (const listener of ['as', 'mtls', 'rs'] as const)
+        (
+          apps[listener].server as unknown as { setSecureContext(o: SecureContextOptions): void }
+        ).setSecureContext(tlsOptions(listener, fault));
+    });
+    return tlsApplied;
+  });
+  ctx.switches.onChange((change) => {
+    log.warn(
+      change.relax.length + change.faults.length === 0
+        ? 'switches changed: the lab is strict FAPI 2.0 again'
+        : `switches changed: ${switchWarningHeader(change)}`,
+    );
+  });
 
   const wanted = {
     as: config.port,
@@ -151,6 +222,12 @@ export async function startLab(options: StartLabOptions): Promise<RunningLab> {
   };
   const ports = { as: 0, mtls: 0, rs: 0 };
   const closeAll = async () => {
+    unsubscribe();
+    for (const d of delays) {
+      clearTimeout(d.timer);
+      d.done();
+    }
+    delays.clear();
     await Promise.all(Object.values(apps).map((a) => a.close().catch(() => undefined)));
   };
   try {
@@ -177,8 +254,7 @@ export async function startLab(options: StartLabOptions): Promise<RunningLab> {
   ctx.urls.issuer = `https://127.0.0.1:${ports.as}`;
   ctx.urls.mtls = `https://127.0.0.1:${ports.mtls}`;
   ctx.urls.rs = `https://127.0.0.1:${ports.rs}`;
-  const warnings = labWarnings(config);
-  for (const w of warnings) log.warn(w);
+  for (const w of ctx.switches.warnings) log.warn(w);
 
   let closed = false;
   return {
@@ -187,12 +263,15 @@ export async function startLab(options: StartLabOptions): Promise<RunningLab> {
     mtls: ctx.urls.mtls,
     caFile: paths.caCert,
     ports,
-    warnings,
+    get warnings() {
+      return ctx.switches.warnings;
+    },
     ctx,
-    async close() {
+    async close(o: { save?: boolean } = {}) {
       if (closed) return;
       closed = true;
       await closeAll();
+      if (o.save === false) return;
       try {
         await ctx.grants.save(paths.state);
       } catch (e) {
@@ -237,26 +316,28 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
     },
   );
 
-  app.addHook('onSend', (_req, reply, payload, done) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     // FAPI2-SP §5.2.3-1: browser-facing endpoints prevent TLS stripping. Sent on every response.
     reply.header('strict-transport-security', 'max-age=31536000');
     if (ctx.warningHeader) reply.header('x-fapi-lab-warning', ctx.warningHeader);
     // clock-skew fault: the Date header shows the lab's clock, so clients can correct theirs (CL-23).
     const date = dateHeader(ctx.now());
     if (date) reply.header('date', date);
+    // Recorded before the answer is written, so a client that has its answer finds it in the log
+    // (a test asserting on `requests()` right after its call).
+    record(req, reply);
     done(null, payload);
   });
 
-  app.addHook('onResponse', (req, reply, done) => {
-    record(req, reply);
-    done();
-  });
   const record = (req: FastifyRequest, reply: FastifyReply): void => {
-    if (!req.lab || (req.routeOptions.config as { quiet?: boolean } | undefined)?.quiet) return;
+    if (!req.lab || req.lab.recorded || (req.routeOptions.config as { quiet?: boolean } | undefined)?.quiet)
+      return;
+    req.lab.recorded = true;
     const path = req.url.split('?')[0] as string;
     const status = reply.statusCode;
     const refusal = req.lab.refusal;
-    const rec = {
+    const dpop = req.headers.dpop;
+    const rec = ctx.requests.add({
       at: req.lab.startedAt,
       listener,
       method: req.method,
@@ -269,8 +350,11 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
       error: refusal?.error,
       description: refusal?.description,
       passed: req.lab.passed,
-    };
-    ctx.requests.add(rec);
+      grantType: req.lab.grantType,
+      dpop: dpop !== undefined,
+      clientCertificate: listener !== 'as' && clientCertificatePresented(req),
+      credentials: credentialsOf(req, listener, dpop),
+    });
     ctx.log.info(formatRequestLine(rec));
   };
 
@@ -308,11 +392,118 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
   );
 }
 
+/**
+ * The credentials a request carried, by reference (nothing decoded here: the dashboard decodes a
+ * request's detail when asked). Access tokens only where they are access tokens (the RS and
+ * userinfo): other Authorization headers (a registration access token, the control secret) are
+ * secrets the lab never keeps.
+ */
+function credentialsOf(
+  req: FastifyRequest,
+  listener: ListenerName,
+  dpop: string | string[] | undefined,
+): RequestCredentials | undefined {
+  const body = req.body;
+  const assertion = body instanceof Form ? body.first('client_assertion') : undefined;
+  let accessToken: string | undefined;
+  if (listener === 'rs' || req.url.startsWith('/userinfo')) {
+    const auth = req.headers.authorization;
+    const sp = auth === undefined ? -1 : auth.indexOf(' ');
+    if (sp > 0) accessToken = (auth as string).slice(sp + 1).trim();
+  }
+  if (assertion === undefined && dpop === undefined && accessToken === undefined) return undefined;
+  return { assertion, dpop: Array.isArray(dpop) ? dpop[0] : dpop, accessToken };
+}
+
+/** The `client_id` a request claims (unverified), only asked when a failNext/delayNext names a client. */
+function claimedClientId(req: FastifyRequest, endpoint: LabEndpoint): string | undefined {
+  const payloadOf = (jws: string | undefined) => {
+    if (jws === undefined) return undefined;
+    try {
+      return decodeJws(jws).payload;
+    } catch {
+      return undefined;
+    }
+  };
+  if (endpoint === 'rs' || endpoint === 'userinfo') {
+    const auth = req.headers.authorization ?? '';
+    const id = payloadOf(auth.slice(auth.indexOf(' ') + 1).trim())?.client_id;
+    return typeof id === 'string' ? id : undefined;
+  }
+  if (endpoint === 'registration') return (req.params as { clientId?: string }).clientId;
+  if (endpoint === 'authorize') {
+    try {
+      return queryOf(req).get('client_id');
+    } catch {
+      return undefined;
+    }
+  }
+  const form = req.body instanceof Form ? req.body : undefined;
+  const id = form?.first('client_id') ?? payloadOf(form?.first('client_assertion'))?.sub;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** Answers with a failure injected by `failNext` (RFC 6749 §5.2; RFC 6750 §3 at the RS and userinfo). */
+function sendInjectedFailure(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  endpoint: LabEndpoint,
+  f: InjectedFailure,
+): FastifyReply {
+  if (endpoint === 'rs' || endpoint === 'userinfo') {
+    interactionId(req, reply);
+    if (f.status === 401 || f.status === 403) {
+      const params = { error: f.error, description: f.description };
+      reply.header('www-authenticate', [challenge('DPoP', params), challenge('Bearer', params)]);
+    }
+  }
+  return sendError(req, reply, new LabError(f.status, f.error, f.description, { check: 'FAIL-NEXT' }));
+}
+
+type Delays = Set<{ timer: NodeJS.Timeout; done: () => void }>;
+
+/** Waits `ms` (cut short when the lab closes). */
+function delay(ms: number, delays: Delays): Promise<void> {
+  return new Promise((resolve) => {
+    const entry = {
+      timer: setTimeout(() => {
+        delays.delete(entry);
+        resolve();
+      }, ms),
+      done: resolve,
+    };
+    delays.add(entry);
+  });
+}
+
+/**
+ * The handler of a route, with the endpoint's failNext / delayNext applied first. With nothing
+ * pending (always, outside tests that ask for it) this is one integer comparison per request.
+ */
+function withOverrides(r: LabRoute, ctx: LabContext, delays: Delays) {
+  const endpoint = r.endpoint;
+  if (!endpoint) return (req: FastifyRequest, reply: FastifyReply) => r.handler(req, reply, ctx);
+  const kinds = r.failsItself ? ('delay' as const) : ('all' as const);
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    if (ctx.overrides.size === 0 || !ctx.overrides.has(endpoint)) return r.handler(req, reply, ctx);
+    const clientId = ctx.overrides.needsClientId(endpoint) ? claimedClientId(req, endpoint) : undefined;
+    const o = ctx.overrides.take(endpoint, clientId, kinds);
+    if (o?.delayMs) await delay(o.delayMs, delays);
+    if (o?.failure) {
+      // No check ran: the log names the client the request claims to come from.
+      req.lab.clientId = clientId ?? claimedClientId(req, endpoint);
+      return sendInjectedFailure(req, reply, endpoint, o.failure);
+    }
+    return r.handler(req, reply, ctx);
+  };
+}
+
 /** Registers routes, and a 405 with `Allow` for the other methods of each path (PAR-09). */
 function registerRoutes(
   app: FastifyInstance,
   routes: LabRoute[],
   ctx: LabContext,
+  delays: Delays,
   listener: ListenerName,
 ): void {
   const byPath = new Map<string, LabRoute[]>();
@@ -321,13 +512,17 @@ function registerRoutes(
     const allowed = new Set<HttpMethod>();
     for (const r of list) {
       for (const m of r.methods) allowed.add(m);
+      const handle = withOverrides(r, ctx, delays);
       app.route({
         method: r.methods,
         url: path,
         config: { quiet: r.quiet === true },
-        // An ecosystem preset's whole-endpoint rules (ECO-03, ECO-04) come first.
-        handler: (req: FastifyRequest, reply: FastifyReply) =>
-          ecosystemGate(ctx, listener, r, req, reply) ?? r.handler(req, reply, ctx),
+        // An ecosystem preset's whole-endpoint rules (ECO-03, ECO-04) come first; without a preset
+        // that has any, nothing is added to the request path.
+        handler: ecosystemGated(ctx)
+          ? (req: FastifyRequest, reply: FastifyReply) =>
+              ecosystemGate(ctx, listener, r, req, reply) ?? handle(req, reply)
+          : handle,
       });
     }
     const others = ALL_METHODS.filter((m) => !allowed.has(m));

@@ -30,6 +30,8 @@ export const RELAXATIONS = {
     'client assertion jtis are not remembered: a replayed assertion is accepted (RFC 7523 §3; OIDC Core §9)',
   'token-in-query':
     'the resource server accepts access tokens in the URI query (FAPI2-SP §5.3.4-2; RFC 6750 §2.3)',
+  'unsigned-request-object':
+    'pushed authorization requests without a signed request object are accepted even where one is required (FAPI2-MS §5.3.1-1; catalogue MS-01)',
   'scope-only-payments':
     'POST /payments executes any payment for a token with the payments scope, without a matching payment_initiation authorization detail, as often as asked (RFC 9396 §9; catalogue RAR-08, RAR-09)',
 } as const;
@@ -75,6 +77,40 @@ export const FAULTS = {
   'jarm-exp-expired': 'JARM authorization responses have already expired',
   'jarm-sig-invalid': 'JARM authorization responses carry a signature that does not verify',
   'jarm-alg-none': 'JARM authorization responses are unsigned (alg none)',
+  'introspection-sig-invalid':
+    'signed introspection responses (application/token-introspection+jwt) carry a signature that does not verify',
+  'introspection-typ-wrong':
+    'signed introspection responses carry typ "JWT" instead of token-introspection+jwt',
+  'introspection-aud-wrong': 'signed introspection responses carry another client as aud',
+  'introspection-unsigned': 'introspection answers plain JSON where a signed JWT was asked for (a downgrade)',
 } as const;
 export type Fault = keyof typeof FAULTS;
 export const FAULT_NAMES = Object.keys(FAULTS) as Fault[];
+
+/** The faults that change the listeners' TLS, under which TLS clients refuse the lab by design (CL-01, CL-02). */
+export const TLS_FAULTS: readonly Fault[] = ['tls-wrong-host', 'tls12-dhe-only'];
+
+/** The only name in the certificate served under `tls-wrong-host` (never 127.0.0.1 or localhost). */
+export const WRONG_TLS_HOST = 'wrong-host.fapi-lab.example';
+
+/**
+ * The suites served under `tls12-dhe-only`: ephemeral finite-field Diffie-Hellman, AEAD, TLS 1.2.
+ * RFC 9325 §4.1: "TLS 1.2 implementations SHOULD NOT negotiate cipher suites based on ephemeral
+ * finite-field Diffie-Hellman key agreement (i.e., TLS_DHE_* suites)", and §4.2 recommends only
+ * the four ECDHE AES-GCM suites. FAPI2-SP §5.2.2-1/2: servers shall, and clients should, permit
+ * only those; so a FAPI client (src/http/client.ts FAPI_CIPHERS) shares no suite with this lab.
+ */
+export const DHE_ONLY_CIPHERS = ['DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384'];
+
+/** The endpoints a test can make fail or wait (`failNext`, `delayNext`; lab/overrides.ts), by name. */
+export const LAB_ENDPOINTS = [
+  'par',
+  'authorize',
+  'token',
+  'introspection',
+  'revocation',
+  'userinfo',
+  'registration',
+  'rs',
+] as const;
+export type LabEndpoint = (typeof LAB_ENDPOINTS)[number];

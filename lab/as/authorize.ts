@@ -10,13 +10,8 @@ import type { LabContext } from '../context.js';
 import { applyAuthorizationResponseFaults, signAuthorizationResponse } from '../faults.js';
 import { LabError, invalidRequest } from '../errors.js';
 import { cookie, escapeHtml, formOf, htmlHeaders, page, queryOf, sendErrorPage, type Form } from '../http.js';
-import {
-  SCOPES,
-  type AuthorizationCode,
-  type LabClient,
-  type PushedRequest,
-  type TestUser,
-} from '../model.js';
+import { SCOPES, type AuthorizationCode, type LabClient, type PushedRequest } from '../model.js';
+import type { LabUser } from '../users.js';
 import type { LabModule } from '../module.js';
 import { runChecks, type Check } from './check.js';
 import { authorizeClientId } from './checks/authorize-client-id.js';
@@ -103,7 +98,7 @@ function redirect(reply: FastifyReply, location: string): FastifyReply {
 }
 
 /** Issues a code for an approved request (AZ-10: 256 random bits). */
-export function issueCode(ctx: LabContext, request: PushedRequest, user: TestUser): AuthorizationCode {
+export function issueCode(ctx: LabContext, request: PushedRequest, user: LabUser): AuthorizationCode {
   const now = ctx.now();
   const code: AuthorizationCode = {
     code: randomToken(32),
@@ -148,7 +143,7 @@ function decide(
   req: FastifyRequest,
   reply: FastifyReply,
   request: PushedRequest,
-  user: TestUser | undefined,
+  user: LabUser | undefined,
 ) {
   if (!consumeRequestUri(ctx, request))
     throw new LabError(
@@ -176,6 +171,28 @@ function decide(
   if (request.authorizationDetails) req.lab.passed.push('RAR-04');
   if (request.responseMode === 'jwt') req.lab.passed.push('MS-08');
   return redirect(reply, authorizationResponseUrl(ctx, request, { code: code.code }));
+}
+
+/**
+ * A failure injected by `failNext({ endpoint: 'authorize' })`, once the request is known to be
+ * valid: the error goes back to the client's redirect URI (RFC 6749 §4.1.2.1), with state and iss,
+ * and the request_uri is used up as by any decision.
+ */
+function injectedFailure(ctx: LabContext, req: FastifyRequest, reply: FastifyReply, request: PushedRequest) {
+  const o = ctx.overrides.size === 0 ? undefined : ctx.overrides.take('authorize', request.clientId, 'fail');
+  if (!o?.failure) return undefined;
+  if (!consumeRequestUri(ctx, request))
+    throw new LabError(
+      400,
+      'invalid_request_uri',
+      'this authorization request was already completed (one-time use)',
+      {
+        check: 'PAR-06',
+      },
+    );
+  const { error, description } = o.failure;
+  req.lab.refusal = { check: 'FAIL-NEXT', error, description };
+  return redirect(reply, authorizationResponseUrl(ctx, request, { error, error_description: description }));
 }
 
 /** With the no-par relaxation: a front-channel request validated like a pushed one. */
@@ -232,12 +249,16 @@ function consentPage(
   interaction: string,
 ): string {
   const name = client.metadata.client_name ?? client.client_id;
-  const users = ctx.users
-    .map(
-      (u, i) =>
-        `<label class="user"><input type="radio" name="user" value="${escapeHtml(u.username)}"${i === 0 ? ' checked' : ''}> <b>${escapeHtml(u.username)}</b> <span class="muted">${escapeHtml(u.name)}, ${escapeHtml(u.email)}</span></label>`,
-    )
+  const list = ctx.users.list();
+  const users = list
+    .map((u, i) => {
+      const about = [u.claims.name, u.claims.email].filter((v) => typeof v === 'string').join(', ');
+      return `<label class="user"><input type="radio" name="user" value="${escapeHtml(u.sub)}"${i === 0 ? ' checked' : ''}> <b>${escapeHtml(u.sub)}</b> <span class="muted">${escapeHtml(about)}</span></label>`;
+    })
     .join('\n');
+  const password = list.some((u) => u.password !== undefined)
+    ? '<p><label>Password (for users that have one): <input type="password" name="password" autocomplete="off"></label></p>'
+    : '';
   const redirectHost = new URL(request.redirectUri).host;
   return page(
     `Sign in to the fapi lab — ${name}`,
@@ -250,8 +271,9 @@ ${detailRows(request.authorizationDetails)}
 </div>
 <form class="card" method="post" action="/authorize/decision">
 <h2>Who are you?</h2>
-<p class="muted">Test users of the lab: no password.</p>
+<p class="muted">Test users of the lab${password ? '' : ': no password'}.</p>
 ${users}
+${password}
 <input type="hidden" name="interaction" value="${escapeHtml(interaction)}">
 <p><button class="primary" type="submit" name="decision" value="approve" id="approve">Approve</button>
 <button type="submit" name="decision" value="deny" id="deny">Deny</button></p>
@@ -268,8 +290,14 @@ async function handleAuthorize(req: FastifyRequest, reply: FastifyReply, ctx: La
     await runChecks(s, AUTHORIZE_CHECKS);
     // AZ-06: only the pushed parameters count; anything else in the query is ignored.
     const request = s.pushed ?? (await frontChannelRequest(s));
+    const failed = injectedFailure(ctx, req, reply, request);
+    if (failed) return failed;
     if (ctx.config.autoApprove) {
-      const user = ctx.users.find((u) => u.username === ctx.config.defaultUser) ?? (ctx.users[0] as TestUser);
+      const user = ctx.users.autoApproved();
+      if (!user)
+        throw new LabError(400, 'access_denied', 'the lab has no test user to approve as (users.add)', {
+          page: true,
+        });
       return decide(ctx, req, reply, request, user);
     }
     let browser = cookie(req, BROWSER_COOKIE);
@@ -307,14 +335,27 @@ async function handleDecision(req: FastifyRequest, reply: FastifyReply, ctx: Lab
     if (cookie(req, BROWSER_COOKIE) !== interaction.browser)
       throw invalidRequest('the decision did not come from the browser that loaded the login page', 'AZ-03');
     req.lab.clientId = interaction.request.clientId;
+    const failed = injectedFailure(ctx, req, reply, interaction.request);
+    if (failed) {
+      ctx.interactions.delete(interaction.id);
+      return failed;
+    }
     const decision = form.get('decision');
     if (decision !== 'approve' && decision !== 'deny')
       throw invalidRequest('decision must be approve or deny');
-    let user: TestUser | undefined;
+    let user: LabUser | undefined;
     if (decision === 'approve') {
-      user = ctx.users.find((u) => u.username === form.get('user'));
+      const sub = form.get('user');
+      user = sub === undefined ? undefined : ctx.users.get(sub);
       if (!user)
-        throw invalidRequest(`pick one of the test users: ${ctx.users.map((u) => u.username).join(', ')}`);
+        throw invalidRequest(
+          `pick one of the test users: ${ctx.users
+            .list()
+            .map((u) => u.sub)
+            .join(', ')}`,
+        );
+      if (!ctx.users.passwordMatches(user, form.get('password')))
+        throw invalidRequest(`wrong password for ${user.sub}: go back and try again`);
     }
     ctx.interactions.delete(interaction.id);
     return decide(ctx, req, reply, interaction.request, user);
@@ -331,6 +372,8 @@ export const authorizeModule: LabModule = {
       listener: 'as',
       methods: ['GET'],
       path: '/authorize',
+      endpoint: 'authorize',
+      failsItself: true,
       metadataName: 'authorization_endpoint',
       browser: true,
       description: 'authorization endpoint: client_id + request_uri only; shows the login and consent page',
@@ -340,6 +383,8 @@ export const authorizeModule: LabModule = {
       listener: 'as',
       methods: ['POST'],
       path: '/authorize/decision',
+      endpoint: 'authorize',
+      failsItself: true,
       browser: true,
       description: 'the login page posts the user and the decision here; answers 303 to the client',
       handler: handleDecision,

@@ -56,7 +56,12 @@ export function authorizationServerMetadata(ctx: LabContext): Record<string, unk
     id_token_signing_alg_values_supported: [...ID_TOKEN_ALGS],
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'name', 'email'],
     claims_parameter_supported: false,
-    request_parameter_supported: false,
+    // MS-01, MS-05, META-15: signed request objects (JAR, RFC 9101 §10.5) at the PAR endpoint,
+    // with the FAPI algorithms; required when the lab is configured so (FAPI2-MS §5.3.1-1).
+    request_parameter_supported: true,
+    request_object_signing_alg_values_supported: [...FAPI_ALGS],
+    require_signed_request_object:
+      ctx.config.requireSignedRequestObject && !ctx.relaxed('unsigned-request-object'),
     request_uri_parameter_supported: false,
   });
   for (const mod of ctx.modules) if (mod.metadata) Object.assign(m, mod.metadata(ctx));

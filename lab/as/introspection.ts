@@ -6,11 +6,18 @@
  * - IN-03: an active access token comes with its `cnf` (`jkt` or `x5t#S256`) and `token_type`
  *   (`DPoP` or `Bearer`; RFC 9449 §6.2, RFC 8705 §3.2);
  * - IN-04 (LAB): a caller only learns about tokens issued to itself; others' tokens are inactive
- *   to it (RFC 7662 §4: the AS decides who may introspect what; MS §6.2 RS/client confusion).
+ *   to it (RFC 7662 §4: the AS decides who may introspect what; MS §6.2 RS/client confusion);
+ * - MS-10: signed as a JWT when the caller asks for one (RFC 9701; ./introspection-jwt.ts).
  */
 import type { LabContext } from '../context.js';
 import { sendJson } from '../http.js';
 import type { LabModule } from '../module.js';
+import {
+  INTROSPECTION_SIGNING_ALGS,
+  sendSignedIntrospection,
+  signedIntrospectionResponse,
+  signedIntrospectionWanted,
+} from './introspection-jwt.js';
 import { endpointAuthMetadata, isActive, tokenManagementRequest, type FoundToken } from './token-lookup.js';
 
 /** The RFC 7662 §2.2 response for a found token, or `{active:false}`. */
@@ -66,6 +73,7 @@ export const introspectionModule: LabModule = {
       mtlsAlias: true,
       methods: ['POST'],
       path: '/introspect',
+      endpoint: 'introspection',
       metadataName: 'introspection_endpoint',
       description: 'token introspection (RFC 7662): authenticated; cnf and token_type for active tokens',
       async handler(req, reply, ctx) {
@@ -73,9 +81,18 @@ export const introspectionModule: LabModule = {
         const { caller, found } = await tokenManagementRequest(req, reply, ctx);
         const body = introspectionResponse(ctx, found, caller);
         req.lab.passed.push(body.active ? 'IN-03' : 'IN-02');
+        const client = ctx.clients.get(caller);
+        if (client && signedIntrospectionWanted(ctx, req, client)) {
+          req.lab.passed.push('MS-10');
+          return sendSignedIntrospection(reply, signedIntrospectionResponse(ctx, body, caller));
+        }
         return sendJson(reply, 200, body);
       },
     },
   ],
-  metadata: () => endpointAuthMetadata('introspection'),
+  metadata: () => ({
+    ...endpointAuthMetadata('introspection'),
+    // MS-10: signed introspection responses (RFC 9701 §7).
+    introspection_signing_alg_values_supported: [...INTROSPECTION_SIGNING_ALGS],
+  }),
 };

@@ -1,7 +1,10 @@
 /**
  * The pushed authorization request endpoint (RFC 9126; FAPI2-SP §5.3.2.2-2): an ordered list of
- * checks, then a one-time, client-bound `request_uri` with a short lifetime (PAR-01..17).
+ * checks, then a one-time, client-bound `request_uri` with a short lifetime (PAR-01..17). The
+ * request comes as form parameters, or as a signed request object (JAR, RFC 9101; FAPI2-MS §5.3:
+ * MS-01..06), required when the lab or the client says so.
  */
+import type { DecodedJws } from '../../src/core/jws.js';
 import { randomToken } from '../../src/core/random.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LabContext } from '../context.js';
@@ -20,6 +23,14 @@ import { parRedirectUri } from './checks/par-redirect-uri.js';
 import { parResponseMode } from './checks/par-response-mode.js';
 import { parResponseType } from './checks/par-response-type.js';
 import { parScope } from './checks/par-scope.js';
+import { requestObjectAudience } from './checks/request-object-audience.js';
+import { requestObjectClient } from './checks/request-object-client.js';
+import { requestObjectExp } from './checks/request-object-exp.js';
+import { requestObjectJti } from './checks/request-object-jti.js';
+import { requestObjectNbf } from './checks/request-object-nbf.js';
+import { requestObjectParametersOnly } from './checks/request-object-parameters.js';
+import { requestObjectRequired } from './checks/request-object-required.js';
+import { requestObjectSignature } from './checks/request-object-signature.js';
 import { rarJson } from './checks/rar-01-json.js';
 import { rarTypes } from './checks/rar-02-types.js';
 import { rarSchema } from './checks/rar-03-schema.js';
@@ -34,6 +45,8 @@ export interface ParExchange extends AsExchange {
   dpopJkt?: string;
   /** `jwt` when a JARM response was asked for (set by par-response-mode). */
   responseMode?: 'jwt';
+  /** The signed request object, once its signature verified (set by request-object-signature). */
+  requestObject?: DecodedJws;
   /** RFC 9396: set by the RAR checks. */
   authorizationDetails?: AuthorizationDetail[];
 }
@@ -44,6 +57,15 @@ export const PAR_CHECKS = [
   dpopProof, // DP-01..16, nonce (PAR-17): before anything is consumed
   clientAuthentication, // PAR-02, CA-*, MT-*
   parNoRequestUri, // PAR-08
+  // FAPI 2.0 Message Signing (JAR): from here on the pushed request is the request object's.
+  requestObjectRequired, // MS-01
+  requestObjectSignature, // MS-05
+  requestObjectClient, // MS-06
+  requestObjectAudience, // MS-02
+  requestObjectNbf, // MS-03
+  requestObjectExp, // MS-04
+  requestObjectJti, // MS-04
+  requestObjectParametersOnly, // MS-06
   clientMayUseGrant(() => 'authorization_code'),
   parResponseType, // PAR-10
   parResponseMode, // MS-08 (JARM when asked for)
@@ -135,6 +157,7 @@ export const parModule: LabModule = {
       mtlsAlias: true,
       methods: ['POST'],
       path: '/par',
+      endpoint: 'par',
       metadataName: 'pushed_authorization_request_endpoint',
       description: 'pushed authorization requests (RFC 9126): the only way to start an authorization',
       handler: handlePar,

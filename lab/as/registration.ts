@@ -26,6 +26,7 @@ import {
   sameSecret,
 } from './checks/reg-initial-access-token.js';
 import { regJwks } from './checks/reg-jwks.js';
+import { regMessageSigning } from './checks/reg-message-signing.js';
 import { regMtlsSubject } from './checks/reg-mtls-subject.js';
 import { regRedirectUris } from './checks/reg-redirect-uris.js';
 import { regAuthorizationDetailsTypes } from './checks/rar-07-registration.js';
@@ -67,6 +68,7 @@ export const METADATA_CHECKS: readonly Check<RegistrationExchange>[] = [
   regJwks, // REG-05, REG-06, NET-08
   regMtlsSubject, // REG-07
   regClientFlags, // REG-12
+  regMessageSigning, // REG-12: request objects (MS-01, MS-05)
   regAuthorizationDetailsTypes, // RAR-07
   regEcosystem, // ECO-01: an ecosystem preset's rules (lab/ecosystem.ts)
 ];
@@ -177,6 +179,7 @@ export const registrationModule: LabModule = {
       listener: 'as',
       methods: ['POST'],
       path: '/register',
+      endpoint: 'registration',
       metadataName: 'registration_endpoint',
       description: 'dynamic client registration (RFC 7591) with FAPI 2.0 metadata rules',
       handler: handleRegister,
@@ -185,6 +188,7 @@ export const registrationModule: LabModule = {
       listener: 'as',
       methods: ['GET', 'PUT', 'DELETE'],
       path: '/register/:clientId',
+      endpoint: 'registration',
       description:
         'client configuration endpoint (RFC 7592): read, update, delete with the registration access token',
       handler: (req, reply, ctx) =>

@@ -18,6 +18,7 @@ export const revocationModule: LabModule = {
       mtlsAlias: true,
       methods: ['POST'],
       path: '/revoke',
+      endpoint: 'revocation',
       metadataName: 'revocation_endpoint',
       description: 'token revocation (RFC 7009): a refresh token revokes its whole grant',
       async handler(req, reply, ctx) {

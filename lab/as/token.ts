@@ -184,6 +184,7 @@ export const tokenModule: LabModule = {
       mtlsAlias: true,
       methods: ['POST'],
       path: '/token',
+      endpoint: 'token',
       metadataName: 'token_endpoint',
       description:
         'token endpoint: authorization_code, refresh_token, client_credentials; sender-constrained tokens only',

@@ -23,22 +23,26 @@ export function issueAccessToken(
   ctx: LabContext,
   o: {
     grant: Grant;
-    client: LabClient;
+    client: Pick<LabClient, 'client_id'>;
     scope: string[];
     binding: TokenBinding;
     tokenType: 'DPoP' | 'Bearer';
+    /** Seconds (default: the configured access-token lifetime). */
+    lifetime?: number;
+    /** Default: the lab RS (TK-11). */
+    audience?: string;
     /** RFC 9396 §9.1: the token's authorization details, as a top-level claim (RAR-05). */
     details?: AuthorizationDetail[] | undefined;
   },
 ): IssuedAccessToken {
   const iat = Math.floor(ctx.now());
-  const lifetime = ctx.config.accessTokenLifetime;
+  const lifetime = o.lifetime ?? ctx.config.accessTokenLifetime;
   const jti = randomToken(32);
   const claims: Record<string, unknown> = {
     iss: ctx.urls.issuer,
     sub: o.grant.sub,
     // TK-11: the audience is the one resource server.
-    aud: ctx.urls.rs,
+    aud: o.audience ?? ctx.urls.rs,
     client_id: o.client.client_id,
     iat,
     nbf: iat,
@@ -89,7 +93,7 @@ export function issueIdToken(
   o: { grant: Grant; client: LabClient; nonce?: string },
 ): string {
   const iat = Math.floor(ctx.now());
-  const user = ctx.users.find((u) => u.sub === o.grant.sub);
+  const user = ctx.users.get(o.grant.sub);
   const claims: Record<string, unknown> = {
     iss: ctx.urls.issuer,
     sub: o.grant.sub,
@@ -100,10 +104,8 @@ export function issueIdToken(
   };
   // AZ-07: the nonce exactly as pushed, never truncated.
   if (o.nonce !== undefined) claims.nonce = o.nonce;
-  if (user && o.grant.scope.includes('openid')) {
-    claims.name = user.name;
-    claims.email = user.email;
-  }
+  // The test user's own claims (alice and bob: a name and an email); never the protocol claims.
+  if (user && o.grant.scope.includes('openid')) Object.assign(claims, user.claims);
   // The idtoken-* fault switches (off by default) are applied while signing.
   return signIdToken(ctx.fault, claims, ctx.keys.signing, ctx.now());
 }

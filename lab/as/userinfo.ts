@@ -12,10 +12,9 @@ function handleUserinfo(req: FastifyRequest, reply: FastifyReply, ctx: LabContex
   const st = guard(req, reply, ctx, rsRuntime(ctx).userinfo, 'openid');
   if (!st) return reply;
   const sub = st.claims?.sub;
-  const user = ctx.users.find((u) => u.sub === sub);
-  // OIDC Core §5.3.2: sub always; the lab's test users also have a name and an email.
-  const claims: Record<string, unknown> = { sub };
-  if (user) Object.assign(claims, { name: user.name, preferred_username: user.username, email: user.email });
+  const user = typeof sub === 'string' ? ctx.users.get(sub) : undefined;
+  // OIDC Core §5.3.2: sub always; then the test user's claims (alice and bob: a name and an email).
+  const claims: Record<string, unknown> = user ? { sub, preferred_username: sub, ...user.claims } : { sub };
   return reply.type('application/json').send(JSON.stringify(claims));
 }
 
@@ -27,6 +26,7 @@ export const userinfoModule: LabModule = {
       mtlsAlias: true,
       methods: ['GET', 'POST'],
       path: '/userinfo',
+      endpoint: 'userinfo',
       metadataName: 'userinfo_endpoint',
       description: "the user's claims (OIDC Core §5.3), sender-constrained like the RS",
       handler: handleUserinfo,

@@ -24,12 +24,14 @@ export interface RsRequest {
   htu: string;
   /** base64url(SHA-256(DER)) of the TLS client certificate, if one was presented (MT-07). */
   clientCertThumbprint(): string | undefined;
-  /** The scope the route requires (RS-05). */
+  /** The scope the route requires (RS-05); empty when it requires none. */
   requiredScope: string;
 }
 
 /** What the checks learn, in order. */
 export interface RsState {
+  /** How many checks of the pipeline passed so far. */
+  passed?: number;
   scheme?: RsScheme;
   token?: string;
   decoded?: DecodedJws;

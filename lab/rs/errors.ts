@@ -51,3 +51,22 @@ export function challenge(
   }
   return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
 }
+
+/** An RsError as the answer says it (RFC 6750 §3, RFC 9449 §7.1): status, challenge(s), JSON body. */
+export interface RsRefusal {
+  status: number;
+  /** One challenge, or DPoP and Bearer when the client's scheme is unknown. */
+  wwwAuthenticate: string | string[];
+  body: Record<string, string>;
+}
+
+export function rsRefusal(e: RsError, lowerCaseDpopScheme = false): RsRefusal {
+  const schemes: RsScheme[] = e.scheme === 'both' ? ['DPoP', 'Bearer'] : [e.scheme];
+  const params = { error: e.error, description: e.error ? e.message : undefined, scope: e.extra.scope };
+  const challenges = schemes.map((s) => challenge(s, params, lowerCaseDpopScheme));
+  return {
+    status: e.status,
+    wwwAuthenticate: challenges.length === 1 ? (challenges[0] as string) : challenges,
+    body: e.error ? { error: e.error, error_description: e.message } : { error_description: e.message },
+  };
+}

@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RsRequest } from './check.js';
 import type { RsContext } from './context.js';
 import type { RsError } from './errors.js';
-import { challenge, type RsScheme } from './errors.js';
+import { rsRefusal } from './errors.js';
 
 const certThumbprints = new WeakMap<object, string | null>();
 
@@ -60,13 +60,8 @@ export function interactionId(req: FastifyRequest, reply: FastifyReply): void {
  * challenge(s), JSON body.
  */
 export function sendRsError(reply: FastifyReply, e: RsError, ctx: RsContext): FastifyReply {
-  const schemes: RsScheme[] = e.scheme === 'both' ? ['DPoP', 'Bearer'] : [e.scheme];
-  const params = { error: e.error, description: e.error ? e.message : undefined, scope: e.extra.scope };
-  const challenges = schemes.map((s) => challenge(s, params, ctx.lowerCaseDpopScheme));
-  reply.code(e.status).header('www-authenticate', challenges.length === 1 ? challenges[0] : challenges);
+  const r = rsRefusal(e, ctx.lowerCaseDpopScheme);
+  reply.code(r.status).header('www-authenticate', r.wwwAuthenticate);
   if (ctx.nonces) reply.header('dpop-nonce', ctx.nonces.current());
-  const body: Record<string, string> = e.error
-    ? { error: e.error, error_description: e.message }
-    : { error_description: e.message };
-  return reply.type('application/json').send(JSON.stringify(body));
+  return reply.type('application/json').send(JSON.stringify(r.body));
 }

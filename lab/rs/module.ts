@@ -9,11 +9,12 @@ import { dateHeader, type LabNonces } from '../faults.js';
 import type { LabModule, LabRoute } from '../module.js';
 import { RS_APIS, type RsApi } from './api.js';
 import { Bank } from './bank.js';
-import type { RsState } from './check.js';
+import type { RsCheck, RsState } from './check.js';
 import type { AccessTokenClaims, RsContext } from './context.js';
 import { RsError } from './errors.js';
 import { interactionId, sendRsError, toRsRequest } from './http.js';
-import { verifyResourceRequest } from './pipeline.js';
+import { RS_CHECKS, verifyResourceRequest } from './pipeline.js';
+import { atSignature } from './checks/rs-03-at-signature.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
 interface RsRuntime {
@@ -24,6 +25,9 @@ interface RsRuntime {
 
 const runtimes = new WeakMap<LabContext, RsRuntime>();
 
+/** Where the access token's signature is checked: a client is named only by a verified token. */
+const SIGNATURE_CHECK = RS_CHECKS.indexOf(atSignature);
+
 /** The check IDs a request passed, for the dashboard (one shared list: nothing allocated). */
 const PASSED = ['RS-02', 'RS-01', 'RS-04', 'RS-03', 'DP-21', 'RS-06', 'RS-05'];
 
@@ -32,10 +36,13 @@ export function rsRuntime(ctx: LabContext): RsRuntime {
   if (r) return r;
   // The lab's keys are imported once at start (lab/keys.ts); the RS only keeps the public objects.
   const keys = ctx.keys.all.map((k) => ({ kid: k.kid, alg: k.alg, key: k.publicKey }));
-  const noNonces = ctx.relaxed('no-dpop-nonce');
   // One cache for the RS and userinfo: both accept the same lab-signed tokens.
   const verifiedTokens = new VerifiedTokens();
-  const make = (audiences: () => string[], nonces: LabContext['nonces']['rs']): RsContext => ({
+  // DP-12 (off only under the dpop-replay relaxation).
+  const replay = (key: string, exp: number) => ctx.relaxed('dpop-replay') || ctx.dpopJtis.once(key, exp);
+  const dpopIatWindow = { past: ctx.config.dpopIatPast, future: ctx.config.dpopIatFuture };
+  // The switches are read on every request (getters, nothing allocated): they change at run time.
+  const make = (audiences: () => string[], nonces: LabNonces): RsContext => ({
     // URLs are known once the listeners listen: read them live.
     get issuer() {
       return ctx.urls.issuer;
@@ -48,13 +55,20 @@ export function rsRuntime(ctx: LabContext): RsRuntime {
     now: () => ctx.now(),
     // RS-03 / RV-03: the lab knows every token it issued; unknown, revoked, or from a revoked grant → refused.
     isRevoked: (c: AccessTokenClaims) => typeof c.jti !== 'string' || !ctx.grants.activeAccessToken(c.jti),
-    // DP-12 (off only under the dpop-replay relaxation).
-    replay: ctx.relaxed('dpop-replay') ? () => true : (key, exp) => ctx.dpopJtis.once(key, exp),
-    dpopIatWindow: { past: ctx.config.dpopIatPast, future: ctx.config.dpopIatFuture },
-    allowUnboundTokens: ctx.relaxed('bearer-tokens'),
-    allowTokenInQuery: ctx.relaxed('token-in-query'),
-    lowerCaseDpopScheme: ctx.fault('rs-scheme-case'),
-    ...(noNonces ? {} : { nonces: nonces as LabNonces }),
+    replay,
+    dpopIatWindow,
+    get allowUnboundTokens() {
+      return ctx.relaxed('bearer-tokens');
+    },
+    get allowTokenInQuery() {
+      return ctx.relaxed('token-in-query');
+    },
+    get lowerCaseDpopScheme() {
+      return ctx.fault('rs-scheme-case');
+    },
+    get nonces() {
+      return ctx.relaxed('no-dpop-nonce') ? undefined : nonces;
+    },
   });
   r = {
     rs: make(() => [ctx.urls.rs], ctx.nonces.rs),
@@ -87,12 +101,17 @@ export function guard(
   reply.header('cache-control', 'no-store');
   const date = dateHeader(ctx.now());
   if (date) reply.header('date', date);
-  let st: RsState;
+  const st: RsState = { passed: 0 };
   try {
-    st = verifyResourceRequest(toRsRequest(req, req.lab.base, scope), rs);
+    verifyResourceRequest(toRsRequest(req, req.lab.base, scope), rs, st);
   } catch (e) {
     if (!(e instanceof RsError)) throw e;
     req.lab.refusal = { check: e.check, error: e.error ?? 'no_token', description: e.message };
+    // For the request log: the checks that passed, and the client once the token is the lab's own.
+    const passed = st.passed ?? 0;
+    for (let i = 0; i < passed; i++) req.lab.passed.push((RS_CHECKS[i] as RsCheck).id);
+    const clientId = st.claims?.client_id;
+    if (passed > SIGNATURE_CHECK && typeof clientId === 'string') req.lab.clientId = clientId;
     sendRsError(reply, e, rs);
     return undefined;
   }
@@ -114,6 +133,7 @@ function apiRoute(api: RsApi): LabRoute {
     listener: 'rs',
     methods: [api.method],
     path: api.path,
+    endpoint: 'rs',
     description: `${api.description} (scope ${api.scope})`,
     handler(req, reply, ctx) {
       const r = rsRuntime(ctx);

@@ -32,9 +32,14 @@ export const RS_CHECKS: readonly RsCheck[] = [
   sufficientScope, // RS-05
 ];
 
-/** Runs every check in order; throws the first RsError. */
-export function verifyResourceRequest(req: RsRequest, ctx: RsContext): RsState {
-  const st: RsState = {};
-  for (const check of RS_CHECKS) check.run(req, st, ctx);
+/**
+ * Runs every check in order; throws the first RsError. `st.passed` counts the checks that passed
+ * (a refusal's `RS_CHECKS.slice(0, st.passed)`), so the caller can say which ran.
+ */
+export function verifyResourceRequest(req: RsRequest, ctx: RsContext, st: RsState = { passed: 0 }): RsState {
+  for (const check of RS_CHECKS) {
+    check.run(req, st, ctx);
+    st.passed = (st.passed ?? 0) + 1;
+  }
   return st;
 }

@@ -27,7 +27,10 @@ export interface ExternalSession {
 export interface ExternalTargetOptions {
   /** A protected resource URL the saved access token can call. */
   resource?: string;
-  /** The client-authentication key; called only for private_key_jwt. */
+  /**
+   * The client's signing key; called for private_key_jwt, and for an mTLS client of a server that
+   * requires request objects (a missing key is then no error).
+   */
   loadKey(): Promise<SigningKey>;
   /** The client's saved tokens, if any (used only when issued to this client by this issuer). */
   loadTokens(): Promise<
@@ -49,6 +52,11 @@ export async function externalTarget(s: ExternalSession, o: ExternalTargetOption
   if (s.certificateThumbprint) ext.certificateThumbprint = s.certificateThumbprint;
   if (o.resource) ext.resource = o.resource;
   if (s.client.authMethod === 'private_key_jwt') ext.signingKey = await o.loadKey();
+  else if (s.client.metadata.require_signed_request_object === true) {
+    // RFC 9101 §10.1: an mTLS client still signs its request objects with its key, if it has one.
+    const key = await o.loadKey().catch(() => undefined);
+    if (key) ext.requestObjectKey = key;
+  }
   const tokens = await o.loadTokens();
   if (tokens && tokens.issuer === s.issuer && tokens.client_id === s.clientId)
     ext.accessToken = { value: tokens.access_token, tokenType: tokens.token_type };

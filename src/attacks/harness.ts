@@ -313,6 +313,8 @@ export interface Party {
   binding: Binding;
   /** The client-authentication key (private_key_jwt), for assertions made by hand. */
   signingKey?: SigningKey;
+  /** The key of an mTLS client's request objects, at an external server that requires them. */
+  requestObjectKey?: SigningKey;
   certificate?: IssuedCertificate;
 }
 
@@ -326,6 +328,8 @@ export interface RegisterOptions {
   redirectUri?: string;
   /** Register with require_pushed_authorization_requests false (front-channel requests, no-par lab). */
   frontChannel?: boolean;
+  /** Register for signed request objects, required for this client (JAR; MS-01, MS-07). */
+  jar?: boolean;
   clientName?: string;
 }
 
@@ -357,6 +361,7 @@ export async function registerParty(
       ? { certificate: { subject: certificate.subject, derBase64: certificate.derBase64 } }
       : {}),
     server: target.metadata,
+    ...(o.jar ? { jar: true } : {}),
     overrides: { client_name: o.clientName ?? (name === 'attacker' ? 'the attacker' : 'honest client') },
   });
   // A plain OAuth client (bearer tokens) and a front-channel one: only meaningful in relaxed labs.
@@ -404,6 +409,7 @@ export function profileParty(target: AttackTarget): Party {
     redirectUri: p.redirectUri,
     binding: p.client.sender,
     ...(p.signingKey ? { signingKey: p.signingKey } : {}),
+    ...(p.requestObjectKey ? { requestObjectKey: p.requestObjectKey } : {}),
   };
 }
 
@@ -412,7 +418,7 @@ export async function honestParty(play: Play, o: RegisterOptions): Promise<Party
   if (!play.target.lab) return profileParty(play.target);
   return play.setup(
     'client',
-    `honest client registers (${bindingLabel(o.binding)})`,
+    `honest client registers (${bindingLabel(o.binding)}${o.jar ? ', signed request objects required' : ''})`,
     () => registerParty(play.target, 'client', o),
     (p) => `client_id ${short(p.clientId)}`,
   );
@@ -457,6 +463,8 @@ export interface PushOptions {
   /** false: no PKCE at all (only a no-pkce lab accepts it). */
   pkce?: boolean;
   redirectUri?: string;
+  /** A signed request object (JAR); default: when the server requires one (MS-01). */
+  requestObject?: boolean;
 }
 
 /** PAR (RFC 9126) with the core's session: PKCE S256, state, nonce, dpop_jkt; returns the request_uri. */
@@ -481,6 +489,9 @@ export async function push(
     endpoint: 'pushed_authorization_request_endpoint',
     form,
     dpop: party.binding === 'dpop',
+    ...((o.requestObject ?? party.client.metadata.require_signed_request_object === true)
+      ? { requestObject: true }
+      : {}),
   });
   const { request_uri } = processPushedAuthorizationResponse(exchange, party.client.hintContext());
   return { session, requestUri: request_uri, exchange };

@@ -10,6 +10,7 @@ import { evilTwin } from './evil-twin.js';
 import { mixUpScenario } from './mix-up.js';
 import { paymentOverreach } from './payment-overreach.js';
 import { pkceDowngrade } from './pkce-downgrade.js';
+import { pushedRequestTampering } from './pushed-request-tampering.js';
 import { redirectUriSwap } from './redirect-uri-swap.js';
 import { requestTampering } from './request-tampering.js';
 import { stolenRefreshToken } from './stolen-refresh-token.js';
@@ -23,6 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   codeInjection,
   pkceDowngrade,
   requestTampering,
+  pushedRequestTampering,
   redirectUriSwap,
   mixUpScenario,
   clientImpersonation,

@@ -89,6 +89,11 @@ export interface ExternalClient {
   redirectUri: string;
   /** The client-authentication key (private_key_jwt), to make the assertions the client sends. */
   signingKey?: SigningKey;
+  /**
+   * The key that signs the client's request objects (JAR), when the server requires them: the
+   * signing key of an mTLS client too (it does not authenticate it).
+   */
+  requestObjectKey?: SigningKey;
   /** x5t#S256 of the client certificate, for certificate-bound tokens. */
   certificateThumbprint?: string;
   /** The profile's saved access token, when there is one (`fapi login` first). */

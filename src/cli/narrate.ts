@@ -43,6 +43,10 @@ export function narrateExchange(ctx: CliContext, ex: Exchange): void {
       ctx.out.verbose(
         `  ${c.yellow('↻')} ${label}: the server's Date showed a clock skew; retried with corrected iat`,
       );
+    if (a.requestObject)
+      ctx.out.verbose(
+        `  ${label} request object (JAR)  header ${json(a.requestObject.header)}\n      claims ${json(a.requestObject.claims)}`,
+      );
     if (a.assertion)
       ctx.out.verbose(
         `  ${label} client assertion  header ${json(a.assertion.header)}\n      claims ${json(a.assertion.claims)}`,

@@ -10,13 +10,13 @@ import type * as CommanderNs from 'commander';
 import type { Command } from 'commander';
 import { CLIENT_AUTH_METHODS, DEFAULT_REDIRECT_URI, SENDER_CONSTRAINTS, SIGNING_ALGS } from '../core/fapi.js';
 import type { CliContext, GlobalOptions } from './context.js';
-import { FAULT_NAMES, RELAXATION_NAMES } from '../../lab/switches.js';
+import { FAULT_NAMES, LAB_ENDPOINTS, RELAXATION_NAMES } from '../../lab/switches.js';
 import { ECOSYSTEM_NAMES } from '../core/ecosystem-names.js';
 
 // commander through require(): its CommonJS build loads in about half the time of the ESM wrapper,
 // and `fapi --help` start-up is budgeted (at most 1.3x `node -e 0`).
 export const commander = createRequire(import.meta.url)('commander') as typeof CommanderNs;
-const { Command: CommandClass, InvalidArgumentError, Option } = commander;
+const { Argument, Command: CommandClass, InvalidArgumentError, Option } = commander;
 
 /**
  * A command's action: the context, the command's options merged with the global ones (each
@@ -225,6 +225,10 @@ export function buildProgram(): Command {
       '--jarm',
       'also register for signed JARM authorization responses (authorization_signed_response_alg), for `fapi login --jarm`',
     )
+    .option(
+      '--jar',
+      'also register for signed request objects (request_object_signing_alg, require_signed_request_object), which `fapi login` then sends',
+    )
     .option('--force', 'register a new client even if the profile already has one')
     .option('--show-secrets', 'print the registration access token')
     .addOption(
@@ -250,6 +254,7 @@ export function buildProgram(): Command {
       '--jarm',
       'also register for signed JARM authorization responses; `fapi login` then asks for them',
     )
+    .option('--jar', 'also register for signed request objects (JAR); `fapi login` then sends them')
     .option('--initial-access-token <token>', 'initial access token for registration')
     .option('--metadata <file>', 'JSON client metadata merged over the template')
     .option(
@@ -307,6 +312,10 @@ export function buildProgram(): Command {
       '--registration-token <token>',
       'require this initial access token for client registration (or env FAPI_LAB_REGISTRATION_TOKEN, kept out of `ps`)',
     )
+    .option(
+      '--require-jar',
+      'require signed request objects (JAR, request=<JWS>) in every pushed authorization request (FAPI 2.0 Message Signing)',
+    )
     .addOption(
       new Option(
         '--relax <name>',
@@ -330,8 +339,75 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./commands/lab/up.js'), 'run'));
   lab
     .command('status')
-    .description('is a lab running, and where')
+    .description('is a lab running, where, and which switches are on')
+    .option('--show-secrets', 'also print the control secret of this run (for the control API)')
     .action(lazy(() => import('./commands/lab/status.js'), 'run'));
+
+  // The running lab's switches, one-off failures, request log and tokens, over its control API.
+  const fault = lab
+    .command('fault')
+    .description('the fault injections of the running lab (catalogue Appendix A), changed at once');
+  fault
+    .command('set')
+    .description('replace the active fault injections with these (loud; effective for the next request)')
+    .addArgument(new Argument('<name...>', 'fault names').choices(FAULT_NAMES))
+    .action(lazy(() => import('./commands/lab/fault.js'), 'set'));
+  fault
+    .command('clear')
+    .description('switch every fault injection off')
+    .action(lazy(() => import('./commands/lab/fault.js'), 'clear'));
+  const relax = lab
+    .command('relax')
+    .description('the relaxations of the running lab, changed at once (not FAPI 2.0 conformant while on)');
+  relax
+    .command('set')
+    .description('replace the active relaxations with these (loud; effective for the next request)')
+    .addArgument(new Argument('<name...>', 'relaxation names').choices(RELAXATION_NAMES))
+    .action(lazy(() => import('./commands/lab/relax.js'), 'set'));
+  relax
+    .command('clear')
+    .description('strict FAPI 2.0 again')
+    .action(lazy(() => import('./commands/lab/relax.js'), 'clear'));
+  lab
+    .command('fail-next')
+    .description(
+      'the next requests to an endpoint of the running lab answer with an OAuth error, then it is normal again',
+    )
+    .addArgument(new Argument('<endpoint>', 'which endpoint').choices(LAB_ENDPOINTS))
+    .option('--error <code>', 'the OAuth error code (default from --status, else server_error)')
+    .option('--status <n>', 'the HTTP status, 400-599 (default from --error)')
+    .option('--description <text>', 'the error_description')
+    .option('--times <n>', 'how many requests (default 1)')
+    .option('--client <id>', 'only requests of this client_id')
+    .action(lazy(() => import('./commands/lab/fail-next.js'), 'run'));
+  lab
+    .command('delay-next')
+    .description('the next requests to an endpoint of the running lab wait, then are answered as usual')
+    .addArgument(new Argument('<endpoint>', 'which endpoint').choices(LAB_ENDPOINTS))
+    .requiredOption('--ms <n>', 'how long to wait, in milliseconds (at most 60000)')
+    .option('--times <n>', 'how many requests (default 1)')
+    .option('--client <id>', 'only requests of this client_id')
+    .action(lazy(() => import('./commands/lab/fail-next.js'), 'delay'));
+  lab
+    .command('requests')
+    .description("the running lab's request log: each request with the check that decided it")
+    .option('--client <id>', 'only requests of this client_id')
+    .option('--path <path>', 'only requests to this path')
+    .option('-f, --follow', 'keep printing new requests until Ctrl-C')
+    .action(lazy(() => import('./commands/lab/requests.js'), 'run'));
+  lab
+    .command('token')
+    .description(
+      'a real access token from the running lab (RFC 9068), for testing a resource server without a login',
+    )
+    .requiredOption('--scope <scope>', 'space-separated scopes')
+    .option('--dpop-jkt <jkt>', 'bind it to this DPoP key (RFC 7638 thumbprint): a DPoP token')
+    .option('--x5t <thumbprint>', 'bind it to this client certificate (x5t#S256): a Bearer token over mTLS')
+    .option('--sub <user>', 'the user (default: the auto-approve user)')
+    .option('--client-id <id>', 'the client it is issued to (default lab-test-client)')
+    .option('--expires-in <seconds>', 'lifetime (default: the lab access-token lifetime)')
+    .option('--audience <aud>', 'the aud (default: the lab RS)')
+    .action(lazy(() => import('./commands/lab/token.js'), 'run'));
   lab
     .command('open <url>')
     .description(
@@ -463,6 +539,11 @@ export function buildProgram(): Command {
       )
       .option('--no-jarm', 'a plain authorization response even if the client was registered with --jarm')
       .option(
+        '--jar',
+        'push the authorization request as one signed request object (JAR, request=<JWS>; FAPI 2.0 Message Signing); the default when the server or the registration requires it, or the client was registered with --jar',
+      )
+      .option('--no-jar', 'plain PAR parameters, no request object (refused when the server requires one)')
+      .option(
         '--authorization-details <json>',
         'Rich Authorization Requests (RFC 9396): a JSON array of authorization details, @FILE or @- (types checked against the server first)',
       )
@@ -506,7 +587,11 @@ export function buildProgram(): Command {
       .description(
         'ask the server about the access token (RFC 7662), or the refresh token with --refresh-token',
       )
-      .option('--refresh-token', 'introspect the refresh token'),
+      .option('--refresh-token', 'introspect the refresh token')
+      .option(
+        '--signed',
+        'ask for a signed answer (Accept: application/token-introspection+jwt, RFC 9701) and verify it before showing it',
+      ),
   ).action(lazy(() => import('./commands/token.js'), 'introspect'));
   syncClock(
     token
@@ -536,15 +621,27 @@ export function buildProgram(): Command {
       .option('--mtls', 'send the token as a Bearer token over the client certificate'),
   ).action(lazy(() => import('./commands/call.js'), 'run'));
 
-  program
+  const dpop = program
     .command('dpop')
     .description("print a DPoP proof signed with the profile's DPoP key, for curl or Postman")
-    .requiredOption('--htm <method>', 'HTTP method of the request')
-    .requiredOption('--htu <url>', 'URL of the request (query and fragment are dropped)')
+    // Required, but checked by the command (commands/dpop.ts): commander would also demand them of
+    // `fapi dpop explain`.
+    .option('--htm <method>', 'HTTP method of the request')
+    .option('--htu <url>', 'URL of the request (query and fragment are dropped)')
     .option('--ath-token <token>', 'bind the proof to this access token (ath)')
     .option('--for-current-token', "bind the proof to the profile's saved access token (ath)")
     .option('--nonce <nonce>', 'the server-provided DPoP nonce')
     .action(lazy(() => import('./commands/dpop.js'), 'run'));
+  dpop
+    .command('explain <proof>')
+    .description(
+      'would a resource server accept this DPoP proof for this request? Each check (DP-01..16, RFC 9449 §4.3), and why not (exit 6)',
+    )
+    .requiredOption('--method <method>', 'the method of the request')
+    .requiredOption('--url <url>', 'the URL of the request, as the resource server sees it')
+    .option('--token <token>', 'the access token sent with it (checks ath and cnf.jkt)')
+    .option('--nonce <nonce>', "the server's current DPoP nonce")
+    .action(lazy(() => import('./commands/dpop-explain.js'), 'run'));
 
   program
     .command('demo')

@@ -38,6 +38,11 @@ export interface SessionOptions {
   syncClock?: boolean;
   /** The sender constraint to use instead of the profile's (`fapi call --dpop|--mtls`). */
   sender?: 'dpop' | 'mtls';
+  /**
+   * Also load the signing key of an mTLS client, when the profile has one: it signs request
+   * objects (JAR, MS-07) even where it does not authenticate the client.
+   */
+  requestObjects?: boolean;
   /** An ecosystem preset to follow instead of the profile's (`fapi login --ecosystem`). */
   ecosystem?: EcosystemName;
 }
@@ -74,7 +79,9 @@ export async function openSession(ctx: CliContext, o: SessionOptions): Promise<S
   const authMethod = profile.auth_method ?? 'private_key_jwt';
   const sender = o.sender ?? profile.sender ?? 'dpop';
   const signing =
-    authMethod === 'private_key_jwt' ? await loadProfileKey(ctx.store, profile, 'signing') : undefined;
+    authMethod === 'private_key_jwt' || (o.requestObjects && profile.keys?.signing)
+      ? await loadProfileKey(ctx.store, profile, 'signing')
+      : undefined;
   const dpop =
     sender === 'dpop'
       ? o.createDpopKey

@@ -24,6 +24,7 @@ import {
   parParameters,
   type AuthorizationSession,
 } from '../core/par.js';
+import { createRequestObject, requestObjectForm } from '../core/request-object.js';
 import { processTokenResponse, type TokenSet } from '../core/token.js';
 import { FapiError, isFapiError } from '../errors.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../http/client.js';
@@ -88,8 +89,31 @@ export interface DpopTweak {
   fixed?: string;
 }
 
+/**
+ * A signed request object instead of the form (JAR at PAR, RFC 9101; FAPI2-MS §5.3.2), made with
+ * src/core/request-object.ts for each attempt, and the alterations a negative check needs.
+ */
+export interface RequestObjectTweak {
+  /** Claims added or replaced; `undefined` removes one (e.g. `{ nbf: undefined }`). */
+  claims?: Record<string, unknown>;
+  header?: Record<string, unknown>;
+  /** Sign with another key (another client's). */
+  key?: SigningKey;
+  /** Seconds added to the server's time for iat, nbf (and exp). */
+  iatOffset?: number;
+  lifetime?: number;
+  /** Alters the signed request object (RS256, unsigned, a flipped signature, …). */
+  tamper?: (jws: string) => string;
+  /** Form parameters sent beside the request object. */
+  beside?: Form;
+  /** No client_id parameter beside it (the request object still names the client). */
+  withoutClientId?: boolean;
+}
+
 export interface AsOptions {
   method?: 'POST' | 'GET';
+  /** Send the form as a signed request object (`client_id` and `request`). */
+  requestObject?: RequestObjectTweak;
   url?: string;
   /** 'none': no client authentication; params: these instead (client_secret, …). */
   auth?: 'none' | AssertionTweak | { params: Record<string, string> };
@@ -115,6 +139,11 @@ export interface LoginOptions {
   redirectUri?: string;
   /** Ask for a JARM response (response_mode=jwt). */
   jarm?: boolean;
+  /**
+   * The pushed request as a signed request object (MS-07), altered or not; false: plain form
+   * parameters. Default: a request object when the client or the server requires one.
+   */
+  requestObject?: false | RequestObjectTweak;
 }
 
 export interface Login {
@@ -287,6 +316,39 @@ export class CheckContext {
     return out;
   }
 
+  /** `client_id` and `request` (a fresh request object, MS-07) for a form, and what goes beside it. */
+  requestObjectParams(c: TestClient, url: string, form: Form, t: RequestObjectTweak): Form {
+    const key = t.key ?? c.signingKey;
+    const params: Form = {};
+    for (const [k, v] of Object.entries(form)) if (v !== undefined) params[k] = v;
+    let jws = createRequestObject({
+      clientId: c.clientId,
+      audience: this.issuer,
+      params,
+      privateKey: key.privateKey,
+      alg: key.alg,
+      ...(key.kid ? { kid: key.kid } : {}),
+      now: this.env.clock.now(origin(url)) + (t.iatOffset ?? 0),
+      ...(t.lifetime !== undefined ? { lifetime: t.lifetime } : {}),
+      ...(t.header ? { header: t.header } : {}),
+      ...(t.claims ? { claims: t.claims } : {}),
+    });
+    if (t.tamper) jws = t.tamper(jws);
+    // A request_uri never goes inside (RFC 9126 §2.1): a check that sends one sends it beside.
+    const outside: Form = form.request_uri !== undefined ? { request_uri: form.request_uri } : {};
+    const out: Form = { ...requestObjectForm(c.clientId, jws), ...outside, ...t.beside };
+    if (t.withoutClientId) delete out.client_id;
+    return out;
+  }
+
+  /** True when the client's pushed requests must be request objects (RFC 9101 §10.1, §10.5). */
+  requiresRequestObject(c: TestClient): boolean {
+    return (
+      this.metadata.require_signed_request_object === true ||
+      c.registered?.require_signed_request_object === true
+    );
+  }
+
   /** A DPoP proof header value (or several) for a request. */
   proof(key: DpopKey, htm: string, htu: string, t: DpopTweak = {}, accessToken?: string): string | string[] {
     if (t.fixed) return t.fixed;
@@ -325,12 +387,13 @@ export class CheckContext {
       tweak,
       fixedAuth: typeof o.auth === 'object' && 'fixed' in o.auth,
       request: () => {
-        const f: Form = { ...form };
+        let f: Form = { ...form };
+        if (o.requestObject) f = this.requestObjectParams(c, url, form, o.requestObject);
         if (o.auth === undefined || (typeof o.auth === 'object' && !('params' in o.auth))) {
           if (c.auth === 'private_key_jwt') Object.assign(f, this.assertionParams(c, url, o.auth ?? {}));
           else if (f.client_id === undefined && !('client_id' in form)) f.client_id = c.clientId;
         } else if (o.auth !== 'none') Object.assign(f, o.auth.params);
-        for (const [k, v] of Object.entries(form)) if (v === undefined) delete f[k];
+        if (!o.requestObject) for (const [k, v] of Object.entries(form)) if (v === undefined) delete f[k];
         const headers: Record<string, string | string[]> = { accept: 'application/json', ...o.headers };
         if (method === 'POST') headers['content-type'] ??= 'application/x-www-form-urlencoded';
         if (useDpop) headers.dpop = this.proof((tweak?.key ?? c.dpopKey) as DpopKey, method, url, tweak);
@@ -521,7 +584,16 @@ export class CheckContext {
     let dpop: false | DpopTweak = false;
     if (o.parDpop !== false && (dpopKey || o.parDpop))
       dpop = { ...(dpopKey ? { key: dpopKey } : {}), ...o.parDpop };
-    return this.as(c, 'pushed_authorization_request_endpoint', form, { ...o, dpop }).then((s) => ({
+    const { requestObject: ro, ...rest } = o;
+    let requestObject = ro === false ? undefined : (ro ?? (this.requiresRequestObject(c) ? {} : undefined));
+    // A check that removes the client_id parameter (MT-01) removes it beside the request object.
+    if (requestObject && o.par && 'client_id' in o.par && o.par.client_id === undefined)
+      requestObject = { ...requestObject, withoutClientId: true };
+    return this.as(c, 'pushed_authorization_request_endpoint', form, {
+      ...rest,
+      dpop,
+      ...(requestObject ? { requestObject } : {}),
+    }).then((s) => ({
       ...s,
       session,
     }));

@@ -209,6 +209,8 @@ export interface RegisterTestClientOptions {
   overrides?: ClientMetadata;
   /** Also register for JARM (MS-08). */
   jarm?: boolean;
+  /** Register for signed request objects, required for this client (MS-01, MS-05; RFC 9101 §10.1). */
+  jar?: boolean;
 }
 
 /** What a test client is made of before it is registered: keys, certificate, FAPI metadata. */
@@ -246,6 +248,8 @@ export async function testClientMaterial(
       : {}),
     server: p.metadata,
     ...(o.jarm ? { jarm: true } : {}),
+    // A server that requires request objects of every client gets them from every test client.
+    ...(o.jar || p.metadata.require_signed_request_object === true ? { jar: true } : {}),
     overrides: { client_name: `fapi conform ${o.name}`, grant_types: grants, ...o.overrides },
   });
   return { key, ...(certificate ? { certificate } : {}), ...(dpopKey ? { dpopKey } : {}), grants, metadata };

@@ -18,6 +18,7 @@ import { conformanceError, serverError, stateError } from '../errors.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../http/client.js';
 import { formBody } from './form.js';
 import { clientAssertionParams, createClientAssertion } from './client-auth.js';
+import { createRequestObject, requestObjectForm } from './request-object.js';
 import { createDpopProof, type DpopKey } from './dpop.js';
 import { jwkThumbprint } from './jwk.js';
 import { decodeJws } from './jws.js';
@@ -84,6 +85,8 @@ export interface Attempt {
   response: HttpResponse;
   assertion?: DecodedJwt;
   dpopProof?: DecodedJwt;
+  /** The signed request object the form carried (JAR, MS-07). */
+  requestObject?: DecodedJwt;
   /** Why this attempt was made, when it is a retry. */
   retry?: RetryReason;
 }
@@ -105,6 +108,13 @@ export interface AsRequest {
   authenticate?: boolean;
   /** Add a DPoP proof (default: when the sender constraint is DPoP). */
   dpop?: boolean;
+  /**
+   * Send the form as one signed request object, `client_id` and `request` only (JAR at PAR,
+   * RFC 9101; FAPI2-MS §5.3.2, MS-07): a fresh one per attempt, signed with the signing key.
+   */
+  requestObject?: boolean;
+  /** The Accept header (default application/json). */
+  accept?: string;
 }
 
 export interface ResourceRequest {
@@ -289,6 +299,30 @@ export class Client {
     return { params: clientAssertionParams(this.clientId, jwt), decoded: decodeForNarration(jwt) };
   }
 
+  /**
+   * A request object for one attempt (MS-07): the form's parameters, aud = the issuer as a string,
+   * a fresh jti and times on the server's clock (CL-23).
+   */
+  private requestObject(url: string, form: Record<string, string | undefined>) {
+    const key = this.signingKey;
+    if (!key)
+      throw stateError(
+        'E_KEY_MISSING',
+        'Signed request objects (JAR) need the client signing key, and the profile has none.',
+        'Create one with `fapi keygen`, register it with the client (`fapi client update`), then run the command again.',
+      );
+    const jwt = createRequestObject({
+      clientId: this.clientId,
+      audience: this.metadata.issuer,
+      params: form,
+      privateKey: key.privateKey,
+      alg: key.alg,
+      kid: key.kid,
+      now: this.clock.now(origin(url)),
+    });
+    return { form: requestObjectForm(this.clientId, jwt), decoded: decodeForNarration(jwt) };
+  }
+
   private proof(htm: string, htu: string, accessToken?: string): { jwt: string; decoded: DecodedJwt } {
     const jwt = createDpopProof(this.dpopKey as DpopKey, {
       htm,
@@ -310,8 +344,13 @@ export class Client {
     const used = new Set<RetryReason>();
     const interactionId = this.interactionIdAtAs ? randomUUID() : undefined; // kept on retries
     for (;;) {
-      const form: Record<string, string | undefined> = { ...r.form };
+      let form: Record<string, string | undefined> = { ...r.form };
       const attempt: Partial<Attempt> = {};
+      if (r.requestObject) {
+        const ro = this.requestObject(url, r.form);
+        form = ro.form;
+        attempt.requestObject = ro.decoded;
+      }
       if (authenticate) {
         if (this.authMethod === 'private_key_jwt') {
           const a = this.assertion(url);
@@ -324,7 +363,7 @@ export class Client {
       }
       const headers: Record<string, string> = {
         'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
+        accept: r.accept ?? 'application/json',
         ...(interactionId ? { 'x-fapi-interaction-id': interactionId } : {}),
       };
       if (useDpop) {

@@ -53,6 +53,8 @@ export interface EcosystemSettings {
   idTokenAlgs?: readonly FapiAlg[];
   /** The request object signing algorithms the AS must accept. */
   requestObjectAlgs?: readonly FapiAlg[];
+  /** Request object lifetime limits, seconds: exp after nbf, and how old nbf may be. */
+  requestObjectLifetime?: { maxExpAfterNbf: number; maxNbfAge: number };
   /** The `claims` request parameter (OIDC Core §5.5). */
   claimsParameter?: boolean;
 }
@@ -60,7 +62,6 @@ export interface EcosystemSettings {
 export type RuleTopic =
   | keyof EcosystemSettings
   | 'grantManagement'
-  | 'requestObjectLifetime'
   | 'authorizeParameters'
   | 'purpose'
   | 'registration'
@@ -115,9 +116,6 @@ const SINGPASS_ASSERTION =
   'Singpass Developer Docs, Generation Of Client Assertion (https://docs.developer.singpass.gov.sg/docs/technical-specifications/technical-concepts/generation-of-client-assertion)';
 const SINGPASS_CHANGELOG =
   'Singpass Developer Docs, Changelog: Pushed Authorization Requests (https://docs.developer.singpass.gov.sg/docs/technical-specifications/changelog)';
-
-const JAR_GAP =
-  'fapi cannot send or verify signed request objects (JAR) yet: the client and the lab push plain form parameters';
 
 const r = (
   eco: EcosystemName,
@@ -225,9 +223,8 @@ const UAE_ECO: Ecosystem = {
       'jar',
       'signed request objects (JAR, RFC 9101) at the PAR endpoint',
       `${UAE} §2.1 item 9; ${MS_PLAN} (cbuae: only signed requests)`,
-      'no',
-      'no',
-      JAR_GAP,
+      'yes',
+      'yes',
     ),
     r(
       'uae',
@@ -283,6 +280,7 @@ const KSA: Ecosystem = {
     mtlsEverywhere: true,
     openid: true,
     requestObjectAlgs: ['PS256'],
+    requestObjectLifetime: { maxExpAfterNbf: 600, maxNbfAge: 600 },
   },
   rules: [
     r('ksa', 'sender', 'mTLS-bound access tokens only', `${MS_PLAN} (ksa)`, 'yes', 'yes'),
@@ -294,23 +292,14 @@ const KSA: Ecosystem = {
       'yes',
       'yes',
     ),
-    r(
-      'ksa',
-      'jar',
-      'signed request objects at PAR',
-      `${MS_PLAN} (ksa: only signed requests)`,
-      'no',
-      'no',
-      JAR_GAP,
-    ),
+    r('ksa', 'jar', 'signed request objects at PAR', `${MS_PLAN} (ksa: only signed requests)`, 'yes', 'yes'),
     r(
       'ksa',
       'requestObjectLifetime',
       'request object exp at most 10 minutes after nbf; nbf at most 10 minutes old',
       `${testModule('FAPI2SPFinalKsaEnsureRequestObjectWithExpOver10Fails', 'KSA-OF-1')}; ${testModule('FAPI2SPFinalKsaEnsureRequestObjectWithNbfOver10Fails', 'KSA-OF-1')}`,
-      'no',
-      'no',
-      JAR_GAP,
+      'yes',
+      'yes',
     ),
     r(
       'ksa',
@@ -320,9 +309,8 @@ const KSA: Ecosystem = {
         'KsaProfileBehavior',
         'DiscoveryEndpointChecks (CheckDiscEndpointRequestObjectSigningAlgValuesSupportedContainsPS256)',
       ),
-      'no',
+      'yes',
       'n/a',
-      JAR_GAP,
     ),
     r('ksa', 'rar', 'no RAR', `${MS_PLAN} (ksa: RAR is not supported)`, 'yes', 'yes'),
     r('ksa', 'jarm', 'no JARM', `${MS_PLAN} (ksa: JARM responses are not used)`, 'yes', 'yes'),
@@ -395,9 +383,8 @@ const CHILE: Ecosystem = {
       'jar',
       'signed request objects at PAR',
       `${MS_PLAN} (openbanking_chile: only signed requests)`,
-      'no',
-      'no',
-      JAR_GAP,
+      'yes',
+      'yes',
     ),
     r(
       'chile',
@@ -447,9 +434,8 @@ const AU_CDR: Ecosystem = {
       'jar',
       'signed request objects at PAR',
       `${MS_PLAN} (consumerdataright_au: only signed requests)`,
-      'no',
-      'no',
-      JAR_GAP,
+      'yes',
+      'yes',
     ),
     r('au-cdr', 'rar', 'no RAR', `${MS_PLAN} (consumerdataright_au: RAR is not used)`, 'yes', 'yes'),
     r(
@@ -513,6 +499,7 @@ const CONNECTID: Ecosystem = {
     openid: true,
     interactionIdAtAs: true,
     interactionIdAtRs: 'required',
+    requestObjectLifetime: { maxExpAfterNbf: 600, maxNbfAge: 900 },
   },
   rules: [
     r('connectid', 'authMethods', 'private_key_jwt only', `${MS_PLAN} (connectid_au)`, 'yes', 'yes'),
@@ -530,18 +517,16 @@ const CONNECTID: Ecosystem = {
       'jar',
       'signed request objects at PAR',
       `${MS_PLAN} (connectid_au: only signed requests)`,
-      'no',
-      'no',
-      JAR_GAP,
+      'yes',
+      'yes',
     ),
     r(
       'connectid',
       'requestObjectLifetime',
       'request object exp at most 10 minutes after nbf; nbf at most 15 minutes old',
       `${testModule('FAPI2SPFinalAustraliaConnectIdRequestObjectWithExpOver10Fails', 'CID-SP-4.2-10')}; ${testModule('FAPI2SPFinalAustraliaConnectIdEnsureRequestObjectWithNbfOver15Fails', 'CID-SP-4.2-11')}`,
-      'no',
-      'no',
-      JAR_GAP,
+      'yes',
+      'yes',
     ),
     r(
       'connectid',

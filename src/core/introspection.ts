@@ -4,15 +4,26 @@
  */
 import { conformanceError } from '../errors.js';
 import { type Client, type Exchange, jsonObject, responseError } from './client.js';
+import { INTROSPECTION_JWT_MEDIA_TYPE } from './introspection-jwt.js';
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
-export function introspectToken(client: Client, token: string, hint?: TokenTypeHint): Promise<Exchange> {
+/**
+ * Sends the introspection request (RFC 7662 §2.1); `signed` asks for a signed JWT answer with
+ * `Accept: application/token-introspection+jwt` (RFC 9701 §4; MS-11, ./introspection-jwt.ts).
+ */
+export function introspectToken(
+  client: Client,
+  token: string,
+  hint?: TokenTypeHint,
+  o: { signed?: boolean } = {},
+): Promise<Exchange> {
   return client.sendToAs({
     step: 'introspection',
     endpoint: 'introspection_endpoint',
     form: { token, token_type_hint: hint },
     dpop: false,
+    ...(o.signed ? { accept: INTROSPECTION_JWT_MEDIA_TYPE } : {}),
   });
 }
 

@@ -1,9 +1,10 @@
 /**
- * JWTs the authorization server signs for the client: ID tokens (OIDC Core §3.1.3.7, CL-20) and
- * JARM authorization responses (JARM §2.4, MS-09). One verification for both, under the JWS header
- * policy of ./jws.ts: `alg` in the FAPI set and never `none`, RS256 or HS* (FAPI2-SP §5.4.1-1), no
- * `crit` (RFC 7515 §4.1.11), no `jwk` of its own (OIDC Core §2), and the signature by the issuer's
- * key from its jwks_uri, picked by `kid` (re-fetched once, for key rotation).
+ * JWTs the authorization server signs for the client: ID tokens (OIDC Core §3.1.3.7, CL-20), JARM
+ * authorization responses (JARM §2.4, MS-09) and signed introspection responses (RFC 9701, MS-11).
+ * One verification for all, under the JWS header policy of ./jws.ts: `alg` in the FAPI set and
+ * never `none`, RS256 or HS* (FAPI2-SP §5.4.1-1), no `crit` (RFC 7515 §4.1.11), no `jwk` of its own
+ * (OIDC Core §2), `typ` where the JWT has one (RFC 9701 §5), and the signature by the issuer's key
+ * from its jwks_uri, picked by `kid` (re-fetched once, for key rotation).
  */
 import { conformanceError } from '../errors.js';
 import { type Client, jsonObject } from './client.js';
@@ -37,6 +38,8 @@ export async function verifyIssuerJws(
   token: string,
   jwks: JwksSource,
   subject: string,
+  /** The explicit types accepted (RFC 8725 §3.11), required when given: introspection JWTs (RFC 9701 §5). */
+  typ?: readonly string[],
 ): Promise<VerifiedIssuerJws> {
   let decoded: DecodedJws;
   try {
@@ -45,7 +48,7 @@ export async function verifyIssuerJws(
     throw new JwsError(`it is not a signed JWT (${(e as Error).message})`, 'format');
   }
   // ID tokens and JARM responses carry no explicit type to check (OIDC Core §2; JARM §2.1).
-  const policy: JwsPolicy = { subject, algorithms: FAPI_ALGS, key: 'kid' };
+  const policy: JwsPolicy = { subject, algorithms: FAPI_ALGS, key: 'kid', ...(typ ? { typ } : {}) };
   const alg = checkJwsHeader(decoded.header, policy);
   const kid = typeof decoded.header.kid === 'string' ? decoded.header.kid : undefined;
   let candidates = jwksCandidates(await jwks(false), kid, alg);

@@ -84,19 +84,64 @@ function parseJsonPart(part: string, what: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/**
+ * The first member name that a JSON object text repeats at its top level, or undefined. RFC 7515
+ * §5.2 and RFC 7519 §4 let a parser either refuse duplicate header parameters and claims or keep
+ * the last one; JSON.parse keeps the last, so a verifier that must refuse them (a request object,
+ * RFC 9101 §6) asks here. `json` must already be valid JSON (JSON.parse accepted it).
+ */
+export function duplicateMember(json: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      for (i++; i < json.length && json.charCodeAt(i) !== 0x22; i++) if (json.charCodeAt(i) === 0x5c) i++;
+      if (depth !== 1) continue;
+      let j = i + 1;
+      while (j < json.length && /\s/.test(json[j] as string)) j++;
+      if (json[j] !== ':') continue;
+      const name = JSON.parse(json.slice(start, i + 1)) as string;
+      if (seen.has(name)) return name;
+      seen.add(name);
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) depth++;
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+  }
+  return undefined;
+}
+
+export interface DecodeOptions {
+  /** Longest accepted token, in characters (default 16 KiB). */
+  maxLength?: number;
+  /** Refuse a header or payload that repeats a member name (RFC 7515 §5.2, RFC 7519 §4). */
+  uniqueMembers?: boolean;
+}
+
 /** Splits and parses a compact JWS without verifying it. */
-export function decodeJws(token: string): DecodedJws {
-  if (typeof token !== 'string' || token.length > 16_384) throw new JwsError('not a compact JWS');
+export function decodeJws(token: string, o: DecodeOptions = {}): DecodedJws {
+  if (typeof token !== 'string' || token.length > (o.maxLength ?? 16_384))
+    throw new JwsError('not a compact JWS');
   const parts = token.split('.');
   if (parts.length !== 3) throw new JwsError(`a compact JWS has 3 parts, this has ${parts.length}`);
   const [h, p, s] = parts as [string, string, string];
   if (!B64URL.test(s)) throw new JwsError('the signature is not base64url');
-  return {
+  const decoded: DecodedJws = {
     header: parseJsonPart(h, 'header'),
     payload: parseJsonPart(p, 'payload'),
     signingInput: `${h}.${p}`,
     signature: Buffer.from(s, 'base64url'),
   };
+  if (o.uniqueMembers)
+    for (const [part, what] of [
+      [h, 'header parameter'],
+      [p, 'claim'],
+    ] as const) {
+      const dup = duplicateMember(Buffer.from(part, 'base64url').toString('utf8'));
+      if (dup !== undefined)
+        throw new JwsError(`the ${what} ${JSON.stringify(dup)} appears twice (RFC 7515 §5.2, RFC 7519 §4)`);
+    }
+  return decoded;
 }
 
 /** Verifies the signature of a decoded JWS with `alg` (already checked against an allow-list). */

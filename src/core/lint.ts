@@ -74,6 +74,8 @@ function algRule(field: string): { id: string; spec: string } {
     case 'request_object_signing_alg_values_supported':
     case 'authorization_signing_alg_values_supported':
       return { id: 'META-15', spec: `FAPI2-MS §5.3, §5.4; ${SP} §5.4.1-1` };
+    case 'introspection_signing_alg_values_supported':
+      return { id: 'MS-10', spec: `FAPI2-MS §5.5.1; RFC 9701 §7; ${SP} §5.4.1-1` };
     default:
       return { id: 'CR-02', spec: `${SP} §5.4.1-1` };
   }
@@ -509,6 +511,42 @@ export function lintMetadata(m: AuthorizationServerMetadata): LintFinding[] {
         'authorization_signing_alg_values_supported is published but response_modes_supported lacks "jwt".',
       );
   }
+
+  // ── MS-01, MS-10: FAPI 2.0 Message Signing (request objects, signed introspection) ──
+  const roAlgs = arr('request_object_signing_alg_values_supported');
+  const roRequired = m.require_signed_request_object === true;
+  if (roRequired && m.request_parameter_supported === false)
+    add(
+      'error',
+      'require_signed_request_object',
+      'MS-01',
+      'FAPI2-MS §5.3.1-1; RFC 9101 §10.5',
+      'require_signed_request_object is true but request_parameter_supported is false: clients cannot send the request objects it requires.',
+    );
+  if (roRequired && !has('request_object_signing_alg_values_supported'))
+    add(
+      'warning',
+      'request_object_signing_alg_values_supported',
+      'META-15',
+      'FAPI2-MS §5.3.1; RFC 9101 §10.5',
+      'require_signed_request_object is true but request_object_signing_alg_values_supported is absent: clients cannot tell which algorithms are accepted.',
+    );
+  if (roAlgs && roAlgs.length > 0 && !roRequired && !badType.has('require_signed_request_object'))
+    add(
+      'info',
+      'require_signed_request_object',
+      'MS-01',
+      'FAPI2-MS §5.3.1-1; RFC 9101 §10.5',
+      'Request objects are offered but not required (require_signed_request_object is not true): a FAPI 2.0 Message Signing server requires them at PAR, and says so here.',
+    );
+  if (has('introspection_signing_alg_values_supported') && !has('introspection_endpoint'))
+    add(
+      'warning',
+      'introspection_signing_alg_values_supported',
+      'MS-10',
+      'FAPI2-MS §5.5.1; RFC 9701 §7',
+      'introspection_signing_alg_values_supported is published but there is no introspection_endpoint.',
+    );
 
   return out;
 }

@@ -106,7 +106,19 @@ export function hintFor(step: string, o: OAuthErrorFields, ctx: HintContext = {}
       );
     case 'invalid_redirect_uri':
       return `The redirect URI ${ctx.redirectUri ?? ''} is not registered for this client. Register it (\`fapi register --redirect-uri ${ctx.redirectUri ?? 'URI'}\`) or set the profile's redirect_uri to a registered one.`;
+    case 'invalid_request_object':
+      return (
+        'The server refused the signed request object (JAR, RFC 9101); its description names the rule. Likely ' +
+        `causes: the signing key (kid ${JSON.stringify(ctx.kid ?? '')}) is not registered for client ${ctx.clientId ?? ''} ` +
+        '(`fapi client update` registers the profile key; `fapi register --jar` registers it for request objects), ' +
+        'its algorithm is not the registered request_object_signing_alg, or the clocks differ (fapi corrects skew ' +
+        "from the server's Date header unless --no-sync-clock). `fapi -v` shows the decoded request object."
+      );
+    case 'request_not_supported':
+      return 'The server does not take request objects: log in with --no-jar.';
     case 'invalid_request':
+      if (desc.includes('request object') || desc.includes('signed request'))
+        return 'The server requires a signed request object for this client (JAR, FAPI2-MS §5.3.1-1): run `fapi login --jar` (and `fapi register --jar` so the server knows the algorithm).';
       if (desc.includes('redirect'))
         return `The redirect URI ${ctx.redirectUri ?? ''} may not be registered for this client: register it with \`fapi register --redirect-uri\`, or set the profile's redirect_uri to a registered loopback URI.`;
       if (desc.includes('pkce') || desc.includes('code_challenge'))

@@ -83,12 +83,20 @@ export function parParameters(clientId: string, s: AuthorizationSession): Record
   };
 }
 
-/** Sends the PAR request (RFC 9126 §2.1). */
-export function pushAuthorizationRequest(client: Client, s: AuthorizationSession): Promise<Exchange> {
+/**
+ * Sends the PAR request (RFC 9126 §2.1); with `requestObject`, every parameter inside one signed
+ * request object (JAR, RFC 9101; FAPI2-MS §5.3.2, MS-07).
+ */
+export function pushAuthorizationRequest(
+  client: Client,
+  s: AuthorizationSession,
+  o: { requestObject?: boolean } = {},
+): Promise<Exchange> {
   return client.sendToAs({
     step: 'PAR',
     endpoint: 'pushed_authorization_request_endpoint',
     form: parParameters(client.clientId, s),
+    ...(o.requestObject ? { requestObject: true } : {}),
   });
 }
 

@@ -13,6 +13,7 @@ import { conformanceError, serverError, stateError, usageError } from '../errors
 import type { HttpClient, HttpResponse } from '../http/client.js';
 import { isStringArray, type AuthorizationServerMetadata } from './discovery.js';
 import { checkJarmSupported } from './jarm.js';
+import { checkRequestObjectsSupported } from './request-object.js';
 import { JwkError, assertFapiKeyStrength, hasPrivateMembers, type Jwk } from './jwk.js';
 import { REGISTRATION, hintFor, oauthErrorBody } from './oauth-error.js';
 import {
@@ -56,6 +57,11 @@ export interface BuildClientMetadataInput {
   server?: AuthorizationServerMetadata;
   /** Register for JARM (`--jarm`): authorization_signed_response_alg, a FAPI algorithm (MS-09). */
   jarm?: boolean;
+  /**
+   * Register for signed request objects (`--jar`, MS-07): request_object_signing_alg (the signing
+   * key's) and require_signed_request_object, and the signing key in jwks even for tls_client_auth.
+   */
+  jar?: boolean;
   /** Merged last (`--metadata FILE`), then checked like everything else. */
   overrides?: ClientMetadata;
 }
@@ -243,11 +249,13 @@ export function buildClientMetadata(input: BuildClientMetadataInput): ClientMeta
       `${authMethod === 'private_key_jwt' ? 'mTLS-bound tokens need' : `${authMethod} needs`} a client certificate, and the profile has none.`,
       'Create one with `fapi keygen --cert` (add --ca-cert/--ca-key to have it issued by a CA the server trusts).',
     );
-  const needsKey = authMethod !== 'tls_client_auth';
+  const needsKey = authMethod !== 'tls_client_auth' || input.jar === true;
   if (needsKey && !input.signingKey)
     throw stateError(
       'E_KEY_MISSING',
-      `${authMethod} needs the profile's signing key.`,
+      authMethod === 'tls_client_auth'
+        ? "Signed request objects (--jar) need the profile's signing key."
+        : `${authMethod} needs the profile's signing key.`,
       'Create one with `fapi keygen`.',
     );
 
@@ -299,6 +307,13 @@ export function buildClientMetadata(input: BuildClientMetadataInput): ClientMeta
     const pick = idAlgs?.find((a) => FAPI_JWS_ALGS.has(a));
     if (pick) md.id_token_signed_response_alg = pick;
   }
+  if (md.introspection_signed_response_alg === undefined) {
+    // RFC 9701 §6: without it a server that signs introspection responses defaults to RS256, which
+    // FAPI 2.0 forbids (FAPI2-SP §5.4.1-1), and may refuse the registration: its first FAPI one.
+    const inAlgs = strings(server?.introspection_signing_alg_values_supported);
+    const pick = inAlgs?.find((a) => FAPI_JWS_ALGS.has(a));
+    if (pick) md.introspection_signed_response_alg = pick;
+  }
   if (input.jarm && md.authorization_signed_response_alg === undefined) {
     // JARM §3: without it the server signs with RS256, which FAPI 2.0 forbids (FAPI2-SP §5.4.1-1):
     // the server's first FAPI algorithm for JARM, else for ID tokens, else ES256.
@@ -306,6 +321,14 @@ export function buildClientMetadata(input: BuildClientMetadataInput): ClientMeta
     const idAlgs = strings(server?.id_token_signing_alg_values_supported);
     md.authorization_signed_response_alg =
       (algs ?? idAlgs)?.find((a) => (FAPI_ALGS as readonly string[]).includes(a)) ?? 'ES256';
+  }
+  if (input.jar && input.signingKey) {
+    // RFC 9101 §10.1: the algorithm of the client's request objects, and the server must refuse
+    // this client's pushed requests without one (MS-01): a plain request is then no way around
+    // the signature.
+    if (server) checkRequestObjectsSupported(server, input.signingKey.alg);
+    md.request_object_signing_alg = input.signingKey.alg;
+    md.require_signed_request_object = true;
   }
   Object.assign(md, input.overrides ?? {});
   if (md.application_type === undefined) {

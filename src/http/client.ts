@@ -66,6 +66,14 @@ export interface HttpClientOptions {
    */
   allowHttpLoopback?: boolean;
   userAgent?: string;
+  /**
+   * Only for the control channel of the local lab (`fapi lab fault|relax|fail-next|…`): trust
+   * `ca` alone (not the system roots), and also accept what the lab's own TLS faults serve (a
+   * certificate for `alsoHostnames`, the TLS 1.2 `alsoTls12Ciphers`), so a lab switched to
+   * tls-wrong-host or tls12-dhe-only can be switched back. The chain is always verified against
+   * that one CA, whose key only the lab holds.
+   */
+  labControl?: { ca: string; alsoHostnames: readonly string[]; alsoTls12Ciphers: readonly string[] };
 }
 
 /**
@@ -458,6 +466,32 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     const https = require('node:https') as typeof HttpsNs;
     const http = require('node:http') as typeof HttpNs;
     const tls = require('node:tls') as typeof TlsNs;
+    const pinned = options.labControl;
+    if (pinned) {
+      const tlsOptions = {
+        minVersion: 'TLSv1.2' as const,
+        ciphers: [FAPI_CIPHERS, ...pinned.alsoTls12Ciphers].join(':'),
+      };
+      const checkServerIdentity = (host: string, cert: TlsNs.PeerCertificate) => {
+        const err = tls.checkServerIdentity(host, cert);
+        return err && pinned.alsoHostnames.some((h) => tls.checkServerIdentity(h, cert) === undefined)
+          ? undefined
+          : err;
+      };
+      agents = {
+        http,
+        https,
+        tls,
+        agent: new https.Agent({
+          keepAlive: true,
+          rejectUnauthorized: true,
+          ...tlsOptions,
+          checkServerIdentity,
+          secureContext: tls.createSecureContext({ ...tlsOptions, ca: [pinned.ca] }),
+        }),
+      };
+      return agents;
+    }
     const tlsOptions = { minVersion: 'TLSv1.2' as const, ciphers: FAPI_CIPHERS };
     const base = { keepAlive: true, rejectUnauthorized: true, ...tlsOptions };
     agents = {

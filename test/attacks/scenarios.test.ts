@@ -43,6 +43,7 @@ describe('the scenarios', () => {
       'code-injection',
       'pkce-downgrade',
       'request-tampering',
+      'pushed-request-tampering',
       'redirect-uri-swap',
       'mix-up',
       'client-impersonation',
@@ -61,6 +62,7 @@ describe('the scenarios', () => {
       'dpop-proof-replay',
       'pkce-downgrade',
       'request-tampering',
+      'pushed-request-tampering',
       'redirect-uri-swap',
       'client-impersonation',
       'token-in-url',
@@ -139,6 +141,27 @@ describe('request-tampering (AZ-01, AZ-06)', () => {
       [400, 'invalid_request', 'AZ-01'],
       [303, undefined, 'AZ-06'],
     ]);
+  });
+});
+
+describe('pushed-request-tampering (MS-01, MS-05, MS-06)', () => {
+  it('a proxy that rewrites the pushed request widens the scope where request objects are not enforced; under FAPI 2.0 Message Signing it is refused or ignored', async () => {
+    const r = await run('pushed-request-tampering');
+    expect(rows(r, 'relaxed')).toEqual([[201, undefined, undefined]]);
+    expect(attacks(r, 'relaxed')[0]?.summary).toMatch(/token scope "openid accounts payments"/);
+    expect(rows(r, 'fapi2')).toEqual([
+      [400, 'invalid_request', 'MS-01'],
+      [400, 'invalid_request_object', 'MS-05'],
+      [201, undefined, 'MS-06'],
+    ]);
+    expect(r.stoppedBy).toEqual(['MS-01', 'MS-05', 'MS-06']);
+  });
+
+  it('its story states the attacker model plainly: an intermediary before TLS, not a TLS break', () => {
+    const s = findScenario('pushed-request-tampering');
+    expect(s?.story).toMatch(/not a TLS break/);
+    expect(s?.story).toMatch(/non-repudiation/);
+    expect(s?.relax).toEqual(['unsigned-request-object']);
   });
 });
 

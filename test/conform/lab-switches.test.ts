@@ -79,6 +79,8 @@ const RELAXED: Record<(typeof RELAXATION_NAMES)[number], Case> = {
   // The lab reads a query token as a Bearer token: seen with certificate-bound tokens. With DPoP
   // the proof-less Bearer use is refused anyway (DP-21), so the mTLS variant shows it.
   'token-in-query': { config: {}, variants: [PKJWT_MTLS], expect: failed('RS-02') },
+  // A client registered with require_signed_request_object still gets a plain PAR through (MS-01).
+  'unsigned-request-object': { config: {}, expect: failed('MS-01') },
   // The conformance checks make no payment: an RS API rule (RAR-08, RAR-09), seen by
   // `fapi lab attack scope-only-payments`, not by `fapi conform server`.
   'scope-only-payments': { config: {}, expect: {} },
@@ -132,6 +134,10 @@ const FAULTS: Partial<Record<(typeof FAULT_NAMES)[number], Case>> = {
   'jarm-exp-expired': { config: {}, expect: failed('MS-08') },
   'jarm-sig-invalid': { config: {}, expect: failed('MS-08') },
   'jarm-alg-none': { config: {}, expect: failed('MS-08') },
+  'introspection-sig-invalid': { config: {}, expect: failed('MS-10') },
+  'introspection-typ-wrong': { config: {}, expect: failed('MS-10') },
+  'introspection-aud-wrong': { config: {}, expect: failed('MS-10') },
+  'introspection-unsigned': { config: {}, expect: failed('MS-10') },
 };
 
 /** The switches whose server cannot be tested at all: the run stops with the reason (exit 4 or 6). */

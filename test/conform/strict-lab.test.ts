@@ -44,9 +44,26 @@ describe('fapi conform server against the strict lab', () => {
         (v) =>
           `attack:client-impersonation [${v}] the profile authenticates with mTLS, not with client assertions`,
       ),
+      // The strict lab requires request objects only of clients registered so (MS-01 sees that).
+      ...VARIANTS.map(
+        (v) =>
+          `attack:pushed-request-tampering [${v}] the server does not require signed request objects (require_signed_request_object)`,
+      ),
     ];
     expect(skips.sort()).toEqual(expected.sort());
   });
+
+  it('MS-01..06: a lab that requires signed request objects of every client: every pushed request goes as one, every check passes, and pushed-request-tampering runs', async () => {
+    const { report: jar } = await conformLab(
+      { requireSignedRequestObject: true },
+      { auth: ['private_key_jwt', 'tls_client_auth'], sender: ['dpop'] },
+    );
+    expect(lines(jar.results.filter((r) => r.result !== 'passed' && r.result !== 'skipped'))).toEqual([]);
+    const ran = (id: string) => jar.results.filter((r) => r.id === id).map((r) => r.result);
+    expect(ran('attack:pushed-request-tampering')).toEqual(['passed', 'passed']);
+    expect(ran('MS-01')).toEqual(['passed', 'passed']);
+    expect(ran('PAR-08')).toEqual(['passed', 'passed']);
+  }, 180_000);
 
   it('runs every check: once per server, or in each variant it applies to', () => {
     for (const c of ALL_CHECKS) {

@@ -23,7 +23,7 @@ interface Report {
     relaxed: { verdict: string };
     fapi2: { verdict: string; reason?: string };
     stopped_by: string[];
-    steps: { mode: string; kind: string; party: string; summary: string; check?: string }[];
+    steps: { mode: string; kind: string; party: string; summary: string; check?: string; error?: string }[];
   }[];
 }
 
@@ -78,7 +78,7 @@ describe('fapi lab attack against its own labs', () => {
     const list = await fapi(['--home', home.dir, 'lab', 'attack', '--list', '--json']);
     expect(list.code).toBe(0);
     const { scenarios } = JSON.parse(list.stdout) as { scenarios: { id: string; attacker: string }[] };
-    expect(scenarios).toHaveLength(11);
+    expect(scenarios).toHaveLength(12);
     expect(scenarios.find((s) => s.id === 'mix-up')?.attacker).toBe('A1a');
     const human = await fapi(['--home', home.dir, 'lab', 'attack', '--list', 'evil-twin']);
     expect(human.stdout).toContain('attacker  A7: reads resource requests');
@@ -184,6 +184,8 @@ describe('fapi lab attack --issuer (a server it did not start)', () => {
       'code-injection': 'skipped',
       'pkce-downgrade': 'defence-held',
       'request-tampering': 'defence-held',
+      // The lab does not require signed request objects unless started with --require-jar.
+      'pushed-request-tampering': 'skipped',
       'redirect-uri-swap': 'defence-held',
       'mix-up': 'skipped',
       'client-impersonation': 'defence-held',
@@ -197,6 +199,20 @@ describe('fapi lab attack --issuer (a server it did not start)', () => {
     // The relaxed half still runs against the lab: each attack is shown to work.
     for (const s of report.scenarios.filter((x) => x.fapi2.verdict !== 'skipped'))
       expect(s.relaxed.verdict, s.id).toBe('attack-worked');
+  }, 120_000);
+
+  it('MS-01, MS-05: a server that requires signed request objects: pushed-request-tampering holds against it (exit 0)', async () => {
+    const { r, report } = await attack({ requireSignedRequestObject: true }, 'jar', [
+      'pushed-request-tampering',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = report.scenarios[0]!;
+    expect(s.fapi2.verdict).toBe('defence-held');
+    expect(s.steps.filter((x) => x.mode === 'fapi2' && x.kind === 'attack').map((x) => x.error)).toEqual([
+      'invalid_request',
+      'invalid_request_object',
+    ]);
+    expect(s.steps.find((x) => x.mode === 'fapi2' && x.kind === 'skipped')?.summary).toMatch(/needs the lab/);
   }, 120_000);
 
   it('a server that accepts PKCE plain: pkce-downgrade is not stopped (exit 6)', async () => {

@@ -85,6 +85,8 @@ describe('npm run bench (smoke)', () => {
       'oidc-provider userinfo (DPoP) vs the crypto bound',
       'lab peak RSS',
       'lab RSS after',
+      'fapi login --jar',
+      'lab PAR with a signed request object',
     ])
       expect(r.stdout).toContain(label);
     expect(r.stdout).toMatch(/Baseline: node -e 0 = \d+(\.\d)? ms/);
@@ -103,7 +105,23 @@ describe('npm run bench (smoke)', () => {
     expect(Number.isNaN(Date.parse(json.date))).toBe(false);
     expect(json.nodeBaselineMs).toBeGreaterThan(0);
     const ids = json.rows.map((x) => x.id);
-    for (const id of ['1a', '1b', '2a', '2b', '2c', '2d', '3a', '3b', '4', '5a', '5b', '6a', '6b'])
+    for (const id of [
+      '1a',
+      '1b',
+      '2a',
+      '2b',
+      '2c',
+      '2d',
+      '3a',
+      '3b',
+      '3c',
+      '4',
+      '5a',
+      '5b',
+      '5c',
+      '6a',
+      '6b',
+    ])
       expect(ids).toContain(id);
     for (const row of json.rows) {
       if (row.ratio === null) {

@@ -11,6 +11,7 @@ import { createHttpClient, type HttpClient } from '../../src/http/client.js';
 import { privateKeyPem } from '../../src/keys/generate.js';
 import { codeChallengeS256, createCodeVerifier } from '../../src/core/pkce.js';
 import { labStatus } from '../../lab/dashboard.js';
+import { signJws } from '../../src/core/jws.js';
 import {
   assertion,
   form,
@@ -62,6 +63,40 @@ function assertionFor(t: TestLab, p: Party) {
   return assertion(t, { clientId: p.clientId, key: p.key, rat: '', redirectUri: '', registered: {} });
 }
 
+/**
+ * A pushed request as one signed request object (JAR: what uae, ksa, chile, au-cdr and connectid
+ * require), with the client's assertion beside it; `ro` changes the request object's claims.
+ */
+function pushSigned(
+  t: TestLab,
+  p: Party,
+  params: Record<string, string>,
+  o: { headers?: Record<string, string>; ro?: Record<string, unknown> } = {},
+) {
+  const now = Math.floor(t.now());
+  const claims = {
+    iss: p.clientId,
+    aud: t.lab.issuer,
+    client_id: p.clientId,
+    response_type: 'code',
+    redirect_uri: 'https://client.example/cb',
+    ...pkce().params,
+    ...params,
+    iat: now,
+    nbf: now,
+    exp: now + 300,
+    jti: randomBytes(8).toString('hex'),
+    ...o.ro,
+  };
+  const request = signJws(
+    { typ: 'oauth-authz-req+jwt', kid: p.key.kid },
+    claims,
+    p.key.privateKey,
+    p.key.alg,
+  );
+  return postForm(p.http, `${t.lab.mtls}/par`, { ...assertionFor(t, p), request }, o.headers ?? {});
+}
+
 function pkce() {
   const verifier = createCodeVerifier();
   return { verifier, params: { code_challenge: codeChallengeS256(verifier), code_challenge_method: 'S256' } };
@@ -102,8 +137,11 @@ describe('uae: the metadata says only what the ecosystem allows', () => {
   it('the status names the preset and the rules the lab does not enforce', () => {
     const s = labStatus(uae.lab.ctx);
     expect(s.ecosystem.name).toBe('uae');
-    expect(s.ecosystem.not_supported.join('\n')).toMatch(/uae\.jar: signed request objects/);
-    expect(s.ecosystem.not_supported.join('\n')).toMatch(/uae\.algs/);
+    expect(s.ecosystem.not_supported).toEqual([
+      expect.stringMatching(/^uae\.algs: PS256 for every JWS.*ES256 key/),
+    ]);
+    expect(s.ecosystem.enforced.join('\n')).toMatch(/uae\.jar: signed request objects/);
+    expect(uae.lab.ctx.config.requireSignedRequestObject).toBe(true);
   });
 });
 
@@ -169,14 +207,7 @@ describe('ECO-03 mTLS on every endpoint', () => {
 
 describe('ECO-02 the pushed request within the ecosystem', () => {
   const push = async (p: Party, params: Record<string, string>) =>
-    postForm(p.http, `${uae.lab.mtls}/par`, {
-      ...assertionFor(uae, p),
-      response_type: 'code',
-      redirect_uri: 'https://client.example/cb',
-      scope: 'openid payments',
-      ...pkce().params,
-      ...params,
-    });
+    pushSigned(uae, p, { scope: 'openid payments', ...params });
 
   it('ECO-02 uae: RAR required, only registered types, no JARM, openid', async () => {
     const { party } = await mtlsParty(uae, { authorization_details_types: ['payment_initiation'] });
@@ -225,15 +256,14 @@ describe('ECO-02 the pushed request within the ecosystem', () => {
       const t = await startTestLab({ ecosystem: name });
       try {
         const { party } = await mtlsParty(t, {}, 'ES256');
-        const res = await postForm(party.http, `${t.lab.mtls}/par`, {
-          ...assertionFor(t, party),
-          response_type: 'code',
-          redirect_uri: 'https://client.example/cb',
-          scope: 'openid',
-          ...pkce().params,
-          ...params,
-        });
-        refusedWith(res, 400, 'invalid_request', 'ECO-02', t, why);
+        refusedWith(
+          await pushSigned(t, party, { scope: 'openid', ...params }),
+          400,
+          'invalid_request',
+          'ECO-02',
+          t,
+          why,
+        );
       } finally {
         await t.close();
       }
@@ -246,10 +276,7 @@ describe('ECO-05 one sender constraint', () => {
     const { party } = await mtlsParty(uae, { authorization_details_types: ['payment_initiation'] });
     const dpop = await newDpopKey();
     const { verifier, params } = pkce();
-    const par = await postForm(party.http, `${uae.lab.mtls}/par`, {
-      ...assertionFor(uae, party),
-      response_type: 'code',
-      redirect_uri: 'https://client.example/cb',
+    const par = await pushSigned(uae, party, {
       scope: 'openid',
       authorization_details: JSON.stringify([PAY_BOB]),
       ...params,
@@ -282,15 +309,8 @@ describe('ECO-04 x-fapi-interaction-id (connectid)', () => {
     const t = await startTestLab({ ecosystem: 'connectid' });
     try {
       const { party } = await mtlsParty(t, {}, 'ES256');
-      const params = {
-        ...assertionFor(t, party),
-        response_type: 'code',
-        redirect_uri: 'https://client.example/cb',
-        scope: 'openid',
-        ...pkce().params,
-      };
       refusedWith(
-        await postForm(party.http, `${t.lab.mtls}/par`, params),
+        await pushSigned(t, party, { scope: 'openid' }),
         400,
         'invalid_request',
         'ECO-04',
@@ -298,14 +318,25 @@ describe('ECO-04 x-fapi-interaction-id (connectid)', () => {
         /x-fapi-interaction-id.*connectid\.interactionIdAtAs/,
       );
       const id = '7b5b4e3c-1d2a-4f5e-8c3b-9a0d6e2f1b4c';
-      const ok = await postForm(
-        party.http,
-        `${t.lab.mtls}/par`,
-        { ...params, ...assertionFor(t, party) },
-        { 'x-fapi-interaction-id': id },
-      );
+      const headers = { 'x-fapi-interaction-id': id };
+      const ok = await pushSigned(t, party, { scope: 'openid' }, { headers });
       expect(ok.status, ok.text()).toBe(201);
       expect(ok.header('x-fapi-interaction-id')).toBe(id);
+      // ECO-02: ConnectID's request objects live at most 10 minutes after nbf.
+      const long = await pushSigned(
+        t,
+        party,
+        { scope: 'openid' },
+        { headers, ro: { exp: Math.floor(t.now()) + 900 } },
+      );
+      refusedWith(
+        long,
+        400,
+        'invalid_request_object',
+        'ECO-02',
+        t,
+        /exp is 900 s after its nbf; connectid allows at most 600 s/,
+      );
     } finally {
       await t.close();
     }

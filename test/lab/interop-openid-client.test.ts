@@ -236,3 +236,81 @@ describe('interop: openid-client 6 against the lab', () => {
     expect((refused as oidc.WWWAuthenticateChallengeError).status).toBe(401);
   });
 });
+
+describe('interop: openid-client 6 request objects and signed introspection against the lab', () => {
+  it('MS-01..06, MS-10: a request object pushed by openid-client (JAR + PAR) is verified, a plain one refused; openid-client verifies the signed introspection response', async () => {
+    const jarLog: Exchange[] = [];
+    const fetchOption = { [oidc.customFetch]: labFetch(t.ca, jarLog) };
+    const clientKeys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ])) as webcrypto.CryptoKeyPair;
+    const publicJwk = await webcrypto.subtle.exportKey('jwk', clientKeys.publicKey);
+    const kid = 'interop-jar-key';
+    const config = await oidc.dynamicClientRegistration(
+      new URL(t.lab.issuer),
+      {
+        redirect_uris: [redirectUri],
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'ES256',
+        id_token_signed_response_alg: 'ES256',
+        request_object_signing_alg: 'ES256',
+        require_signed_request_object: true,
+        introspection_signed_response_alg: 'ES256',
+        dpop_bound_access_tokens: true,
+        jwks: { keys: [{ ...(publicJwk as Record<string, string>), kid, alg: 'ES256', use: 'sig' }] },
+      },
+      oidc.PrivateKeyJwt({ key: clientKeys.privateKey, kid }),
+      fetchOption,
+    );
+    expect(config.clientMetadata()).toMatchObject({ require_signed_request_object: true });
+    const dpopKeys = await oidc.randomDPoPKeyPair('ES256');
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const params = {
+      redirect_uri: redirectUri,
+      scope: 'openid accounts',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    };
+
+    // MS-01: plain PAR parameters from this client are refused.
+    const plain = await oidc
+      .buildAuthorizationUrlWithPAR(config, params, { DPoP: oidc.getDPoPHandle(config, dpopKeys) })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(plain).toBeInstanceOf(oidc.ResponseBodyError);
+    expect((plain as oidc.ResponseBodyError).error).toBe('invalid_request');
+    expect(t.lab.ctx.requests.recent(1)[0]?.check).toBe('MS-01');
+
+    // JAR at PAR, as openid-client documents it: the request object's parameters are pushed.
+    const jar = await oidc.buildAuthorizationUrlWithJAR(config, params, { key: clientKeys.privateKey, kid });
+    expect([...jar.searchParams.keys()].sort()).toEqual(['client_id', 'request']);
+    const authUrl = await oidc.buildAuthorizationUrlWithPAR(config, jar.searchParams, {
+      DPoP: oidc.getDPoPHandle(config, dpopKeys),
+    });
+    const pushed = t.lab.ctx.requests.recent().filter((q) => q.path === '/par' && q.status === 201);
+    expect(pushed[0]?.passed).toEqual(expect.arrayContaining(['MS-05', 'MS-06', 'MS-02', 'MS-03', 'MS-04']));
+    const callback = await follow(authUrl, t.ca);
+    expect(callback.searchParams.get('state')).toBe(state);
+    const dpop = oidc.getDPoPHandle(config, dpopKeys);
+    const tokens = await oidc.authorizationCodeGrant(
+      config,
+      callback,
+      { pkceCodeVerifier: verifier, expectedState: state, idTokenExpected: true },
+      undefined,
+      { DPoP: dpop },
+    );
+    expect(tokens.token_type.toLowerCase()).toBe('dpop');
+
+    // MS-10: openid-client asks for and verifies the signed introspection response.
+    const intro = await oidc.tokenIntrospection(config, tokens.access_token);
+    expect(intro).toMatchObject({ active: true, client_id: config.clientMetadata().client_id });
+    const call = jarLog.filter((e) => e.url.endsWith('/introspect')).at(-1);
+    expect(call?.body.split('.')).toHaveLength(3);
+    expect(t.lab.ctx.requests.recent().filter((q) => q.path === '/introspect')[0]?.passed).toContain('MS-10');
+  });
+});

@@ -53,15 +53,16 @@ describe('MS-08 discovery and registration', () => {
     expect(m.authorization_signing_alg_values_supported).toEqual(['ES256']);
   });
 
-  it('META-15: with JARM on, both metadata documents list jwt and only FAPI signing algorithms; no JAR algorithms are offered', async () => {
+  it('META-15: with JARM on, both metadata documents list jwt and only FAPI signing algorithms, for JARM and for request objects', async () => {
     for (const doc of ['openid-configuration', 'oauth-authorization-server']) {
       const m = json(await t.http({ method: 'GET', url: `${t.lab.issuer}/.well-known/${doc}` }));
       expect(m.response_modes_supported, doc).toContain('jwt');
       const algs = m.authorization_signing_alg_values_supported as string[];
       expect(algs.length, doc).toBeGreaterThan(0);
       for (const alg of algs) expect(['PS256', 'ES256', 'EdDSA'], doc).toContain(alg);
-      // The lab does not take request objects (JAR): it must not claim algorithms for them.
-      expect(m.request_object_signing_alg_values_supported, doc).toBeUndefined();
+      // Request objects (JAR, MS-05): FAPI algorithms only too.
+      for (const alg of m.request_object_signing_alg_values_supported as string[])
+        expect(['PS256', 'ES256', 'EdDSA'], doc).toContain(alg);
     }
   });
 

@@ -24,6 +24,8 @@ import {
   type TestLab,
 } from './helpers.js';
 import { PAY_BOB, READ_ACCOUNTS } from './rar-helpers.js';
+import { signJws } from '../../src/core/jws.js';
+import { codeChallengeS256 } from '../../src/core/pkce.js';
 
 let t: TestLab;
 let c: TestClient;
@@ -394,5 +396,44 @@ describe('RFC 9396 §6: client credentials', () => {
     expect(ok.status, ok.text()).toBe(200);
     expect(json(ok).authorization_details).toEqual([READ_ACCOUNTS]);
     expectRefused(await send([{ type: 'nope' }]), 'RAR-02', /not supported/);
+  });
+});
+
+describe('RFC 9396 §3: authorization_details inside a signed request object (JAR)', () => {
+  it('RAR-01 reads the JSON array of the request object like the form parameter', async () => {
+    const now = Math.floor(t.now());
+    const flow = { verifier: 'v'.repeat(43) };
+    const request = signJws(
+      { typ: 'oauth-authz-req+jwt', kid: c.key.kid },
+      {
+        iss: c.clientId,
+        aud: t.lab.issuer,
+        client_id: c.clientId,
+        response_type: 'code',
+        redirect_uri: c.redirectUri,
+        scope: 'openid',
+        code_challenge: codeChallengeS256(flow.verifier),
+        code_challenge_method: 'S256',
+        authorization_details: [PAY_BOB],
+        iat: now,
+        nbf: now,
+        exp: now + 300,
+        jti: `jti-${Math.random().toString(36).slice(2)}`,
+      },
+      c.key.privateKey,
+      c.key.alg,
+    );
+    const url = `${t.lab.issuer}/par`;
+    const dpop = await newDpopKey();
+    const res = await postForm(
+      t.http,
+      url,
+      { ...assertion(t, c), request },
+      { dpop: proof(t, dpop, 'POST', url) },
+    );
+    expect(res.status, res.text()).toBe(201);
+    expect(t.lab.ctx.requestUris.get(json(res).request_uri as string)?.authorizationDetails).toEqual([
+      PAY_BOB,
+    ]);
   });
 });

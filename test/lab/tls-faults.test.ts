@@ -17,6 +17,7 @@ import { labPaths } from '../../lab/home.js';
 import { startLab, type RunningLab } from '../../lab/server.js';
 import { isFapiError } from '../../src/errors.js';
 import { FAPI_CIPHERS, createHttpClient } from '../../src/http/client.js';
+import { generateSigningKey, privateKeyPem } from '../../src/keys/generate.js';
 
 const homes: string[] = [];
 afterAll(() => {
@@ -153,6 +154,57 @@ describe('tls12-dhe-only (CL-02)', () => {
       expect(isFapiError(e) && e.code).toBe('E_TLS_CIPHER');
       expect(l.running.ctx.requests.recent()).toHaveLength(before);
       expect(l.lines.join('\n')).toMatch(/TLS handshake on the as listener failed: no shared cipher/);
+    } finally {
+      await l.running.close();
+    }
+  });
+});
+
+describe('TLS faults switched while the lab runs (setFaults)', () => {
+  it('tls-wrong-host and tls12-dhe-only reach new handshakes on all three listeners, and switch back', async () => {
+    const l = await lab([]);
+    const ca = l.ca;
+    const ports = listeners(l.running);
+    const any = { checkServerIdentity: () => undefined };
+    try {
+      for (const port of ports) expect((await handshake(port, ca)).protocol).toBe('TLSv1.3');
+
+      await l.running.ctx.switches.setFaults(['tls-wrong-host']);
+      for (const port of ports) {
+        expect((await handshake(port, ca, any)).cert.subjectaltname).toBe(`DNS:${WRONG_TLS_HOST}`);
+        await expect(handshake(port, ca)).rejects.toMatchObject({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+      }
+      const e = await createHttpClient({ ca: [ca], timeoutMs: 5000 })({
+        method: 'GET',
+        url: `${l.running.issuer}/jwks`,
+      }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(isFapiError(e) && e.code).toBe('E_TLS_HOSTNAME');
+
+      await l.running.ctx.switches.setFaults(['tls12-dhe-only']);
+      for (const port of ports) {
+        const dhe = await handshake(port, ca, { ciphers: DHE_ONLY_CIPHERS.join(':') });
+        expect(`${dhe.protocol} ${dhe.suite}`).toBe('TLSv1.2 DHE-RSA-AES128-GCM-SHA256');
+        await expect(handshake(port, ca, { minVersion: 'TLSv1.3' })).rejects.toThrow();
+      }
+
+      await l.running.ctx.switches.setFaults([]);
+      for (const port of ports) {
+        const back = await handshake(port, ca);
+        expect(back.protocol).toBe('TLSv1.3');
+        expect(back.cert.subjectaltname).toContain('IP Address:127.0.0.1');
+      }
+      const ok = await createHttpClient({ ca: [ca] })({ method: 'GET', url: `${l.running.issuer}/jwks` });
+      expect(ok.status).toBe(200);
+      expect(ok.header('x-fapi-lab-warning')).toBeUndefined();
+      // The RS (like the mTLS aliases) still asks for client certificates after the switches.
+      const key = await generateSigningKey('ES256');
+      const cert = await l.running.ctx.ca.issueClientCertificate({ key, subject: 'CN=switch-test' });
+      const withCert = createHttpClient({ ca: [ca], cert: cert.pem, key: privateKeyPem(key.privateKey) });
+      expect((await withCert({ method: 'GET', url: `${l.running.rs}/` })).status).toBe(200);
+      expect(l.running.ctx.requests.recent(1)[0]?.clientCertificate).toBe(true);
     } finally {
       await l.running.close();
     }

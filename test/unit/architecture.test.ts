@@ -61,6 +61,9 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'src/errors.ts',
   ],
   lab: ['lab', 'src/attacks', 'src/core', 'src/keys', 'src/http', 'src/store', 'src/errors.ts'],
+  // The package's public entry points (`fapi`, `fapi/lab`): over the lab and the protocol layers,
+  // never the CLI (a library loads no terminal code).
+  'src/public': ['src/public', 'lab', 'src/core', 'src/keys', 'src/http', 'src/store', 'src/errors.ts'],
   'src/cli': [
     'src/cli',
     'lab',

@@ -2,6 +2,10 @@
  * CL-27 (FAPI2-SP §5.3.2.1-2, §5.3.2.2-1/3): fapi has no code path for the password grant (ROPC),
  * the implicit or hybrid flows, or a request object sent by value to the authorization endpoint.
  * Scans every source file of src/ and the client metadata templates, like architecture.test.ts.
+ * The one exception is the PAR form of a signed request object (FAPI2-MS §5.3.2, MS-07), made in
+ * one file only, PAR_REQUEST_OBJECT: it goes to the PAR endpoint, never to the authorization
+ * endpoint (whose URL carries only client_id and request_uri, CL-08). The attack scenario whose
+ * intermediary rewrites that form (REQUEST_OBJECT_TAMPERING) plays the attacker, not the client.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,6 +14,9 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 
 const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'];
+/** The only file that may build a `request` parameter: the PAR form of a request object (MS-07). */
+const PAR_REQUEST_OBJECT = path.join('src', 'core', 'request-object.ts');
+const REQUEST_OBJECT_TAMPERING = path.join('src', 'attacks', 'pushed-request-tampering.ts');
 
 function files(dir: string, ext: RegExp): string[] {
   const out: string[] = [];
@@ -60,17 +67,20 @@ function enclosingBlock(src: string, index: number): string {
  */
 const NEGATIVE_TESTS = `src${path.sep}conform${path.sep}checks${path.sep}`;
 
-export function forbiddenFlows(root: string): string[] {
+export function forbiddenFlows(root: string, o: { allowPar?: boolean } = {}): string[] {
   const problems: string[] = [];
   for (const file of files(path.join(root, 'src'), /\.(ts|js|mjs)$/)) {
     const rel = path.relative(root, file);
     if (rel.startsWith(NEGATIVE_TESTS)) continue;
     const src = readFileSync(file, 'utf8');
+    const requestAllowed =
+      (o.allowPar ?? true) && (rel === PAR_REQUEST_OBJECT || rel === REQUEST_OBJECT_TAMPERING);
     for (const v of valuesOf(src, 'grant_type'))
       if (!GRANTS.includes(v)) problems.push(`${rel} sends grant_type ${v}`);
     for (const v of valuesOf(src, 'response_type'))
       if (v !== 'code') problems.push(`${rel} sends response_type ${v}`);
     // A request object by value (JAR `request`), never `request_uri`.
+    if (requestAllowed) continue;
     if (
       /(['"`])request\1\s*:/.test(src) ||
       /[?&'"`]request=/.test(src) ||
@@ -108,6 +118,13 @@ describe('CL-27: no ROPC, implicit or hybrid flow; no request object by value', 
     expect(valuesOf(token, 'grant_type').sort()).toEqual(GRANTS.slice().sort());
     expect(valuesOf(readFileSync(path.join(ROOT, 'src', 'core', 'par.ts'), 'utf8'), 'response_type')).toEqual(
       ['code'],
+    );
+    // The exception is needed and narrow: without it exactly these two files are flagged.
+    expect(forbiddenFlows(ROOT, { allowPar: false }).sort()).toEqual(
+      [
+        `${PAR_REQUEST_OBJECT} sends a request parameter`,
+        `${REQUEST_OBJECT_TAMPERING} sends a request parameter`,
+      ].sort(),
     );
   });
 

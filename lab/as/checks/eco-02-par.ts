@@ -50,6 +50,25 @@ export const parEcosystem = defineCheck<ParExchange>({
         `${eco.name} returns authorization responses in the query, without JARM${citing(eco, 'jarm')}`,
         'ECO-02',
       );
+    // The request object's lifetime within the ecosystem's limits (KSA, ConnectID), beyond MS-03/04.
+    const lim = set.requestObjectLifetime;
+    const ro = s.requestObject?.payload;
+    if (lim && ro && typeof ro.nbf === 'number' && typeof ro.exp === 'number') {
+      if (ro.exp - ro.nbf > lim.maxExpAfterNbf)
+        throw new LabError(
+          400,
+          'invalid_request_object',
+          `the request object's exp is ${ro.exp - ro.nbf} s after its nbf; ${eco.name} allows at most ${lim.maxExpAfterNbf} s${citing(eco, 'requestObjectLifetime')}`,
+          { check: 'ECO-02' },
+        );
+      if (s.ctx.now() - ro.nbf > lim.maxNbfAge)
+        throw new LabError(
+          400,
+          'invalid_request_object',
+          `the request object's nbf is ${Math.floor(s.ctx.now() - ro.nbf)} s old; ${eco.name} allows at most ${lim.maxNbfAge} s${citing(eco, 'requestObjectLifetime')}`,
+          { check: 'ECO-02' },
+        );
+    }
     if (set.openid && !(s.scope ?? []).includes('openid'))
       throw badRequest(
         'invalid_scope',

@@ -21,5 +21,6 @@ export const grantType = defineCheck<TokenExchange>({
         `grant_type ${JSON.stringify(g)} is not supported${g === 'password' ? ': FAPI 2.0 forbids the resource owner password grant (FAPI2-SP §5.3.2.1-2)' : ''}; use ${GRANT_TYPES.join(', ')}`,
       );
     s.grantType = g as GrantType;
+    s.req.lab.grantType = g;
   },
 });

@@ -1,9 +1,9 @@
-import { badRequest, invalidRequest } from '../../errors.js';
+import { invalidRequest } from '../../errors.js';
 import { defineCheck, type AsExchange } from '../check.js';
 
 /**
- * PAR-08: a pushed request must not itself contain `request_uri` (RFC 9126 §2.1). Request objects
- * by value (`request`, JAR) belong to FAPI 2.0 Message Signing, which this lab does not offer.
+ * PAR-08: a pushed request must not itself contain `request_uri` (RFC 9126 §2.1). A request object
+ * by value (`request`, JAR) is welcome: the request-object checks (MS-01..06) read it.
  */
 export const parNoRequestUri = defineCheck<AsExchange>({
   id: 'PAR-08',
@@ -12,10 +12,5 @@ export const parNoRequestUri = defineCheck<AsExchange>({
   run({ form }) {
     if (form.has('request_uri'))
       throw invalidRequest('request_uri must not be sent to the PAR endpoint (RFC 9126 §2.1)');
-    if (form.has('request'))
-      throw badRequest(
-        'request_not_supported',
-        'request objects (JAR) are not supported by this lab: push the parameters as form fields',
-      );
   },
 });

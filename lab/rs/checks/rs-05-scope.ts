@@ -26,6 +26,8 @@ export const sufficientScope: RsCheck = {
   name: 'sufficient-scope',
   cite: 'FAPI2-SP §5.3.4-4; RFC 6750 §3.1; RFC 9396 §3.1',
   run(req, st) {
+    // A resource that names no scope (verifyResourceRequest without `scope`) needs none.
+    if (req.requiredScope === '') return;
     const scope = st.claims?.scope;
     const granted = typeof scope === 'string' ? scope.split(' ') : [];
     if (granted.includes(req.requiredScope)) return;

@@ -158,6 +158,8 @@ export async function update(ctx: CliContext, opts: ClientUpdateOptions): Promis
     scope,
     server: discovery.metadata,
     overrides: await readMetadataFile(opts.metadata),
+    // A client registered for request objects keeps them, with the current key's algorithm (MS-07).
+    jar: typeof current.metadata.request_object_signing_alg === 'string',
     // The profile's current key and certificate are registered (key rotation after `fapi keygen --force`).
     ...(await profileCredentials(ctx, profile)),
   });

@@ -144,6 +144,8 @@ export async function run(ctx: CliContext, opts: DiscoverOptions, args: string[]
       lines.push(row('sender', sender.join(', ') || none));
       lines.push(row('PKCE', summary.pkce_methods.join(' ') || none));
       if (summary.id_token_algs.length) lines.push(row('ID token algs', summary.id_token_algs.join(' ')));
+      const signing = messageSigning(m);
+      if (signing) lines.push(row('msg signing', signing));
       lines.push(row('grant types', summary.grant_types.join(' ') || c.dim('(not published)')));
       if (summary.scopes.length) lines.push(row('scopes', summary.scopes.join(' ')));
       if (skew !== undefined && Math.abs(skew) >= 5)
@@ -181,4 +183,23 @@ export async function run(ctx: CliContext, opts: DiscoverOptions, args: string[]
       { errors: findings.filter((f) => f.severity === 'error').map((f) => `${f.field}: ${f.id}`) },
     );
   }
+}
+
+/**
+ * FAPI 2.0 Message Signing as the metadata advertises it, in one line: request objects (JAR, with
+ * whether they are required), JARM, signed introspection (RFC 9101 §10.5, JARM §4, RFC 9701 §7).
+ */
+function messageSigning(m: Record<string, unknown>): string {
+  const list = (f: string) => (Array.isArray(m[f]) ? (m[f] as unknown[]).map(String).join(' ') : '');
+  const parts: string[] = [];
+  const jar = list('request_object_signing_alg_values_supported');
+  if (jar || m.require_signed_request_object === true)
+    parts.push(
+      `JAR ${jar || '(algorithms not published)'}${m.require_signed_request_object === true ? ' (required)' : ''}`,
+    );
+  const jarm = list('authorization_signing_alg_values_supported');
+  if (jarm) parts.push(`JARM ${jarm}`);
+  const introspection = list('introspection_signing_alg_values_supported');
+  if (introspection) parts.push(`signed introspection ${introspection}`);
+  return parts.join(', ');
 }

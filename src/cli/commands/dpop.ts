@@ -9,16 +9,24 @@ import type { CliContext, GlobalOptions } from '../context.js';
 import { decodeJwt } from '../narrate.js';
 
 export interface DpopOptions extends GlobalOptions {
-  /** Required by commander (requiredOption). */
-  htm: string;
-  htu: string;
+  /** Required: checked here, as commander words it (program.ts cannot mark them required). */
+  htm?: string;
+  htu?: string;
   athToken?: string;
   forCurrentToken?: boolean;
   nonce?: string;
 }
 
+/** A missing required option, worded and coded as commander's own usage errors (src/cli/main.ts). */
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined)
+    throw usageError('E_USAGE', `required option '${flag}' not specified`, 'see `fapi dpop --help`.');
+  return value;
+}
+
 export async function run(ctx: CliContext, opts: DpopOptions): Promise<void> {
-  const { htm, htu } = opts;
+  const htm = required(opts.htm, '--htm <method>');
+  const htu = required(opts.htu, '--htu <url>');
   if (!/^[A-Za-z]+$/.test(htm))
     throw usageError('E_BAD_HTM', `--htm ${JSON.stringify(htm)} is not an HTTP method.`, 'Pass GET, POST, …');
   try {

@@ -112,6 +112,8 @@ export interface InitOptions {
   redirectUri?: string;
   scope?: string;
   jarm?: boolean;
+  /** --jar: register for signed request objects (MS-07); `fapi login` then sends them. */
+  jar?: boolean;
   initialAccessToken?: string;
   metadata?: string;
   caCert?: string;
@@ -322,6 +324,8 @@ export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
     discovery,
     // --jarm: signed authorization responses (MS-09); `fapi login` then asks for them.
     jarm: opts.jarm === true,
+    // --jar: signed request objects at PAR (MS-07); `fapi login` then sends them.
+    jar: opts.jar === true,
     ...(eco ? { ecosystem: eco } : {}),
   });
   for (const w of done.warnings) out.warn(w);

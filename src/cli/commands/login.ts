@@ -3,7 +3,8 @@
  * PKCE S256, state, nonce and dpop_jkt, the browser, the loopback callback (iss and state checked
  * before anything else; with --jarm the whole response is a signed JWT, FAPI2-MS §5.4.2), the
  * token request (DPoP or mTLS), the sender-constraint check, ID token validation, tokens saved
- * 0600.
+ * 0600. With --jar (or when the server or the client's registration requires it) the pushed
+ * request is one signed request object (JAR, FAPI2-MS §5.3.2, MS-07).
  */
 import {
   validateAuthorizationResponse,
@@ -12,6 +13,7 @@ import {
 import { type CallbackListener, startCallbackListener } from '../../http/callback.js';
 import { jwksLoader, validateIdToken, type ValidIdToken } from '../../core/id-token.js';
 import { checkJarmSupported } from '../../core/jarm.js';
+import { stateError, usageError } from '../../errors.js';
 import {
   type AuthorizationSession,
   type PushedAuthorization,
@@ -49,6 +51,8 @@ export interface LoginOptions extends GlobalOptions {
   redirectUri?: string;
   /** true with --jarm, false with --no-jarm, else what the client was registered for. */
   jarm?: boolean;
+  /** true with --jar, false with --no-jar, else what the server or the registration requires. */
+  jar?: boolean;
   showSecrets?: boolean;
   syncClock?: boolean;
   /** RFC 9396: JSON, @FILE or @- (--authorization-details). */
@@ -69,6 +73,8 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
   // Without the flag, a client registered with authorization_signed_response_alg (`fapi register
   // --jarm`) asks for one too; --no-jarm turns it off.
   let jarm = opts.jarm === true;
+  // --jar: a signed request object at PAR (JAR; FAPI2-MS §5.3.2, MS-07), see useRequestObjects.
+  let jar = false;
   let s!: Session;
   let listener: CallbackListener | undefined;
   let flow!: AuthorizationSession;
@@ -90,6 +96,7 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
           discover: true,
           createDpopKey: true,
           syncClock,
+          requestObjects: opts.jar !== false,
           ...(opts.ecosystem ? { ecosystem: opts.ecosystem } : {}),
         });
         if (opts.jarm === undefined)
@@ -101,6 +108,7 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
         const m = s.client.metadata;
         // --jarm only against a server that offers it, before anything is pushed.
         if (jarm) checkJarmSupported(m);
+        jar = await useRequestObjects(s, opts.jar);
         // RFC 9396 §10: the types the server supports, before anything is pushed (exit 2).
         if (details) checkRequestedTypes(details, m);
         const offset = s.client.clock.measured();
@@ -118,6 +126,7 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
             s.client.sender === 'dpop' ? `DPoP ${s.client.dpopKey?.alg ?? ''}` : 'mTLS-bound tokens',
             s.client.authMethod,
             s.client.usesMtls && m.mtls_endpoint_aliases ? 'mTLS aliases' : undefined,
+            jar ? 'JAR' : undefined,
             jarm ? 'JARM' : undefined,
           ]
             .filter(Boolean)
@@ -148,7 +157,7 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
         ctx.out.verbose(
           `  state ${redacted('state', flow.state)}${flow.nonce ? `, nonce ${redacted('nonce', flow.nonce)}` : ''}, redirect_uri ${flow.redirect_uri}${flow.dpop_jkt ? `, dpop_jkt ${flow.dpop_jkt}` : ''}`,
         );
-        const ex = await pushAuthorizationRequest(s.client, flow);
+        const ex = await pushAuthorizationRequest(s.client, flow, { requestObject: jar });
         narrateExchange(ctx, ex);
         par = processPushedAuthorizationResponse(
           ex,
@@ -157,6 +166,9 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
         api.detail(
           [
             `request_uri …${par.request_uri.slice(-6)} (expires in ${par.expires_in} s)`,
+            jar
+              ? `signed request object ${String(ex.attempts.at(-1)?.requestObject?.header.alg ?? '')}`
+              : undefined,
             'PKCE S256',
             flow.response_mode ? `response_mode ${flow.response_mode}` : undefined,
             details ? `authorization_details ${detailTypes(details)}` : undefined,
@@ -287,6 +299,42 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
   const stored = toStoredTokens(tokens, { issuer: s.issuer, clientId: s.clientId, now });
   await ctx.store.saveTokens(s.profile.name, stored);
   printLoginResult(ctx, s, stored, tokens, idToken, Boolean(opts.showSecrets), 'logged in');
+}
+
+/**
+ * Whether the pushed request is a signed request object (FAPI2-MS §5.3.2, MS-07): --jar / --no-jar,
+ * else when the server or the client's registration requires it (require_signed_request_object)
+ * or the client registered a request_object_signing_alg (`fapi register --jar`). --no-jar where
+ * it is required is a usage error (exit 2); --jar without a signing key is exit 3; --jar against a
+ * server that takes no request objects is exit 2 (./core/request-object.ts).
+ */
+async function useRequestObjects(s: Session, flag: boolean | undefined): Promise<boolean> {
+  const m = s.client.metadata;
+  const registered = s.profile.registration?.metadata;
+  const { checkRequestObjectsSupported, requestObjectsRequired } =
+    await import('../../core/request-object.js');
+  const required = requestObjectsRequired(m, registered);
+  if (flag === false) {
+    if (required)
+      throw usageError(
+        'E_JAR_REQUIRED',
+        `${s.issuer} requires signed request objects (require_signed_request_object${m.require_signed_request_object === true ? ' in its metadata' : ' in the client registration'}), so --no-jar cannot be honoured.`,
+        'Run `fapi login` without --no-jar: fapi then pushes the request as a signed request object (JAR).',
+        { flag: '--no-jar' },
+      );
+    return false;
+  }
+  const jar = flag ?? (required || typeof registered?.request_object_signing_alg === 'string');
+  if (!jar) return false;
+  const key = s.profile.keys?.signing;
+  if (!key)
+    throw stateError(
+      'E_KEY_MISSING',
+      `Signed request objects (JAR) are signed with the client's signing key, and profile "${s.profile.name}" has none.`,
+      `Create one with \`fapi keygen --profile ${s.profile.name}\`, register it (\`fapi client update --profile ${s.profile.name}\`, or \`fapi register --jar --force\`), then log in again.`,
+    );
+  checkRequestObjectsSupported(m, key.alg);
+  return true;
 }
 
 /** The result of login and client-credentials: token metadata; secrets only with --show-secrets. */

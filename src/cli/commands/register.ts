@@ -91,6 +91,8 @@ export interface RegistrationRequest {
   overrides?: ClientMetadata;
   /** `--jarm`: register authorization_signed_response_alg for JARM responses (MS-09). */
   jarm?: boolean;
+  /** `--jar`: register request_object_signing_alg and require_signed_request_object (MS-07). */
+  jar?: boolean;
   /** Discovery already done (by init). */
   discovery?: DiscoveryResult;
   /** An ecosystem preset: JARM, authorization details types and key algorithm as it says. */
@@ -115,6 +117,7 @@ export async function registerProfile(
   const eco = req.ecosystem;
   let overrides = req.overrides;
   let jarm = req.jarm;
+  let jar = req.jar;
   if (eco) {
     const algs = eco.settings.algs as readonly string[] | undefined;
     const alg = profile.keys?.signing?.alg;
@@ -126,6 +129,8 @@ export async function registerProfile(
         `Create a ${algs[0]} key: \`fapi keygen --alg ${algs[0]} --force\` (and a certificate with --cert for mTLS), then register again.`,
       );
     if (eco.settings.jarm === 'required') jarm = true;
+    // Signed request objects (JAR) where the ecosystem requires them; `fapi login` then sends them.
+    if (eco.settings.jar === 'required') jar = true;
     // RFC 9396 §10: the types the client will use, when the ecosystem processes only registered ones.
     const types = discovery.metadata.authorization_details_types_supported;
     if ((eco.settings.rarRegisteredTypes || eco.settings.rar === 'required') && isStringArray(types))
@@ -139,6 +144,7 @@ export async function registerProfile(
     scope: req.scope,
     server: discovery.metadata,
     jarm,
+    jar,
     overrides,
     ...(await profileCredentials(ctx, profile)),
   });
@@ -203,6 +209,7 @@ export interface RegisterOptions extends GlobalOptions {
   /** A JSON file of client metadata merged over the template. */
   metadata?: string;
   jarm?: boolean;
+  jar?: boolean;
   /** An ecosystem preset (src/core/ecosystems.ts). */
   ecosystem?: EcosystemName;
   force?: boolean;
@@ -264,6 +271,7 @@ export async function run(ctx: CliContext, opts: RegisterOptions): Promise<void>
     softwareStatement: await readSoftwareStatement(opts.softwareStatement),
     overrides: await readMetadataFile(opts.metadata),
     jarm: opts.jarm === true,
+    jar: opts.jar === true,
     ...(eco ? { ecosystem: eco } : {}),
   });
   for (const w of done.warnings) ctx.out.warn(w);
@@ -284,6 +292,11 @@ export async function run(ctx: CliContext, opts: RegisterOptions): Promise<void>
       ...(typeof done.client.metadata.authorization_signed_response_alg === 'string'
         ? [
             `  JARM          responses signed ${done.client.metadata.authorization_signed_response_alg} (fapi login asks for them; --no-jarm not to)`,
+          ]
+        : []),
+      ...(typeof done.client.metadata.request_object_signing_alg === 'string'
+        ? [
+            `  JAR           request objects signed ${done.client.metadata.request_object_signing_alg}${done.client.metadata.require_signed_request_object === true ? ', required' : ''} (fapi login sends them)`,
           ]
         : []),
       view.registration_client_uri

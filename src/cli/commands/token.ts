@@ -6,7 +6,9 @@ import type { CliContext, GlobalOptions } from '../context.js';
 import { printLoginResult } from './login.js';
 import { checkRequestedTypes } from '../../core/authorization-details.js';
 import { detailLines, readRequestedDetails } from '../authorization-details.js';
-import { decodeJwt, narrateExchange, relativeTime, short } from '../narrate.js';
+import { responseError } from '../../core/client.js';
+import { redactJson } from '../../http/redact.js';
+import { decodeJwt, json, narrateExchange, relativeTime, short } from '../narrate.js';
 import { loadClientProfile, loadTokensOrFail, openSession, refreshAndSave } from '../session.js';
 
 export interface TokenShowOptions extends GlobalOptions {
@@ -34,6 +36,8 @@ export interface TokenRevokeOptions extends SyncClockOption {
 
 export interface TokenIntrospectOptions extends SyncClockOption {
   refreshToken?: boolean;
+  /** --signed: ask for a signed answer and verify it (RFC 9701; MS-11). */
+  signed?: boolean;
 }
 
 export interface ClientCredentialsOptions extends SyncClockOption {
@@ -176,14 +180,46 @@ export async function introspect(ctx: CliContext, opts: TokenIntrospectOptions):
       'Log in again with `fapi login`.',
     );
   const { introspectToken, processIntrospectionResponse } = await import('../../core/introspection.js');
-  const ex = await introspectToken(s.client, value, hint);
+  const ex = await introspectToken(s.client, value, hint, { signed: opts.signed === true });
   narrateExchange(ctx, ex);
-  const r = processIntrospectionResponse(ex, s.client);
-  ctx.out.result(r, () => {
+  let r: Awaited<ReturnType<typeof processIntrospectionResponse>>;
+  let signed = '';
+  let data: Record<string, unknown>;
+  if (opts.signed) {
+    // MS-11: a signed answer, verified before anything in it is shown (RFC 9701 §5).
+    if (ex.response.status !== 200) throw responseError(ex, s.client.hintContext());
+    const { processSignedIntrospectionResponse } = await import('../../core/introspection-jwt.js');
+    const { jwksLoader } = await import('../../core/issuer-jws.js');
+    const v = await processSignedIntrospectionResponse(ex, {
+      issuer: s.issuer,
+      clientId: s.clientId,
+      now: s.client.clock.now(new URL(s.issuer).origin),
+      jwks: jwksLoader(s.client),
+    });
+    ctx.out.verbose(
+      `  introspection response (JWT, signature not shown)  header ${json(v.header)}\n      claims ${json(redactJson(v.claims))}`,
+    );
+    r = v.introspection;
+    signed = ` (signed response: ${v.alg}${v.kid ? ` kid ${v.kid}` : ''}; typ, iss, aud, iat ok)`;
+    data = {
+      ...r,
+      signed_response: {
+        alg: v.alg,
+        kid: v.kid ?? null,
+        iss: v.claims.iss,
+        aud: v.claims.aud,
+        iat: v.claims.iat,
+      },
+    };
+  } else {
+    r = processIntrospectionResponse(ex, s.client);
+    data = r;
+  }
+  ctx.out.result(data, () => {
     const c = ctx.out.c;
     if (!r.active)
-      return `${c.red('inactive')}: the server says this ${hint.replace('_', ' ')} is expired, revoked or unknown`;
-    const lines = [`${c.green('active')} ${hint.replace('_', ' ')}`];
+      return `${c.red('inactive')}: the server says this ${hint.replace('_', ' ')} is expired, revoked or unknown${signed}`;
+    const lines = [`${c.green('active')} ${hint.replace('_', ' ')}${signed}`];
     for (const [k, v] of Object.entries(r)) {
       if (k === 'active') continue;
       const shown =

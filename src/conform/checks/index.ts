@@ -12,6 +12,7 @@ import { METADATA_CHECKS } from './discovery/metadata.js';
 import { TLS_CHECKS } from './discovery/tls.js';
 import { DPOP_PAR_CHECKS, DPOP_RS_CHECKS } from './dpop.js';
 import { INTROSPECTION_CHECKS } from './introspection.js';
+import { MESSAGE_SIGNING_CHECKS } from './message-signing.js';
 import { PAR_CHECKS } from './par.js';
 import { REFRESH_CHECKS } from './refresh.js';
 import { REGISTRATION_CHECKS } from './registration.js';
@@ -44,6 +45,8 @@ export const ALL_CHECKS: readonly Check[] = [
   ...DPOP_PAR_CHECKS,
   ...REFRESH_CHECKS,
   ...INTROSPECTION_CHECKS,
+  // FAPI 2.0 Message Signing (request objects at PAR, signed introspection), when advertised.
+  ...MESSAGE_SIGNING_CHECKS,
   ...RESOURCE_CHECKS,
   ...DPOP_RS_CHECKS,
   ...ATTACK_CHECKS,

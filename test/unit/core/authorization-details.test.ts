@@ -258,3 +258,29 @@ describe('the client: --authorization-details (RFC 9396 §3, §7, §10)', () => 
     expect(next.authorization_details).toEqual([PAY]);
   });
 });
+
+describe('RFC 9396 §3 with JAR: the request object carries the array', () => {
+  it('createRequestObject turns the session text into the JSON array claim', async () => {
+    const { createRequestObject } = await import('../../../src/core/request-object.js');
+    const { createAuthorizationSession, parParameters } = await import('../../../src/core/par.js');
+    const k = ecSigningKey();
+    const session = createAuthorizationSession({
+      redirectUri: 'http://127.0.0.1/cb',
+      scope: 'openid',
+      authorizationDetails: [PAY],
+    });
+    expect(parParameters('c', session).authorization_details).toBe(JSON.stringify([PAY]));
+    const jwt = createRequestObject({
+      clientId: 'c',
+      audience: ISSUER,
+      params: parParameters('c', session),
+      privateKey: k.privateKey,
+      alg: 'ES256',
+    });
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(claims.authorization_details).toEqual([PAY]);
+  });
+});

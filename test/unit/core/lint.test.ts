@@ -30,7 +30,7 @@ describe('FAPI 2.0 metadata lint', () => {
     expect(s.conformant).toBe(true);
     expect(s.errors).toBe(0);
     for (const x of lintMetadata(fixture('legacy-oauth'))) {
-      expect(x.id).toMatch(/^(META|CR|NET)-\d\d$/);
+      expect(x.id).toMatch(/^(META|CR|NET|MS)-\d\d$/);
       expect(x.spec).toMatch(/FAPI2-|RFC \d+|OIDD|JARM/);
       expect(x.message.length).toBeGreaterThan(10);
     }
@@ -217,6 +217,53 @@ describe('FAPI 2.0 metadata lint', () => {
     });
     expect(find(f, 'registration_endpoint', 'META-14')[0]?.severity).toBe('info');
     expect(summarizeLint(f).conformant).toBe(true);
+  });
+
+  it('MS-01: request objects offered but not required is an info; required without algorithms a warning; required but refused an error', () => {
+    const offered = lintWith((m) => {
+      m.request_object_signing_alg_values_supported = ['PS256', 'ES256'];
+      m.request_parameter_supported = true;
+    });
+    expect(find(offered, 'require_signed_request_object', 'MS-01')[0]?.severity).toBe('info');
+    const required = lintWith((m) => {
+      m.request_object_signing_alg_values_supported = ['PS256', 'ES256'];
+      m.request_parameter_supported = true;
+      m.require_signed_request_object = true;
+    });
+    expect(required.filter((x) => x.id === 'MS-01' || x.id === 'META-15')).toEqual([]);
+    const noAlgs = lintWith((m) => {
+      m.require_signed_request_object = true;
+      m.request_parameter_supported = true;
+    });
+    expect(find(noAlgs, 'request_object_signing_alg_values_supported', 'META-15')[0]?.severity).toBe(
+      'warning',
+    );
+    const contradiction = lintWith((m) => {
+      m.require_signed_request_object = true;
+      m.request_object_signing_alg_values_supported = ['ES256'];
+    });
+    expect(find(contradiction, 'require_signed_request_object', 'MS-01')[0]?.severity).toBe('error');
+    const notBool = lintWith((m) => {
+      m.require_signed_request_object = 'yes' as unknown as boolean;
+    });
+    expect(find(notBool, 'require_signed_request_object')).toHaveLength(1);
+  });
+
+  it('META-15 / MS-10: request object and introspection signing algorithms are FAPI-only', () => {
+    const f = lintWith((m) => {
+      m.request_object_signing_alg_values_supported = ['RS256', 'none', 'ES256'];
+      m.introspection_signing_alg_values_supported = ['HS256', 'ES256'];
+    });
+    expect(find(f, 'request_object_signing_alg_values_supported', 'META-15')[0]?.severity).toBe('error');
+    expect(find(f, 'request_object_signing_alg_values_supported', 'CR-03')[0]?.severity).toBe('error');
+    expect(find(f, 'introspection_signing_alg_values_supported', 'MS-10')[0]?.severity).toBe('error');
+    const noEndpoint = lintWith((m) => {
+      m.introspection_signing_alg_values_supported = ['ES256'];
+      delete m.introspection_endpoint;
+    });
+    expect(find(noEndpoint, 'introspection_signing_alg_values_supported', 'MS-10')[0]?.severity).toBe(
+      'warning',
+    );
   });
 
   it('reports malformed field types instead of crashing', () => {

@@ -60,4 +60,24 @@ describe('hintFor', () => {
     expect(hintFor('token', { error: 'invalid_client_metadata' })).toBeUndefined();
     expect(hintFor('token', { error: 'server_error' })).toBe('The server had a problem; try again later.');
   });
+
+  it('MS-07: request object refusals get hints: invalid_request_object, a required request object, request_not_supported', () => {
+    expect(hintFor('PAR', { error: 'invalid_request_object' }, { kid: 'k1', clientId: 'c1' })).toContain(
+      'the signing key (kid "k1") is not registered for client c1',
+    );
+    expect(
+      hintFor('PAR', {
+        error: 'invalid_request',
+        error_description:
+          'MS-01: client c1 requires a signed request object: push every parameter inside request=<JWS>',
+      }),
+    ).toContain('run `fapi login --jar`');
+    expect(
+      hintFor('PAR', {
+        error: 'invalid_request',
+        error_description: 'Request Object must be used by this client',
+      }),
+    ).toContain('fapi login --jar');
+    expect(hintFor('PAR', { error: 'request_not_supported' })).toContain('--no-jar');
+  });
 });

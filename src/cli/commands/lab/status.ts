@@ -1,6 +1,10 @@
-/** `fapi lab status`: exit 0 when a lab runs (with its URLs and whether it answers), 3 when none does. */
+/**
+ * `fapi lab status`: exit 0 when a lab runs (with its URLs, whether it answers, and the switches on
+ * now), 3 when none does. The control secret only with --show-secrets.
+ */
 import { stateError } from '../../../errors.js';
 import { readCaFile, type CliContext } from '../../context.js';
+import { switchLines } from '../../lab-control.js';
 import { tilde } from '../../text.js';
 import type { labStatus } from '../../../../lab/dashboard.js';
 import { labHome, labPaths } from '../../../../lab/home.js';
@@ -24,7 +28,11 @@ async function liveStatus(info: LabRunInfo): Promise<LiveStatus | undefined> {
   }
 }
 
-export async function run(ctx: CliContext): Promise<void> {
+export interface LabStatusOptions {
+  showSecrets?: boolean;
+}
+
+export async function run(ctx: CliContext, opts: LabStatusOptions = {}): Promise<void> {
   const p = labPaths(labHome(ctx.home));
   const info = await runningLab(p);
   if (!info)
@@ -50,6 +58,11 @@ export async function run(ctx: CliContext): Promise<void> {
     warnings: info.warnings,
     clients: live ? live.clients.length : undefined,
     requests_total: live?.requests_total,
+    // The switches on now: the lab's own word, else its run file (rewritten on every change).
+    relaxations: live ? live.relaxations : info.relax,
+    faults: live ? live.faults : info.faults,
+    pending: live?.pending,
+    ...(opts.showSecrets && info.control_secret ? { control_secret: info.control_secret } : {}),
   };
   // Under tls-wrong-host / tls12-dhe-only fapi's own TLS checks refuse the lab, by design.
   const notAnswering = info.faults.some((f) => TLS_FAULTS.includes(f))
@@ -66,6 +79,13 @@ export async function run(ctx: CliContext): Promise<void> {
       `  dashboard     ${info.dashboard}`,
       ...(live ? [`  clients       ${data.clients}   requests ${String(data.requests_total)}`] : []),
       `  profile       ${data.strict ? 'strict FAPI 2.0' : c.yellow('relaxed: ' + info.warnings.join('; '))}`,
+      ...(live
+        ? switchLines(live, c)
+        : [
+            `  faults        ${info.faults.length ? c.yellow(info.faults.join(' ')) : 'none'}`,
+            `  relaxations   ${info.relax.length ? c.yellow(info.relax.join(' ')) : 'none'}`,
+          ]),
+      ...(data.control_secret ? [`  control       ${data.control_secret}  (Authorization: Bearer …)`] : []),
       ...(data.ecosystem.name === 'fapi2'
         ? []
         : [

@@ -16,6 +16,7 @@ import type { LabConfig } from '../../../../lab/config.js';
 import { labHome, labPaths, type LabPaths } from '../../../../lab/home.js';
 import { makeLogger, openLog, type LogSink } from '../../../../lab/log.js';
 import {
+  followSwitches,
   labRunInfo,
   removeRunFile,
   runningLab,
@@ -32,6 +33,8 @@ export interface LabUpOptions {
   config?: string;
   autoApprove?: boolean;
   registrationToken?: string;
+  /** --require-jar: every pushed request must be a signed request object (MS-01). */
+  requireJar?: boolean;
   relax?: Relaxation[];
   fault?: Fault[];
   /** An ecosystem preset (src/core/ecosystems.ts). */
@@ -54,6 +57,7 @@ function configFromFlags(opts: LabUpOptions): Partial<LabConfig> {
   if (rsPort !== undefined) out.rsPort = rsPort;
   if (opts.autoApprove) out.autoApprove = true;
   if (opts.registrationToken !== undefined) out.registrationToken = opts.registrationToken;
+  if (opts.requireJar) out.requireSignedRequestObject = true;
   if (opts.relax) out.relax = opts.relax;
   if (opts.fault) out.faults = opts.fault;
   if (opts.ecosystem) out.ecosystem = opts.ecosystem;
@@ -180,6 +184,7 @@ export async function run(ctx: CliContext, opts: LabUpOptions): Promise<void> {
   const lab = await startLab({ home: p.home, config, logger });
   const info = labRunInfo(lab, { pid: process.pid, paths: p, startedAt: new Date() });
   await writeRunFile(p, info);
+  const unfollow = followSwitches(lab, p, info);
   logger.info(`lab ready: ${lab.issuer} (pid ${process.pid})`);
   logger.flush();
   if (ctx.json || !child) printReady(ctx, info, false);
@@ -187,6 +192,7 @@ export async function run(ctx: CliContext, opts: LabUpOptions): Promise<void> {
   // Ctrl-C and SIGTERM stop the lab cleanly (grants saved, run file removed), exit 0.
   const signal = await nextSignal(['SIGINT', 'SIGTERM']);
   logger.info(`${signal}: stopping the lab`);
+  unfollow();
   await lab.close().catch((e: Error) => logger.error(`while stopping: ${e.message}`));
   await removeRunFile(p);
   logger.info('lab stopped');
@@ -207,6 +213,7 @@ async function detach(ctx: CliContext, opts: LabUpOptions, p: LabPaths): Promise
   pass('--rs-port', opts.rsPort);
   pass('--config', opts.config !== undefined ? path.resolve(opts.config) : undefined);
   pass('--auto-approve', opts.autoApprove);
+  pass('--require-jar', opts.requireJar);
   for (const r of opts.relax ?? []) pass('--relax', r);
   for (const f of opts.fault ?? []) pass('--fault', f);
   pass('--ecosystem', opts.ecosystem);
