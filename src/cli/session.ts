@@ -88,7 +88,10 @@ export async function openSession(ctx: CliContext, o: SessionOptions): Promise<S
         ? await ensureDpopKey(ctx.store, profile)
         : await loadProfileKey(ctx.store, profile, 'dpop')
       : undefined;
-  const needsCert = authMethod !== 'private_key_jwt' || sender === 'mtls';
+  const eco = await ecosystemOf(o.ecosystem ?? profile.ecosystem);
+  // mTLS on every endpoint (an ecosystem's rule): the certificate goes with every request.
+  const mtlsEverywhere = eco?.settings.mtlsEverywhere === true;
+  const needsCert = authMethod !== 'private_key_jwt' || sender === 'mtls' || mtlsEverywhere;
   let http: HttpClient;
   let certificateThumbprint: string | undefined;
   if (needsCert) {
@@ -96,7 +99,7 @@ export async function openSession(ctx: CliContext, o: SessionOptions): Promise<S
     if (!cert)
       throw stateError(
         'E_NO_CERTIFICATE',
-        `Profile "${profile.name}" uses ${authMethod === 'private_key_jwt' ? 'certificate-bound tokens' : authMethod} but has no client certificate.`,
+        `Profile "${profile.name}" uses ${authMethod !== 'private_key_jwt' ? authMethod : sender === 'mtls' ? 'certificate-bound tokens' : `${eco?.name ?? 'an ecosystem'}'s mTLS on every endpoint`} but has no client certificate.`,
         'Create one with `fapi keygen --cert` and register it.',
       );
     certificateThumbprint = cert.info.x5tS256;
@@ -122,9 +125,8 @@ export async function openSession(ctx: CliContext, o: SessionOptions): Promise<S
     assertionAudience: profile.assertion_audience,
     syncClock: o.syncClock ?? true,
     // An ecosystem that wants x-fapi-interaction-id at PAR and token too (ConnectID).
-    ...((await ecosystemOf(o.ecosystem ?? profile.ecosystem))?.settings.interactionIdAtAs
-      ? { interactionIdAtAs: true }
-      : {}),
+    ...(eco?.settings.interactionIdAtAs ? { interactionIdAtAs: true } : {}),
+    ...(mtlsEverywhere ? { mtlsEverywhere: true } : {}),
   });
   if (discovery?.serverDate !== undefined)
     client.clock.setOffset(new URL(discovery.url).origin, discovery.serverDate - discovery.fetchedAt);

@@ -70,6 +70,11 @@ export interface ClientOptions {
    * resources (CL-26): ecosystems such as ConnectID require it at PAR and token (src/core/ecosystems.ts).
    */
   interactionIdAtAs?: boolean;
+  /**
+   * Present the client certificate on every request, AS and resources, whatever the
+   * authentication and binding: ecosystems with mTLS on every endpoint (src/core/ecosystems.ts).
+   */
+  mtlsEverywhere?: boolean;
 }
 
 export interface DecodedJwt {
@@ -185,6 +190,7 @@ export class Client {
   readonly dpopKey: DpopKey | undefined;
   private readonly assertionAudience: string | undefined;
   private readonly interactionIdAtAs: boolean;
+  private readonly mtlsEverywhere: boolean;
 
   constructor(o: ClientOptions) {
     this.http = o.http;
@@ -196,6 +202,7 @@ export class Client {
     this.dpopKey = o.dpopKey;
     this.assertionAudience = o.assertionAudience;
     this.interactionIdAtAs = o.interactionIdAtAs === true;
+    this.mtlsEverywhere = o.mtlsEverywhere === true;
     this.clock = new ServerClock(o.now ?? Date.now, o.syncClock ?? true);
     if (this.authMethod === 'private_key_jwt' && !this.signingKey)
       throw stateError(
@@ -247,7 +254,7 @@ export class Client {
 
   /** True when requests to the AS carry the client certificate (mTLS auth or binding, RFC 8705 §5). */
   get usesMtls(): boolean {
-    return this.authMethod !== 'private_key_jwt' || this.sender === 'mtls';
+    return this.mtlsEverywhere || this.authMethod !== 'private_key_jwt' || this.sender === 'mtls';
   }
 
   /** The DPoP key's RFC 7638 thumbprint, for `dpop_jkt` and the cnf check. */
@@ -434,7 +441,7 @@ export class Client {
         headers,
         body: r.body,
         // RFC 8705 §3: a certificate-bound token is presented over the same certificate.
-        clientCert: !useDpop,
+        clientCert: !useDpop || this.mtlsEverywhere,
         ...(r.maxResponseBytes !== undefined ? { maxResponseBytes: r.maxResponseBytes } : {}),
       };
       const response = await this.http(request);

@@ -127,6 +127,17 @@ const r = (
   gap?: string,
 ): EcosystemRule => ({ id: `${eco}.${topic}`, topic, rule, source, lab, client, ...(gap ? { gap } : {}) });
 
+/** PAR, which every FAPI 2.0 ecosystem keeps from the Security Profile (the suite always pushes). */
+const parRule = (eco: EcosystemName, extra = '') =>
+  r(
+    eco,
+    'par',
+    'pushed authorization requests only (FAPI 2.0)',
+    `FAPI2-SP §5.3.2.2-2, -3; ${SUITE}/fapi2spfinal/FAPI2ProfileBehavior.java, initializeVariants() (isPar = true)${extra}`,
+    'yes',
+    'yes',
+  );
+
 // ── the presets ──────────────────────────────────────────────────────────────
 
 const FAPI2: Ecosystem = {
@@ -177,6 +188,7 @@ const UAE_ECO: Ecosystem = {
     interactionIdAtRs: 'recommended',
   },
   rules: [
+    parRule('uae', `; ${UAE} §2.1 (the provisions of FAPI2-SP §5.3.1 apply)`),
     r(
       'uae',
       'sender',
@@ -283,6 +295,7 @@ const KSA: Ecosystem = {
     requestObjectLifetime: { maxExpAfterNbf: 600, maxNbfAge: 600 },
   },
   rules: [
+    parRule('ksa'),
     r('ksa', 'sender', 'mTLS-bound access tokens only', `${MS_PLAN} (ksa)`, 'yes', 'yes'),
     r(
       'ksa',
@@ -360,6 +373,7 @@ const CHILE: Ecosystem = {
     jarm: 'not-used',
   },
   rules: [
+    parRule('chile'),
     r(
       'chile',
       'authMethods',
@@ -419,6 +433,7 @@ const AU_CDR: Ecosystem = {
     claimsParameter: true,
   },
   rules: [
+    parRule('au-cdr'),
     r('au-cdr', 'authMethods', 'private_key_jwt only', `${MS_PLAN} (consumerdataright_au)`, 'yes', 'yes'),
     r('au-cdr', 'sender', 'mTLS-bound access tokens only', `${MS_PLAN} (consumerdataright_au)`, 'yes', 'yes'),
     r(
@@ -502,6 +517,7 @@ const CONNECTID: Ecosystem = {
     requestObjectLifetime: { maxExpAfterNbf: 600, maxNbfAge: 900 },
   },
   rules: [
+    parRule('connectid'),
     r('connectid', 'authMethods', 'private_key_jwt only', `${MS_PLAN} (connectid_au)`, 'yes', 'yes'),
     r(
       'connectid',
@@ -605,6 +621,7 @@ const BRAZIL: Ecosystem = {
     mtlsEverywhere: true,
   },
   rules: [
+    parRule('brazil'),
     r(
       'brazil',
       'mtlsEverywhere',

@@ -276,7 +276,7 @@ export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
   const keys = await import('../../store/profile-keys.js');
   const gen = await import('../../keys/generate.js');
   const x509 = await import('../../keys/x509.js');
-  const needsCert = auth !== 'private_key_jwt' || sender === 'mtls';
+  const needsCert = auth !== 'private_key_jwt' || sender === 'mtls' || preset?.mtlsEverywhere === true;
   const regenerate = !profile.keys?.signing || profile.keys.signing.alg !== alg || Boolean(opts.force);
   const needsCaIssued =
     auth === 'tls_client_auth' && (regenerate || !profile.certificate || profile.certificate.self_signed);
