@@ -103,10 +103,10 @@ async function handlePar(req: FastifyRequest, reply: FastifyReply, ctx: LabConte
   const s: ParExchange = { ctx, req, reply, form: formOf(req) };
   await runChecks(s, PAR_CHECKS);
   const pushed = storePushedRequest(ctx, s);
-  if (s.dpop) {
-    ctx.nonces.as.afterSuccess();
-    withNonce(ctx, reply);
-  }
+  if (s.dpop) ctx.nonces.as.afterSuccess();
+  // The nonce to use next is the one current now (RFC 9449 §8): another request may have rotated
+  // it while this one waited (client authentication with a jwks_uri, say).
+  withNonce(ctx, reply);
   // PAR-01, PAR-03: 201 with request_uri and expires_in (< 600 s).
   return sendJson(reply, 201, {
     request_uri: pushed.requestUri,
