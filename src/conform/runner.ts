@@ -5,6 +5,7 @@
  * that fails, throws or hangs fails alone. Clients the run registered are deleted at the end
  * (RFC 7592 §2.3), also when it is interrupted, unless `keep`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ServerClock } from '../core/server-clock.js';
 import { discoverMetadata, type DiscoveryResult } from '../core/discovery.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod, type SenderConstraint } from '../core/fapi.js';
@@ -106,10 +107,39 @@ export interface TestClientInfo {
   client?: TestClient;
 }
 
+/**
+ * What the exchanges in flight belong to: the check and variant (`CA-02 private_key_jwt+dpop`),
+ * a pass's set-up, the clean-up. Every request the run sends carries it as its `label`, which the
+ * `-v` trace prints before each arrow, so that the evidence of a failing check can be found in a
+ * run where the checks go concurrently.
+ */
+const exchangeLabel = new AsyncLocalStorage<string>();
+
+/** Runs `fn` with its requests labelled `label` (see exchangeLabel). */
+export function labelled<T>(label: string, fn: () => T): T {
+  return exchangeLabel.run(label, fn);
+}
+
+/** The HTTPS clients of a factory, each request labelled with what it belongs to (see exchangeLabel). */
+export function labelling(http: HttpFactory): HttpFactory {
+  return (cert) => {
+    const h = http(cert);
+    return (req) => {
+      const label = req.label ?? exchangeLabel.getStore();
+      return h(label === undefined ? req : { ...req, label });
+    };
+  };
+}
+
+/** The trace label of a check in a variant: `CA-02.token-url private_key_jwt+dpop`, `META-12`. */
+export function checkLabel(id: string, variant: Variant | undefined): string {
+  return variant ? `${id} ${variant.auth}+${variant.sender}` : id;
+}
+
 /** Discovery, with the reason a server cannot be tested at all as one line (exit 4 or 6). */
 export async function discover(http: HttpFactory, issuer: string): Promise<DiscoveryResult> {
   try {
-    return await discoverMetadata(http(), issuer);
+    return await labelled('discovery', () => discoverMetadata(labelling(http)(), issuer));
   } catch (e) {
     if (!isFapiError(e)) throw e;
     if (e.code === 'E_ISSUER_MISMATCH')
@@ -224,7 +254,7 @@ export async function runConformance(
   const clock = new ServerClock(o.now ?? Date.now);
   // Every answer teaches the server's clock (its Date header, FAPI2-SP §5.3.3.1 Note 1).
   const http: HttpFactory = (cert) => {
-    const h = o.http(cert);
+    const h = labelling(o.http)(cert);
     return async (req) => {
       const res = await h(req);
       clock.learn(new URL(res.url).origin, res.header('date'));
@@ -364,7 +394,7 @@ export async function runConformance(
           ...(c.rat ? { registrationAccessToken: c.rat } : {}),
           ...(c.client ? { client: c.client } : {}),
         });
-    else cleanup = await registry.deleteAll();
+    else cleanup = await labelled('cleanup', () => registry.deleteAll());
     o.onEvent?.({ type: 'cleanup', ...cleanup, kept: kept.length });
     clientsReport = { ...cleanup, kept };
   }
@@ -439,13 +469,15 @@ async function runPass(
     clients = Promise.resolve(list);
   } else {
     count = 2;
-    clients = Promise.all([
-      registerTestClient(env.provisioning, variant, { name: 'client 1' }),
-      registerTestClient(env.provisioning, variant, {
-        name: 'client 2',
-        rsa: variant.auth === 'private_key_jwt',
-      }),
-    ]);
+    clients = labelled(`set-up ${variant.auth}+${variant.sender}`, () =>
+      Promise.all([
+        registerTestClient(env.provisioning, variant, { name: 'client 1' }),
+        registerTestClient(env.provisioning, variant, {
+          name: 'client 2',
+          rsa: variant.auth === 'private_key_jwt',
+        }),
+      ]),
+    );
   }
   let setupProblem: string | undefined;
   try {
@@ -543,7 +575,7 @@ async function runOne(c: Check, ctx: CheckContext, o: ConformOptions): Promise<O
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      c.run(ctx),
+      labelled(checkLabel(c.id, ctx.pass.variant), () => c.run(ctx)),
       new Promise<Outcome>((resolve) => {
         timer = setTimeout(
           () =>

@@ -285,6 +285,21 @@ describe('fapi conform server against a relaxed lab: failures and --expected-fai
     expect(r.stderr).toContain(`✖ 2 checks failed at ${relaxed.issuer}: META-07, AZ-02.`);
   }, 90_000);
 
+  it('-v: every exchange is traced, redacted, and labelled with the check and variant it belongs to', async () => {
+    const r = await fapi(['-v', ...labRun(relaxed, h.dir, [...only.slice(0, -1), 'AZ-02'])], {
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/^\[discovery\] → GET https:\/\/127\.0\.0\.1:\d+\/\.well-known\//m);
+    expect(r.stderr).toMatch(
+      /^\[set-up private_key_jwt\+dpop\] → POST https:\/\/127\.0\.0\.1:\d+\/register/m,
+    );
+    expect(r.stderr).toMatch(/^\[AZ-02 private_key_jwt\+dpop\] → POST https:\/\/127\.0\.0\.1:\d+\/par/m);
+    expect(r.stderr).toMatch(/^\[AZ-02 private_key_jwt\+dpop\] ← 303 https:\/\/127\.0\.0\.1:\d+\/authorize/m);
+    expect(r.stderr).toMatch(/^\[cleanup\] → DELETE /m);
+    expect(r.stderr).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
+  }, 90_000);
+
   it('listed in --expected-failures, they are expected-failure (exit 0); one that passes is a warning: "remove it from the file"', async () => {
     const f = path.join(files, 'expected.txt');
     writeFileSync(f, '# known deviations of this server\nMETA-07\nAZ-02\nCA-13  # this one passes\n');
