@@ -161,6 +161,8 @@ export interface RunEnv {
   /** Timeout of one request (ms). */
   timeoutMs: number;
   resources: string[];
+  /** The scope the resources require (`--rs-scope`, RS-05). */
+  rsScope?: string;
   signal?: AbortSignal;
   wait(seconds: number): Promise<void>;
   initialAccessToken?: string;

@@ -43,6 +43,8 @@ export interface ConformOptions {
   redirectUri: string;
   rs?: string[];
   scope?: string;
+  /** The scope the `rs` resources require (RS-05). */
+  rsScope?: string;
   auth?: readonly ClientAuthMethod[];
   sender?: readonly SenderConstraint[];
   /** Clients given as profiles; without them, clients come from dynamic registration. */
@@ -229,6 +231,8 @@ function unmet(c: Check, env: RunEnv, o: ConformOptions, clients: number): strin
   const n = c.needs;
   if (n.slow && !o.slow) return 'waits for something to expire (about a minute): run with --slow';
   if (n.rs && env.resources.length === 0) return 'needs a protected resource: pass --rs URL';
+  if (n.rsScope && !env.rsScope)
+    return 'needs the scope the --rs resource requires, to ask for a token without it: pass --rs-scope SCOPE';
   if (n.dcr && !env.metadata.registration_endpoint)
     return 'the server offers no dynamic registration (RFC 7591)';
   for (const e of n.endpoints ?? []) if (!env.metadata[e]) return `the server does not advertise ${e}`;
@@ -305,6 +309,7 @@ export async function runConformance(
     scope,
     timeoutMs: o.timeoutMs,
     resources: [...(o.rs ?? [])],
+    ...(o.rsScope ? { rsScope: o.rsScope } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     wait: o.wait ?? ((s) => sleep(s * 1000, o.signal)),
     provisioning,

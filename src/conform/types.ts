@@ -50,6 +50,8 @@ export interface Needs {
   logins?: number;
   /** A protected resource (`--rs URL`). */
   rs?: boolean;
+  /** The scope the protected resource requires (`--rs-scope`). */
+  rsScope?: boolean;
   /** Dynamic client registration (RFC 7591): the check registers clients of its own. */
   dcr?: boolean;
   /** A second client (cross-client checks). */

@@ -76,6 +76,14 @@ describe('fapi conform server: usage', () => {
       expect.arrayContaining(['META-01', 'CA-02.token-url', 'DP-14', 'attack:evil-twin']),
     );
     expect(checks.every((c) => (c.level === 'MUST' || c.level === 'SHOULD') && c.spec)).toBe(true);
+    // The catalogue rows not checked, each with the reason, once.
+    const notChecked = (JSON.parse(r.stdout) as { not_checked: { id: string; reason: string }[] })
+      .not_checked;
+    expect(notChecked.find((n) => n.id === 'NET-08')?.reason).toMatch(/a URL fapi serves/);
+    const text = await fapi(['conform', 'server', '--list', '--only', 'RS-']);
+    expect(text.stdout).toMatch(
+      /not checked, and why\n {2}RS-06 +the sender constraint at the RS is checked rule by rule/,
+    );
   });
 
   it('an unknown ID in --only or --skip is exit 2 naming it', async () => {
@@ -335,7 +343,7 @@ describe('fapi conform server with clients registered beforehand, and gated regi
     await gated?.stop();
     h?.cleanup();
   });
-  const only = ['--browser', 'follow', '--only', 'REG-01,PAR-01,PAR-16,CA-08,TK-04,RT-03'];
+  const only = ['--browser', 'follow', '--only', 'REG-01,REG-12,PAR-01,PAR-16,CA-08,TK-04,RT-03'];
 
   it('registration that is not open: exit 2 saying to pass --initial-access-token or --client', async () => {
     const r = await fapi(labRun(gated, h.dir, only), { timeoutMs: 60_000 });
@@ -389,9 +397,13 @@ describe('fapi conform server with clients registered beforehand, and gated regi
     const out = JSON.parse(r.stdout) as { variants: unknown[]; results: ContractResult[] };
     expect(out.variants).toEqual([{ auth: 'private_key_jwt', sender: 'dpop' }]);
     const byId = Object.fromEntries(out.results.map((x) => [x.id, x.result]));
-    // REG-01 registers nothing here (no token given): it skips, saying why.
+    // REG-01 registers nothing here (no token given), and REG-12 cannot know the flags the
+    // profiles were registered with: they skip, saying why.
     expect(byId).toEqual({
       'REG-01': 'skipped',
+      'REG-12': 'skipped',
+      'REG-12.par': 'skipped',
+      'REG-12.alg': 'skipped',
       'PAR-01': 'passed',
       'PAR-16': 'passed',
       'CA-08': 'passed',

@@ -69,6 +69,8 @@ describe('fapi conform server against node-oidc-provider (FAPI 2.0)', () => {
           }),
         redirectUri: 'http://127.0.0.1:49152/callback',
         rs: [`${op.mtlsOrigin}/me`],
+        // userinfo requires openid (OIDC Core §5.3): RS-05 asks for a token without it.
+        rsScope: 'openid',
         clientCa: { certPem: op.ca.certPem, privateKey: readPemPrivateKey(op.ca.keyPem) },
         checks: ALL_CHECKS,
         allChecks: ALL_CHECKS,
