@@ -12,6 +12,7 @@ export const SLOW = [
   'test/lab/login-page.test.ts', // headless Chromium
   'test/conform/lab-switches.test.ts', // a whole conformance run per lab switch: a minute or more
   'test/conform/strict-lab.test.ts', // every check in every variant, --slow included
+  'test/conform/browser.test.ts', // headless Chromium on the lab's login page
 ];
 
 export default mergeConfig(base, defineConfig({ test: { exclude: [...configDefaults.exclude, ...SLOW] } }));

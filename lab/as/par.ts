@@ -10,6 +10,7 @@ import type { PushedRequest } from '../model.js';
 import type { LabModule } from '../module.js';
 import { runChecks, type AsExchange } from './check.js';
 import { clientAuthentication } from './checks/client-authentication.js';
+import { parClaims } from './checks/par-claims.js';
 import { clientMayUseGrant } from './checks/client-may-use-grant.js';
 import { dpopProof } from './checks/dpop-proof.js';
 import { formBody } from './checks/form-body.js';
@@ -43,6 +44,7 @@ export const PAR_CHECKS = [
   parRedirectUri, // PAR-12, PAR-13
   parPkce, // PAR-11
   parScope, // AZ-09
+  parClaims, // PAR-10: the OIDC claims parameter, when given
   parDpopJkt, // PAR-14, PAR-15
 ] as const;
 

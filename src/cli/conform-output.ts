@@ -93,7 +93,7 @@ export function planLines(
 ): string[] {
   const out = [
     `${c.bold('fapi conform server')} ${issuer}: ${e.checks} checks, ${e.variants.length} variant${e.variants.length === 1 ? '' : 's'}${e.variants.length ? ` (${e.variants.map(variantLabel).join(', ')})` : ''}`,
-    `  ${e.logins} login${e.logins === 1 ? '' : 's'} (${browser === 'follow' ? '--browser follow: fapi follows the redirects itself' : `one at a time in ${browser}`})`,
+    `  ${e.logins} login${e.logins === 1 ? '' : 's'} (${browser === 'follow' ? '--browser follow: fapi follows the redirects itself' : `one at a time in ${browser}${e.denials ? `; in ${e.denials} of them press Cancel or Deny instead, when asked` : ''}`})`,
   ];
   for (const s of e.skippedVariants)
     out.push(c.dim(`  variant ${variantLabel(s.variant)} not run: ${s.reason}`));

@@ -115,6 +115,8 @@ export interface LoginOptions {
   redirectUri?: string;
   /** Ask for a JARM response (response_mode=jwt). */
   jarm?: boolean;
+  /** The person is to cancel this login (user-rejects-authentication). */
+  deny?: boolean;
 }
 
 export interface Login {
@@ -448,7 +450,7 @@ export class CheckContext {
   }
 
   /** The authorization step through the run's browser (`follow` or a real one). */
-  async authorize(url: string, redirectUri: string): Promise<AuthorizationEnd> {
+  async authorize(url: string, redirectUri: string, o: { deny?: boolean } = {}): Promise<AuthorizationEnd> {
     this.checkSignal();
     const { logins } = this.env;
     return logins.gate(() => {
@@ -457,6 +459,7 @@ export class CheckContext {
         url,
         redirectUri,
         n,
+        ...(o.deny ? { deny: true } : {}),
         ...(this.env.signal ? { signal: this.env.signal } : {}),
       });
     });
@@ -486,7 +489,7 @@ export class CheckContext {
     const par = await this.push(c, o);
     const url = new URL(authorizationUrl(this.metadata, c.clientId, par.requestUri));
     for (const [k, v] of Object.entries(o.front ?? {})) url.searchParams.set(k, v);
-    const end = await this.authorize(url.href, par.session.redirect_uri);
+    const end = await this.authorize(url.href, par.session.redirect_uri, { deny: Boolean(o.deny) });
     return { ...par, url: url.href, end };
   }
 

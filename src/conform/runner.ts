@@ -79,6 +79,8 @@ export type RunEvent =
       skippedVariants: SkippedVariant[];
       checks: number;
       logins: number;
+      /** Of those logins, the ones the person is to cancel (user-rejects-authentication). */
+      denials: number;
       interactive: boolean;
     }
   | { type: 'pass'; variant?: Variant }
@@ -230,6 +232,8 @@ function notApplicable(c: Check, variant: Variant | undefined): string | undefin
 function unmet(c: Check, env: RunEnv, o: ConformOptions, clients: number): string | undefined {
   const n = c.needs;
   if (n.slow && !o.slow) return 'waits for something to expire (about a minute): run with --slow';
+  if (n.deny && !env.authorizer.interactive)
+    return 'needs a person to press Cancel or Deny at the login page: run with a browser (--browser CMD, $BROWSER or the system browser), not --browser follow';
   if (n.rs && env.resources.length === 0) return 'needs a protected resource: pass --rs URL';
   if (n.rsScope && !env.rsScope)
     return 'needs the scope the --rs resource requires, to ask for a token without it: pass --rs-scope SCOPE';
@@ -349,10 +353,12 @@ export async function runConformance(
     const hidden = all.filter((c) => baselines.has(c.id) && !selected.has(c.id) && !notApplicable(c, v));
     return { variant: v, checks: [...hidden, ...run] };
   });
-  const logins = plan.reduce(
-    (a, p) => a + p.checks.reduce((b, c) => b + (c.needs.slow && !o.slow ? 0 : (c.needs.logins ?? 0)), 0),
-    0,
-  );
+  // Logins the run will make: not those of checks that skip for want of --slow or of a person.
+  const runs = (c: Check) => !(c.needs.slow && !o.slow) && !(c.needs.deny && !authorizer.interactive);
+  const count = (f: (c: Check) => number) =>
+    plan.reduce((a, p) => a + p.checks.reduce((b, c) => b + (runs(c) ? f(c) : 0), 0), 0);
+  const logins = count((c) => c.needs.logins ?? 0);
+  const denials = count((c) => (c.needs.deny ? 1 : 0));
   env.logins.total = logins;
   o.onEvent?.({
     type: 'plan',
@@ -360,6 +366,7 @@ export async function runConformance(
     skippedVariants,
     checks: plan.reduce((a, p) => a + p.checks.filter((c) => selected.has(c.id)).length, 0),
     logins,
+    denials,
     interactive: authorizer.interactive,
   });
   if (env.resources.length === 0 && o.checks.some((c) => c.needs.rs))
@@ -465,7 +472,9 @@ async function runPass(
   let clients: Promise<TestClient[]>;
   let count = 0;
   if (!variant) {
-    clients = Promise.resolve([]);
+    // The server-wide checks register clients of their own; with clients given as profiles they
+    // may use the first one.
+    clients = Promise.resolve(o.clients?.[0] ? [providedTestClient(env.provisioning, o.clients[0])] : []);
   } else if (o.clients?.length) {
     const mine = o.clients.filter((c) => c.auth === variant.auth && c.sender === variant.sender);
     const others = o.clients.filter((c) => !mine.includes(c));

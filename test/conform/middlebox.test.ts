@@ -2,7 +2,8 @@
  * The checks of rules no lab switch breaks, judged both ways: the strict lab passes them (see
  * ./strict-lab.test.ts), and the lab behind a hostile middlebox that breaks exactly that rule fails
  * them. The middlebox (./helpers.ts `interpose`) plays a server that drops a registered flag, keeps
- * one key per kid, binds a refreshed token to the old certificate, or an RS that ignores scopes.
+ * one key per kid, binds a refreshed token to the old certificate, an RS that ignores scopes, or a
+ * server that mishandles the OIDC claims parameter it offers.
  */
 import { describe, expect, it } from 'vitest';
 import type { ConformReport } from '../../src/conform/runner.js';
@@ -220,6 +221,85 @@ describe('RS-05: the scope the resource requires (--rs-scope)', () => {
     const report = await run({}, ['RS-05'], [PKJWT_DPOP], { rsScope: undefined });
     expect(detail(report, 'RS-05')).toBe(
       'needs the scope the --rs resource requires, to ask for a token without it: pass --rs-scope SCOPE',
+    );
+  }, 60_000);
+});
+
+describe('oidc:claims-parameter (the OIDC claims parameter, when offered)', () => {
+  const isPar = (req: { method: string; url: string }) =>
+    req.method === 'POST' && new URL(req.url).pathname === '/par';
+  const isUserinfo = (req: { url: string }) => new URL(req.url).pathname === '/userinfo';
+  /** Rewrites the JSON of the lab's userinfo answers. */
+  const userinfo =
+    (alter: (body: Record<string, unknown>) => Record<string, unknown>): Interpose =>
+    (req, send) =>
+      isUserinfo(req)
+        ? send(req).then((res) =>
+            res.status === 200 ? jsonAnswer(req, 200, alter(res.json() as Record<string, unknown>)) : res,
+          )
+        : undefined;
+
+  it('a server that offers it but refuses a request with it fails', async () => {
+    const report = await run({}, ['oidc:claims-parameter'], [PKJWT_DPOP], {
+      interpose: (req) =>
+        isPar(req) && formOf(req).has('claims')
+          ? Promise.resolve(jsonAnswer(req, 400, { error: 'invalid_request', error_description: 'claims' }))
+          : undefined,
+    });
+    expect(results(report, 'oidc:claims-parameter')).toEqual([
+      'oidc:claims-parameter [private_key_jwt+dpop] failed',
+    ]);
+    expect(detail(report, 'oidc:claims-parameter')).toBe(
+      'claims_parameter_supported is true, but the flow with a claims parameter failed: PAR → 400 invalid_request (claims)',
+    );
+  }, 60_000);
+
+  it('userinfo for another subject, or a claim of the wrong type, fails', async () => {
+    const sub = await run({}, ['oidc:claims-parameter'], [PKJWT_DPOP], {
+      interpose: userinfo((b) => ({ ...b, sub: 'someone-else' })),
+    });
+    expect(detail(sub, 'oidc:claims-parameter')).toBe(
+      'userinfo sub "someone-else" is not the ID token\'s "alice" (OIDC Core §5.3.2: they must be the same)',
+    );
+    const type = await run({}, ['oidc:claims-parameter'], [PKJWT_DPOP], {
+      interpose: userinfo((b) => ({ ...b, email: ['alice@lab.fapi.example'] })),
+    });
+    expect(detail(type, 'oidc:claims-parameter')).toBe(
+      'userinfo has email as array, not string (OIDC Core §5.1)',
+    );
+  }, 60_000);
+
+  it('an unknown claim that comes back is a warning', async () => {
+    let unknown = '';
+    const report = await run({}, ['oidc:claims-parameter'], [PKJWT_DPOP], {
+      interpose: (req, send) => {
+        if (isPar(req)) {
+          const claims = formOf(req).get('claims');
+          if (claims)
+            unknown = Object.keys((JSON.parse(claims) as { userinfo: object }).userinfo).pop() ?? '';
+          return undefined;
+        }
+        return userinfo((b) => ({ ...b, [unknown]: 'made up' }))(req, send, undefined);
+      },
+    });
+    expect(unknown).toMatch(/^fapi_conform_/);
+    expect(results(report, 'oidc:claims-parameter')).toEqual([
+      'oidc:claims-parameter [private_key_jwt+dpop] warning',
+    ]);
+    expect(detail(report, 'oidc:claims-parameter')).toMatch(/the unknown claim came back/);
+  }, 60_000);
+
+  it('a server that does not offer it: skipped, saying so', async () => {
+    const report = await run({}, ['oidc:claims-parameter'], [PKJWT_DPOP], {
+      interpose: (req, send) =>
+        req.url.includes('/.well-known/')
+          ? send(req).then((res) =>
+              jsonAnswer(req, 200, { ...(res.json() as object), claims_parameter_supported: false }),
+            )
+          : undefined,
+    });
+    expect(detail(report, 'oidc:claims-parameter')).toBe(
+      'the server does not offer the claims parameter (claims_parameter_supported is not true), which is optional (OIDC Discovery §3)',
     );
   }, 60_000);
 });
