@@ -23,6 +23,7 @@ import { parPkce } from './checks/par-pkce.js';
 import { parRedirectUri } from './checks/par-redirect-uri.js';
 import { parResponseMode } from './checks/par-response-mode.js';
 import { parResponseType } from './checks/par-response-type.js';
+import { parClaims } from './checks/par-claims.js';
 import { parScope } from './checks/par-scope.js';
 import { rarJson } from './checks/rar-01-json.js';
 import { rarTypes } from './checks/rar-02-types.js';
@@ -211,6 +212,7 @@ async function frontChannelRequest(s: AuthorizeExchange): Promise<PushedRequest>
     parRedirectUri,
     parPkce,
     parScope,
+    parClaims,
     rarJson,
     rarTypes,
     rarSchema,

@@ -4,6 +4,7 @@
  * check is a usage error naming it, so a typo never silently selects nothing.
  */
 import { usageError } from '../errors.js';
+import { NOT_CHECKED, type NotChecked } from './not-checked.js';
 
 /**
  * True when `entry` selects the check `id`: the ID itself, a catalogue ID selecting its cases
@@ -39,13 +40,19 @@ export function selectChecks<T extends { id: string }>(
     ...unknownEntries(only, ids).map((e) => `--only ${e}`),
     ...unknownEntries(skip, ids).map((e) => `--skip ${e}`),
   ];
-  if (unknown.length)
+  if (unknown.length) {
+    // A catalogue row that is not checked: say why, rather than only that it is unknown.
+    const why = unknown
+      .map((u) => NOT_CHECKED.find((n) => n.id === u.replace(/^--(only|skip) /, '')))
+      .filter((n): n is NotChecked => n !== undefined)
+      .map((n) => `${n.id} is not checked: ${n.reason}.`);
     throw usageError(
       'E_UNKNOWN_CHECK',
-      `No check matches ${unknown.join(', ')}.`,
-      'IDs are catalogue IDs (CA-02, DP-14), cases of one (CA-02.token-url) or prefixes (DP-, attack:); `fapi conform server --list` lists them.',
+      `No check matches ${unknown.join(', ')}.${why.length ? ` ${why.join(' ')}` : ''}`,
+      'IDs are catalogue IDs (CA-02, DP-14), cases of one (CA-02.token-url) or prefixes (DP-, attack:); `fapi conform server --list` lists them, and the rows not checked with the reason.',
       { unknown },
     );
+  }
   return checks.filter(
     (c) => (only.length === 0 || only.some((e) => selects(e, c.id))) && !skip.some((e) => selects(e, c.id)),
   );
@@ -76,4 +83,13 @@ export function parseExpectedFailures(text: string, file: string, ids: readonly 
       { unknown },
     );
   return out;
+}
+
+/** The rows not checked that a --list selection names (all of them without --only or --skip). */
+export function selectNotChecked(o: { only?: readonly string[]; skip?: readonly string[] }): NotChecked[] {
+  const only = entries(o.only);
+  const skip = entries(o.skip);
+  return NOT_CHECKED.filter(
+    (n) => (only.length === 0 || only.some((e) => selects(e, n.id))) && !skip.some((e) => selects(e, n.id)),
+  );
 }

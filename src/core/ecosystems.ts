@@ -477,9 +477,8 @@ const AU_CDR: Ecosystem = {
         'ConsumerDataRightAuProfileBehavior',
         'DiscoveryEndpointChecks (CheckDiscEndpointClaimsParameterSupported; OIDCD-3, CID-IDA-5.1)',
       ),
-      'no',
+      'yes',
       'n/a',
-      'the lab does not support the claims parameter (claims_parameter_supported false)',
     ),
     r(
       'au-cdr',
