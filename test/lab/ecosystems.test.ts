@@ -134,6 +134,14 @@ describe('uae: the metadata says only what the ecosystem allows', () => {
     expect(m.authorization_details_types_supported).toEqual(['payment_initiation', 'account_information']);
   });
 
+  it('the dashboard shows the preset and, loudly, what the lab does not enforce (escaped)', async () => {
+    const page = await uae.http({ method: 'GET', url: `${uae.lab.issuer}/` });
+    const html = page.text();
+    expect(html).toContain('Ecosystem preset: uae — UAE Open Finance (CBUAE)');
+    expect(html).toMatch(/Not supported by fapi: this lab does not claim uae conformance for/);
+    expect(html).toMatch(/<ul id="not-supported"><li>uae\.algs: PS256 for every JWS/);
+  });
+
   it('the status names the preset and the rules the lab does not enforce', () => {
     const s = labStatus(uae.lab.ctx);
     expect(s.ecosystem.name).toBe('uae');

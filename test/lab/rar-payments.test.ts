@@ -176,6 +176,18 @@ describe('RFC 9396 §9: POST /payments executes what the user authorized, once',
     );
   });
 
+  it('scope-only-payments is a switch like the others: turned on and off while the lab runs', async () => {
+    const tk = await dpopTokens(t, c, 'openid payments');
+    expectInsufficient(t, await pay(t, tk, body('1.00', MALLORY_IBAN)), 'RAR-08', /no payment_initiation/);
+    await t.lab.ctx.switches.setRelaxations(['scope-only-payments']);
+    try {
+      expect((await pay(t, tk, body('1.00', MALLORY_IBAN))).status).toBe(201);
+    } finally {
+      await t.lab.ctx.switches.setRelaxations([]);
+    }
+    expectInsufficient(t, await pay(t, tk, body('1.00', MALLORY_IBAN)), 'RAR-08', /no payment_initiation/);
+  });
+
   it('scope-only-payments: a payments-scope token pays anything, to anyone, as often as asked', async () => {
     const tk = await dpopTokens(relaxed, rc, 'openid payments');
     expect((await pay(relaxed, tk, body('100.00', MALLORY_IBAN))).status).toBe(201);
