@@ -9,9 +9,9 @@ export interface Target {
   value: number;
   /**
    * How the ratio is shown: `x` (1.3x), `%` (40%), or an absolute figure: `MB` (120 MB), `s`
-   * (14.2 s), `ms` (300 ms).
+   * (14.2 s), `ms` (300 ms), `µs` (12.5 µs).
    */
-  unit: 'x' | '%' | 'MB' | 's' | 'ms';
+  unit: 'x' | '%' | 'MB' | 's' | 'ms' | 'µs';
 }
 
 export interface Row {
@@ -39,18 +39,19 @@ export function fmtRatio(ratio: number | null, unit: Target['unit'] = 'x'): stri
   if (unit === 'MB') return `${Math.round(ratio)} MB`;
   if (unit === 's') return `${ratio.toFixed(1)} s`;
   if (unit === 'ms') return ms(ratio);
+  if (unit === 'µs') return `${ratio.toFixed(1)} µs`;
   return unit === '%' ? `${Math.round(ratio * 100)}%` : `${ratio.toFixed(2)}x`;
 }
 
 export function fmtTarget(t: Target | null): string {
   if (!t) return 'reference';
   const v =
-    t.unit === 'MB' || t.unit === 's' || t.unit === 'ms'
+    t.unit === 'MB' || t.unit === 's' || t.unit === 'ms' || t.unit === 'µs'
       ? `${t.value} ${t.unit}`
       : t.unit === '%'
         ? `${Math.round(t.value * 100)}%`
         : `${t.value}x`;
-  const absolute = t.unit === 'MB' || t.unit === 's' || t.unit === 'ms';
+  const absolute = t.unit === 'MB' || t.unit === 's' || t.unit === 'ms' || t.unit === 'µs';
   return `${t.kind === 'max' ? (absolute ? '<' : '≤') : '≥'} ${v}`;
 }
 

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { cliRows } from './cli.js';
 import { conformRows } from './conform.js';
 import { jarRows } from './jar.js';
+import { rarRows } from './rar.js';
 import { labRows, type LabContext } from './lab-rows.js';
 import { libraryRows } from './library.js';
 import { startBenchLab, type BenchLab } from './lab.js';
@@ -30,9 +31,9 @@ export const BIN = path.join(ROOT, 'bin', 'fapi.js');
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const OUT = process.env.BENCH_OUT ?? path.join(ROOT, 'bench', 'results.json');
-/** BENCH_ONLY=cli,lab,library,load,conform,jar (comma-separated) runs only those sections (for development). */
+/** BENCH_ONLY=cli,lab,library,load,conform,jar,rar (comma-separated) runs only those sections (for development). */
 const ONLY = new Set(
-  (process.env.BENCH_ONLY ?? 'cli,lab,library,load,conform,jar').split(',').map((x) => x.trim()),
+  (process.env.BENCH_ONLY ?? 'cli,lab,library,load,conform,jar,rar').split(',').map((x) => x.trim()),
 );
 
 export const config = SMOKE
@@ -129,6 +130,10 @@ async function main(): Promise<void> {
     const jar = await jarRows(labCtx);
     rows.push(...jar.rows);
     extra.messageSigning = jar.data;
+  }
+  if (ONLY.has('rar')) {
+    log('Rich Authorization Requests: fapi login --authorization-details, the RS payment check');
+    rows.push(...(await rarRows(labCtx)));
   }
 
   async function throughput(): Promise<void> {

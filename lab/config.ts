@@ -7,6 +7,7 @@
  * each problem names the file and the JSON path of the bad field.
  */
 import { stateError } from '../src/errors.js';
+import { ECOSYSTEM_NAMES, type EcosystemName } from '../src/core/ecosystems.js';
 import { readJson } from '../src/store/atomic.js';
 import {
   arrayOf,
@@ -78,6 +79,8 @@ export interface LabConfig {
   faults: Fault[];
   /** Clock offset in seconds for the clock-skew fault. */
   clockSkewSeconds: number;
+  /** An ecosystem preset the lab plays (src/core/ecosystems.ts); default plain FAPI 2.0 (`fapi2`). */
+  ecosystem?: EcosystemName;
 }
 
 /** Strict FAPI 2.0 defaults. */
@@ -135,6 +138,7 @@ const SHAPE = {
   relax: opt(arrayOf(oneOf(...RELAXATION_NAMES))),
   faults: opt(arrayOf(oneOf(...FAULT_NAMES))),
   clockSkewSeconds: opt(intIn(-3600, 3600)),
+  ecosystem: opt(oneOf(...ECOSYSTEM_NAMES)),
 };
 
 function withoutComments(v: unknown): unknown {

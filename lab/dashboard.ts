@@ -39,6 +39,7 @@ function requestFilter(req: FastifyRequest): RequestFilter | string {
   }
   return f;
 }
+import { ecosystemNotice, labEcosystem } from './ecosystem.js';
 
 export function labStatus(ctx: LabContext, recent = 50) {
   return {
@@ -48,6 +49,17 @@ export function labStatus(ctx: LabContext, recent = 50) {
     ca: ctx.paths.caCert,
     started_at: new Date(ctx.startedAt * 1000).toISOString(),
     strict: ctx.warningHeader === undefined,
+    // The ecosystem preset the lab plays, and the rules of it the lab does not enforce.
+    ecosystem: (() => {
+      const eco = labEcosystem(ctx.config);
+      const notice = ecosystemNotice(eco);
+      return {
+        name: eco.name,
+        title: eco.title,
+        enforced: notice.enforced,
+        not_supported: notice.notSupported,
+      };
+    })(),
     relaxations: [...ctx.switches.relax],
     faults: [...ctx.switches.faults],
     /** failNext / delayNext still to come. */
@@ -109,6 +121,13 @@ function dashboard(ctx: LabContext): string {
         ...s.faults.map((f) => `<li>fault <code>${escapeHtml(f)}</code></li>`),
       ].join('')}</ul></div>`
     : '';
+  const eco = s.ecosystem;
+  const ecosystemCard =
+    eco.name === 'fapi2'
+      ? ''
+      : `<div class="card" id="ecosystem"><h2>Ecosystem preset: ${escapeHtml(eco.name)} — ${escapeHtml(eco.title)}</h2>
+<p>Enforced by the lab (<code>fapi ecosystems ${escapeHtml(eco.name)}</code> shows the sources):</p><ul>${eco.enforced.map((x) => `<li>${escapeHtml(x)}</li>`).join('')}</ul>
+${eco.not_supported.length ? `<p class="bad"><b>Not supported by fapi: this lab does not claim ${escapeHtml(eco.name)} conformance for</b></p><ul id="not-supported">${eco.not_supported.map((x) => `<li>${escapeHtml(x)}</li>`).join('')}</ul>` : ''}</div>`;
   const endpoints = s.endpoints
     .map(
       (e) =>
@@ -146,6 +165,7 @@ function dashboard(ctx: LabContext): string {
 <tr><th>metadata</th><td class="mono"><a href="/.well-known/openid-configuration">/.well-known/openid-configuration</a></td></tr>
 </table></div>
 ${warn}
+${ecosystemCard}
 <div class="card"><h2>Last requests <span class="muted">(<span id="requests-total">${s.requests_total}</span> in total; newest first; live; click one for its detail)</span></h2>
 <table id="requests" data-last="${lastId}"><thead><tr><th>time</th><th>request</th><th>status</th><th>client</th><th>decided by</th><th>checks passed</th></tr></thead>
 <tbody>${requests}</tbody></table></div>

@@ -2,6 +2,7 @@
  * The lab's data model. Wire names keep the RFCs' snake_case (client metadata, pushed request
  * parameters); lab-internal records use camelCase.
  */
+import type { AuthorizationDetail } from '../src/core/authorization-details.js';
 import type { Jwk } from '../src/core/jwk.js';
 
 import type { ClientAuthMethod, GrantType } from '../src/core/fapi.js';
@@ -41,6 +42,8 @@ export interface ClientMetadata {
   use_mtls_endpoint_aliases?: boolean;
   software_id?: string;
   software_version?: string;
+  /** RFC 9396 §10: the authorization details types this client may use (RAR-07). */
+  authorization_details_types?: string[];
 }
 
 /** A registered client as persisted in `<lab home>/clients/<client_id>.json`. */
@@ -76,6 +79,8 @@ export interface PushedRequest {
   dpopJkt?: string;
   /** `jwt` when the client asked for a JARM response (`response_mode=jwt` or `query.jwt`, MS-08). */
   responseMode?: 'jwt';
+  /** RFC 9396: the validated authorization details (RAR-01..03), shown on the consent page. */
+  authorizationDetails?: AuthorizationDetail[];
   /** Other pushed parameters (e.g. claims, acr_values), kept for the record. */
   extra: Record<string, string>;
   createdAt: number;
@@ -97,6 +102,8 @@ export interface AuthorizationCode {
   codeChallenge?: string;
   codeChallengeMethod?: 'S256' | 'plain';
   dpopJkt?: string;
+  /** RFC 9396: the authorization details the user approved (RAR-04). */
+  authorizationDetails?: AuthorizationDetail[];
   createdAt: number;
   expiresAt: number;
   /** Set at redemption; a second redemption is refused and revokes the grant (TK-03). */
@@ -116,6 +123,8 @@ export interface Grant {
   /** The user, or the client itself for client_credentials. */
   sub: string;
   scope: string[];
+  /** RFC 9396: the approved authorization details; refreshes narrow within them (RAR-06). */
+  authorizationDetails?: AuthorizationDetail[];
   authTime: number;
   createdAt: number;
   expiresAt: number;
@@ -145,6 +154,8 @@ export interface AccessTokenRecord {
   scope: string[];
   binding: TokenBinding;
   tokenType: 'DPoP' | 'Bearer';
+  /** RFC 9396 §9: the details assigned to this token (RAR-05). */
+  authorizationDetails?: AuthorizationDetail[];
   issuedAt: number;
   expiresAt: number;
   revokedAt?: number;

@@ -54,6 +54,8 @@ export interface LabRunInfo {
   registration_token?: string;
   /** The secret of the control API (/lab/control/…) for this run. Secret: never printed unless asked. */
   control_secret?: string;
+  /** The ecosystem preset the lab plays (src/core/ecosystems.ts); absent: plain FAPI 2.0. */
+  ecosystem?: string;
 }
 
 export { TLS_FAULTS };
@@ -77,6 +79,7 @@ const RUN_FILE = object({
   faults: req(arrayOf(oneOf(...FAULT_NAMES))),
   registration_token: opt(nonEmptyStr),
   control_secret: opt(nonEmptyStr),
+  ecosystem: opt(nonEmptyStr),
 });
 
 /** What a lab started in process `pid` records once it listens. */
@@ -84,7 +87,7 @@ export function labRunInfo(
   lab: RunningLab,
   o: { pid: number; paths: LabPaths; startedAt: Date },
 ): LabRunInfo {
-  const { registrationToken } = lab.ctx.config;
+  const { registrationToken, ecosystem } = lab.ctx.config;
   const { relax, faults } = lab.ctx.switches;
   return {
     pid: o.pid,
@@ -101,6 +104,7 @@ export function labRunInfo(
     faults: [...faults],
     ...(registrationToken ? { registration_token: registrationToken } : {}),
     control_secret: lab.ctx.controlSecret,
+    ...(ecosystem && ecosystem !== 'fapi2' ? { ecosystem } : {}),
   };
 }
 

@@ -45,6 +45,7 @@ import { interactionId } from './rs/http.js';
 import { TLS_FAULTS, type Fault } from './switches.js';
 import { switchWarningHeader } from './switchboard.js';
 import type { LabUser } from './users.js';
+import { ecosystemConfig, ecosystemGate, ecosystemGated } from './ecosystem.js';
 
 export interface StartLabOptions {
   /** The lab home folder (`<fapi home>/lab`, see lab/home.ts). */
@@ -96,7 +97,8 @@ async function loadFastify(): Promise<typeof fastifyDefault> {
 }
 
 export async function startLab(options: StartLabOptions): Promise<RunningLab> {
-  const config = resolveLabConfig(options.config);
+  // An ecosystem preset bounds some settings (the access token lifetime: lab/ecosystem.ts).
+  const config = ecosystemConfig(resolveLabConfig(options.config));
   const paths = labPaths(options.home);
   const log = options.logger ?? silentLogger;
   const clock = options.clock ?? Date.now;
@@ -186,7 +188,7 @@ export async function startLab(options: StartLabOptions): Promise<RunningLab> {
   const delays = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   for (const listener of ['as', 'mtls', 'rs'] as const) {
     const own = routes.filter((r) => (listener === 'mtls' ? r.mtlsAlias : r.listener === listener));
-    registerRoutes(apps[listener], own, ctx, delays);
+    registerRoutes(apps[listener], own, ctx, delays, listener);
   }
 
   // A TLS fault switched at run time: new handshakes get the new context (server.setSecureContext);
@@ -497,18 +499,30 @@ function withOverrides(r: LabRoute, ctx: LabContext, delays: Delays) {
 }
 
 /** Registers routes, and a 405 with `Allow` for the other methods of each path (PAR-09). */
-function registerRoutes(app: FastifyInstance, routes: LabRoute[], ctx: LabContext, delays: Delays): void {
+function registerRoutes(
+  app: FastifyInstance,
+  routes: LabRoute[],
+  ctx: LabContext,
+  delays: Delays,
+  listener: ListenerName,
+): void {
   const byPath = new Map<string, LabRoute[]>();
   for (const r of routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
   for (const [path, list] of byPath) {
     const allowed = new Set<HttpMethod>();
     for (const r of list) {
       for (const m of r.methods) allowed.add(m);
+      const handle = withOverrides(r, ctx, delays);
       app.route({
         method: r.methods,
         url: path,
         config: { quiet: r.quiet === true },
-        handler: withOverrides(r, ctx, delays),
+        // An ecosystem preset's whole-endpoint rules (ECO-03, ECO-04) come first; without a preset
+        // that has any, nothing is added to the request path.
+        handler: ecosystemGated(ctx)
+          ? (req: FastifyRequest, reply: FastifyReply) =>
+              ecosystemGate(ctx, listener, r, req, reply) ?? handle(req, reply)
+          : handle,
       });
     }
     const others = ALL_METHODS.filter((m) => !allowed.has(m));

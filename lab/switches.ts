@@ -32,6 +32,8 @@ export const RELAXATIONS = {
     'the resource server accepts access tokens in the URI query (FAPI2-SP §5.3.4-2; RFC 6750 §2.3)',
   'unsigned-request-object':
     'pushed authorization requests without a signed request object are accepted even where one is required (FAPI2-MS §5.3.1-1; catalogue MS-01)',
+  'scope-only-payments':
+    'POST /payments executes any payment for a token with the payments scope, without a matching payment_initiation authorization detail, as often as asked (RFC 9396 §9; catalogue RAR-08, RAR-09)',
 } as const;
 export type Relaxation = keyof typeof RELAXATIONS;
 export const RELAXATION_NAMES = Object.keys(RELAXATIONS) as Relaxation[];

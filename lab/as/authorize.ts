@@ -25,6 +25,10 @@ import { parResponseMode } from './checks/par-response-mode.js';
 import { parResponseType } from './checks/par-response-type.js';
 import { parClaims } from './checks/par-claims.js';
 import { parScope } from './checks/par-scope.js';
+import { rarJson } from './checks/rar-01-json.js';
+import { rarTypes } from './checks/rar-02-types.js';
+import { rarSchema } from './checks/rar-03-schema.js';
+import { describeDetail, type AuthorizationDetail } from '../../src/core/authorization-details.js';
 import { storePushedRequest, type ParExchange } from './par.js';
 
 export interface AuthorizeExchange {
@@ -109,6 +113,8 @@ export function issueCode(ctx: LabContext, request: PushedRequest, user: LabUser
     codeChallenge: request.codeChallenge,
     codeChallengeMethod: request.codeChallengeMethod,
     dpopJkt: request.dpopJkt,
+    // RAR-04: exactly the details the page showed and the user approved (RFC 9396 §3.1).
+    ...(request.authorizationDetails ? { authorizationDetails: request.authorizationDetails } : {}),
     createdAt: now,
     // TK-02: at most 60 s (FAPI2-SP §5.3.2.1-11).
     expiresAt: now + ctx.config.codeLifetime,
@@ -163,6 +169,7 @@ function decide(
   }
   const code = issueCode(ctx, request, user);
   req.lab.passed.push('AZ-02', 'AZ-10');
+  if (request.authorizationDetails) req.lab.passed.push('RAR-04');
   if (request.responseMode === 'jwt') req.lab.passed.push('MS-08');
   return redirect(reply, authorizationResponseUrl(ctx, request, { code: code.code }));
 }
@@ -206,6 +213,9 @@ async function frontChannelRequest(s: AuthorizeExchange): Promise<PushedRequest>
     parPkce,
     parScope,
     parClaims,
+    rarJson,
+    rarTypes,
+    rarSchema,
     parDpopJkt,
   ]);
   return storePushedRequest(s.ctx, p);
@@ -216,6 +226,22 @@ function scopeRows(scope: string[]): string {
   return scope
     .map((sc) => `<li><code>${escapeHtml(sc)}</code> — ${escapeHtml(SCOPES[sc] ?? 'no description')}</li>`)
     .join('\n');
+}
+
+/**
+ * RAR-04: each authorization detail in words (RFC 9396 §3.1: the user sees the merged set of what
+ * is asked), every character escaped: the details are the client's data, so possibly an attacker's
+ * (RFC 9396 §12).
+ */
+function detailRows(details: readonly AuthorizationDetail[] | undefined): string {
+  if (!details?.length) return '';
+  const rows = details
+    .map(
+      (d) =>
+        `<li class="detail" data-type="${escapeHtml(d.type)}"><b>${escapeHtml(d.type)}</b> — ${escapeHtml(describeDetail(d))}</li>`,
+    )
+    .join('\n');
+  return `<h2>It asks you to authorize</h2>\n<ul id="authorization-details">${rows}</ul>`;
 }
 
 function consentPage(
@@ -242,6 +268,7 @@ function consentPage(
 <p><b id="client-name">${escapeHtml(name)}</b> <span class="muted">(client <code>${escapeHtml(client.client_id)}</code>)</span> asks for access to your data.</p>
 <h2>It will be able to</h2>
 <ul id="scopes">${scopeRows(request.scope)}</ul>
+${detailRows(request.authorizationDetails)}
 <p class="muted">After your decision you return to <code>${escapeHtml(redirectHost)}</code>. This request expires at ${new Date(request.expiresAt * 1000).toISOString().slice(11, 19)} UTC.</p>
 </div>
 <form class="card" method="post" action="/authorize/decision">

@@ -47,6 +47,8 @@ export function introspectionResponse(
     if (typeof c.nbf === 'number') out.nbf = c.nbf;
     if (typeof c.auth_time === 'number') out.auth_time = c.auth_time;
     if (r.binding.jkt || r.binding['x5t#S256']) out.cnf = { ...r.binding };
+    // RAR-05: RFC 9396 §9.2, a top-level member.
+    if (r.authorizationDetails) out.authorization_details = r.authorizationDetails;
     return out;
   }
   const r = found.record;
@@ -57,6 +59,7 @@ export function introspectionResponse(
     ...(grant ? { sub: grant.sub } : {}),
     client_id: r.clientId,
     scope: r.scope.join(' '),
+    ...(grant?.authorizationDetails ? { authorization_details: grant.authorizationDetails } : {}),
     iat: Math.floor(r.createdAt),
     exp: Math.floor(r.expiresAt),
   };

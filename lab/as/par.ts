@@ -32,6 +32,11 @@ import { requestObjectNbf } from './checks/request-object-nbf.js';
 import { requestObjectParametersOnly } from './checks/request-object-parameters.js';
 import { requestObjectRequired } from './checks/request-object-required.js';
 import { requestObjectSignature } from './checks/request-object-signature.js';
+import { rarJson } from './checks/rar-01-json.js';
+import { rarTypes } from './checks/rar-02-types.js';
+import { rarSchema } from './checks/rar-03-schema.js';
+import { parEcosystem } from './checks/eco-02-par.js';
+import type { AuthorizationDetail } from '../../src/core/authorization-details.js';
 
 export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
 
@@ -43,6 +48,8 @@ export interface ParExchange extends AsExchange {
   responseMode?: 'jwt';
   /** The signed request object, once its signature verified (set by request-object-signature). */
   requestObject?: DecodedJws;
+  /** RFC 9396: set by the RAR checks. */
+  authorizationDetails?: AuthorizationDetail[];
 }
 
 /** The PAR endpoint's rules, in the order they run. */
@@ -67,6 +74,10 @@ export const PAR_CHECKS = [
   parPkce, // PAR-11
   parScope, // AZ-09
   parClaims, // PAR-10: the OIDC claims parameter, when given
+  rarJson, // RAR-01: RFC 9396 authorization_details
+  rarTypes, // RAR-02
+  rarSchema, // RAR-03
+  parEcosystem, // ECO-02: an ecosystem preset's rules (lab/ecosystem.ts)
   parDpopJkt, // PAR-14, PAR-15
 ] as const;
 
@@ -84,6 +95,7 @@ const KNOWN = new Set([
   'code_challenge',
   'code_challenge_method',
   'dpop_jkt',
+  'authorization_details',
 ]);
 
 /** A new request_uri: 256 random bits (PAR-04; FAPI2-SP §5.4.1-4). */
@@ -108,6 +120,7 @@ export function storePushedRequest(ctx: LabContext, s: ParExchange): PushedReque
     codeChallengeMethod: f.get('code_challenge_method') as 'S256' | 'plain' | undefined,
     dpopJkt: s.dpopJkt,
     ...(s.responseMode ? { responseMode: s.responseMode } : {}),
+    ...(s.authorizationDetails ? { authorizationDetails: s.authorizationDetails } : {}),
     extra,
     createdAt: now,
     expiresAt: now + ctx.config.requestUriLifetime,

@@ -29,6 +29,8 @@ import { regJwks } from './checks/reg-jwks.js';
 import { regMessageSigning } from './checks/reg-message-signing.js';
 import { regMtlsSubject } from './checks/reg-mtls-subject.js';
 import { regRedirectUris } from './checks/reg-redirect-uris.js';
+import { regAuthorizationDetailsTypes } from './checks/rar-07-registration.js';
+import { regEcosystem } from './checks/eco-01-registration.js';
 
 export interface RegistrationExchange {
   ctx: LabContext;
@@ -67,6 +69,8 @@ export const METADATA_CHECKS: readonly Check<RegistrationExchange>[] = [
   regMtlsSubject, // REG-07
   regClientFlags, // REG-12
   regMessageSigning, // REG-12: request objects (MS-01, MS-05)
+  regAuthorizationDetailsTypes, // RAR-07
+  regEcosystem, // ECO-01: an ecosystem preset's rules (lab/ecosystem.ts)
 ];
 
 function bodyObject(req: FastifyRequest): Record<string, unknown> {

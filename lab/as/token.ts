@@ -25,6 +25,12 @@ import { grantType } from './checks/grant-type.js';
 import { refreshClient } from './checks/refresh-client.js';
 import { refreshScope } from './checks/refresh-scope.js';
 import { refreshTokenValid } from './checks/refresh-token-valid.js';
+import { rarJson } from './checks/rar-01-json.js';
+import { rarTypes } from './checks/rar-02-types.js';
+import { rarSchema } from './checks/rar-03-schema.js';
+import { rarWithinGrant } from './checks/rar-06-within-grant.js';
+import { tokenEcosystemBinding } from './checks/eco-05-token-binding.js';
+import type { AuthorizationDetail } from '../../src/core/authorization-details.js';
 import { senderConstraint } from './checks/sender-constraint.js';
 import { withNonce } from './par.js';
 import { issueAccessToken, issueIdToken, issueRefreshToken } from './tokens.js';
@@ -37,6 +43,8 @@ export interface TokenExchange extends AsExchange {
   refresh?: RefreshTokenRecord;
   refreshTokenValue?: string;
   scope?: string[];
+  /** RFC 9396: the details of the token being issued (RAR-06; RAR-01..03 for client credentials). */
+  authorizationDetails?: AuthorizationDetail[];
 }
 
 /** Every token request, whatever the grant. */
@@ -47,6 +55,7 @@ export const TOKEN_CHECKS: readonly Check<TokenExchange>[] = [
   grantType, // TK-01
   clientMayUseGrant((s) => (s as TokenExchange).grantType),
   senderConstraint, // TK-08, DP-19, MT-06, TK-13, RT-05
+  tokenEcosystemBinding, // ECO-05: an ecosystem preset's one sender constraint
 ];
 
 export const CODE_CHECKS: readonly Check<TokenExchange>[] = [
@@ -55,15 +64,23 @@ export const CODE_CHECKS: readonly Check<TokenExchange>[] = [
   codeRedirectUri, // TK-05
   codePkce, // TK-06, TK-07
   codeDpopBinding, // DP-18
+  rarWithinGrant, // RAR-06
 ];
 
 export const REFRESH_CHECKS: readonly Check<TokenExchange>[] = [
   refreshTokenValid, // RT-11, RT-02
   refreshClient, // RT-03
   refreshScope, // RT-09
+  rarWithinGrant, // RAR-06
 ];
 
-export const CLIENT_CREDENTIALS_CHECKS: readonly Check<TokenExchange>[] = [clientCredentialsScope];
+/** RFC 9396 §6: for client credentials the client's policy decides: its registered types. */
+export const CLIENT_CREDENTIALS_CHECKS: readonly Check<TokenExchange>[] = [
+  clientCredentialsScope,
+  rarJson, // RAR-01
+  rarTypes, // RAR-02
+  rarSchema, // RAR-03
+];
 
 function tokenResponse(
   ctx: LabContext,
@@ -77,6 +94,8 @@ function tokenResponse(
     token_type: s.tokenType,
     expires_in: at.expiresIn,
     scope: s.scope!.join(' '),
+    // RAR-05: the details granted and assigned to this token (RFC 9396 §7).
+    ...(s.authorizationDetails ? { authorization_details: s.authorizationDetails } : {}),
     ...extra,
   };
   applyTokenResponseFaults(ctx.fault, body);
@@ -106,10 +125,12 @@ async function handleToken(req: FastifyRequest, reply: FastifyReply, ctx: LabCon
       clientId: client.client_id,
       sub: code.sub,
       scope: code.scope,
+      ...(code.authorizationDetails ? { authorizationDetails: code.authorizationDetails } : {}),
       authTime: code.authTime,
       expiresAt: now + ctx.config.refreshTokenLifetime,
     });
-    const at = issueAccessToken(ctx, { grant, client, scope: code.scope, binding, tokenType });
+    const details = s.authorizationDetails;
+    const at = issueAccessToken(ctx, { grant, client, scope: code.scope, binding, tokenType, details });
     const extra: { refresh_token?: string; id_token?: string } = {};
     if (client.metadata.grant_types.includes('refresh_token'))
       extra.refresh_token = issueRefreshToken(ctx, grant, code.scope);
@@ -127,7 +148,8 @@ async function handleToken(req: FastifyRequest, reply: FastifyReply, ctx: LabCon
     // RFC 8705 §4 binds refresh tokens of public clients only, and FAPI 2.0 has only confidential
     // clients (FAPI2-SP §5.3.2.1-3), as in node-oidc-provider's refresh_token grant. So a client
     // may refresh with any certificate that authenticates it (a renewed one, say).
-    const at = issueAccessToken(ctx, { grant, client, scope: s.scope!, binding, tokenType });
+    const details = s.authorizationDetails;
+    const at = issueAccessToken(ctx, { grant, client, scope: s.scope!, binding, tokenType, details });
     const extra: { refresh_token?: string; id_token?: string } = {};
     // RT-01: no rotation (FAPI2-SP §5.3.2.1-9), unless the rotate-rt relaxation is on (RT-02).
     if (ctx.relaxed('rotate-rt')) {
@@ -144,10 +166,12 @@ async function handleToken(req: FastifyRequest, reply: FastifyReply, ctx: LabCon
     clientId: client.client_id,
     sub: client.client_id,
     scope: s.scope!,
+    ...(s.authorizationDetails ? { authorizationDetails: s.authorizationDetails } : {}),
     authTime: Math.floor(now),
     expiresAt: now + ctx.config.accessTokenLifetime,
   });
-  const at = issueAccessToken(ctx, { grant, client, scope: s.scope!, binding, tokenType });
+  const details = s.authorizationDetails;
+  const at = issueAccessToken(ctx, { grant, client, scope: s.scope!, binding, tokenType, details });
   return sendJson(reply, 200, tokenResponse(ctx, s, at, {}));
 }
 

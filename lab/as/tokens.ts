@@ -10,6 +10,7 @@ import { signJws } from '../../src/core/jws.js';
 import type { LabContext } from '../context.js';
 import { signIdToken } from '../faults.js';
 import type { AccessTokenRecord, Grant, LabClient, TokenBinding } from '../model.js';
+import type { AuthorizationDetail } from '../../src/core/authorization-details.js';
 
 export interface IssuedAccessToken {
   token: string;
@@ -30,6 +31,8 @@ export function issueAccessToken(
     lifetime?: number;
     /** Default: the lab RS (TK-11). */
     audience?: string;
+    /** RFC 9396 §9.1: the token's authorization details, as a top-level claim (RAR-05). */
+    details?: AuthorizationDetail[] | undefined;
   },
 ): IssuedAccessToken {
   const iat = Math.floor(ctx.now());
@@ -51,6 +54,7 @@ export function issueAccessToken(
   };
   if (o.grant.sub !== o.client.client_id) claims.auth_time = o.grant.authTime;
   if (o.binding.jkt || o.binding['x5t#S256']) claims.cnf = { ...o.binding };
+  if (o.details) claims.authorization_details = o.details;
   const key = ctx.keys.signing;
   const token = signJws({ typ: 'at+jwt', kid: key.kid }, claims, key.privateKey, key.alg);
   const record: AccessTokenRecord = {
@@ -61,6 +65,7 @@ export function issueAccessToken(
     scope: o.scope,
     binding: o.binding,
     tokenType: o.tokenType,
+    ...(o.details ? { authorizationDetails: o.details } : {}),
     issuedAt: iat,
     expiresAt: iat + lifetime,
   };

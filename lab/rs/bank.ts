@@ -4,6 +4,7 @@
  * run; payments debit the balance so a client sees the effect of its call.
  */
 import { randomUUID } from 'node:crypto';
+import { PaymentConsents } from './payments.js';
 
 export interface Account {
   AccountId: string;
@@ -185,6 +186,8 @@ export function parseInitiation(body: unknown): PaymentInitiation {
 }
 
 export class Bank {
+  /** RAR-09: the payment consents used so far (lab/rs/payments.ts). */
+  readonly consents = new PaymentConsents();
   private readonly accounts = new Map<string, { owner: string; account: Account; cents: number }>();
   private readonly payments = new Map<string, Payment>();
   private readonly opened = '2024-01-15T09:00:00+00:00';
@@ -240,6 +243,25 @@ export class Bank {
   }
 
   /**
+   * The first result of an idempotent retry: the payment this user made with the same
+   * `x-idempotency-key` and body, or undefined; 409 when the key came with another body.
+   */
+  replayOf(user: string | undefined, idempotency: { key: string; body: string }): Payment | undefined {
+    for (const p of this.payments.values()) {
+      if (p.owner === user && p.idempotency?.key === idempotency.key) {
+        if (p.idempotency.body !== idempotency.body)
+          throw new PaymentError(
+            409,
+            'idempotency_conflict',
+            'x-idempotency-key was already used with a different request body',
+          );
+        return p;
+      }
+    }
+    return undefined;
+  }
+
+  /**
    * Makes a payment from the user's account (the DebtorAccount, else their first current account).
    * An `x-idempotency-key` replays the first result for the same body (409 for another body).
    */
@@ -248,19 +270,8 @@ export class Bank {
     init: PaymentInitiation,
     idempotency?: { key: string; body: string },
   ): { payment: Payment; replayed: boolean } {
-    if (idempotency) {
-      for (const p of this.payments.values()) {
-        if (p.owner === user && p.idempotency?.key === idempotency.key) {
-          if (p.idempotency.body !== idempotency.body)
-            throw new PaymentError(
-              409,
-              'idempotency_conflict',
-              'x-idempotency-key was already used with a different request body',
-            );
-          return { payment: p, replayed: true };
-        }
-      }
-    }
+    const replay = idempotency ? this.replayOf(user, idempotency) : undefined;
+    if (replay) return { payment: replay, replayed: true };
     const mine = [...this.accounts.values()].filter((a) => a.owner === user);
     if (mine.length === 0)
       throw new PaymentError(

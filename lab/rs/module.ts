@@ -146,7 +146,10 @@ function apiRoute(api: RsApi): LabRoute {
         st,
         bank: r.bank,
         rsUrl: ctx.urls.rs,
+        relaxed: (name) => ctx.relaxed(name),
       });
+      if (out.passed) req.lab.passed.push(...out.passed);
+      if (out.refusal) req.lab.refusal = out.refusal;
       if (out.headers) for (const [k, v] of Object.entries(out.headers)) reply.header(k, v);
       return reply.code(out.status).type('application/json').send(JSON.stringify(out.body));
     },

@@ -25,6 +25,7 @@ import {
 import { callResource } from '../core/resource.js';
 import { buildClientMetadata, registerClient } from '../core/registration.js';
 import { processTokenResponse } from '../core/token.js';
+import type { AuthorizationDetail } from '../core/authorization-details.js';
 import type {
   AttackEnv,
   AttackTarget,
@@ -457,6 +458,8 @@ export interface Tokens {
 
 export interface PushOptions {
   scope?: string;
+  /** RFC 9396 authorization details to push. */
+  authorizationDetails?: readonly AuthorizationDetail[];
   /** false: no PKCE at all (only a no-pkce lab accepts it). */
   pkce?: boolean;
   redirectUri?: string;
@@ -473,6 +476,7 @@ export async function push(
     redirectUri: o.redirectUri ?? party.redirectUri,
     scope: o.scope ?? 'openid accounts',
     ...(party.binding === 'dpop' ? { dpopJkt: party.client.dpopJkt as string } : {}),
+    ...(o.authorizationDetails ? { authorizationDetails: o.authorizationDetails } : {}),
   });
   const form = parParameters(party.clientId, session);
   if (o.pkce === false) {

@@ -8,6 +8,7 @@ import { codeInjection } from './code-injection.js';
 import { dpopProofReplay } from './dpop-proof-replay.js';
 import { evilTwin } from './evil-twin.js';
 import { mixUpScenario } from './mix-up.js';
+import { paymentOverreach } from './payment-overreach.js';
 import { pkceDowngrade } from './pkce-downgrade.js';
 import { pushedRequestTampering } from './pushed-request-tampering.js';
 import { redirectUriSwap } from './redirect-uri-swap.js';
@@ -28,6 +29,7 @@ export const SCENARIOS: readonly Scenario[] = [
   mixUpScenario,
   clientImpersonation,
   tokenInUrl,
+  paymentOverreach,
 ];
 
 export function findScenario(id: string): Scenario | undefined {

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { CLIENT_AUTH_METHODS, DEFAULT_REDIRECT_URI, SENDER_CONSTRAINTS, SIGNING_ALGS } from '../core/fapi.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { FAULT_NAMES, LAB_ENDPOINTS, RELAXATION_NAMES } from '../../lab/switches.js';
+import { ECOSYSTEM_NAMES } from '../core/ecosystem-names.js';
 
 // commander through require(): its CommonJS build loads in about half the time of the ESM wrapper,
 // and `fapi --help` start-up is budgeted (at most 1.3x `node -e 0`).
@@ -87,6 +88,11 @@ const senderOption = () =>
     'sender-constrained tokens: DPoP (RFC 9449) or mTLS (RFC 8705)',
   ).choices(SENDER_CONSTRAINTS);
 /** --sync-clock / --no-sync-clock (CL-23), for the commands that sign assertions and proofs. */
+/** --ecosystem NAME: a preset of rules on top of FAPI 2.0 (src/core/ecosystems.ts). */
+const ecosystemOption = (what: string) =>
+  new Option('--ecosystem <name>', `${what} (\`fapi ecosystems\` lists the presets and their rules)`).choices(
+    ECOSYSTEM_NAMES,
+  );
 const syncClock = (c: Command) =>
   c
     .option('--sync-clock', "correct iat of assertions and proofs with the server's Date header (default)")
@@ -190,7 +196,17 @@ export function buildProgram(): Command {
       "fetch an authorization server's metadata (RFC 8414 / OpenID), check the issuer, and lint it against FAPI 2.0",
     )
     .option('--strict', 'exit 6 when the metadata is not FAPI 2.0 conformant')
+    .addOption(
+      ecosystemOption("also lint against an ecosystem preset's rules, each finding citing its source"),
+    )
     .action(lazy(() => import('./commands/discover.js'), 'run'));
+
+  program
+    .command('ecosystems [name]')
+    .description(
+      'the ecosystem presets (UAE, KSA, Chile, AU CDR, ConnectID, Brazil, Singpass) and their rules, each with its source and whether fapi supports it',
+    )
+    .action(lazy(() => import('./commands/ecosystems.js'), 'run'));
 
   program
     .command('register')
@@ -215,6 +231,11 @@ export function buildProgram(): Command {
     )
     .option('--force', 'register a new client even if the profile already has one')
     .option('--show-secrets', 'print the registration access token')
+    .addOption(
+      ecosystemOption(
+        'register as an ecosystem preset says (authentication, sender, JARM, RAR types); recorded in the profile',
+      ),
+    )
     .action(lazy(() => import('./commands/register.js'), 'run'));
 
   program
@@ -241,6 +262,9 @@ export function buildProgram(): Command {
       'CA certificate issuing the tls_client_auth certificate (the lab CA with --lab)',
     )
     .option('--ca-key <file>', 'private key of --ca-cert')
+    .addOption(
+      ecosystemOption("set the client up for an ecosystem preset (with --lab: the lab's by default)"),
+    )
     .option('--client-id <id>', 'import this pre-registered client instead of registering (with --key)')
     .option('--key <file>', "the pre-registered client's private key (JWK or PEM)")
     .option('--cert <file>', "the pre-registered client's certificate (PEM)")
@@ -303,6 +327,12 @@ export function buildProgram(): Command {
         '--fault <name>',
         'client fault injection, catalogue Appendix A (repeatable; loud; see templates/lab.config.json)',
       ).argParser(collectChoice(FAULT_NAMES)),
+    )
+    .addOption(
+      new Option(
+        '--ecosystem <name>',
+        'play an ecosystem preset on top of FAPI 2.0 (`fapi ecosystems` lists them and their rules)',
+      ).choices(ECOSYSTEM_NAMES),
     )
     .option('--detach', 'run in the background; returns once the lab is ready')
     .addOption(new Option('--detached-child').hideHelp())
@@ -517,6 +547,11 @@ export function buildProgram(): Command {
         'push the authorization request as one signed request object (JAR, request=<JWS>; FAPI 2.0 Message Signing); the default when the server or the registration requires it, or the client was registered with --jar',
       )
       .option('--no-jar', 'plain PAR parameters, no request object (refused when the server requires one)')
+      .option(
+        '--authorization-details <json>',
+        'Rich Authorization Requests (RFC 9396): a JSON array of authorization details, @FILE or @- (types checked against the server first)',
+      )
+      .addOption(ecosystemOption("follow an ecosystem preset's rules (default: the profile's)"))
       .option('--show-secrets', 'include the tokens in the output'),
   ).action(lazy(() => import('./commands/login.js'), 'run'));
 
@@ -536,6 +571,10 @@ export function buildProgram(): Command {
         'use the refresh token (with client authentication and the sender constraint); keeps a rotated one',
       )
       .option('--scope <scope>', 'ask for fewer scopes than granted')
+      .option(
+        '--authorization-details <json>',
+        'ask for fewer of the granted authorization details (RFC 9396 §6.1): JSON, @FILE or @-',
+      )
       .option('--show-secrets', 'include the new tokens in the output'),
   ).action(lazy(() => import('./commands/token.js'), 'refresh'));
   syncClock(
@@ -563,6 +602,10 @@ export function buildProgram(): Command {
       .command('client-credentials')
       .description('get a token for the client itself (client_credentials grant), DPoP- or certificate-bound')
       .option('--scope <scope>', 'space-separated scopes (default: the profile scope)')
+      .option(
+        '--authorization-details <json>',
+        'Rich Authorization Requests (RFC 9396 §6): a JSON array of authorization details, @FILE or @-',
+      )
       .option('--show-secrets', 'include the token in the output'),
   ).action(lazy(() => import('./commands/token.js'), 'clientCredentials'));
 

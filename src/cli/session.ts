@@ -12,6 +12,8 @@ import { Client, type AsMetadata } from '../core/client.js';
 import type { DiscoveryResult } from '../core/discovery.js';
 import type { ValidIdToken } from '../core/id-token.js';
 import type { TokenSet } from '../core/token.js';
+import type { AuthorizationDetail } from '../core/authorization-details.js';
+import type { EcosystemName } from '../core/ecosystem-names.js';
 import type { CliContext } from './context.js';
 
 export interface Session {
@@ -41,6 +43,14 @@ export interface SessionOptions {
    * objects (JAR, MS-07) even where it does not authenticate the client.
    */
   requestObjects?: boolean;
+  /** An ecosystem preset to follow instead of the profile's (`fapi login --ecosystem`). */
+  ecosystem?: EcosystemName;
+}
+
+/** The preset of a session, loaded only when there is one. */
+async function ecosystemOf(name: EcosystemName | undefined) {
+  if (!name || name === 'fapi2') return undefined;
+  return (await import('../core/ecosystems.js')).ecosystem(name);
 }
 
 /** The profile, checked to be usable as a client. */
@@ -78,7 +88,10 @@ export async function openSession(ctx: CliContext, o: SessionOptions): Promise<S
         ? await ensureDpopKey(ctx.store, profile)
         : await loadProfileKey(ctx.store, profile, 'dpop')
       : undefined;
-  const needsCert = authMethod !== 'private_key_jwt' || sender === 'mtls';
+  const eco = await ecosystemOf(o.ecosystem ?? profile.ecosystem);
+  // mTLS on every endpoint (an ecosystem's rule): the certificate goes with every request.
+  const mtlsEverywhere = eco?.settings.mtlsEverywhere === true;
+  const needsCert = authMethod !== 'private_key_jwt' || sender === 'mtls' || mtlsEverywhere;
   let http: HttpClient;
   let certificateThumbprint: string | undefined;
   if (needsCert) {
@@ -86,7 +99,7 @@ export async function openSession(ctx: CliContext, o: SessionOptions): Promise<S
     if (!cert)
       throw stateError(
         'E_NO_CERTIFICATE',
-        `Profile "${profile.name}" uses ${authMethod === 'private_key_jwt' ? 'certificate-bound tokens' : authMethod} but has no client certificate.`,
+        `Profile "${profile.name}" uses ${authMethod !== 'private_key_jwt' ? authMethod : sender === 'mtls' ? 'certificate-bound tokens' : `${eco?.name ?? 'an ecosystem'}'s mTLS on every endpoint`} but has no client certificate.`,
         'Create one with `fapi keygen --cert` and register it.',
       );
     certificateThumbprint = cert.info.x5tS256;
@@ -111,6 +124,9 @@ export async function openSession(ctx: CliContext, o: SessionOptions): Promise<S
     dpopKey: dpop ? { privateKey: dpop.privateKey, publicJwk: dpop.publicJwk, alg: dpop.alg } : undefined,
     assertionAudience: profile.assertion_audience,
     syncClock: o.syncClock ?? true,
+    // An ecosystem that wants x-fapi-interaction-id at PAR and token too (ConnectID).
+    ...(eco?.settings.interactionIdAtAs ? { interactionIdAtAs: true } : {}),
+    ...(mtlsEverywhere ? { mtlsEverywhere: true } : {}),
   });
   if (discovery?.serverDate !== undefined)
     client.clock.setOffset(new URL(discovery.url).origin, discovery.serverDate - discovery.fetchedAt);
@@ -240,6 +256,8 @@ export async function refreshAndSave(
   s: Session,
   previous: StoredTokens,
   scope?: string,
+  /** RFC 9396 §6.1: ask for fewer of the granted authorization details. */
+  authorizationDetails?: readonly AuthorizationDetail[],
 ): Promise<Refreshed> {
   if (!previous.refresh_token)
     throw stateError(
@@ -253,13 +271,13 @@ export async function refreshAndSave(
   const { narrateExchange } = await import('./narrate.js');
   let ex;
   try {
-    ex = await refreshTokenGrant(s.client, previous.refresh_token, scope);
+    ex = await refreshTokenGrant(s.client, previous.refresh_token, scope, authorizationDetails);
   } catch (err) {
     if (!isFapiError(err) || err.kind !== 'network') throw err;
     ctx.out.verbose(
       `  refresh failed in transit (${err.message}); retrying once with the same refresh token`,
     );
-    ex = await refreshTokenGrant(s.client, previous.refresh_token, scope);
+    ex = await refreshTokenGrant(s.client, previous.refresh_token, scope, authorizationDetails);
   }
   narrateExchange(ctx, ex);
   const tokens = processTokenResponse(ex, {

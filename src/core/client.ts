@@ -65,6 +65,16 @@ export interface ClientOptions {
   syncClock?: boolean;
   /** Local clock in epoch milliseconds (tests freeze it). */
   now?: () => number;
+  /**
+   * Send an `x-fapi-interaction-id` (UUID v4) with every request to the AS too, not only to
+   * resources (CL-26): ecosystems such as ConnectID require it at PAR and token (src/core/ecosystems.ts).
+   */
+  interactionIdAtAs?: boolean;
+  /**
+   * Present the client certificate on every request, AS and resources, whatever the
+   * authentication and binding: ecosystems with mTLS on every endpoint (src/core/ecosystems.ts).
+   */
+  mtlsEverywhere?: boolean;
 }
 
 export interface DecodedJwt {
@@ -179,6 +189,8 @@ export class Client {
   private readonly signingKey: SigningKey | undefined;
   readonly dpopKey: DpopKey | undefined;
   private readonly assertionAudience: string | undefined;
+  private readonly interactionIdAtAs: boolean;
+  private readonly mtlsEverywhere: boolean;
 
   constructor(o: ClientOptions) {
     this.http = o.http;
@@ -189,6 +201,8 @@ export class Client {
     this.signingKey = o.signingKey;
     this.dpopKey = o.dpopKey;
     this.assertionAudience = o.assertionAudience;
+    this.interactionIdAtAs = o.interactionIdAtAs === true;
+    this.mtlsEverywhere = o.mtlsEverywhere === true;
     this.clock = new ServerClock(o.now ?? Date.now, o.syncClock ?? true);
     if (this.authMethod === 'private_key_jwt' && !this.signingKey)
       throw stateError(
@@ -240,7 +254,7 @@ export class Client {
 
   /** True when requests to the AS carry the client certificate (mTLS auth or binding, RFC 8705 §5). */
   get usesMtls(): boolean {
-    return this.authMethod !== 'private_key_jwt' || this.sender === 'mtls';
+    return this.mtlsEverywhere || this.authMethod !== 'private_key_jwt' || this.sender === 'mtls';
   }
 
   /** The DPoP key's RFC 7638 thumbprint, for `dpop_jkt` and the cnf check. */
@@ -335,6 +349,7 @@ export class Client {
     const attempts: Attempt[] = [];
     let retry: RetryReason | undefined;
     const used = new Set<RetryReason>();
+    const interactionId = this.interactionIdAtAs ? randomUUID() : undefined; // kept on retries
     for (;;) {
       let form: Record<string, string | undefined> = { ...r.form };
       const attempt: Partial<Attempt> = {};
@@ -356,6 +371,7 @@ export class Client {
       const headers: Record<string, string> = {
         'content-type': 'application/x-www-form-urlencoded',
         accept: r.accept ?? 'application/json',
+        ...(interactionId ? { 'x-fapi-interaction-id': interactionId } : {}),
       };
       if (useDpop) {
         const p = this.proof('POST', url);
@@ -425,7 +441,7 @@ export class Client {
         headers,
         body: r.body,
         // RFC 8705 §3: a certificate-bound token is presented over the same certificate.
-        clientCert: !useDpop,
+        clientCert: !useDpop || this.mtlsEverywhere,
         ...(r.maxResponseBytes !== undefined ? { maxResponseBytes: r.maxResponseBytes } : {}),
       };
       const response = await this.http(request);

@@ -135,6 +135,8 @@ export function hintFor(step: string, o: OAuthErrorFields, ctx: HintContext = {}
       return 'The server refused the grant. Run `fapi login` again.';
     case 'invalid_scope':
       return 'A requested scope is not allowed for this client. Ask for fewer scopes with --scope, or register them.';
+    case 'invalid_authorization_details':
+      return "The server refused the authorization details (RFC 9396 §5: an unknown type or field, a wrong value, a missing field, or a type this client is not registered for). Check them against the server's documentation; servers may require the client to be registered with authorization_details_types (RFC 9396 §10).";
     case 'unauthorized_client':
       return 'This client is not allowed to use this grant type or request. Check the grant_types it was registered with.';
     case 'unsupported_grant_type':

@@ -11,6 +11,7 @@ import { type AuthorizationServerMetadata, endpoint } from './discovery.js';
 import type { HintContext } from './oauth-error.js';
 import { codeChallengeS256, createCodeVerifier } from './pkce.js';
 import { randomToken } from './random.js';
+import type { AuthorizationDetail } from './authorization-details.js';
 
 /** Everything the flow must remember between PAR and the token request (kept in memory only). */
 export interface AuthorizationSession {
@@ -25,6 +26,8 @@ export interface AuthorizationSession {
   dpop_jkt?: string;
   /** `jwt`: a signed JARM authorization response (FAPI2-MS §5.4.2-1, MS-09). */
   response_mode?: 'jwt';
+  /** RFC 9396 §3: the authorization details, as the JSON text sent (form-encoded in PAR). */
+  authorization_details?: string;
 }
 
 export interface PushedAuthorization {
@@ -43,6 +46,8 @@ export function createAuthorizationSession(o: {
   dpopJkt?: string;
   /** Ask for a JARM response (`response_mode=jwt`). */
   jarm?: boolean;
+  /** RFC 9396 authorization details (already checked: src/core/authorization-details.ts). */
+  authorizationDetails?: readonly AuthorizationDetail[];
 }): AuthorizationSession {
   const codeVerifier = createCodeVerifier();
   const session: AuthorizationSession = {
@@ -56,6 +61,7 @@ export function createAuthorizationSession(o: {
   if (hasOpenidScope(o.scope)) session.nonce = randomToken(32);
   if (o.dpopJkt) session.dpop_jkt = o.dpopJkt;
   if (o.jarm) session.response_mode = 'jwt';
+  if (o.authorizationDetails) session.authorization_details = JSON.stringify(o.authorizationDetails);
   return session;
 }
 
@@ -72,6 +78,8 @@ export function parParameters(clientId: string, s: AuthorizationSession): Record
     code_challenge: s.code_challenge,
     code_challenge_method: 'S256',
     dpop_jkt: s.dpop_jkt,
+    // RFC 9396 §3, §11.4: in the pushed request, never in the front channel.
+    authorization_details: s.authorization_details,
   };
 }
 

@@ -81,6 +81,10 @@ export function createRequestObject(p: RequestObjectParams): string {
   const claims: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(p.params))
     if (v !== undefined && !JWT_CLAIMS.has(k) && k !== 'request' && k !== 'request_uri') claims[k] = v;
+  // RFC 9396 §3 (RFC 9101 §4): in a request object authorization_details is the JSON array itself,
+  // not its form-encoded text (the session keeps the text, already checked to be an array).
+  if (typeof claims.authorization_details === 'string')
+    claims.authorization_details = JSON.parse(claims.authorization_details) as unknown;
   Object.assign(claims, {
     iss: p.clientId,
     aud: p.audience,

@@ -9,6 +9,12 @@ import { FapiError, conformanceError } from '../errors.js';
 import { type Client, type Exchange, jsonObject, responseError } from './client.js';
 import { decodeJws } from './jws.js';
 import type { AuthorizationSession } from './par.js';
+import {
+  AuthorizationDetailsError,
+  CLIENT_DETAIL_LIMITS,
+  checkDetailsShape,
+  type AuthorizationDetail,
+} from './authorization-details.js';
 
 export interface TokenSet {
   access_token: string;
@@ -19,6 +25,8 @@ export interface TokenSet {
   refresh_token?: string;
   id_token?: string;
   scope?: string;
+  /** RFC 9396 §7: the authorization details granted and assigned to this token. */
+  authorization_details?: AuthorizationDetail[];
   /** How the binding was established. */
   binding: TokenBinding;
 }
@@ -54,20 +62,42 @@ export function authorizationCodeGrant(
   });
 }
 
-/** CL-19: the refresh token with client authentication and a DPoP proof or the certificate. */
-export function refreshTokenGrant(client: Client, refreshToken: string, scope?: string): Promise<Exchange> {
+/**
+ * CL-19: the refresh token with client authentication and a DPoP proof or the certificate; with
+ * `authorizationDetails`, a token for fewer of the granted details (RFC 9396 §6, §6.1).
+ */
+export function refreshTokenGrant(
+  client: Client,
+  refreshToken: string,
+  scope?: string,
+  authorizationDetails?: readonly AuthorizationDetail[],
+): Promise<Exchange> {
   return client.sendToAs({
     step: 'refresh',
     endpoint: 'token_endpoint',
-    form: { grant_type: 'refresh_token', refresh_token: refreshToken, scope },
+    form: {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      scope,
+      authorization_details: authorizationDetails ? JSON.stringify(authorizationDetails) : undefined,
+    },
   });
 }
 
-export function clientCredentialsGrant(client: Client, scope?: string): Promise<Exchange> {
+/** RFC 6749 §4.4; with `authorizationDetails`, RFC 9396 §6 (the client's policy decides). */
+export function clientCredentialsGrant(
+  client: Client,
+  scope?: string,
+  authorizationDetails?: readonly AuthorizationDetail[],
+): Promise<Exchange> {
   return client.sendToAs({
     step: 'client_credentials',
     endpoint: 'token_endpoint',
-    form: { grant_type: 'client_credentials', scope: scope || undefined },
+    form: {
+      grant_type: 'client_credentials',
+      scope: scope || undefined,
+      authorization_details: authorizationDetails ? JSON.stringify(authorizationDetails) : undefined,
+    },
   });
 }
 
@@ -126,6 +156,18 @@ export function processTokenResponse(exchange: Exchange, o: TokenResponseCheck):
         'The server broke RFC 6749 §5.1.',
       );
     out[k] = v;
+  }
+  if (body.authorization_details !== undefined && body.authorization_details !== null) {
+    try {
+      out.authorization_details = checkDetailsShape(body.authorization_details, CLIENT_DETAIL_LIMITS);
+    } catch (e) {
+      if (!(e instanceof AuthorizationDetailsError)) throw e;
+      throw invalid(
+        'E_TOKEN_FIELD',
+        `${where} has malformed authorization_details: ${e.message}.`,
+        'The server broke RFC 9396 §7.',
+      );
+    }
   }
   if (o.expectIdToken && !out.id_token)
     throw invalid(

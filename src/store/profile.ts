@@ -27,8 +27,11 @@ import {
   req,
   str,
   anyObject,
+  arrayOf,
   type Check,
 } from './validate.js';
+import type { AuthorizationDetail } from '../core/authorization-details.js';
+import { ECOSYSTEM_NAMES, type EcosystemName } from '../core/ecosystem-names.js';
 
 export const PROFILE_VERSION = 1;
 
@@ -81,6 +84,8 @@ export interface Profile {
   scope?: string;
   /** Override of the client assertion audience (defaults to the issuer, FAPI2-SP §5.3.2.1-8). */
   assertion_audience?: string;
+  /** The ecosystem preset the client follows (src/core/ecosystems.ts; optional: added compatibly). */
+  ecosystem?: EcosystemName;
   registration?: RegistrationRef;
   created_at: string;
   updated_at: string;
@@ -95,6 +100,8 @@ export interface StoredTokens {
   refresh_token?: string;
   id_token?: string;
   scope?: string;
+  /** RFC 9396 §7: the authorization details granted to the token (optional: added compatibly). */
+  authorization_details?: AuthorizationDetail[];
   /** The sender constraint the token is bound to. */
   cnf?: { jkt?: string; 'x5t#S256'?: string };
   obtained_at: number;
@@ -135,6 +142,7 @@ const profileShape: Check = object({
   redirect_uri: opt(nonEmptyStr),
   scope: opt(str),
   assertion_audience: opt(nonEmptyStr),
+  ecosystem: opt(oneOf(...ECOSYSTEM_NAMES)),
   registration: opt(
     object({
       registration_access_token: opt(str),
@@ -147,6 +155,9 @@ const profileShape: Check = object({
   updated_at: req(str),
 });
 
+/** An authorization details object (RFC 9396 §2): an object with a non-empty string `type`. */
+const detailShape: Check = object({ type: req(nonEmptyStr) });
+
 const tokensShape: Check = object({
   version: req(oneOf(PROFILE_VERSION)),
   access_token: req(nonEmptyStr),
@@ -155,6 +166,7 @@ const tokensShape: Check = object({
   refresh_token: opt(str),
   id_token: opt(str),
   scope: opt(str),
+  authorization_details: opt(arrayOf(detailShape)),
   cnf: opt(anyObject),
   obtained_at: req(num),
   issuer: req(str),

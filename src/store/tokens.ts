@@ -28,6 +28,9 @@ export function toStoredTokens(
   if (idt) out.id_token = idt;
   const scope = t.scope ?? o.previous?.scope;
   if (scope !== undefined) out.scope = scope;
+  // RFC 9396 §7: a refresh answers with the token's details; kept like the scope when it does not.
+  const details = t.authorization_details ?? o.previous?.authorization_details;
+  if (details) out.authorization_details = details;
   const cnf: StoredTokens['cnf'] = {};
   if (t.binding.jkt) cnf.jkt = t.binding.jkt;
   if (t.binding.x5t_s256) cnf['x5t#S256'] = t.binding.x5t_s256;

@@ -48,6 +48,7 @@ describe('the scenarios', () => {
       'mix-up',
       'client-impersonation',
       'token-in-url',
+      'payment-overreach',
     ]);
     for (const s of SCENARIOS) {
       expect(s.rules.length, s.id).toBeGreaterThan(0);
@@ -204,6 +205,17 @@ describe('token-in-url (RS-02)', () => {
     expect(rows(r, 'fapi2')).toEqual([
       [400, 'invalid_request', 'RS-02'],
       [400, 'invalid_request', 'RS-02'],
+    ]);
+  });
+});
+
+describe('payment-overreach (RAR-08, RAR-09)', () => {
+  it('a token for one 10.00 EUR payment pays 10,000.00 EUR elsewhere and twice on scope alone; RAR executes only the consented payment, once', async () => {
+    const r = await run('payment-overreach');
+    expect(statuses(r, 'relaxed')).toEqual([201, 201]);
+    expect(rows(r, 'fapi2')).toEqual([
+      [403, 'insufficient_authorization_details', 'RAR-08'],
+      [403, 'insufficient_authorization_details', 'RAR-09'],
     ]);
   });
 });

@@ -81,6 +81,9 @@ const RELAXED: Record<(typeof RELAXATION_NAMES)[number], Case> = {
   'token-in-query': { config: {}, variants: [PKJWT_DPOP, PKJWT_MTLS], expect: failed('RS-02') },
   // A client registered with require_signed_request_object still gets a plain PAR through (MS-01).
   'unsigned-request-object': { config: {}, expect: failed('MS-01') },
+  // The conformance checks make no payment: an RS API rule (RAR-08, RAR-09), seen by
+  // `fapi lab attack scope-only-payments`, not by `fapi conform server`.
+  'scope-only-payments': { config: {}, expect: {} },
 };
 
 const FAULTS: Partial<Record<(typeof FAULT_NAMES)[number], Case>> = {

@@ -78,7 +78,7 @@ describe('fapi lab attack against its own labs', () => {
     const list = await fapi(['--home', home.dir, 'lab', 'attack', '--list', '--json']);
     expect(list.code).toBe(0);
     const { scenarios } = JSON.parse(list.stdout) as { scenarios: { id: string; attacker: string }[] };
-    expect(scenarios).toHaveLength(11);
+    expect(scenarios).toHaveLength(12);
     expect(scenarios.find((s) => s.id === 'mix-up')?.attacker).toBe('A1a');
     const human = await fapi(['--home', home.dir, 'lab', 'attack', '--list', 'evil-twin']);
     expect(human.stdout).toContain('attacker  A7: reads resource requests');
@@ -190,6 +190,7 @@ describe('fapi lab attack --issuer (a server it did not start)', () => {
       'mix-up': 'skipped',
       'client-impersonation': 'defence-held',
       'token-in-url': 'defence-held',
+      'payment-overreach': 'skipped',
     });
     expect(report.scenarios.find((s) => s.id === 'mix-up')?.fapi2.reason).toMatch(/needs the lab/);
     // What an external server cannot do is said, not silently dropped.

@@ -36,6 +36,10 @@ try {
   await page.goto(url);
   const user = process.env.FAPI_TEST_USER;
   if (user) await page.check(`input[name="user"][value="${user}"]`);
+  // The authorization details the consent page shows (RFC 9396), one line each, for the log.
+  if (log)
+    for (const item of await page.locator('#authorization-details li').allTextContents())
+      appendFileSync(log, `consent: ${item}\n`);
   const decision = process.env.FAPI_TEST_DECISION;
   const asked =
     decision === 'asked' && /press Cancel or Deny/.test((await page.textContent('#client-name')) ?? '');

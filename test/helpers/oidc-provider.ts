@@ -304,11 +304,15 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
         missingOIDCScope?: string[];
         missingOIDCClaims?: string[];
         missingResourceScopes?: Record<string, string[]>;
+        /** RFC 9396 authorization details asked for (features.richAuthorizationRequests). */
+        rar?: Record<string, unknown>[];
       };
       if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
       if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
       for (const [resource, scopes] of Object.entries(d.missingResourceScopes ?? {}))
         grant.addResourceScope(resource, scopes.join(' '));
+      // The test user approves every authorization detail asked for (RFC 9396 §3.1).
+      for (const detail of d.rar ?? []) grant.addRar(detail);
       result = { consent: { grantId: await grant.save() } };
     }
     await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });

@@ -34,8 +34,10 @@ export async function dpopTokens(
   t: TestLab,
   c: TestClient,
   scope = 'openid accounts payments',
+  /** More PAR parameters (e.g. authorization_details). */
+  params: Record<string, string> = {},
 ): Promise<Tokens> {
-  const { code: cv, flow } = await code(t, c, { params: { scope } });
+  const { code: cv, flow } = await code(t, c, { params: { scope, ...params } });
   const res = await redeem(t, c, cv, flow);
   if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${res.text()}`);
   const body = json(res);

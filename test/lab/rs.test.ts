@@ -223,7 +223,24 @@ describe('RS-05 scope', () => {
     });
     expect(refused.status).toBe(403);
     expect(challenges(refused)[0]).toMatch(/scope="payments"/);
-    const ok = await call('/payments', { method: 'POST', headers, body });
+    // Under the strict lab the payment must also be one the user consented to (RAR-08).
+    const paying = await dpopTokens(t, client, 'openid payments', {
+      authorization_details: JSON.stringify([
+        {
+          type: 'payment_initiation',
+          instructedAmount: { currency: 'EUR', amount: '1.00' },
+          creditorName: 'Shop',
+          creditorAccount: { iban: 'GB33BUKB20201555555555' },
+        },
+      ]),
+    });
+    const ok = await rsCall(t, '/payments', {
+      method: 'POST',
+      token: paying.at,
+      dpop: paying.dpop,
+      headers,
+      body,
+    });
     expect(ok.status, ok.text()).toBe(201);
   });
 });

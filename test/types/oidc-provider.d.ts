@@ -19,6 +19,8 @@ declare module 'oidc-provider' {
     addOIDCScope(scope: string): void;
     addOIDCClaims(claims: string[]): void;
     addResourceScope(resource: string, scope: string): void;
+    /** RFC 9396: approve one authorization details object (features.richAuthorizationRequests). */
+    addRar(detail: Record<string, unknown>): void;
     save(): Promise<string>;
   }
 

@@ -4,7 +4,6 @@
  * expired token is refreshed first; a token the RS rejects is refreshed once and the call retried.
  * Kept light for start-up time: no listr2, no inquirer, no jose.
  */
-import { readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import type { Exchange } from '../../core/client.js';
 import { findChallenge, parseWwwAuthenticate } from '../../core/www-authenticate.js';
@@ -13,6 +12,7 @@ import { stateError, usageError } from '../../errors.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { narrateExchange, short } from '../narrate.js';
 import { parseSizeOption } from '../options.js';
+import { readAtArgument } from '../at-file.js';
 import { loadClientProfile, loadTokensOrFail, openSession, refreshAndSave } from '../session.js';
 
 /** Seconds before expiry at which a token counts as expired (a call takes time to arrive). */
@@ -24,28 +24,6 @@ export function parseHeader(h: string): [string, string] {
   if (!name || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name))
     throw usageError('E_BAD_HEADER', `-H ${JSON.stringify(h)} is not a header.`, "Use -H 'Name: value'.");
   return [name, h.slice(i + 1).trim()];
-}
-
-async function readData(data: string, stdin: NodeJS.ReadableStream): Promise<string> {
-  if (!data.startsWith('@')) return data;
-  const file = data.slice(1);
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const c of stdin) chunks.push(Buffer.from(c as Buffer));
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  try {
-    return await readFile(file, 'utf8');
-  } catch (cause) {
-    throw stateError(
-      'E_DATA_FILE',
-      `Cannot read ${file} for --data: ${(cause as Error).message}.`,
-      'Check the path after @.',
-      {
-        cause,
-      },
-    );
-  }
 }
 
 function looksLikeJson(s: string): boolean {
@@ -113,7 +91,7 @@ export async function run(ctx: CliContext, opts: CallOptions, args: string[]): P
   }
   let body: string | undefined;
   if (opts.data !== undefined) {
-    body = await readData(opts.data, process.stdin);
+    body = await readAtArgument(opts.data, { flag: '--data', code: 'E_DATA_FILE', stdin: process.stdin });
     // curl sends form data by default; JSON is the common case for APIs, so it is detected.
     headers['content-type'] ??= looksLikeJson(body)
       ? 'application/json'

@@ -2,6 +2,7 @@
 import { conformanceError, usageError } from '../../errors.js';
 import { discoverMetadata, metadataStrings, type AuthorizationServerMetadata } from '../../core/discovery.js';
 import { lintMetadata, summarizeLint, type LintFinding } from '../../core/lint.js';
+import { ecosystem, lintEcosystem, type EcosystemName } from '../../core/ecosystems.js';
 import type { Profile } from '../../store/profile.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import type { Palette } from '../output.js';
@@ -56,6 +57,8 @@ export function findingLine(f: LintFinding, c: Palette): string {
 export interface DiscoverOptions extends GlobalOptions {
   /** Exit 6 when the metadata is not FAPI 2.0 conformant. */
   strict?: boolean;
+  /** Also lint against an ecosystem preset's rules (src/core/ecosystems.ts). */
+  ecosystem?: EcosystemName;
 }
 
 export async function run(ctx: CliContext, opts: DiscoverOptions, args: string[]): Promise<void> {
@@ -72,7 +75,10 @@ export async function run(ctx: CliContext, opts: DiscoverOptions, args: string[]
   const http = ctx.http({ profile: profile && profile.issuer === issuer ? profile : undefined });
   const result = await discoverMetadata(http, issuer);
   const m = result.metadata;
-  const findings = lintMetadata(m);
+  // An ecosystem preset's rules on top of FAPI 2.0's, each finding citing the rule's source.
+  const eco = opts.ecosystem ? ecosystem(opts.ecosystem) : undefined;
+  const ecoFindings = eco ? lintEcosystem(eco, m) : [];
+  const findings = [...lintMetadata(m), ...ecoFindings];
   const lint = summarizeLint(findings);
   const summary = metadataSummary(m);
   const skew = result.serverDate !== undefined ? result.serverDate - result.fetchedAt : undefined;
@@ -90,6 +96,15 @@ export async function run(ctx: CliContext, opts: DiscoverOptions, args: string[]
         warnings: lint.warnings,
         infos: lint.infos,
         findings,
+        ...(eco
+          ? {
+              ecosystem: {
+                name: eco.name,
+                conformant: !ecoFindings.some((f) => f.severity === 'error'),
+                findings: ecoFindings.length,
+              },
+            }
+          : {}),
       },
       metadata: m,
     },
@@ -146,11 +161,16 @@ export async function run(ctx: CliContext, opts: DiscoverOptions, args: string[]
       for (const f of findings) lines.push(findingLine(f, c));
       const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
       const counts = `${plural(lint.errors, 'error')}, ${plural(lint.warnings, 'warning')}`;
+      const what = eco ? `FAPI 2.0 and ${eco.name}` : 'FAPI 2.0';
       lines.push(
         lint.conformant
-          ? `  ${c.green('✔')} ${counts}: FAPI 2.0 metadata conformant`
-          : `  ${c.red('✖')} ${counts}: not FAPI 2.0 conformant${opts.strict ? '' : ' (exit 6 with --strict)'}`,
+          ? `  ${c.green('✔')} ${counts}: ${what} metadata conformant`
+          : `  ${c.red('✖')} ${counts}: not ${what} conformant${opts.strict ? '' : ' (exit 6 with --strict)'}`,
       );
+      if (eco)
+        lines.push(
+          `  ${c.dim(`${eco.name}: the metadata shows only some of its rules; \`fapi ecosystems ${eco.name}\` lists them all, with their sources`)}`,
+        );
       return lines;
     },
   );
@@ -158,7 +178,7 @@ export async function run(ctx: CliContext, opts: DiscoverOptions, args: string[]
   if (opts.strict && !lint.conformant) {
     throw conformanceError(
       'E_NOT_CONFORMANT',
-      `${issuer} is not FAPI 2.0 conformant: ${lint.errors} error${lint.errors === 1 ? '' : 's'} in its metadata.`,
+      `${issuer} is not ${eco ? `FAPI 2.0 and ${eco.name}` : 'FAPI 2.0'} conformant: ${lint.errors} error${lint.errors === 1 ? '' : 's'} in its metadata.`,
       'See the findings above (each names the field and the spec section). Run without --strict to only report them.',
       { errors: findings.filter((f) => f.severity === 'error').map((f) => `${f.field}: ${f.id}`) },
     );

@@ -18,6 +18,8 @@ import { labRunState, type LabRunInfo } from '../../../lab/run-file.js';
 import type { CliContext } from '../context.js';
 import { confirm, input, select } from '../prompt.js';
 import { readMetadataFile, registerProfile, registrationView } from './register.js';
+import type { Ecosystem, EcosystemName } from '../../core/ecosystems.js';
+import { ecosystemRefusal, resolveEcosystem, warnUnsupported, withinEcosystem } from '../ecosystem.js';
 import {
   DEFAULT_REDIRECT_URI,
   type ClientAuthMethod,
@@ -120,6 +122,8 @@ export interface InitOptions {
   clientId?: string;
   key?: string;
   cert?: string;
+  /** An ecosystem preset (src/core/ecosystems.ts); with --lab, the lab's preset by default. */
+  ecosystem?: EcosystemName;
   yes?: boolean;
   force?: boolean;
   showSecrets?: boolean;
@@ -163,6 +167,14 @@ export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
     lab = await readLabRun(ctx.home);
     issuer = lab.issuer;
   }
+  // The client follows the ecosystem asked for, else the one the lab plays.
+  const eco = resolveEcosystem(opts.ecosystem ?? (lab?.ecosystem as EcosystemName | undefined));
+  const preset = eco?.settings;
+  if (eco)
+    out.info(`${out.errC.green('✔')} ecosystem  ${eco.name}: ${eco.title} (\`fapi ecosystems ${eco.name}\`)`);
+  warnUnsupported(ctx, eco);
+  if (opts.jarm && preset?.jarm === 'not-used')
+    throw ecosystemRefusal(eco as Ecosystem, 'jarm', '--jarm', 'Set up the client without --jarm.');
   if (!issuer) throw usageError('E_MISSING_OPTION', 'Missing the issuer.', 'Pass --issuer URL.');
 
   // ── 2. the profile ─────────────────────────────────────────────────────────
@@ -217,14 +229,26 @@ export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
     flagValue: opts.auth,
     flag: '--auth',
     message: 'Client authentication',
-    options: serverChoices(m).auths,
+    options: withinEcosystem(eco, 'authMethods', preset?.authMethods, serverChoices(m).auths, {
+      name: '--auth',
+      value: opts.auth,
+    }),
     labels: AUTH_LABEL,
   });
   const sender = await choose(ctx, yes, {
     flagValue: opts.sender,
     flag: '--sender',
     message: 'Sender-constrained tokens',
-    options: serverChoices(m).senders,
+    options: withinEcosystem(
+      eco,
+      'sender',
+      preset?.sender ? [preset.sender] : undefined,
+      serverChoices(m).senders,
+      {
+        name: '--sender',
+        value: opts.sender,
+      },
+    ),
     labels: SENDER_LABEL,
   });
   if (importing) {
@@ -235,13 +259,16 @@ export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
   }
   const choices = serverChoices(m, auth);
   const existingAlg = profile.keys?.signing?.alg;
+  const algOptions = withinEcosystem(eco, 'algs', preset?.algs, choices.algs, {
+    name: '--alg',
+    value: opts.alg,
+  });
   const alg = await choose(ctx, yes, {
     flagValue:
-      opts.alg ??
-      (existingAlg && choices.algs.includes(existingAlg) && !opts.force ? existingAlg : undefined),
+      opts.alg ?? (existingAlg && algOptions.includes(existingAlg) && !opts.force ? existingAlg : undefined),
     flag: '--alg',
     message: 'Key algorithm',
-    options: choices.algs,
+    options: algOptions,
     labels: ALG_LABEL,
   });
 
@@ -249,7 +276,7 @@ export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
   const keys = await import('../../store/profile-keys.js');
   const gen = await import('../../keys/generate.js');
   const x509 = await import('../../keys/x509.js');
-  const needsCert = auth !== 'private_key_jwt' || sender === 'mtls';
+  const needsCert = auth !== 'private_key_jwt' || sender === 'mtls' || preset?.mtlsEverywhere === true;
   const regenerate = !profile.keys?.signing || profile.keys.signing.alg !== alg || Boolean(opts.force);
   const needsCaIssued =
     auth === 'tls_client_auth' && (regenerate || !profile.certificate || profile.certificate.self_signed);
@@ -299,6 +326,7 @@ export async function run(ctx: CliContext, opts: InitOptions): Promise<void> {
     jarm: opts.jarm === true,
     // --jar: signed request objects at PAR (MS-07); `fapi login` then sends them.
     jar: opts.jar === true,
+    ...(eco ? { ecosystem: eco } : {}),
   });
   for (const w of done.warnings) out.warn(w);
   const view = registrationView(profile, done, Boolean(opts.showSecrets));

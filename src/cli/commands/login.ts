@@ -29,9 +29,14 @@ import type { StoredTokens } from '../../store/profile.js';
 import { toStoredTokens } from '../../store/tokens.js';
 import { DEFAULT_REDIRECT_URI } from '../../core/fapi.js';
 import { openBrowser } from '../browser.js';
+import { checkRequestedTypes } from '../../core/authorization-details.js';
+import { detailLines, detailTypes, readRequestedDetails } from '../authorization-details.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { decodeJwt, json, narrateExchange, narrateToken, relativeTime, short } from '../narrate.js';
-import { type Session, openSession, parseDuration } from '../session.js';
+import { type Session, loadClientProfile, openSession, parseDuration } from '../session.js';
+import type { Ecosystem, EcosystemName } from '../../core/ecosystems.js';
+import type { AuthorizationDetail } from '../../core/authorization-details.js';
+import { ecosystemRefusal, resolveEcosystem, warnUnsupported } from '../ecosystem.js';
 import { runSteps } from '../steps.js';
 
 /** CL-22: the least privilege that still yields an ID token. */
@@ -50,11 +55,20 @@ export interface LoginOptions extends GlobalOptions {
   jar?: boolean;
   showSecrets?: boolean;
   syncClock?: boolean;
+  /** RFC 9396: JSON, @FILE or @- (--authorization-details). */
+  authorizationDetails?: string;
+  /** An ecosystem preset (default: the profile's). */
+  ecosystem?: EcosystemName;
 }
 
 export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
   const timeoutMs = parseDuration(opts.timeout ?? '5m', '--timeout');
   const syncClock = opts.syncClock !== false;
+  // RFC 9396: read and shape-checked before anything is sent (exit 2).
+  const details = await readRequestedDetails(opts.authorizationDetails);
+  // An ecosystem preset's rules, checked before anything is sent (exit 2 naming the rule).
+  const eco = resolveEcosystem(opts.ecosystem, await loadClientProfile(ctx));
+  if (eco) await checkLoginWithinEcosystem(ctx, eco, opts, details);
   // --jarm: a signed JARM authorization response (response_mode=jwt; FAPI2-MS §5.4.2, MS-09).
   // Without the flag, a client registered with authorization_signed_response_alg (`fapi register
   // --jarm`) asks for one too; --no-jarm turns it off.
@@ -83,15 +97,20 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
           createDpopKey: true,
           syncClock,
           requestObjects: opts.jar !== false,
+          ...(opts.ecosystem ? { ecosystem: opts.ecosystem } : {}),
         });
         if (opts.jarm === undefined)
-          jarm = typeof s.profile.registration?.metadata?.authorization_signed_response_alg === 'string';
+          jarm =
+            typeof s.profile.registration?.metadata?.authorization_signed_response_alg === 'string' ||
+            eco?.settings.jarm === 'required';
         jwks = jwksLoader(s.client);
         scope = opts.scope ?? s.profile.scope ?? DEFAULT_SCOPE;
         const m = s.client.metadata;
         // --jarm only against a server that offers it, before anything is pushed.
         if (jarm) checkJarmSupported(m);
         jar = await useRequestObjects(s, opts.jar);
+        // RFC 9396 §10: the types the server supports, before anything is pushed (exit 2).
+        if (details) checkRequestedTypes(details, m);
         const offset = s.client.clock.measured();
         if (offset !== undefined && s.client.clock.applied() !== 0)
           notes.push(
@@ -128,7 +147,10 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
           scope,
           dpopJkt: s.client.dpopJkt,
           jarm,
+          ...(details ? { authorizationDetails: details } : {}),
         });
+        if (flow.authorization_details)
+          ctx.out.verbose(`  authorization_details ${flow.authorization_details}`);
         ctx.out.verbose(
           `  PKCE: code_verifier ${redacted('code_verifier', flow.code_verifier)} → S256 → code_challenge ${flow.code_challenge}`,
         );
@@ -149,6 +171,7 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
               : undefined,
             'PKCE S256',
             flow.response_mode ? `response_mode ${flow.response_mode}` : undefined,
+            details ? `authorization_details ${detailTypes(details)}` : undefined,
             flow.dpop_jkt ? `dpop_jkt ${short(flow.dpop_jkt)}` : 'client certificate',
             ex.attempts.some((a) => a.retry === 'use_dpop_nonce') ? 'DPoP nonce retry' : undefined,
           ]
@@ -266,6 +289,9 @@ export async function run(ctx: CliContext, opts: LoginOptions): Promise<void> {
   } finally {
     await listener?.close();
   }
+  // RFC 9396 §7: the token response must say what was granted.
+  if (details && !tokens.authorization_details)
+    notes.push('the server returned no authorization_details, though RFC 9396 §7 requires them');
   for (const n of notes) ctx.out.info(`  ${ctx.out.errC.yellow('!')} ${n}`);
 
   await s.persistNonces();
@@ -330,6 +356,7 @@ export function tokenResult(
     has_refresh_token: Boolean(stored.refresh_token),
     sender_constraint: t.binding,
   };
+  if (stored.authorization_details) out.authorization_details = stored.authorization_details;
   if (idToken) out.id_token_claims = idToken.claims;
   if (showSecrets) {
     out.access_token = t.access_token;
@@ -358,6 +385,7 @@ export function printLoginResult(
     const exp = t.expires_in !== undefined ? `expires ${relativeTime(t.expires_in)}` : 'no expiry given';
     const lines = [
       `${c.green(verb)}${who} — scopes: ${stored.scope ?? '(not returned)'} — access token ${bound}, ${exp}${stored.refresh_token ? ', refresh token saved' : ''}`,
+      ...detailLines(stored.authorization_details),
     ];
     const next = s.client.metadata.userinfo_endpoint;
     lines.push(`${c.dim('next:')}  fapi call ${typeof next === 'string' ? next : 'https://…/resource'}`);
@@ -367,4 +395,51 @@ export function printLoginResult(
     }
     return lines;
   });
+}
+
+/**
+ * An ecosystem preset's rules for a login (src/core/ecosystems.ts), before anything is sent: the
+ * profile's client authentication and sender constraint, RAR required or not used, JARM, OpenID;
+ * with `ephemeralDpopKey` (Singpass) a new DPoP key for this authentication. Refusals are exit 2,
+ * naming the rule and its source.
+ */
+async function checkLoginWithinEcosystem(
+  ctx: CliContext,
+  eco: Ecosystem,
+  opts: LoginOptions,
+  details: readonly AuthorizationDetail[] | undefined,
+): Promise<void> {
+  const set = eco.settings;
+  const profile = await loadClientProfile(ctx);
+  const auth = profile.auth_method ?? 'private_key_jwt';
+  const sender = profile.sender ?? 'dpop';
+  const again = `Set the profile up for ${eco.name}: \`fapi init --ecosystem ${eco.name} --force\`.`;
+  if (set.authMethods && !set.authMethods.includes(auth))
+    throw ecosystemRefusal(eco, 'authMethods', `The profile's client authenticates with ${auth}`, again);
+  if (set.sender && set.sender !== sender)
+    throw ecosystemRefusal(eco, 'sender', `The profile's tokens are ${sender}-bound`, again);
+  if (set.rar === 'required' && !details)
+    throw ecosystemRefusal(
+      eco,
+      'rar',
+      'A login without --authorization-details',
+      'Pass the consent as --authorization-details JSON|@FILE (RFC 9396).',
+    );
+  if (set.rar === 'not-used' && details)
+    throw ecosystemRefusal(eco, 'rar', '--authorization-details', 'Log in without it; ask with --scope.');
+  if (set.jarm === 'required' && opts.jarm === false)
+    throw ecosystemRefusal(eco, 'jarm', '--no-jarm', 'Log in without --no-jarm.');
+  if (set.jarm === 'not-used' && opts.jarm === true)
+    throw ecosystemRefusal(eco, 'jarm', '--jarm', 'Log in without --jarm.');
+  const scope = opts.scope ?? profile.scope ?? DEFAULT_SCOPE;
+  if (set.openid && !hasOpenidScope(scope))
+    throw ecosystemRefusal(eco, 'openid', `--scope "${scope}" without openid`, 'Add openid to the scope.');
+  warnUnsupported(ctx, eco);
+  if (eco.rules.some((r) => r.topic === 'ephemeralDpopKey' && r.client === 'yes') && sender === 'dpop') {
+    // A new DPoP key pair for this authentication (its PAR, token and later userinfo requests).
+    const { generateSigningKey } = await import('../../keys/generate.js');
+    const { saveProfileKey } = await import('../../store/profile-keys.js');
+    await saveProfileKey(ctx.store, profile, 'dpop', await generateSigningKey('ES256'));
+    await ctx.store.save(profile);
+  }
 }

@@ -19,6 +19,9 @@ import { type Profile } from '../../store/profile.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { DEFAULT_REDIRECT_URI, type ClientAuthMethod, type SenderConstraint } from '../../core/fapi.js';
 import { loadClientMetadataTemplate } from '../../store/templates.js';
+import { isStringArray } from '../../core/discovery.js';
+import type { Ecosystem, EcosystemName } from '../../core/ecosystems.js';
+import { ecosystemRefusal, resolveEcosystem, warnUnsupported, withinEcosystem } from '../ecosystem.js';
 
 /** `--metadata FILE`: a JSON object merged into the client metadata. */
 export async function readMetadataFile(file: string | undefined): Promise<ClientMetadata | undefined> {
@@ -92,6 +95,8 @@ export interface RegistrationRequest {
   jar?: boolean;
   /** Discovery already done (by init). */
   discovery?: DiscoveryResult;
+  /** An ecosystem preset: JARM, authorization details types and key algorithm as it says. */
+  ecosystem?: Ecosystem;
 }
 
 export interface RegistrationDone {
@@ -109,6 +114,28 @@ export async function registerProfile(
   const http = ctx.http({ profile });
   const discovery = req.discovery ?? (await discoverMetadata(http, req.issuer));
   const regEndpoint = endpoint(discovery.metadata, 'registration_endpoint', { mtls: false });
+  const eco = req.ecosystem;
+  let overrides = req.overrides;
+  let jarm = req.jarm;
+  let jar = req.jar;
+  if (eco) {
+    const algs = eco.settings.algs as readonly string[] | undefined;
+    const alg = profile.keys?.signing?.alg;
+    if (algs && alg && !algs.includes(alg))
+      throw ecosystemRefusal(
+        eco,
+        'algs',
+        `The profile's signing key is ${alg}`,
+        `Create a ${algs[0]} key: \`fapi keygen --alg ${algs[0]} --force\` (and a certificate with --cert for mTLS), then register again.`,
+      );
+    if (eco.settings.jarm === 'required') jarm = true;
+    // Signed request objects (JAR) where the ecosystem requires them; `fapi login` then sends them.
+    if (eco.settings.jar === 'required') jar = true;
+    // RFC 9396 §10: the types the client will use, when the ecosystem processes only registered ones.
+    const types = discovery.metadata.authorization_details_types_supported;
+    if ((eco.settings.rarRegisteredTypes || eco.settings.rar === 'required') && isStringArray(types))
+      overrides = { authorization_details_types: types, ...overrides };
+  }
   const md = buildClientMetadata({
     template: loadClientMetadataTemplate(req.sender),
     authMethod: req.authMethod,
@@ -116,9 +143,9 @@ export async function registerProfile(
     redirectUris: [req.redirectUri],
     scope: req.scope,
     server: discovery.metadata,
-    jarm: req.jarm,
-    jar: req.jar,
-    overrides: req.overrides,
+    jarm,
+    jar,
+    overrides,
     ...(await profileCredentials(ctx, profile)),
   });
   const { client, warnings } = await registerClient(http, regEndpoint, md, {
@@ -131,6 +158,7 @@ export async function registerProfile(
   profile.auth_method = req.authMethod;
   profile.sender = req.sender;
   profile.redirect_uri = req.redirectUri;
+  if (eco) profile.ecosystem = eco.name;
   if (req.scope !== undefined) profile.scope = req.scope;
   else delete profile.scope;
   // An explicit --ca at registration is remembered for this issuer (trust stays explicit).
@@ -182,6 +210,8 @@ export interface RegisterOptions extends GlobalOptions {
   metadata?: string;
   jarm?: boolean;
   jar?: boolean;
+  /** An ecosystem preset (src/core/ecosystems.ts). */
+  ecosystem?: EcosystemName;
   force?: boolean;
   showSecrets?: boolean;
 }
@@ -204,8 +234,33 @@ export async function run(ctx: CliContext, opts: RegisterOptions): Promise<void>
       `Profile "${profile.name}" already has client ${profile.client_id} at ${profile.issuer ?? 'its issuer'}.`,
       `Use another profile (--profile NAME), delete the client first (\`fapi client delete\`), or pass --force to register a new one (the old client stays registered at the server).`,
     );
-  const authMethod = opts.auth ?? profile.auth_method ?? 'private_key_jwt';
-  const sender = opts.sender ?? profile.sender ?? 'dpop';
+  const eco = resolveEcosystem(opts.ecosystem, profile);
+  warnUnsupported(ctx, eco);
+  const preset = eco?.settings;
+  const authMethod =
+    withinEcosystem(
+      eco,
+      'authMethods',
+      preset?.authMethods,
+      [opts.auth ?? profile.auth_method ?? 'private_key_jwt'],
+      {
+        name: '--auth',
+        value: opts.auth,
+      },
+    )[0] ?? 'private_key_jwt';
+  const sender =
+    withinEcosystem(
+      eco,
+      'sender',
+      preset?.sender ? [preset.sender] : undefined,
+      [opts.sender ?? profile.sender ?? 'dpop'],
+      {
+        name: '--sender',
+        value: opts.sender,
+      },
+    )[0] ?? 'dpop';
+  if (opts.jarm && preset?.jarm === 'not-used')
+    throw ecosystemRefusal(eco as Ecosystem, 'jarm', '--jarm', 'Register without --jarm.');
   const done = await registerProfile(ctx, profile, {
     issuer,
     authMethod,
@@ -217,6 +272,7 @@ export async function run(ctx: CliContext, opts: RegisterOptions): Promise<void>
     overrides: await readMetadataFile(opts.metadata),
     jarm: opts.jarm === true,
     jar: opts.jar === true,
+    ...(eco ? { ecosystem: eco } : {}),
   });
   for (const w of done.warnings) ctx.out.warn(w);
   const view = registrationView(profile, done, Boolean(opts.showSecrets));

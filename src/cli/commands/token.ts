@@ -4,6 +4,8 @@ import { redacted } from '../../http/redact.js';
 import type { StoredTokens } from '../../store/profile.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { printLoginResult } from './login.js';
+import { checkRequestedTypes } from '../../core/authorization-details.js';
+import { detailLines, readRequestedDetails } from '../authorization-details.js';
 import { responseError } from '../../core/client.js';
 import { redactJson } from '../../http/redact.js';
 import { decodeJwt, json, narrateExchange, relativeTime, short } from '../narrate.js';
@@ -22,6 +24,8 @@ interface SyncClockOption extends GlobalOptions {
 export interface TokenRefreshOptions extends SyncClockOption {
   scope?: string;
   showSecrets?: boolean;
+  /** RFC 9396 §6.1: a token for fewer of the granted details (JSON, @FILE or @-). */
+  authorizationDetails?: string;
 }
 
 export interface TokenRevokeOptions extends SyncClockOption {
@@ -39,6 +43,8 @@ export interface TokenIntrospectOptions extends SyncClockOption {
 export interface ClientCredentialsOptions extends SyncClockOption {
   scope?: string;
   showSecrets?: boolean;
+  /** RFC 9396 §6: JSON, @FILE or @-. */
+  authorizationDetails?: string;
 }
 
 const syncClockOf = (opts: SyncClockOption) => opts.syncClock !== false;
@@ -60,6 +66,7 @@ export async function show(ctx: CliContext, opts: TokenShowOptions): Promise<voi
     has_refresh_token: Boolean(t.refresh_token),
     has_id_token: Boolean(t.id_token),
     cnf: t.cnf ?? null,
+    ...(t.authorization_details ? { authorization_details: t.authorization_details } : {}),
     access_token: secrets ? t.access_token : redacted('access_token', t.access_token),
   };
   if (t.refresh_token)
@@ -77,6 +84,7 @@ export async function show(ctx: CliContext, opts: TokenShowOptions): Promise<voi
       `scope        ${t.scope ?? '(not returned)'}`,
       `expires      ${t.expires_at === undefined ? 'no expiry given' : `${new Date(t.expires_at * 1000).toISOString()} (${t.expires_at <= now ? c.red(relativeTime(t.expires_at - now)) : relativeTime(t.expires_at - now)})`}`,
       `refresh      ${t.refresh_token ? 'yes' : 'no'}${t.id_token ? '   id_token yes' : ''}`,
+      ...detailLines(t.authorization_details),
       `access_token ${String(data.access_token)}`,
     ];
     if (t.refresh_token) lines.push(`refresh_token ${String(data.refresh_token)}`);
@@ -99,9 +107,11 @@ export async function show(ctx: CliContext, opts: TokenShowOptions): Promise<voi
 }
 
 export async function refresh(ctx: CliContext, opts: TokenRefreshOptions): Promise<void> {
+  const details = await readRequestedDetails(opts.authorizationDetails);
   const s = await openSession(ctx, { discover: true, syncClock: syncClockOf(opts) });
+  if (details) checkRequestedTypes(details, s.client.metadata);
   const previous = await loadTokensOrFail(ctx, s.profile);
-  const r = await refreshAndSave(ctx, s, previous, opts.scope);
+  const r = await refreshAndSave(ctx, s, previous, opts.scope, details);
   await s.persistNonces();
   ctx.out.info(
     `  ${ctx.out.errC.green('✔')} refresh        ${r.rotated ? 'new refresh token (rotated) saved' : 'refresh token kept'}; token_type ${r.tokens.token_type}`,
@@ -225,10 +235,13 @@ export async function introspect(ctx: CliContext, opts: TokenIntrospectOptions):
 }
 
 export async function clientCredentials(ctx: CliContext, opts: ClientCredentialsOptions): Promise<void> {
+  const details = await readRequestedDetails(opts.authorizationDetails);
   const s = await openSession(ctx, { discover: true, createDpopKey: true, syncClock: syncClockOf(opts) });
+  // RFC 9396 §10: the types the server supports, before the request (exit 2).
+  if (details) checkRequestedTypes(details, s.client.metadata);
   const { clientCredentialsGrant, processTokenResponse } = await import('../../core/token.js');
   const { toStoredTokens } = await import('../../store/tokens.js');
-  const ex = await clientCredentialsGrant(s.client, opts.scope ?? s.profile.scope);
+  const ex = await clientCredentialsGrant(s.client, opts.scope ?? s.profile.scope, details);
   narrateExchange(ctx, ex);
   const tokens = processTokenResponse(ex, {
     client: s.client,

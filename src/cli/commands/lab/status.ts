@@ -54,6 +54,7 @@ export async function run(ctx: CliContext, opts: LabStatusOptions = {}): Promise
     started_at: info.started_at,
     log: info.log,
     strict: live ? live.strict : info.warnings.length === 0,
+    ecosystem: live?.ecosystem ?? (info.ecosystem ? { name: info.ecosystem } : { name: 'fapi2' }),
     warnings: info.warnings,
     clients: live ? live.clients.length : undefined,
     requests_total: live?.requests_total,
@@ -85,6 +86,12 @@ export async function run(ctx: CliContext, opts: LabStatusOptions = {}): Promise
             `  relaxations   ${info.relax.length ? c.yellow(info.relax.join(' ')) : 'none'}`,
           ]),
       ...(data.control_secret ? [`  control       ${data.control_secret}  (Authorization: Bearer …)`] : []),
+      ...(data.ecosystem.name === 'fapi2'
+        ? []
+        : [
+            `  ecosystem     ${data.ecosystem.name}${live ? ` — ${live.ecosystem.title}` : ''}`,
+            ...(live?.ecosystem.not_supported ?? []).map((x) => `  ${c.yellow('!')} not supported: ${x}`),
+          ]),
     ];
   });
 }

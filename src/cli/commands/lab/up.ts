@@ -24,6 +24,7 @@ import {
   type LabRunInfo,
 } from '../../../../lab/run-file.js';
 import type { Fault, Relaxation } from '../../../../lab/switches.js';
+import { ecosystem as ecosystemOf, unsupportedRules, type EcosystemName } from '../../../core/ecosystems.js';
 
 export interface LabUpOptions {
   port?: string;
@@ -36,6 +37,8 @@ export interface LabUpOptions {
   requireJar?: boolean;
   relax?: Relaxation[];
   fault?: Fault[];
+  /** An ecosystem preset (src/core/ecosystems.ts). */
+  ecosystem?: EcosystemName;
   detach?: boolean;
   /** Set on the child that --detach starts. */
   detachedChild?: boolean;
@@ -57,6 +60,7 @@ function configFromFlags(opts: LabUpOptions): Partial<LabConfig> {
   if (opts.requireJar) out.requireSignedRequestObject = true;
   if (opts.relax) out.relax = opts.relax;
   if (opts.fault) out.faults = opts.fault;
+  if (opts.ecosystem) out.ecosystem = opts.ecosystem;
   return out;
 }
 
@@ -83,7 +87,36 @@ async function effectiveConfig(opts: LabUpOptions): Promise<Partial<LabConfig>> 
 /** What `lab up --json` prints: the run file without what only fapi's own commands read. */
 function publicInfo(info: LabRunInfo) {
   const { pid, issuer, rs, mtls, ca, dashboard, ports, log, started_at, warnings } = info;
-  return { pid, issuer, rs, mtls, ca, dashboard, ports, log, started_at, warnings };
+  return {
+    pid,
+    issuer,
+    rs,
+    mtls,
+    ca,
+    dashboard,
+    ports,
+    log,
+    started_at,
+    warnings,
+    ...(info.ecosystem ? { ecosystem: info.ecosystem } : {}),
+  };
+}
+
+/** The banner lines of an ecosystem preset: what it is, and loudly, what the lab does not do of it. */
+function ecosystemLines(ctx: CliContext, name: string | undefined): string[] {
+  if (!name || name === 'fapi2') return [];
+  const eco = ecosystemOf(name as EcosystemName);
+  const c = ctx.out.c;
+  const missing = unsupportedRules(eco, 'lab');
+  return [
+    `  ecosystem     ${c.bold(eco.name)}: ${eco.title} (\`fapi ecosystems ${eco.name}\` lists its rules and their sources)`,
+    ...(missing.length
+      ? [
+          `  ${c.yellow('!')} NOT supported by fapi — this lab does not claim ${eco.name} conformance for:`,
+          ...missing.map((x) => `      ${c.yellow(x.id)}: ${x.rule} (${x.gap ?? 'not supported'})`),
+        ]
+      : []),
+  ];
 }
 
 function banner(ctx: CliContext, info: LabRunInfo, detached: boolean): string[] {
@@ -102,6 +135,7 @@ function banner(ctx: CliContext, info: LabRunInfo, detached: boolean): string[] 
       ? `  profile       FAPI 2.0 Security Profile (Final): PAR required, PKCE S256, DPoP (server nonces) or mTLS,\n                private_key_jwt / tls_client_auth, iss in responses, codes 60 s, request_uri 60 s`
       : `  profile       ${c.yellow('RELAXED — not FAPI 2.0 conformant')}`,
   ];
+  lines.push(...ecosystemLines(ctx, info.ecosystem));
   for (const w of info.warnings) lines.push(`  ${c.yellow('!')} ${w}`);
   lines.push(
     '',
@@ -182,6 +216,7 @@ async function detach(ctx: CliContext, opts: LabUpOptions, p: LabPaths): Promise
   pass('--require-jar', opts.requireJar);
   for (const r of opts.relax ?? []) pass('--relax', r);
   for (const f of opts.fault ?? []) pass('--fault', f);
+  pass('--ecosystem', opts.ecosystem);
   const started = await startDetached(p, {
     command: process.execPath,
     args,

@@ -1,0 +1,142 @@
+/**
+ * Every ecosystem preset with real processes: `fapi lab up --ecosystem X`, then `fapi init --lab
+ * --ecosystem X --yes`, `fapi login` (the lab's non-interactive browser; with a payment detail
+ * where the preset requires RAR) and `fapi call` (a payment where there is one, else the
+ * accounts); `fapi discover --ecosystem X` finds none of the rules the preset lab enforces broken,
+ * and finds the preset's PAR and JAR rules broken by the lab relaxations that break them (no-par,
+ * unsigned-request-object); `fapi ecosystems` lists every preset with its rules and sources.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ECOSYSTEMS, ECOSYSTEM_NAMES, type EcosystemName } from '../../src/core/ecosystems.js';
+import { BIN, fapi, tempHome, type RunResult } from '../helpers/cli.js';
+import { labUpProcess } from '../helpers/lab-process.js';
+
+const homes: ReturnType<typeof tempHome>[] = [];
+afterAll(() => {
+  for (const h of homes) h.cleanup();
+});
+
+function ok(r: RunResult): RunResult {
+  if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+const PAY = [
+  {
+    type: 'payment_initiation',
+    instructedAmount: { currency: 'EUR', amount: '10.00' },
+    creditorName: 'Bob Example',
+    creditorAccount: { iban: 'DE02100100109307118603' },
+  },
+];
+const PAYMENT = JSON.stringify({
+  Data: {
+    Initiation: {
+      InstructedAmount: { Amount: '10.00', Currency: 'EUR' },
+      CreditorAccount: { Identification: 'DE02100100109307118603', Name: 'Bob Example' },
+    },
+  },
+});
+
+interface Lint {
+  lint: { findings: { id: string; severity: string }[]; ecosystem: { name: string; conformant: boolean } };
+}
+
+async function discover(
+  home: string,
+  lab: { issuer: string; ca: string },
+  name: EcosystemName,
+): Promise<Lint['lint']> {
+  const r = ok(
+    await fapi(['--home', home, '--ca', lab.ca, '--json', 'discover', lab.issuer, '--ecosystem', name]),
+  );
+  return (JSON.parse(r.stdout) as Lint).lint;
+}
+
+describe('fapi ecosystems', () => {
+  it('lists every preset with its rules, each with a source and what fapi supports', async () => {
+    const r = ok(await fapi(['--json', 'ecosystems']));
+    const list = (JSON.parse(r.stdout) as { ecosystems: { name: string; rules: { source: string }[] }[] })
+      .ecosystems;
+    expect(list.map((e) => e.name)).toEqual([...ECOSYSTEM_NAMES]);
+    for (const e of list) for (const rule of e.rules) expect(rule.source.length, e.name).toBeGreaterThan(10);
+    const uae = ok(await fapi(['ecosystems', 'uae']));
+    expect(uae.stdout).toContain('uae.rar');
+    expect(uae.stdout).toContain('openfinanceuae.atlassian.net');
+    expect(uae.stdout).toContain('not supported by fapi: the lab signs ID tokens');
+    const bad = await fapi(['ecosystems', 'atlantis']);
+    expect(bad.code).toBe(2);
+  });
+});
+
+describe.each(ECOSYSTEM_NAMES.map((n) => [n]))('the %s preset', (name) => {
+  const eco = ECOSYSTEMS[name];
+  it(`${name}: init + login + call against fapi lab up --ecosystem ${name}; discover finds its rules kept, and broken where a relaxation breaks them`, async () => {
+    const home = tempHome(`fapi-eco-${name}-`);
+    homes.push(home);
+    const lab = await labUpProcess(home.dir, ['--ecosystem', name, '--auto-approve']);
+    try {
+      const run = (args: string[]) =>
+        fapi(['--home', home.dir, ...args], {
+          env: { BROWSER: `"${process.execPath}" "${BIN}" --home "${home.dir}" lab open` },
+          timeoutMs: 60_000,
+        });
+      ok(await run(['init', '--lab', '--ecosystem', name, '--yes']));
+      const rar = eco.settings.rar === 'required';
+      const file = path.join(home.dir, 'pay.json');
+      writeFileSync(file, JSON.stringify(PAY));
+      const login = ok(
+        await run([
+          '--json',
+          'login',
+          '--scope',
+          rar ? 'openid payments' : 'openid accounts',
+          ...(rar ? ['--authorization-details', `@${file}`] : []),
+        ]),
+      );
+      const tokens = JSON.parse(login.stdout) as { sender_constraint: { method: string; jkt?: string } };
+      if (eco.settings.sender) expect(tokens.sender_constraint.method).toBe(eco.settings.sender);
+      if (name === 'singpass') {
+        // A new DPoP key pair for each authentication (singpass.ephemeralDpopKey).
+        const again = JSON.parse(
+          ok(await run(['--json', 'login', '--scope', 'openid accounts'])).stdout,
+        ) as typeof tokens;
+        expect(again.sender_constraint.jkt).toBeTruthy();
+        expect(again.sender_constraint.jkt).not.toBe(tokens.sender_constraint.jkt);
+      }
+      const call = rar
+        ? await run(['--json', 'call', `${lab.rs}/payments`, '-d', PAYMENT])
+        : await run(['--json', 'call', `${lab.rs}/accounts`]);
+      expect(JSON.parse(ok(call).stdout).status, call.stdout).toBe(rar ? 201 : 200);
+
+      // The preset lab breaks none of the rules it enforces.
+      const lint = await discover(home.dir, lab, name);
+      const broken = lint.findings.filter((f) => f.severity === 'error' && f.id.startsWith(`${name}.`));
+      const enforced = new Set(eco.rules.filter((r) => r.lab === 'yes').map((r) => r.id));
+      expect(broken.filter((f) => enforced.has(f.id))).toEqual([]);
+    } finally {
+      await lab.stop();
+    }
+
+    // A relaxation that breaks a preset rule is found by the lint, naming the rule.
+    const relaxed = await labUpProcess(home.dir, [
+      '--ecosystem',
+      name,
+      '--relax',
+      'no-par',
+      '--relax',
+      'unsigned-request-object',
+    ]);
+    try {
+      const lint = await discover(home.dir, relaxed, name);
+      const ids = lint.findings.filter((f) => f.severity === 'error').map((f) => f.id);
+      if (eco.settings.par) expect(ids).toContain(`${name}.par`);
+      if (eco.settings.jar) expect(ids).toContain(`${name}.jar`);
+      expect(lint.ecosystem).toEqual({ name, conformant: false, findings: expect.any(Number) as number });
+    } finally {
+      await relaxed.stop();
+    }
+  }, 120_000);
+});
