@@ -191,3 +191,40 @@ export function formatRequestLine(
   if (r.outcome === 'accepted') return `${t} ${r.method} ${r.path}${where} ${r.status}${who} accepted`;
   return `${t} ${r.method} ${r.path}${where} ${r.status}${who} ${r.error ?? 'refused'}${r.check ? ` ${r.check}` : ''}${r.description ? `: ${r.description}` : ''}`;
 }
+
+/** A TLS handshake that failed: no request came of it, so the request log has no record. */
+export interface HandshakeFailure {
+  /** Epoch seconds, on the lab clock. */
+  at: number;
+  listener: ListenerName;
+  /** OpenSSL's reason in a few words. */
+  reason: string;
+}
+
+/**
+ * The failed TLS handshakes (a client that refused the lab's certificate or found no common cipher
+ * suite: CL-01, CL-02), counted since the lab started, the last few kept. Bounded like the log.
+ */
+export class HandshakeFailures {
+  private readonly ring: HandshakeFailure[] = [];
+  private total = 0;
+
+  constructor(private readonly max = 50) {}
+
+  add(f: HandshakeFailure): void {
+    this.total++;
+    this.ring.push(f);
+    if (this.ring.length > this.max) this.ring.shift();
+  }
+
+  /** Failed handshakes since the lab started. */
+  get count(): number {
+    return this.total;
+  }
+
+  /** The kept failures after the first `after` ones (oldest first). */
+  since(after: number): HandshakeFailure[] {
+    const n = Math.min(this.total - after, this.ring.length);
+    return n > 0 ? this.ring.slice(this.ring.length - n) : [];
+  }
+}

@@ -295,7 +295,9 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
   // A failed TLS handshake never becomes a request (no record, no request line): log it, so a client
   // refused at the TLS layer (it does not trust the lab CA; the tls-* faults) shows in lab.log too.
   app.server.on('tlsClientError', (err: Error & { code?: string; reason?: string }) => {
-    ctx.log.warn(`TLS handshake on the ${listener} listener failed: ${tlsClientErrorText(err)}`);
+    const reason = tlsClientErrorText(err);
+    ctx.handshakeFailures.add({ at: ctx.now(), listener, reason });
+    ctx.log.warn(`TLS handshake on the ${listener} listener failed: ${reason}`);
   });
 
   app.decorateRequest('lab', null as unknown as RequestState);
