@@ -27,10 +27,10 @@ export function unknownEntries(list: readonly string[], ids: readonly string[]):
   return list.filter((e) => !ids.some((id) => selects(e, id)));
 }
 
-/** Applies --only and --skip; throws a usage error naming unknown entries. */
+/** Applies --only and --skip; throws a usage error naming unknown entries (`list`: the command that lists the IDs). */
 export function selectChecks<T extends { id: string }>(
   checks: readonly T[],
-  o: { only?: readonly string[]; skip?: readonly string[] },
+  o: { only?: readonly string[]; skip?: readonly string[]; list?: string },
 ): T[] {
   const ids = checks.map((c) => c.id);
   const only = entries(o.only);
@@ -43,7 +43,7 @@ export function selectChecks<T extends { id: string }>(
     throw usageError(
       'E_UNKNOWN_CHECK',
       `No check matches ${unknown.join(', ')}.`,
-      'IDs are catalogue IDs (CA-02, DP-14), cases of one (CA-02.token-url) or prefixes (DP-, attack:); `fapi conform server --list` lists them.',
+      `IDs are catalogue IDs (CA-02, DP-14), cases of one (CA-02.token-url) or prefixes (DP-, attack:); \`${o.list ?? 'fapi conform server --list'}\` lists them.`,
       { unknown },
     );
   return checks.filter(
@@ -53,9 +53,15 @@ export function selectChecks<T extends { id: string }>(
 
 /**
  * Parses an expected-failures file: one ID (or prefix) per line, `#` starts a comment. Throws a
- * usage error naming the file, line and entry when one matches no check.
+ * usage error naming the file, line and entry when one matches no check (`list`: the command that
+ * lists the IDs, for the hint).
  */
-export function parseExpectedFailures(text: string, file: string, ids: readonly string[]): string[] {
+export function parseExpectedFailures(
+  text: string,
+  file: string,
+  ids: readonly string[],
+  list = 'fapi conform server --list',
+): string[] {
   const out: string[] = [];
   const unknown: string[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
@@ -72,7 +78,7 @@ export function parseExpectedFailures(text: string, file: string, ids: readonly 
     throw usageError(
       'E_UNKNOWN_CHECK',
       `Unknown check ID${unknown.length > 1 ? 's' : ''} in the expected-failures file: ${unknown.join('; ')}.`,
-      'List catalogue IDs (CA-02), cases (CA-02.token-url) or prefixes (DP-), one per line; `fapi conform server --list` lists them.',
+      `List catalogue IDs (CA-02), cases (CA-02.token-url) or prefixes (DP-), one per line; \`${list}\` lists them.`,
       { unknown },
     );
   return out;
