@@ -10,6 +10,7 @@ export const SLOW = [
   'test/interop/**', // fapi against node-oidc-provider
   'test/lab/login-page.test.ts', // headless Chromium
   'test/lab/dashboard-browser.test.ts', // headless Chromium
+  'test/conform/client-runner.test.ts', // fapi conform client running the Python example client
 ];
 
 export default mergeConfig(base, defineConfig({ test: { exclude: [...configDefaults.exclude, ...SLOW] } }));

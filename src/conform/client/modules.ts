@@ -85,6 +85,7 @@ function idToken(
   title: string,
   lab: string,
   spec = ID_TOKEN_SPEC,
+  level: Level = 'MUST',
 ): ClientModule {
   return {
     id: `CL-20.${kase}`,
@@ -94,7 +95,7 @@ function idToken(
     client:
       'refuses the ID token, and uses none of the tokens of that response (no resource, userinfo or refresh request)',
     spec,
-    level: 'MUST',
+    level,
     group: 'id-token',
     kind: 'negative',
     setup: { faults: [fault] },
@@ -274,6 +275,9 @@ export const CLIENT_MODULES: readonly ClientModule[] = [
     'the ID token signature does not verify (beyond the OIDF plan)',
     'a FAPI alg and the lab kid, but a signature that does not verify: a client that pins the alg and never checks the signature passes every OIDF module',
     'OIDC Core §3.1.3.7 (6); FAPI2-SP §5.4.1-1; RFC 7515 §5.2',
+    // OIDC Core §3.1.3.7 (6) lets a client that got the ID token from the token endpoint over TLS
+    // rely on TLS instead of the signature; checking it is what non-repudiation needs: a SHOULD.
+    'SHOULD',
   ),
   idToken(
     'kid-unknown',
@@ -282,6 +286,7 @@ export const CLIENT_MODULES: readonly ClientModule[] = [
     'the ID token is signed by a key that is not in jwks_uri (beyond the OIDF plan)',
     'a valid ES256 signature by a key the lab never published, under an unknown kid',
     'OIDC Core §3.1.3.7 (6), §10.1; RFC 7515 §4.1.4',
+    'SHOULD',
   ),
   {
     id: 'CL-20.aud-array',

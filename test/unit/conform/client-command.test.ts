@@ -151,6 +151,14 @@ describe('the module table', () => {
       expect(m.spec).not.toBe('');
     }
   });
+  it('the ID-token signature modules are SHOULDs: OIDC Core §3.1.3.7 (6) lets a client rely on TLS instead', () => {
+    const level = (id: string) => CLIENT_MODULES.find((m) => m.id === id)?.level;
+    expect([level('CL-20.sig-invalid'), level('CL-20.kid-unknown'), level('CL-20.alg-none')]).toEqual([
+      'SHOULD',
+      'SHOULD',
+      'MUST',
+    ]);
+  });
   it('covers every client fault of the lab but the clock skew and the introspection ones', () => {
     const used = new Set(CLIENT_MODULES.flatMap((m) => m.setup.faults ?? []));
     const left = FAULT_NAMES.filter((f) => !used.has(f));
