@@ -23,6 +23,7 @@ import { parPkce } from './checks/par-pkce.js';
 import { parRedirectUri } from './checks/par-redirect-uri.js';
 import { parResponseMode } from './checks/par-response-mode.js';
 import { parResponseType } from './checks/par-response-type.js';
+import { parClaims } from './checks/par-claims.js';
 import { parScope } from './checks/par-scope.js';
 import { storePushedRequest, type ParExchange } from './par.js';
 
@@ -204,6 +205,7 @@ async function frontChannelRequest(s: AuthorizeExchange): Promise<PushedRequest>
     parRedirectUri,
     parPkce,
     parScope,
+    parClaims,
     parDpopJkt,
   ]);
   return storePushedRequest(s.ctx, p);

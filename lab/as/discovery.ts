@@ -55,7 +55,9 @@ export function authorizationServerMetadata(ctx: LabContext): Record<string, unk
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [...ID_TOKEN_ALGS],
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'name', 'email'],
-    claims_parameter_supported: false,
+    // OIDC Core §5.5: the claims parameter is validated (PAR-10); the test users' name and email
+    // come back in the ID token and at userinfo.
+    claims_parameter_supported: true,
     // MS-01, MS-05, META-15: signed request objects (JAR, RFC 9101 §10.5) at the PAR endpoint,
     // with the FAPI algorithms; required when the lab is configured so (FAPI2-MS §5.3.1-1).
     request_parameter_supported: true,

@@ -13,6 +13,7 @@ import type { PushedRequest } from '../model.js';
 import type { LabModule } from '../module.js';
 import { runChecks, type AsExchange } from './check.js';
 import { clientAuthentication } from './checks/client-authentication.js';
+import { parClaims } from './checks/par-claims.js';
 import { clientMayUseGrant } from './checks/client-may-use-grant.js';
 import { dpopProof } from './checks/dpop-proof.js';
 import { formBody } from './checks/form-body.js';
@@ -65,6 +66,7 @@ export const PAR_CHECKS = [
   parRedirectUri, // PAR-12, PAR-13
   parPkce, // PAR-11
   parScope, // AZ-09
+  parClaims, // PAR-10: the OIDC claims parameter, when given
   parDpopJkt, // PAR-14, PAR-15
 ] as const;
 
@@ -125,10 +127,10 @@ async function handlePar(req: FastifyRequest, reply: FastifyReply, ctx: LabConte
   const s: ParExchange = { ctx, req, reply, form: formOf(req) };
   await runChecks(s, PAR_CHECKS);
   const pushed = storePushedRequest(ctx, s);
-  if (s.dpop) {
-    ctx.nonces.as.afterSuccess();
-    withNonce(ctx, reply);
-  }
+  if (s.dpop) ctx.nonces.as.afterSuccess();
+  // The nonce to use next is the one current now (RFC 9449 §8): another request may have rotated
+  // it while this one waited (client authentication with a jwks_uri, say).
+  withNonce(ctx, reply);
   // PAR-01, PAR-03: 201 with request_uri and expires_in (< 600 s).
   return sendJson(reply, 201, {
     request_uri: pushed.requestUri,

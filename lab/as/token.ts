@@ -80,10 +80,9 @@ function tokenResponse(
     ...extra,
   };
   applyTokenResponseFaults(ctx.fault, body);
-  if (s.dpop) {
-    ctx.nonces.as.afterSuccess();
-    withNonce(ctx, s.reply);
-  }
+  if (s.dpop) ctx.nonces.as.afterSuccess();
+  // The nonce to use next, as it stands now (RFC 9449 §8), not as it stood when the request came in.
+  withNonce(ctx, s.reply);
   return body;
 }
 

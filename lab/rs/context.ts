@@ -73,7 +73,10 @@ export interface RsContext {
   dpopIatWindow?: { past: number; future: number };
   /** Accept unbound (plain bearer) access tokens: the `bearer-tokens` relaxation. */
   allowUnboundTokens?: boolean;
-  /** Accept an access token in the URI query as a Bearer token: the `token-in-query` relaxation. */
+  /**
+   * Accept an access token in the URI query, as a DPoP token when a proof comes with it, else as a
+   * Bearer token: the `token-in-query` relaxation.
+   */
   allowTokenInQuery?: boolean;
   /** Fault `rs-scheme-case`: the DPoP challenge scheme is sent as lower-case `dpop`. */
   lowerCaseDpopScheme?: boolean;

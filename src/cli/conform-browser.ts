@@ -29,7 +29,7 @@ export function browserAuthorizer(o: {
 }): Authorizer {
   return {
     interactive: true,
-    async authorize({ url, redirectUri, n, signal }): Promise<AuthorizationEnd> {
+    async authorize({ url, redirectUri, n, deny, signal }): Promise<AuthorizationEnd> {
       const listener = await startCallbackListener({
         redirectUri,
         timeoutMs: o.timeoutMs,
@@ -37,7 +37,9 @@ export function browserAuthorizer(o: {
       });
       try {
         o.say(
-          `login ${n} of ${o.total()}: opening the browser (${o.command ?? 'the system browser'}); finish the login there`,
+          deny
+            ? `login ${n} of ${o.total()}: opening the browser (${o.command ?? 'the system browser'}); this time press Cancel or Deny there, do not approve (user-rejects-authentication)`
+            : `login ${n} of ${o.total()}: opening the browser (${o.command ?? 'the system browser'}); finish the login there`,
         );
         const opened = openBrowser(url, o.command);
         void opened.failed.then((why) => {

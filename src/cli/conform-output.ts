@@ -4,6 +4,7 @@
  * `--json` object of the output contract. Pure: data in, lines out.
  */
 import { conformanceError, type FapiError } from '../errors.js';
+import type { NotChecked } from '../conform/not-checked.js';
 import type { ConformReport, RunEvent } from '../conform/runner.js';
 import {
   GROUPS,
@@ -31,8 +32,15 @@ const WORD: Record<ResultWord, (c: Palette, w: string) => string> = {
   'expected-failure': (c, w) => c.yellow(w),
 };
 
-/** `--list`: every check with its level and spec, grouped. */
-export function listLines(checks: readonly Check[], c: Palette): string[] {
+/**
+ * `--list`: every check with its level and spec, grouped; then the catalogue rows not checked
+ * (those the selection names), each with the reason.
+ */
+export function listLines(
+  checks: readonly Check[],
+  c: Palette,
+  notChecked: readonly NotChecked[] = [],
+): string[] {
   const out: string[] = [];
   let group = '';
   for (const k of checks) {
@@ -43,6 +51,10 @@ export function listLines(checks: readonly Check[], c: Palette): string[] {
     const scope = k.needs.scope === 'server' ? 'once per server' : variantNeeds(k);
     out.push(`  ${k.id.padEnd(24)} ${k.level.padEnd(6)} ${k.title}`);
     out.push(c.dim(`  ${''.padEnd(24)} ${''.padEnd(6)} ${k.spec}${scope ? ` · ${scope}` : ''}`));
+  }
+  if (notChecked.length) {
+    out.push('', c.bold('not checked, and why'));
+    for (const n of notChecked) out.push(`  ${n.id.padEnd(24)} ${n.partly ? 'in part: ' : ''}${n.reason}`);
   }
   out.push('', `${checks.length} checks.`);
   return out.slice(1);
@@ -55,12 +67,13 @@ function variantNeeds(k: Check): string {
   if (n.sender) bits.push(n.sender);
   if (n.logins) bits.push(`${n.logins} login${n.logins > 1 ? 's' : ''}`);
   if (n.rs) bits.push('--rs');
+  if (n.rsScope) bits.push('--rs-scope');
   if (n.dcr) bits.push('registration');
   if (n.slow) bits.push('--slow');
   return bits.join(', ');
 }
 
-export const listJson = (checks: readonly Check[]) => ({
+export const listJson = (checks: readonly Check[], notChecked: readonly NotChecked[] = []) => ({
   checks: checks.map((k) => ({
     id: k.id,
     title: k.title,
@@ -69,6 +82,7 @@ export const listJson = (checks: readonly Check[]) => ({
     spec: k.spec,
     scope: k.needs.scope ?? 'variant',
   })),
+  not_checked: notChecked.map((n) => ({ id: n.id, ...(n.partly ? { partly: true } : {}), reason: n.reason })),
 });
 
 /** The line shown before the run: what runs and how many logins it takes. */
@@ -80,7 +94,7 @@ export function planLines(
 ): string[] {
   const out = [
     `${c.bold('fapi conform server')} ${issuer}: ${e.checks} checks, ${e.variants.length} variant${e.variants.length === 1 ? '' : 's'}${e.variants.length ? ` (${e.variants.map(variantLabel).join(', ')})` : ''}`,
-    `  ${e.logins} login${e.logins === 1 ? '' : 's'} (${browser === 'follow' ? '--browser follow: fapi follows the redirects itself' : `one at a time in ${browser}`})`,
+    `  ${e.logins} login${e.logins === 1 ? '' : 's'} (${browser === 'follow' ? '--browser follow: fapi follows the redirects itself' : `one at a time in ${browser}${e.denials ? `; in ${e.denials} of them press Cancel or Deny instead, when asked` : ''}`})`,
   ];
   for (const s of e.skippedVariants)
     out.push(c.dim(`  variant ${variantLabel(s.variant)} not run: ${s.reason}`));

@@ -89,13 +89,15 @@ export class Output {
   /**
    * The --verbose HTTP trace, secrets redacted: "→ GET url", its headers and body indented by four,
    * "← 200 url (12 ms)" with the response's. `prefix` names the party before each arrow (the
-   * attack scenarios play several), `indent` moves every line right, `bodyLimit` cuts long bodies.
+   * attack scenarios play several), else the request's own label does (`[CA-02 private_key_jwt+dpop]`:
+   * the conformance check it belongs to); `indent` moves every line right, `bodyLimit` cuts long bodies.
    */
   trace = (e: TraceEvent, o: TraceOptions = {}): void => {
     if (!this.opts.verbose) return;
     const c = this.errC;
     const margin = ' '.repeat(o.indent ?? 0);
-    const lead = `${margin}${o.prefix ? `${o.prefix} ` : ''}`;
+    const prefix = o.prefix ?? (e.request.label ? c.dim(`[${e.request.label}]`) : undefined);
+    const lead = `${margin}${prefix ? `${prefix} ` : ''}`;
     const inner = `${margin}    `;
     const indent = (s: string) =>
       s

@@ -469,6 +469,10 @@ export function buildProgram(): Command {
       collect,
     )
     .option('--scope <scope>', 'scope the test clients ask for (default: scopes_supported, else openid)')
+    .option(
+      '--rs-scope <scope>',
+      'the scope the --rs resources require: RS-05 calls them with a token without it (expects 403 insufficient_scope)',
+    )
     .option('--list', 'list the checks (ID, level, title, spec) and exit; no network')
     .option(
       '--only <ids>',

@@ -144,6 +144,8 @@ export interface LoginOptions {
    * parameters. Default: a request object when the client or the server requires one.
    */
   requestObject?: false | RequestObjectTweak;
+  /** The person is to cancel this login (user-rejects-authentication). */
+  deny?: boolean;
 }
 
 export interface Login {
@@ -190,6 +192,8 @@ export interface RunEnv {
   /** Timeout of one request (ms). */
   timeoutMs: number;
   resources: string[];
+  /** The scope the resources require (`--rs-scope`, RS-05). */
+  rsScope?: string;
   signal?: AbortSignal;
   wait(seconds: number): Promise<void>;
   initialAccessToken?: string;
@@ -509,7 +513,7 @@ export class CheckContext {
   }
 
   /** The authorization step through the run's browser (`follow` or a real one). */
-  async authorize(url: string, redirectUri: string): Promise<AuthorizationEnd> {
+  async authorize(url: string, redirectUri: string, o: { deny?: boolean } = {}): Promise<AuthorizationEnd> {
     this.checkSignal();
     const { logins } = this.env;
     return logins.gate(() => {
@@ -518,6 +522,7 @@ export class CheckContext {
         url,
         redirectUri,
         n,
+        ...(o.deny ? { deny: true } : {}),
         ...(this.env.signal ? { signal: this.env.signal } : {}),
       });
     });
@@ -547,7 +552,7 @@ export class CheckContext {
     const par = await this.push(c, o);
     const url = new URL(authorizationUrl(this.metadata, c.clientId, par.requestUri));
     for (const [k, v] of Object.entries(o.front ?? {})) url.searchParams.set(k, v);
-    const end = await this.authorize(url.href, par.session.redirect_uri);
+    const end = await this.authorize(url.href, par.session.redirect_uri, { deny: Boolean(o.deny) });
     return { ...par, url: url.href, end };
   }
 

@@ -39,6 +39,8 @@ export interface Authorizer {
     url: string;
     redirectUri: string;
     n: number;
+    /** The person is to cancel this login (press Cancel or Deny) instead of approving it. */
+    deny?: boolean;
     signal?: AbortSignal;
   }): Promise<AuthorizationEnd>;
 }

@@ -211,6 +211,10 @@ export interface RegisterTestClientOptions {
   jarm?: boolean;
   /** Register for signed request objects, required for this client (MS-01, MS-05; RFC 9101 §10.1). */
   jar?: boolean;
+  /** The client-authentication key (default: a new ES256 key, or the run's RSA key with `rsa`). */
+  key?: GeneratedKey;
+  /** More public keys for its JWKS, after its own (CR-08: another key under the same kid; RT-08). */
+  extraKeys?: Jwk[];
 }
 
 /** What a test client is made of before it is registered: keys, certificate, FAPI metadata. */
@@ -228,7 +232,7 @@ export async function testClientMaterial(
   variant: Variant,
   o: RegisterTestClientOptions,
 ): Promise<TestClientMaterial> {
-  const key = o.rsa ? await p.keys.rsaKey() : await generateSigningKey('ES256');
+  const key = o.key ?? (o.rsa ? await p.keys.rsaKey() : await generateSigningKey('ES256'));
   const needsCert = variant.auth !== 'private_key_jwt' || variant.sender === 'mtls';
   const suffix = Math.random().toString(36).slice(2, 8);
   const certificate = needsCert
@@ -252,6 +256,8 @@ export async function testClientMaterial(
     ...(o.jar || p.metadata.require_signed_request_object === true ? { jar: true } : {}),
     overrides: { client_name: `fapi conform ${o.name}`, grant_types: grants, ...o.overrides },
   });
+  const own = (metadata.jwks as { keys?: Jwk[] } | undefined)?.keys;
+  if (o.extraKeys?.length && own) metadata.jwks = { keys: [...own, ...o.extraKeys] };
   return { key, ...(certificate ? { certificate } : {}), ...(dpopKey ? { dpopKey } : {}), grants, metadata };
 }
 

@@ -5,6 +5,7 @@
  * that fails, throws or hangs fails alone. Clients the run registered are deleted at the end
  * (RFC 7592 §2.3), also when it is interrupted, unless `keep`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ServerClock } from '../core/server-clock.js';
 import { discoverMetadata, type DiscoveryResult } from '../core/discovery.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod, type SenderConstraint } from '../core/fapi.js';
@@ -42,6 +43,8 @@ export interface ConformOptions {
   redirectUri: string;
   rs?: string[];
   scope?: string;
+  /** The scope the `rs` resources require (RS-05). */
+  rsScope?: string;
   auth?: readonly ClientAuthMethod[];
   sender?: readonly SenderConstraint[];
   /** Clients given as profiles; without them, clients come from dynamic registration. */
@@ -76,6 +79,8 @@ export type RunEvent =
       skippedVariants: SkippedVariant[];
       checks: number;
       logins: number;
+      /** Of those logins, the ones the person is to cancel (user-rejects-authentication). */
+      denials: number;
       interactive: boolean;
     }
   | { type: 'pass'; variant?: Variant }
@@ -106,10 +111,39 @@ export interface TestClientInfo {
   client?: TestClient;
 }
 
+/**
+ * What the exchanges in flight belong to: the check and variant (`CA-02 private_key_jwt+dpop`),
+ * a pass's set-up, the clean-up. Every request the run sends carries it as its `label`, which the
+ * `-v` trace prints before each arrow, so that the evidence of a failing check can be found in a
+ * run where the checks go concurrently.
+ */
+const exchangeLabel = new AsyncLocalStorage<string>();
+
+/** Runs `fn` with its requests labelled `label` (see exchangeLabel). */
+export function labelled<T>(label: string, fn: () => T): T {
+  return exchangeLabel.run(label, fn);
+}
+
+/** The HTTPS clients of a factory, each request labelled with what it belongs to (see exchangeLabel). */
+export function labelling(http: HttpFactory): HttpFactory {
+  return (cert) => {
+    const h = http(cert);
+    return (req) => {
+      const label = req.label ?? exchangeLabel.getStore();
+      return h(label === undefined ? req : { ...req, label });
+    };
+  };
+}
+
+/** The trace label of a check in a variant: `CA-02.token-url private_key_jwt+dpop`, `META-12`. */
+export function checkLabel(id: string, variant: Variant | undefined): string {
+  return variant ? `${id} ${variant.auth}+${variant.sender}` : id;
+}
+
 /** Discovery, with the reason a server cannot be tested at all as one line (exit 4 or 6). */
 export async function discover(http: HttpFactory, issuer: string): Promise<DiscoveryResult> {
   try {
-    return await discoverMetadata(http(), issuer);
+    return await labelled('discovery', () => discoverMetadata(labelling(http)(), issuer));
   } catch (e) {
     if (!isFapiError(e)) throw e;
     if (e.code === 'E_ISSUER_MISMATCH')
@@ -198,7 +232,11 @@ function notApplicable(c: Check, variant: Variant | undefined): string | undefin
 function unmet(c: Check, env: RunEnv, o: ConformOptions, clients: number): string | undefined {
   const n = c.needs;
   if (n.slow && !o.slow) return 'waits for something to expire (about a minute): run with --slow';
+  if (n.deny && !env.authorizer.interactive)
+    return 'needs a person to press Cancel or Deny at the login page: run with a browser (--browser CMD, $BROWSER or the system browser), not --browser follow';
   if (n.rs && env.resources.length === 0) return 'needs a protected resource: pass --rs URL';
+  if (n.rsScope && !env.rsScope)
+    return 'needs the scope the --rs resource requires, to ask for a token without it: pass --rs-scope SCOPE';
   if (n.dcr && !env.metadata.registration_endpoint)
     return 'the server offers no dynamic registration (RFC 7591)';
   for (const e of n.endpoints ?? []) if (!env.metadata[e]) return `the server does not advertise ${e}`;
@@ -224,7 +262,7 @@ export async function runConformance(
   const clock = new ServerClock(o.now ?? Date.now);
   // Every answer teaches the server's clock (its Date header, FAPI2-SP §5.3.3.1 Note 1).
   const http: HttpFactory = (cert) => {
-    const h = o.http(cert);
+    const h = labelling(o.http)(cert);
     return async (req) => {
       const res = await h(req);
       clock.learn(new URL(res.url).origin, res.header('date'));
@@ -275,6 +313,7 @@ export async function runConformance(
     scope,
     timeoutMs: o.timeoutMs,
     resources: [...(o.rs ?? [])],
+    ...(o.rsScope ? { rsScope: o.rsScope } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     wait: o.wait ?? ((s) => sleep(s * 1000, o.signal)),
     provisioning,
@@ -314,10 +353,12 @@ export async function runConformance(
     const hidden = all.filter((c) => baselines.has(c.id) && !selected.has(c.id) && !notApplicable(c, v));
     return { variant: v, checks: [...hidden, ...run] };
   });
-  const logins = plan.reduce(
-    (a, p) => a + p.checks.reduce((b, c) => b + (c.needs.slow && !o.slow ? 0 : (c.needs.logins ?? 0)), 0),
-    0,
-  );
+  // Logins the run will make: not those of checks that skip for want of --slow or of a person.
+  const runs = (c: Check) => !(c.needs.slow && !o.slow) && !(c.needs.deny && !authorizer.interactive);
+  const count = (f: (c: Check) => number) =>
+    plan.reduce((a, p) => a + p.checks.reduce((b, c) => b + (runs(c) ? f(c) : 0), 0), 0);
+  const logins = count((c) => c.needs.logins ?? 0);
+  const denials = count((c) => (c.needs.deny ? 1 : 0));
   env.logins.total = logins;
   o.onEvent?.({
     type: 'plan',
@@ -325,6 +366,7 @@ export async function runConformance(
     skippedVariants,
     checks: plan.reduce((a, p) => a + p.checks.filter((c) => selected.has(c.id)).length, 0),
     logins,
+    denials,
     interactive: authorizer.interactive,
   });
   if (env.resources.length === 0 && o.checks.some((c) => c.needs.rs))
@@ -364,7 +406,7 @@ export async function runConformance(
           ...(c.rat ? { registrationAccessToken: c.rat } : {}),
           ...(c.client ? { client: c.client } : {}),
         });
-    else cleanup = await registry.deleteAll();
+    else cleanup = await labelled('cleanup', () => registry.deleteAll());
     o.onEvent?.({ type: 'cleanup', ...cleanup, kept: kept.length });
     clientsReport = { ...cleanup, kept };
   }
@@ -433,7 +475,9 @@ async function runPass(
   let clients: Promise<TestClient[]>;
   let count = 0;
   if (!variant) {
-    clients = Promise.resolve([]);
+    // The server-wide checks register clients of their own; with clients given as profiles they
+    // may use the first one.
+    clients = Promise.resolve(o.clients?.[0] ? [providedTestClient(env.provisioning, o.clients[0])] : []);
   } else if (o.clients?.length) {
     const mine = o.clients.filter((c) => c.auth === variant.auth && c.sender === variant.sender);
     const others = o.clients.filter((c) => !mine.includes(c));
@@ -442,13 +486,15 @@ async function runPass(
     clients = Promise.resolve(list);
   } else {
     count = 2;
-    clients = Promise.all([
-      registerTestClient(env.provisioning, variant, { name: 'client 1' }),
-      registerTestClient(env.provisioning, variant, {
-        name: 'client 2',
-        rsa: variant.auth === 'private_key_jwt',
-      }),
-    ]);
+    clients = labelled(`set-up ${variant.auth}+${variant.sender}`, () =>
+      Promise.all([
+        registerTestClient(env.provisioning, variant, { name: 'client 1' }),
+        registerTestClient(env.provisioning, variant, {
+          name: 'client 2',
+          rsa: variant.auth === 'private_key_jwt',
+        }),
+      ]),
+    );
   }
   let setupProblem: string | undefined;
   try {
@@ -544,7 +590,7 @@ async function runOne(c: Check, ctx: CheckContext, o: ConformOptions): Promise<O
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      c.run(ctx),
+      labelled(checkLabel(c.id, ctx.pass.variant), () => c.run(ctx)),
       new Promise<Outcome>((resolve) => {
         timer = setTimeout(
           () =>

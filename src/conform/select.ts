@@ -4,6 +4,7 @@
  * check is a usage error naming it, so a typo never silently selects nothing.
  */
 import { usageError } from '../errors.js';
+import { NOT_CHECKED, type NotChecked } from './not-checked.js';
 
 /**
  * True when `entry` selects the check `id`: the ID itself, a catalogue ID selecting its cases
@@ -27,10 +28,17 @@ export function unknownEntries(list: readonly string[], ids: readonly string[]):
   return list.filter((e) => !ids.some((id) => selects(e, id)));
 }
 
-/** Applies --only and --skip; throws a usage error naming unknown entries (`list`: the command that lists the IDs). */
+/** Applies --only and --skip; throws a usage error naming unknown entries. */
 export function selectChecks<T extends { id: string }>(
   checks: readonly T[],
-  o: { only?: readonly string[]; skip?: readonly string[]; list?: string },
+  o: {
+    only?: readonly string[];
+    skip?: readonly string[];
+    /** The command that lists the IDs, for the hint (default `fapi conform server --list`). */
+    list?: string;
+    /** The catalogue rows not checked, with the reason (default: the server's, ./not-checked.ts). */
+    notChecked?: readonly NotChecked[];
+  },
 ): T[] {
   const ids = checks.map((c) => c.id);
   const only = entries(o.only);
@@ -39,13 +47,21 @@ export function selectChecks<T extends { id: string }>(
     ...unknownEntries(only, ids).map((e) => `--only ${e}`),
     ...unknownEntries(skip, ids).map((e) => `--skip ${e}`),
   ];
-  if (unknown.length)
+  if (unknown.length) {
+    // A catalogue row that is not checked: say why, rather than only that it is unknown.
+    const why = unknown
+      .map((u) => (o.notChecked ?? NOT_CHECKED).find((n) => n.id === u.replace(/^--(only|skip) /, '')))
+      .filter((n): n is NotChecked => n !== undefined)
+      .map((n) => `${n.id} is not checked: ${n.reason}.`);
     throw usageError(
       'E_UNKNOWN_CHECK',
-      `No check matches ${unknown.join(', ')}.`,
-      `IDs are catalogue IDs (CA-02, DP-14), cases of one (CA-02.token-url) or prefixes (DP-, attack:); \`${o.list ?? 'fapi conform server --list'}\` lists them.`,
+      `No check matches ${unknown.join(', ')}.${why.length ? ` ${why.join(' ')}` : ''}`,
+      o.list
+        ? `IDs are catalogue IDs (CL-20), cases of one (CL-20.alg-none) or prefixes (CL-20., CL-); \`${o.list}\` lists them.`
+        : 'IDs are catalogue IDs (CA-02, DP-14), cases of one (CA-02.token-url) or prefixes (DP-, attack:); `fapi conform server --list` lists them, and the rows not checked with the reason.',
       { unknown },
     );
+  }
   return checks.filter(
     (c) => (only.length === 0 || only.some((e) => selects(e, c.id))) && !skip.some((e) => selects(e, c.id)),
   );
@@ -82,4 +98,13 @@ export function parseExpectedFailures(
       { unknown },
     );
   return out;
+}
+
+/** The rows not checked that a --list selection names (all of them without --only or --skip). */
+export function selectNotChecked(o: { only?: readonly string[]; skip?: readonly string[] }): NotChecked[] {
+  const only = entries(o.only);
+  const skip = entries(o.skip);
+  return NOT_CHECKED.filter(
+    (n) => (only.length === 0 || only.some((e) => selects(e, n.id))) && !skip.some((e) => selects(e, n.id)),
+  );
 }

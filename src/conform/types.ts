@@ -48,8 +48,15 @@ export interface Needs {
   scope?: 'server' | 'variant';
   /** Authorization codes the check obtains, each from a fresh login (shown before the run). */
   logins?: number;
+  /**
+   * One of its logins is cancelled by the person at the login page (user-rejects-authentication):
+   * it needs a browser, and skips with `--browser follow`.
+   */
+  deny?: boolean;
   /** A protected resource (`--rs URL`). */
   rs?: boolean;
+  /** The scope the protected resource requires (`--rs-scope`). */
+  rsScope?: boolean;
   /** Dynamic client registration (RFC 7591): the check registers clients of its own. */
   dcr?: boolean;
   /** A second client (cross-client checks). */

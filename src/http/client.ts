@@ -22,6 +22,11 @@ export interface HttpRequest {
   clientCert?: boolean;
   /** The largest response body read for this request, in bytes (default: the client's). */
   maxResponseBytes?: number;
+  /**
+   * What the exchange belongs to, for the --verbose trace (e.g. the conformance check and variant
+   * of `fapi conform server`); never sent.
+   */
+  label?: string;
 }
 
 export interface HttpResponse {

@@ -10,27 +10,49 @@ import { ALL_CHECKS } from '../../src/conform/checks/index.js';
 import { runConformance, type ConformOptions, type ConformReport } from '../../src/conform/runner.js';
 import { selectChecks } from '../../src/conform/select.js';
 import type { CheckResult, Variant } from '../../src/conform/types.js';
-import { createHttpClient } from '../../src/http/client.js';
+import {
+  createHttpClient,
+  makeResponse,
+  type HttpRequest,
+  type HttpResponse,
+} from '../../src/http/client.js';
 import { readPemPrivateKey } from '../../src/keys/generate.js';
 import { startTestLab, type TestLab } from '../lab/helpers.js';
 
 export const REDIRECT_URI = 'http://127.0.0.1:49152/callback';
 
-export function conformOptions(
-  t: TestLab,
-  o: Partial<ConformOptions> & { only?: string[]; skip?: string[] } = {},
-): ConformOptions {
-  const { only, skip, ...rest } = o;
+/**
+ * A hostile middlebox in front of the lab, for rules no lab switch breaks: it sees each request
+ * (with the client certificate of the HTTPS client that sends it) and may rewrite it, answer it
+ * itself, or rewrite the lab's answer. Undefined: the request goes through as it is.
+ */
+export type Interpose = (
+  req: HttpRequest,
+  send: (req: HttpRequest) => Promise<HttpResponse>,
+  cert: string | undefined,
+) => Promise<HttpResponse> | undefined;
+
+export interface LabRunOptions extends Partial<ConformOptions> {
+  only?: string[];
+  skip?: string[];
+  interpose?: Interpose;
+}
+
+export function conformOptions(t: TestLab, o: LabRunOptions = {}): ConformOptions {
+  const { only, skip, interpose, ...rest } = o;
   return {
     issuer: t.lab.issuer,
-    http: (cert) =>
-      createHttpClient({
+    http: (cert) => {
+      const h = createHttpClient({
         ca: [t.ca],
         timeoutMs: 10_000,
         ...(cert ? { cert: cert.cert, key: cert.key } : {}),
-      }),
+      });
+      return interpose ? (req) => interpose(req, h, cert?.cert) ?? h(req) : h;
+    },
     redirectUri: REDIRECT_URI,
     rs: [`${t.lab.rs}/accounts`],
+    rsScope: 'accounts',
     clientCa: { certPem: t.ca, privateKey: readPemPrivateKey(readFileSync(labPaths(t.home).caKey, 'utf8')) },
     checks: selectChecks(ALL_CHECKS, { only, skip }),
     allChecks: ALL_CHECKS,
@@ -43,7 +65,7 @@ export function conformOptions(
 
 export async function conformLab(
   config: Partial<LabConfig>,
-  o: Partial<ConformOptions> & { only?: string[]; skip?: string[] } = {},
+  o: LabRunOptions = {},
 ): Promise<{ report: ConformReport; lab: TestLab }> {
   const lab = await startTestLab(config);
   try {
@@ -63,3 +85,37 @@ export function lines(results: readonly CheckResult[]): string[] {
 
 export const notPassed = (rs: readonly CheckResult[]) =>
   rs.filter((r) => r.result !== 'passed' && r.result !== 'skipped');
+
+/** The request's form body, parsed (empty for other bodies). */
+export function formOf(req: HttpRequest): URLSearchParams {
+  const ct = String(req.headers?.['content-type'] ?? '');
+  return ct.includes('x-www-form-urlencoded') && req.body !== undefined
+    ? new URLSearchParams(Buffer.from(req.body).toString('utf8'))
+    : new URLSearchParams();
+}
+
+/** A JSON answer in place of the lab's. */
+export function jsonAnswer(
+  req: HttpRequest,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResponse {
+  return makeResponse(
+    req.url,
+    status,
+    { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+    Buffer.from(JSON.stringify(body)),
+  );
+}
+
+/** A registration request with these metadata fields removed (a server that drops what it ignores). */
+export function dropFromRegistration(...fields: string[]): Interpose {
+  return (req, send) => {
+    if (req.method !== 'POST' || !new URL(req.url).pathname.endsWith('/register') || req.body === undefined)
+      return undefined;
+    const md = JSON.parse(Buffer.from(req.body).toString('utf8')) as Record<string, unknown>;
+    for (const f of fields) delete md[f];
+    return send({ ...req, body: JSON.stringify(md) });
+  };
+}

@@ -76,9 +76,9 @@ const RELAXED: Record<(typeof RELAXATION_NAMES)[number], Case> = {
     ),
   },
   'assertion-replay': { config: {}, expect: failed('CA-06', 'attack:client-impersonation') },
-  // The lab reads a query token as a Bearer token: seen with certificate-bound tokens. With DPoP
-  // the proof-less Bearer use is refused anyway (DP-21), so the mTLS variant shows it.
-  'token-in-query': { config: {}, variants: [PKJWT_MTLS], expect: failed('RS-02') },
+  // The lab reads a query token as if it came in the header: DPoP when a proof comes with it,
+  // else Bearer; RS-02 sends the token in the query with its proof, or over its certificate.
+  'token-in-query': { config: {}, variants: [PKJWT_DPOP, PKJWT_MTLS], expect: failed('RS-02') },
   // A client registered with require_signed_request_object still gets a plain PAR through (MS-01).
   'unsigned-request-object': { config: {}, expect: failed('MS-01') },
 };

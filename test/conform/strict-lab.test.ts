@@ -32,6 +32,7 @@ describe('fapi conform server against the strict lab', () => {
       .filter((r) => r.result === 'skipped')
       .map((r) => `${r.id} [${label(r.variant)}] ${r.detail}`);
     const expected = [
+      'AZ-02.user-rejects [server] needs a person to press Cancel or Deny at the login page: run with a browser (--browser CMD, $BROWSER or the system browser), not --browser follow',
       ...VARIANTS.map(
         (v) =>
           `PAR-07 [${v}] the server completed the authorization on the first page load (no login step to come before it)`,

@@ -76,6 +76,14 @@ describe('fapi conform server: usage', () => {
       expect.arrayContaining(['META-01', 'CA-02.token-url', 'DP-14', 'attack:evil-twin']),
     );
     expect(checks.every((c) => (c.level === 'MUST' || c.level === 'SHOULD') && c.spec)).toBe(true);
+    // The catalogue rows not checked, each with the reason, once.
+    const notChecked = (JSON.parse(r.stdout) as { not_checked: { id: string; reason: string }[] })
+      .not_checked;
+    expect(notChecked.find((n) => n.id === 'NET-08')?.reason).toMatch(/a URL fapi serves/);
+    const text = await fapi(['conform', 'server', '--list', '--only', 'RS-']);
+    expect(text.stdout).toMatch(
+      /not checked, and why\n {2}RS-06 +the sender constraint at the RS is checked rule by rule/,
+    );
   });
 
   it('an unknown ID in --only or --skip is exit 2 naming it', async () => {
@@ -152,7 +160,7 @@ describe('fapi conform server against the strict lab (a lab up process)', () => 
     expect(xml.match(/<testsuite /g)).toHaveLength(7); // the server-wide checks and six variants
   }, 150_000);
 
-  it('logins through a BROWSER command (one at a time, counted)', async () => {
+  it('logins through a BROWSER command (one at a time, counted, the one to cancel said up front)', async () => {
     const r = await fapi(
       labRun(lab, home.dir, [
         '--auth',
@@ -168,10 +176,19 @@ describe('fapi conform server against the strict lab (a lab up process)', () => 
       },
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/3 logins \(one at a time in node .*browser\.mjs\)/);
-    expect(r.stderr).toContain('login 1 of 3: opening the browser');
-    expect(r.stderr).toContain('login 3 of 3');
+    expect(r.stderr).toMatch(
+      /4 logins \(one at a time in node .*browser\.mjs; in 1 of them press Cancel or Deny instead, when asked\)/,
+    );
+    expect(r.stderr).toContain('login 1 of 4: opening the browser');
+    expect(r.stderr).toMatch(
+      /login \d of 4: opening the browser .*; this time press Cancel or Deny there, do not approve/,
+    );
+    expect(r.stderr).toContain('login 4 of 4');
     expect(r.stdout).toMatch(/✔ AZ-05 +the registered redirect URI's query is kept/);
+    // This test browser approves every login (the lab approves by itself): the check cannot judge.
+    expect(r.stdout).toMatch(
+      /– AZ-02\.user-rejects .* skipped: the login was approved \(a code came back\), not cancelled/,
+    );
   }, 90_000);
 
   it('--keep: the clients stay registered, saved as profiles that log in', async () => {
@@ -285,6 +302,21 @@ describe('fapi conform server against a relaxed lab: failures and --expected-fai
     expect(r.stderr).toContain(`✖ 2 checks failed at ${relaxed.issuer}: META-07, AZ-02.`);
   }, 90_000);
 
+  it('-v: every exchange is traced, redacted, and labelled with the check and variant it belongs to', async () => {
+    const r = await fapi(['-v', ...labRun(relaxed, h.dir, [...only.slice(0, -1), 'AZ-02'])], {
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/^\[discovery\] → GET https:\/\/127\.0\.0\.1:\d+\/\.well-known\//m);
+    expect(r.stderr).toMatch(
+      /^\[set-up private_key_jwt\+dpop\] → POST https:\/\/127\.0\.0\.1:\d+\/register/m,
+    );
+    expect(r.stderr).toMatch(/^\[AZ-02 private_key_jwt\+dpop\] → POST https:\/\/127\.0\.0\.1:\d+\/par/m);
+    expect(r.stderr).toMatch(/^\[AZ-02 private_key_jwt\+dpop\] ← 303 https:\/\/127\.0\.0\.1:\d+\/authorize/m);
+    expect(r.stderr).toMatch(/^\[cleanup\] → DELETE /m);
+    expect(r.stderr).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
+  }, 90_000);
+
   it('listed in --expected-failures, they are expected-failure (exit 0); one that passes is a warning: "remove it from the file"', async () => {
     const f = path.join(files, 'expected.txt');
     writeFileSync(f, '# known deviations of this server\nMETA-07\nAZ-02\nCA-13  # this one passes\n');
@@ -320,7 +352,7 @@ describe('fapi conform server with clients registered beforehand, and gated regi
     await gated?.stop();
     h?.cleanup();
   });
-  const only = ['--browser', 'follow', '--only', 'REG-01,PAR-01,PAR-16,CA-08,TK-04,RT-03'];
+  const only = ['--browser', 'follow', '--only', 'REG-01,REG-12,PAR-01,PAR-16,CA-08,TK-04,RT-03'];
 
   it('registration that is not open: exit 2 saying to pass --initial-access-token or --client', async () => {
     const r = await fapi(labRun(gated, h.dir, only), { timeoutMs: 60_000 });
@@ -374,9 +406,13 @@ describe('fapi conform server with clients registered beforehand, and gated regi
     const out = JSON.parse(r.stdout) as { variants: unknown[]; results: ContractResult[] };
     expect(out.variants).toEqual([{ auth: 'private_key_jwt', sender: 'dpop' }]);
     const byId = Object.fromEntries(out.results.map((x) => [x.id, x.result]));
-    // REG-01 registers nothing here (no token given): it skips, saying why.
+    // REG-01 registers nothing here (no token given), and REG-12 cannot know the flags the
+    // profiles were registered with: they skip, saying why.
     expect(byId).toEqual({
       'REG-01': 'skipped',
+      'REG-12': 'skipped',
+      'REG-12.par': 'skipped',
+      'REG-12.alg': 'skipped',
       'PAR-01': 'passed',
       'PAR-16': 'passed',
       'CA-08': 'passed',

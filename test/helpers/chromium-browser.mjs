@@ -3,8 +3,10 @@
  * A real browser for end-to-end tests of `fapi login`: `BROWSER="node
  * test/helpers/chromium-browser.mjs"`. Headless Chromium (Debian's /usr/bin/chromium, driven by
  * playwright-core) opens the authorization URL (argv[2]), picks the user in FAPI_TEST_USER (default
- * the first) on the fapi lab's sign-in page, clicks Approve (or Deny with FAPI_TEST_DECISION=deny),
- * and waits until the loopback redirect shows fapi's "you can close this tab" page.
+ * the first) on the fapi lab's sign-in page, clicks Approve (or Deny with FAPI_TEST_DECISION=deny;
+ * with FAPI_TEST_DECISION=asked, Deny when the page's client name asks for it, as the client that
+ * `fapi conform server` registers for user-rejects-authentication does, else Approve), and waits
+ * until the loopback redirect shows fapi's "you can close this tab" page.
  *
  * The test browser does not check the lab's TLS certificate (ignoreHTTPSErrors, this browser only);
  * fapi itself always verifies it. FAPI_TEST_BROWSER_LOG (optional) receives the final page text.
@@ -34,9 +36,12 @@ try {
   await page.goto(url);
   const user = process.env.FAPI_TEST_USER;
   if (user) await page.check(`input[name="user"][value="${user}"]`);
+  const decision = process.env.FAPI_TEST_DECISION;
+  const asked =
+    decision === 'asked' && /press Cancel or Deny/.test((await page.textContent('#client-name')) ?? '');
   await Promise.all([
     page.waitForURL((u) => u.hostname === '127.0.0.1' && u.protocol === 'http:', { timeout: 20_000 }),
-    page.click(process.env.FAPI_TEST_DECISION === 'deny' ? '#deny' : '#approve'),
+    page.click(decision === 'deny' || asked ? '#deny' : '#approve'),
   ]);
   const text = (await page.textContent('body')) ?? '';
   if (log) appendFileSync(log, text + '\n');

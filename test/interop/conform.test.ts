@@ -1,7 +1,7 @@
 /**
  * `fapi conform server` against a FAPI 2.0 server nobody here wrote: node-oidc-provider (a
  * certified FAPI 2.0 OP) as test/helpers/oidc-provider.ts configures it, every variant, its
- * userinfo endpoint on the mTLS listener as the protected resource. What the run finds there is
+ * userinfo endpoint on the mTLS listener as the protected resource, its claims parameter on. What the run finds there is
  * pinned below, each finding decided (README "Test your own server" lists them): none is a bug of
  * a check; some are the test deployment's, not oidc-provider's code.
  */
@@ -57,7 +57,12 @@ const FINDINGS: Record<string, { result: 'failed' | 'warning'; in: string[] }> =
 
 describe('fapi conform server against node-oidc-provider (FAPI 2.0)', () => {
   it('finds exactly the documented deviations, in every variant', async () => {
-    const op = await startOidcProvider();
+    // The claims parameter is optional (OIDC Core §5.5); on, so oidc:claims-parameter runs too.
+    const op = await startOidcProvider({
+      configure: (c) => {
+        (c.features as Record<string, unknown>).claimsParameter = { enabled: true };
+      },
+    });
     try {
       const report = await runConformance({
         issuer: op.issuer,
@@ -69,6 +74,8 @@ describe('fapi conform server against node-oidc-provider (FAPI 2.0)', () => {
           }),
         redirectUri: 'http://127.0.0.1:49152/callback',
         rs: [`${op.mtlsOrigin}/me`],
+        // userinfo requires openid (OIDC Core §5.3): RS-05 asks for a token without it.
+        rsScope: 'openid',
         clientCa: { certPem: op.ca.certPem, privateKey: readPemPrivateKey(op.ca.keyPem) },
         checks: ALL_CHECKS,
         allChecks: ALL_CHECKS,

@@ -3,11 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwkThumbprint } from '../../src/core/jwk.js';
 import {
   authorize,
+  code,
+  decodeJwt,
   form,
   json,
   newDpopKey,
   par,
   proof,
+  redeem,
   registerClient,
   startTestLab,
   type TestClient,
@@ -76,6 +79,33 @@ describe('PAR', () => {
   it('PAR-10: response_type other than code → unsupported_response_type', async () => {
     await expectParError({ response_type: 'token' }, 400, 'unsupported_response_type', 'PAR-10');
     await expectParError({ response_type: 'code id_token' }, 400, 'unsupported_response_type', 'PAR-10');
+  });
+
+  it('PAR-10: the OIDC claims parameter (OIDC Core §5.5) is offered; a valid one is accepted and the identity claims come back, a malformed one is refused', async () => {
+    const m = json(await t.http({ method: 'GET', url: `${t.lab.issuer}/.well-known/openid-configuration` }));
+    expect(m.claims_parameter_supported).toBe(true);
+    const claims = JSON.stringify({
+      id_token: { name: { essential: true }, email: null, fapi_unknown: { values: ['x'] } },
+      userinfo: { name: null, email: { essential: false } },
+      other_member: 'ignored',
+    });
+    const { code: cv, flow } = await code(t, c1, { params: { claims } });
+    const tokens = json(await redeem(t, c1, cv, flow));
+    const idToken = decodeJwt(tokens.id_token as string).payload;
+    expect([idToken.name, idToken.email, idToken.fapi_unknown]).toEqual([
+      'Alice Adams',
+      'alice@lab.fapi.example',
+      undefined,
+    ]);
+    for (const bad of [
+      'not json',
+      '["id_token"]',
+      '{"id_token": ["name"]}',
+      '{"userinfo": {"email": true}}',
+      '{"id_token": {"name": {"essential": "yes"}}}',
+      '{"id_token": {"name": {"values": "x"}}}',
+    ])
+      await expectParError({ claims: bad }, 400, 'invalid_request', 'PAR-10');
   });
 
   it('PAR-11: PKCE required with S256: missing challenge, plain, and absent method are refused', async () => {

@@ -1,11 +1,12 @@
 /**
  * The RS under the loud relaxations (lab/config.ts): `no-dpop-nonce` (proofs without a server
  * nonce are accepted, DP-20 is a MAY) and `bearer-tokens` (unbound tokens accepted as Bearer,
- * which FAPI 2.0 forbids: FAPI2-SP §5.3.2.1-4). Every answer says the lab is not conformant.
+ * which FAPI 2.0 forbids: FAPI2-SP §5.3.2.1-4) and `token-in-query` (FAPI2-SP §5.3.4-2 forbids
+ * it). Every answer says the lab is not conformant.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerClient, startTestLab, type TestLab } from './helpers.js';
-import { dpopTokens, mintAccessToken, rsCall } from './rs-helpers.js';
+import { dpopTokens, mintAccessToken, rsCall, rsProof } from './rs-helpers.js';
 
 let t: TestLab;
 beforeAll(async () => {
@@ -27,5 +28,31 @@ describe('RS relaxations', () => {
     expect(res.status, res.text()).toBe(200);
     const tk = await dpopTokens(t, await registerClient(t));
     expect((await rsCall(t, '/accounts', { scheme: 'Bearer', token: tk.at, dpop: null })).status).toBe(401);
+  });
+});
+
+describe('RS relaxation token-in-query (RS-02)', () => {
+  let q: TestLab;
+  beforeAll(async () => {
+    q = await startTestLab({ relax: ['token-in-query'] });
+  });
+  afterAll(() => q.close());
+
+  it('a DPoP-bound token in the query, with its proof (ath), is accepted as a DPoP token', async () => {
+    const tk = await dpopTokens(q, await registerClient(q));
+    const url = `${q.lab.rs}/accounts`;
+    const res = await q.http({
+      method: 'GET',
+      url: `${url}?access_token=${tk.at}`,
+      headers: { dpop: rsProof(q, tk.dpop, 'GET', url, tk.at) },
+    });
+    expect(res.status, res.text()).toBe(200);
+    expect(res.header('x-fapi-lab-warning')).toMatch(/relaxed=token-in-query/);
+  });
+
+  it('without a proof it is still refused: a DPoP-bound token is never a Bearer token (DP-21)', async () => {
+    const tk = await dpopTokens(q, await registerClient(q));
+    const res = await q.http({ method: 'GET', url: `${q.lab.rs}/accounts?access_token=${tk.at}` });
+    expect(res.status).toBe(401);
   });
 });

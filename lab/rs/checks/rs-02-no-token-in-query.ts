@@ -12,9 +12,12 @@ export const noTokenInQuery: RsCheck = {
   cite: 'FAPI2-SP §5.3.4-2; RFC 6750 §2.3',
   run(req, _st, ctx) {
     if (!req.query.has('access_token')) return;
-    // Relaxation token-in-query (for `fapi lab attack`): the query token counts as a Bearer token.
+    // Relaxation token-in-query (for `fapi lab attack`, and a ready-made faulty RS for RS-02): the
+    // query token counts as if it came in the Authorization header: `DPoP <token>` when the request
+    // carries a DPoP proof (RFC 9449 §7.1: the proof and its ath still bind it), else `Bearer`.
     if (ctx.allowTokenInQuery && req.headers.authorization === undefined) {
-      req.headers.authorization = `Bearer ${req.query.get('access_token') ?? ''}`;
+      const scheme = req.headers.dpop === undefined ? 'Bearer' : 'DPoP';
+      req.headers.authorization = `${scheme} ${req.query.get('access_token') ?? ''}`;
       return;
     }
     throw new RsError(

@@ -95,7 +95,7 @@ export async function client(ctx: CliContext, opts: ConformClientCliOptions, arg
     import('../conform-client-output.js'),
   ]);
   const list = 'fapi conform client --list';
-  const modules = selectChecks(CLIENT_MODULES, { only: o.only, skip: o.skip, list });
+  const modules = selectChecks(CLIENT_MODULES, { only: o.only, skip: o.skip, list, notChecked: [] });
   if (o.list) {
     ctx.out.result(output.clientListJson(modules), () => output.clientListLines(modules, ctx.out.c));
     return;

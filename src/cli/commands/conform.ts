@@ -34,6 +34,7 @@ export interface ConformCliOptions extends GlobalOptions {
   browser?: string;
   rs?: string[];
   scope?: string;
+  rsScope?: string;
   list?: boolean;
   only?: string[];
   skip?: string[];
@@ -58,6 +59,8 @@ export interface ConformServerOptions {
   browser?: string;
   rs: string[];
   scope?: string;
+  /** The scope the --rs resources require (RS-05). */
+  rsScope?: string;
   list: boolean;
   only: string[];
   skip: string[];
@@ -96,6 +99,7 @@ export function parseConformOptions(opts: ConformCliOptions, args: string[]): Co
   set('initialAccessToken', str(opts.initialAccessToken));
   set('browser', str(opts.browser));
   set('scope', str(opts.scope));
+  set('rsScope', str(opts.rsScope));
   set('expectedFailures', str(opts.expectedFailures));
   set('junit', str(opts.junit));
   if (Boolean(o.clientCaCert) !== Boolean(o.clientCaKey))
@@ -123,13 +127,14 @@ export function parseConformOptions(opts: ConformCliOptions, args: string[]): Co
 
 export async function server(ctx: CliContext, opts: ConformCliOptions, args: string[]): Promise<void> {
   const o = parseConformOptions(opts, args);
-  const [{ ALL_CHECKS }, { selectChecks, parseExpectedFailures }] = await Promise.all([
+  const [{ ALL_CHECKS }, { selectChecks, selectNotChecked, parseExpectedFailures }] = await Promise.all([
     import('../../conform/checks/index.js'),
     import('../../conform/select.js'),
   ]);
   const checks = selectChecks(ALL_CHECKS, { only: o.only, skip: o.skip });
   if (o.list) {
-    ctx.out.result(listJson(checks), () => listLines(checks, ctx.out.c));
+    const notChecked = selectNotChecked({ only: o.only, skip: o.skip });
+    ctx.out.result(listJson(checks, notChecked), () => listLines(checks, ctx.out.c, notChecked));
     return;
   }
   const { readText } = await import('../../store/atomic.js');
@@ -198,6 +203,7 @@ export async function server(ctx: CliContext, opts: ConformCliOptions, args: str
         redirectUri,
         rs: o.rs,
         ...(o.scope ? { scope: o.scope } : {}),
+        ...(o.rsScope ? { rsScope: o.rsScope } : {}),
         auth: o.auth,
         sender: o.sender,
         clients,

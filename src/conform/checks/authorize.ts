@@ -2,16 +2,18 @@
  * The authorization endpoint (AZ-01..10): PAR only, iss in the response (RFC 9207), no open
  * redirector, 303 rather than 307, the registered redirect URI's query kept, pushed parameters
  * winning over front-channel ones, long nonce and state values intact, scope order, the code in
- * the query; and the JARM response (FAPI2-MS §5.4.1) when the server offers it.
+ * the query; the answer to a login the user cancels (user-rejects-authentication, with a person);
+ * the JARM response (FAPI2-MS §5.4.1) and the OIDC claims parameter (OIDC Core §5.5) when the
+ * server offers them.
  */
 import { validateJarmAuthorizationResponse } from '../../core/authorization-response.js';
 import { endpoint } from '../../core/discovery.js';
 import { jwksLoader } from '../../core/id-token.js';
 import { randomToken } from '../../core/random.js';
 import { isFapiError } from '../../errors.js';
-import type { CheckContext } from '../context.js';
+import { LoginFailed, type CheckContext } from '../context.js';
 import { describe } from '../expect.js';
-import { failed, passed, Skip, type Check } from '../types.js';
+import { failed, passed, Skip, warning, type Check } from '../types.js';
 import { defineCheck, SP } from './define.js';
 import { noCode } from './par.js';
 import { idTokenClaims } from './token.js';
@@ -57,6 +59,55 @@ export const az02 = defineCheck({
     if (iss === null) return failed('authorization response with a code and no iss parameter');
     if (iss !== ctx.issuer) return failed(`authorization response iss "${iss}", not "${ctx.issuer}"`);
     return passed(`authorization response iss "${iss}"`);
+  },
+});
+
+/** The client_name a person sees on the login page of the login to cancel (with registration). */
+export const DENY_CLIENT_NAME =
+  'fapi conform: press Cancel or Deny for this login (user-rejects-authentication)';
+
+export const az02Rejects = defineCheck({
+  id: 'AZ-02.user-rejects',
+  title:
+    'the user cancels: error=access_denied, state and iss = the issuer come back to the registered redirect URI',
+  spec: `${SP} §5.3.2.2-7; RFC 9207 §2; RFC 6749 §4.1.2.1`,
+  level: 'MUST',
+  group: 'authorization',
+  // Once per server: a cancelled login is answered by the authorization endpoint, whatever the
+  // client authentication or sender constraint; one person, one Cancel.
+  needs: { scope: 'server', logins: 1, deny: true },
+  async run(ctx) {
+    // A client of its own names on the login page what to do; clients given as profiles cannot.
+    const c =
+      ctx.metadata.registration_endpoint && !ctx.env.provisioning.provided
+        ? await ctx.ownClient({ overrides: { client_name: DENY_CLIENT_NAME } })
+        : await ctx.client(1);
+    const l = await ctx.login(c, { deny: true });
+    if (l.end.kind !== 'redirect')
+      return failed(`the cancelled login ended at HTTP ${l.end.status}, not at the redirect URI`);
+    const p = l.end.params;
+    if (p.get('code'))
+      throw new Skip(
+        'the login was approved (a code came back), not cancelled: run again and press Cancel or Deny when asked',
+      );
+    const error = p.get('error');
+    const iss = p.get('iss');
+    const state = p.get('state');
+    const at = 'the cancelled login → the registered redirect URI';
+    if (error === null) return failed(`${at} with neither a code nor an error (RFC 6749 §4.1.2.1)`);
+    if (error !== 'access_denied')
+      return failed(
+        `${at} with error=${error}, expected access_denied (RFC 6749 §4.1.2.1: the user denied the request)`,
+      );
+    if (state !== l.session.state)
+      return failed(
+        `${at} with error=access_denied and ${state === null ? 'no state' : 'another state'} (RFC 6749 §4.1.2.1)`,
+      );
+    if (iss === null)
+      return failed(`${at} with error=access_denied and no iss parameter (RFC 9207 §2: every response)`);
+    if (iss !== ctx.issuer)
+      return failed(`${at} with error=access_denied and iss "${iss}", not "${ctx.issuer}"`);
+    return passed(`${at} with error=access_denied, the pushed state and iss "${iss}"`);
   },
 });
 
@@ -374,9 +425,122 @@ export const ms08 = defineCheck({
   },
 });
 
+/** The standard claims of OIDC Core §5.1 and the JSON type of each. */
+const STANDARD_CLAIMS: Readonly<Record<string, 'string' | 'boolean' | 'number' | 'object'>> = {
+  name: 'string',
+  given_name: 'string',
+  family_name: 'string',
+  middle_name: 'string',
+  nickname: 'string',
+  preferred_username: 'string',
+  profile: 'string',
+  picture: 'string',
+  website: 'string',
+  email: 'string',
+  email_verified: 'boolean',
+  gender: 'string',
+  birthdate: 'string',
+  zoneinfo: 'string',
+  locale: 'string',
+  phone_number: 'string',
+  phone_number_verified: 'boolean',
+  address: 'object',
+  updated_at: 'number',
+};
+
+const jsonType = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/** The first standard claim of the wrong type (OIDC Core §5.1), as a sentence. */
+function wrongType(where: string, claims: Record<string, unknown>): string | undefined {
+  for (const [k, type] of Object.entries(STANDARD_CLAIMS))
+    if (k in claims && jsonType(claims[k]) !== type)
+      return `${where} has ${k} as ${jsonType(claims[k])}, not ${type} (OIDC Core §5.1)`;
+  return undefined;
+}
+
+export const oidcClaims = defineCheck({
+  id: 'oidc:claims-parameter',
+  title:
+    'the claims parameter: the identity claims asked for come back in the ID token or at userinfo; unknown ones are ignored',
+  spec: 'OIDC Core §5.5, §5.1, §5.3.2',
+  level: 'MUST',
+  group: 'authorization',
+  needs: { logins: 1, openid: true, after },
+  async run(ctx) {
+    const m = ctx.metadata;
+    if (m.claims_parameter_supported !== true)
+      throw new Skip(
+        'the server does not offer the claims parameter (claims_parameter_supported is not true), which is optional (OIDC Discovery §3)',
+      );
+    const supported = Array.isArray(m.claims_supported) ? m.claims_supported : [];
+    const wanted = supported.filter((k): k is string => typeof k === 'string' && k in STANDARD_CLAIMS);
+    if (!wanted.length)
+      throw new Skip('claims_supported names no standard identity claim (OIDC Core §5.1) to ask for');
+    // Each claim asked for in one of the forms of OIDC Core §5.5.1, and one the server cannot know.
+    const unknown = `fapi_conform_${randomToken(6).replace(/[^A-Za-z0-9]/g, 'x')}`;
+    const forms = [null, { essential: true }, { essential: false }];
+    const ask = Object.fromEntries([
+      ...wanted.map((k, i) => [k, forms[i % forms.length]]),
+      [unknown, { essential: true }],
+    ]);
+    const claims = JSON.stringify({ id_token: ask, userinfo: ask });
+    const c = await ctx.client(1);
+    let t;
+    try {
+      t = await ctx.tokens(c, { par: { claims } });
+    } catch (e) {
+      if (e instanceof LoginFailed)
+        return failed(
+          `claims_parameter_supported is true, but the flow with a claims parameter failed: ${e.message}`,
+        );
+      throw e;
+    }
+    const idToken = idTokenClaims(t.set.id_token);
+    if (!idToken)
+      return failed('the token response has no ID token though the scope has openid (OIDC Core §3.1.3.3)');
+    let userinfo: Record<string, unknown> | undefined;
+    if (m.userinfo_endpoint) {
+      const sent = await ctx.rs(c, ctx.token(t), { url: ctx.url('userinfo_endpoint', c) });
+      if (sent.response?.status !== 200)
+        return failed(`userinfo with the access token → ${describe(sent)}, expected 200 (OIDC Core §5.3.2)`);
+      let body: unknown;
+      try {
+        body = sent.response.json();
+      } catch {
+        body = undefined;
+      }
+      if (jsonType(body) !== 'object')
+        return failed('userinfo → 200, but not a JSON object (OIDC Core §5.3.2)');
+      userinfo = body as Record<string, unknown>;
+      if (userinfo.sub !== idToken.sub)
+        return failed(
+          `userinfo sub ${JSON.stringify(userinfo.sub)} is not the ID token's ${JSON.stringify(idToken.sub)} (OIDC Core §5.3.2: they must be the same)`,
+        );
+    }
+    const bad =
+      wrongType('the ID token', idToken) ?? (userinfo ? wrongType('userinfo', userinfo) : undefined);
+    if (bad) return failed(bad);
+    const has = (o: Record<string, unknown> | undefined) => wanted.filter((k) => o && k in o);
+    const missing = wanted.filter((k) => !(k in idToken) && !(userinfo && k in userinfo));
+    const asked = `claims {id_token, userinfo} asking for ${wanted.join(', ')} and an unknown claim`;
+    if (unknown in idToken || (userinfo && unknown in userinfo))
+      return warning(
+        `${asked}: the unknown claim came back; claims a server does not know are ignored (OIDC Core §5.5)`,
+      );
+    if (missing.length)
+      return warning(
+        `${asked}: ${missing.join(', ')} came back in neither the ID token nor userinfo (OIDC Core §5.5: returned when the user has them; run with a user who has every claim in claims_supported)`,
+      );
+    return passed(
+      `${asked}: ID token with ${has(idToken).join(', ') || 'none of them'}${userinfo ? `, userinfo with ${has(userinfo).join(', ') || 'none of them'}` : ' (no userinfo_endpoint)'}; the unknown one ignored`,
+    );
+  },
+});
+
 export const AUTHORIZE_CHECKS: readonly Check[] = [
   az01,
   az02,
+  az02Rejects,
   az03,
   az04,
   az05,
@@ -391,4 +555,5 @@ export const AUTHORIZE_CHECKS: readonly Check[] = [
   az09,
   az10,
   ms08,
+  oidcClaims,
 ];

@@ -5,12 +5,16 @@
  * client authentication (RFC 8705 §2) with a missing client_id or another certificate. Every
  * refusal counts only after PAR-01 showed the same request, unaltered, is accepted.
  */
+import type { SigningKey } from '../../core/client.js';
 import { endpoint } from '../../core/discovery.js';
+import type { Jwk } from '../../core/jwk.js';
+import { isFapiError } from '../../errors.js';
 import { generateSigningKey, privateKeyPem } from '../../keys/generate.js';
 import { createCertificate } from '../../keys/x509.js';
 import type { AsOptions, AssertionTweak, CheckContext } from '../context.js';
 import { describe, expectRefused, expectSuccess } from '../expect.js';
-import { Skip, type Check } from '../types.js';
+import { registerTestClient, type RegisterTestClientOptions, type TestClient } from '../parties.js';
+import { failed, passed, Skip, warning, type Check } from '../types.js';
 import { defineCheck, INVALID_CLIENT, SP } from './define.js';
 import { resignRs256, unsigned } from '../tamper.js';
 
@@ -369,6 +373,96 @@ export const mt04 = defineCheck({
   },
 });
 
+/**
+ * A private_key_jwt client of the check's own (RFC 7591), for the server-wide checks that need a
+ * JWKS of their making; Skip when the run cannot register one.
+ */
+export async function ownKeyClient(
+  ctx: CheckContext,
+  o: Omit<RegisterTestClientOptions, 'name'>,
+): Promise<TestClient> {
+  const p = ctx.env.provisioning;
+  if (!ctx.metadata.registration_endpoint || p.provided)
+    throw new Skip(
+      "needs a client registered with a JWKS of the run's making: dynamic registration (RFC 7591)",
+    );
+  if (!ctx.metadata.token_endpoint_auth_methods_supported?.includes('private_key_jwt'))
+    throw new Skip('the server does not offer private_key_jwt');
+  const sender = ctx.env.defaultVariant?.sender ?? 'dpop';
+  return registerTestClient(p, { auth: 'private_key_jwt', sender }, { name: `${ctx.check.id} client`, ...o });
+}
+
+/** The FAPI algorithms the server accepts for client assertions, in FAPI2-SP §5.4.1-1's order. */
+export function assertionAlgs(ctx: CheckContext): string[] {
+  const offered = ctx.metadata.token_endpoint_auth_signing_alg_values_supported;
+  return ['ES256', 'PS256', 'EdDSA'].filter((a) => !Array.isArray(offered) || offered.includes(a));
+}
+
+/** A key of another type than ES256 (PS256: RSA, EdDSA: OKP) under this kid. */
+export async function otherTypeKey(ctx: CheckContext, kid: string): Promise<SigningKey & { publicJwk: Jwk }> {
+  const alg = assertionAlgs(ctx).find((a) => a !== 'ES256');
+  if (!alg)
+    throw new Skip(
+      'the server accepts only ES256 client assertions: two keys of one kid would not differ in kty, crv or alg',
+    );
+  const k = alg === 'PS256' ? await ctx.env.keys.rsaKey() : await generateSigningKey('EdDSA');
+  return {
+    privateKey: k.privateKey,
+    alg: k.alg,
+    kid,
+    publicJwk: { ...k.publicJwk, kid, alg: k.alg, use: 'sig' },
+  };
+}
+
+export const cr08 = defineCheck({
+  id: 'CR-08',
+  title:
+    'two client keys under one kid: assertions signed with either verify (the key chosen by kty and alg)',
+  spec: `${SP} §5.4.3; RFC 7517 §4.5`,
+  level: 'MUST',
+  group: 'client-auth',
+  needs: { scope: 'server', dcr: true },
+  async run(ctx) {
+    const kid = `fapi-conform-cr08-${Math.random().toString(36).slice(2, 8)}`;
+    const ec = await generateSigningKey('ES256', { kid });
+    const other = await otherTypeKey(ctx, kid);
+    const keys = `an ES256 key and a ${other.alg} key, both kid "${kid}"`;
+    let c: TestClient;
+    try {
+      // No token_endpoint_auth_signing_alg: it would narrow the algorithms to one (REG-12.alg).
+      c = await ownKeyClient(ctx, {
+        key: ec,
+        extraKeys: [other.publicJwk],
+        overrides: { token_endpoint_auth_signing_alg: undefined },
+      });
+    } catch (e) {
+      // RFC 7591 §3.2.2 lets a server refuse metadata it does not like; it then never has to choose
+      // among keys of one kid, but clients that rotate keys that way (RFC 7517 §4.5) cannot register.
+      if (isFapiError(e) && e.oauth?.status === 400)
+        return warning(
+          `register a JWKS with ${keys} → ${e.oauth.status} ${e.oauth.error ?? ''}${e.oauth.error_description ? ` (${e.oauth.error_description.slice(0, 70)})` : ''}: refused at registration, which RFC 7591 §3.2.2 allows`,
+        );
+      throw e;
+    }
+    const out: string[] = [];
+    for (const [what, key] of [
+      ['ES256 key', ec],
+      [`${other.alg} key`, other],
+    ] as const) {
+      const sent = await ctx.par(c, { auth: { key } });
+      const o = expectSuccess(
+        `JWKS with ${keys}; PAR with an assertion signed by the ${what}`,
+        sent,
+        [201, 200],
+      );
+      if (o.result !== 'passed')
+        return failed(`${o.detail}: the server did not choose the key by kty and alg`);
+      out.push(`signed by the ${what} → ${describe(sent)}`);
+    }
+    return passed(`JWKS with ${keys}; PAR with an assertion ${out.join(', ')}`);
+  },
+});
+
 export const CLIENT_AUTH_CHECKS: readonly Check[] = [
   ca01,
   ca02TokenUrl,
@@ -394,4 +488,5 @@ export const CLIENT_AUTH_CHECKS: readonly Check[] = [
   mt02,
   mt03,
   mt04,
+  cr08,
 ];

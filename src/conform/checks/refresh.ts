@@ -1,15 +1,17 @@
 /**
  * Refresh tokens (RT-01..11): no rotation (FAPI2-SP §5.3.2.1-9), or a retry window when
  * rotating; bound to the client; client authentication and the sender constraint required; not
- * bound to the DPoP key of a confidential client (RFC 9449 §5); no scope widening; entropy and
- * characters; dead once revoked.
+ * bound to the DPoP key of a confidential client (RFC 9449 §5); over another certificate, a token
+ * bound to that one (RFC 8705 §3); no scope widening; entropy and characters; dead once revoked.
  */
 import { generateSigningKey } from '../../keys/generate.js';
-import { jwkThumbprint } from '../../core/jwk.js';
+import { jwkThumbprint, type Jwk } from '../../core/jwk.js';
+import type { CheckContext } from '../context.js';
+import { certificateFor, derOf, type TestClient } from '../parties.js';
 import { describe, expectRefused, expectSuccess, isSuccess } from '../expect.js';
 import { failed, passed, Skip, type Check } from '../types.js';
 import { defineCheck, INVALID_CLIENT, SP } from './define.js';
-import { issuedAnyway, jwtAccessToken } from './issued.js';
+import { cnfOf, issuedAnyway, jwtAccessToken } from './issued.js';
 import { entropyBits } from './token.js';
 
 const needs = { logins: 1, after: ['PAR-16'] } as const;
@@ -165,6 +167,93 @@ export const rt06 = defineCheck({
   },
 });
 
+/**
+ * A client of the mTLS variant and a second certificate that authenticates it as well as its own:
+ * for private_key_jwt a new self-signed one (there the certificate only binds the token); for
+ * tls_client_auth one from the client CA with the same subject DN (a renewed certificate, RFC 8705
+ * §2.1); for self_signed_tls_client_auth a client of the check's own with both certificates in its
+ * JWKS (RFC 8705 §2.2).
+ */
+async function clientWithTwoCertificates(ctx: CheckContext): Promise<{ c: TestClient; other: TestClient }> {
+  const p = ctx.env.provisioning;
+  const key = await generateSigningKey('ES256');
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const withCert = (c: TestClient, cert: NonNullable<TestClient['certificate']>): TestClient => ({
+    ...c,
+    certificate: cert,
+    http: ctx.env.http({ cert: cert.pem, key: cert.keyPem }),
+  });
+  if (ctx.variant.auth === 'self_signed_tls_client_auth') {
+    if (!ctx.metadata.registration_endpoint || p.provided)
+      throw new Skip(
+        'a second certificate of a self_signed_tls_client_auth client must be registered in its JWKS: needs dynamic registration',
+      );
+    const cert = await certificateFor(
+      p,
+      'self_signed_tls_client_auth',
+      key,
+      `CN=fapi-conform-${suffix},O=fapi conform`,
+    );
+    const jwk: Jwk = { ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig', x5c: [derOf(cert!.pem)] };
+    const c = await ctx.ownClient({ extraKeys: [jwk] });
+    return { c, other: withCert(c, cert!) };
+  }
+  const c = await ctx.client(1);
+  if (ctx.variant.auth === 'tls_client_auth') {
+    if (!c.certificate) throw new Skip('the client has no certificate');
+    const cert = await certificateFor(p, 'tls_client_auth', key, c.certificate.subject);
+    return { c, other: withCert(c, cert!) };
+  }
+  const cert = await certificateFor(
+    p,
+    'self_signed_tls_client_auth',
+    key,
+    `CN=fapi-conform-${suffix},O=fapi conform`,
+  );
+  return { c, other: withCert(c, cert!) };
+}
+
+export const rt08 = defineCheck({
+  id: 'RT-08',
+  title:
+    'refresh over another certificate: the new access token is bound to it, or the refresh is refused (refresh tokens bound to the certificate)',
+  spec: 'RFC 8705 §3, §3.1',
+  level: 'MUST',
+  group: 'refresh',
+  needs: { ...needs, sender: 'mtls' },
+  async run(ctx) {
+    const { c, other } = await clientWithTwoCertificates(ctx);
+    const t = await ctx.tokensWithRefresh(c);
+    const what = `refresh over another certificate of the client${c.auth === 'tls_client_auth' ? ' (same subject DN)' : ''}`;
+    const sent = await ctx.refresh(c, t.refreshToken, { cert: other });
+    if (!isSuccess(sent)) {
+      const o = expectRefused(what, sent, {
+        errors: ['invalid_grant', 'invalid_client', 'invalid_request', 'unauthorized_client'],
+        tls: true,
+      });
+      return o.result === 'passed'
+        ? passed(`${o.detail}: the refresh token is bound to the first certificate`)
+        : o;
+    }
+    const body = sent.response!.json() as Record<string, unknown>;
+    const at = typeof body.access_token === 'string' ? body.access_token : '';
+    const { cnf, from, visible } = await cnfOf(ctx, other, at);
+    const x5t = cnf?.['x5t#S256'];
+    if (x5t === other.certificate?.x5t)
+      return passed(
+        `${what} → ${describe(sent)}; cnf.x5t#S256 in ${from} = the certificate presented at refresh`,
+      );
+    if (x5t === c.certificate?.x5t)
+      return failed(
+        `${what} → ${describe(sent)}, but cnf.x5t#S256 in ${from} is the first certificate's, not the one presented at refresh`,
+      );
+    if (typeof x5t === 'string')
+      return failed(`${what} → ${describe(sent)}, cnf.x5t#S256 in ${from} is neither certificate's`);
+    if (visible) return failed(`${what} → ${describe(sent)}, no cnf.x5t#S256 in ${from}: an unbound token`);
+    throw new Skip(`${what} → ${describe(sent)}; fapi cannot see the new token's binding: ${from}`);
+  },
+});
+
 export const rt09 = defineCheck({
   id: 'RT-09',
   title: 'refresh cannot widen the scope',
@@ -227,4 +316,16 @@ export const rt11 = defineCheck({
   },
 });
 
-export const REFRESH_CHECKS: readonly Check[] = [rt01, rt02, rt03, rt04, rt05, dp19, rt06, rt09, rt10, rt11];
+export const REFRESH_CHECKS: readonly Check[] = [
+  rt01,
+  rt02,
+  rt03,
+  rt04,
+  rt05,
+  dp19,
+  rt06,
+  rt08,
+  rt09,
+  rt10,
+  rt11,
+];

@@ -1,18 +1,22 @@
 /**
- * Dynamic client registration and management (RFC 7591 / 7592; REG-01..11): FAPI 2.0-valid
+ * Dynamic client registration and management (RFC 7591 / 7592; REG-01..12): FAPI 2.0-valid
  * metadata from src/core/registration.ts, altered one field at a time, must be refused
  * (REG-01..07); a valid registration answers 201 with the management coordinates (REG-08), which
- * then read (REG-09), update (REG-10) and delete (REG-11) the client. A client a broken server
- * registers anyway is deleted at the end of the run like the others.
+ * then read (REG-09), update (REG-10) and delete (REG-11) the client; the registered flags are
+ * honoured (REG-12: dpop_bound_access_tokens, require_pushed_authorization_requests,
+ * token_endpoint_auth_signing_alg). A client a broken server registers anyway is deleted at the
+ * end of the run like the others.
  */
 import { endpoint } from '../../core/discovery.js';
 import type { ClientMetadata } from '../../core/registration.js';
 import type { HttpRequest } from '../../http/client.js';
-import type { CheckContext } from '../context.js';
-import { describe, expectRefused, type Answer } from '../expect.js';
-import { testClientMaterial } from '../parties.js';
+import { LoginFailed, type CheckContext } from '../context.js';
+import { describe, expectRefused, isSuccess, type Answer } from '../expect.js';
+import { testClientMaterial, type TestClient } from '../parties.js';
 import { failed, passed, Skip, warning, type Check, type Variant } from '../types.js';
-import { defineCheck } from './define.js';
+import { assertionAlgs, otherTypeKey, ownKeyClient } from './client-auth.js';
+import { defineCheck, INVALID_CLIENT } from './define.js';
+import { noCode } from './par.js';
 
 const META = ['invalid_client_metadata'] as const;
 const REDIRECT = ['invalid_redirect_uri', 'invalid_client_metadata'] as const;
@@ -359,6 +363,117 @@ export const reg11 = defineCheck({
   },
 });
 
+/**
+ * Client 1, whose registered flags the run knows: it registered it with the FAPI 2.0 template
+ * (dpop_bound_access_tokens or tls_client_certificate_bound_access_tokens, and
+ * require_pushed_authorization_requests, src/core/registration.ts). A client given as a profile
+ * was registered elsewhere, with flags fapi cannot know.
+ */
+async function flaggedClient(ctx: CheckContext): Promise<TestClient> {
+  if (ctx.env.provisioning.provided)
+    throw new Skip(
+      'the clients were registered outside this run (--client): fapi does not know their registered flags',
+    );
+  return ctx.client(1);
+}
+
+const NO_PROOF = ['invalid_dpop_proof', 'invalid_request', 'invalid_grant', 'invalid_client'] as const;
+
+export const reg12 = defineCheck({
+  id: 'REG-12',
+  title: 'a client registered with dpop_bound_access_tokens gets no token without a DPoP proof',
+  spec: 'RFC 9449 §5.2',
+  level: 'MUST',
+  group: 'registration',
+  needs: { sender: 'dpop', logins: 1, after: ['PAR-16'] },
+  async run(ctx) {
+    const c = await flaggedClient(ctx);
+    const flag = 'a client registered with dpop_bound_access_tokens: true';
+    const out: string[] = [];
+    // A code bound to no key (no proof, no dpop_jkt at PAR), so only the flag can refuse the token.
+    let l;
+    try {
+      l = await ctx.login(c, { dpopJkt: false, parDpop: false });
+    } catch (e) {
+      if (!(e instanceof LoginFailed) || !/^PAR →/.test(e.message)) throw e;
+      out.push(`PAR without DPoP → refused (${e.message.replace(/^PAR → /, '')})`);
+    }
+    if (l) {
+      const what = 'PAR without DPoP, then a token request without a proof';
+      const sent = await ctx.redeem(c, l, { dpop: false });
+      if (isSuccess(sent))
+        return failed(
+          `${flag}: ${what} → ${describe(sent)}: a token was issued (RFC 9449 §5.2: MUST reject)`,
+        );
+      const o = expectRefused(what, sent, { errors: NO_PROOF });
+      if (o.result !== 'passed') return { ...o, detail: `${flag}: ${o.detail}` };
+      out.push(o.detail);
+    }
+    if (
+      ctx.metadata.grant_types_supported?.includes('client_credentials') &&
+      c.grantTypes.includes('client_credentials')
+    ) {
+      const what = 'client_credentials without a proof';
+      const sent = await ctx.as(c, 'token_endpoint', { grant_type: 'client_credentials' }, { dpop: false });
+      if (isSuccess(sent))
+        return failed(
+          `${flag}: ${what} → ${describe(sent)}: a token was issued (RFC 9449 §5.2: MUST reject)`,
+        );
+      const o = expectRefused(what, sent, { errors: NO_PROOF });
+      if (o.result !== 'passed') return { ...o, detail: `${flag}: ${o.detail}` };
+      out.push(o.detail);
+    }
+    return passed(`${flag}: ${out.join('; ')}`);
+  },
+});
+
+export const reg12Par = defineCheck({
+  id: 'REG-12.par',
+  title: 'a client registered with require_pushed_authorization_requests gets no code without PAR',
+  spec: 'RFC 9126 §6',
+  level: 'MUST',
+  group: 'registration',
+  needs: { logins: 1, after: ['PAR-16'] },
+  async run(ctx) {
+    const c = await flaggedClient(ctx);
+    const { form, session } = ctx.session(c);
+    const u = new URL(endpoint(ctx.metadata, 'authorization_endpoint', { mtls: false }));
+    for (const [k, v] of Object.entries(form)) if (v !== undefined) u.searchParams.set(k, v);
+    return noCode(
+      'a client registered with require_pushed_authorization_requests: true, a front-channel authorization request (no request_uri)',
+      await ctx.probe(u.href, session.redirect_uri),
+    );
+  },
+});
+
+export const reg12Alg = defineCheck({
+  id: 'REG-12.alg',
+  title: 'a registered token_endpoint_auth_signing_alg is the only algorithm accepted for the client',
+  spec: 'OIDC Registration §2; RFC 7591 §2',
+  level: 'MUST',
+  group: 'registration',
+  needs: { scope: 'server', dcr: true },
+  async run(ctx) {
+    if (!assertionAlgs(ctx).includes('ES256'))
+      throw new Skip('the server does not accept ES256 client assertions');
+    const kid = `fapi-conform-reg12-${Math.random().toString(36).slice(2, 8)}`;
+    const other = await otherTypeKey(ctx, kid);
+    // Registered: an ES256 key (token_endpoint_auth_signing_alg ES256) and a key of another type.
+    const c = await ownKeyClient(ctx, { extraKeys: [other.publicJwk] });
+    const alg = c.signingKey.alg;
+    const ok = await ctx.par(c);
+    if (ok.response?.status !== 201 && ok.response?.status !== 200)
+      return failed(
+        `PAR with an assertion signed with the registered ${alg} → ${describe(ok)}, expected 201`,
+      );
+    return expectRefused(
+      `registered token_endpoint_auth_signing_alg ${alg} and a second key (${other.alg}, kid "${kid}"); PAR with an assertion signed with the ${other.alg} key`,
+      await ctx.par(c, { auth: { key: other } }),
+      { errors: INVALID_CLIENT, why: `the client registered ${alg} as its only algorithm` },
+    );
+  },
+});
+
 export const REGISTRATION_CHECKS: readonly Check[] = [
   reg01,
   reg02,
@@ -371,4 +486,7 @@ export const REGISTRATION_CHECKS: readonly Check[] = [
   reg09,
   reg10,
   reg11,
+  reg12,
+  reg12Par,
+  reg12Alg,
 ];

@@ -1,7 +1,8 @@
 /**
  * The resource server (RS-01..08, and DP-13..23 and MT-07 at the RS), at each `--rs` URL with a
  * fresh access token: the baseline call (RS-01), no token in the query, no tampered or revoked
- * token, typed JWT access tokens, Date and x-fapi-interaction-id; DPoP at the RS: ath, the key
+ * token, typed JWT access tokens, the scope the resource requires (`--rs-scope`), Date and
+ * x-fapi-interaction-id; DPoP at the RS: ath, the key
  * binding, no Bearer downgrade, a case-insensitive scheme, the challenge; mTLS: another
  * certificate. The DP-xx.rs proof cases are in ./dpop.ts.
  */
@@ -9,10 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { findChallenge, parseWwwAuthenticate } from '../../core/www-authenticate.js';
 import { FAPI_JWS_ALGS } from '../../core/fapi.js';
 import type { CheckContext, Sent, Tokens } from '../context.js';
-import { describe, expectRefused, isSuccess } from '../expect.js';
+import { describe, errorOf, expectRefused, isSuccess, statusOf } from '../expect.js';
 import type { TestClient } from '../parties.js';
 import { flipSignature } from '../tamper.js';
-import { failed, passed, Skip, type Check, type Outcome } from '../types.js';
+import { failed, passed, Skip, warning, type Check, type Outcome } from '../types.js';
 import { defineCheck, SP } from './define.js';
 import { otherDpopKey } from './par.js';
 import { jwtAccessToken } from './issued.js';
@@ -137,6 +138,43 @@ export const rs04 = defineCheck({
     if (!FAPI_JWS_ALGS.has(String(jwt.header.alg)))
       return failed(`JWT access token alg ${JSON.stringify(jwt.header.alg)}`);
     return passed(`JWT access token typ ${JSON.stringify(jwt.header.typ)}, alg ${String(jwt.header.alg)}`);
+  },
+});
+
+export const rs05 = defineCheck({
+  id: 'RS-05',
+  title: 'a token without the scope the resource requires is refused: 403 insufficient_scope',
+  spec: `${SP} §5.3.4-4; RFC 6750 §3.1`,
+  level: 'MUST',
+  group: 'resource',
+  needs: { ...needs, rsScope: true },
+  async run(ctx) {
+    const required = (ctx.env.rsScope ?? '').split(' ').filter(Boolean);
+    const asked = ctx.scope.split(' ').filter((s) => s && !required.includes(s));
+    if (!asked.length)
+      throw new Skip(
+        `the run's scope "${ctx.scope}" holds nothing but the resource's ("${required.join(' ')}"): pass --scope with another scope too`,
+      );
+    const c = await ctx.client(1);
+    const t = await ctx.tokens(c, { scope: asked.join(' ') });
+    const granted = typeof t.body.scope === 'string' ? t.body.scope.split(' ') : undefined;
+    if (granted && required.every((s) => granted.includes(s)))
+      throw new Skip(
+        `asked for "${asked.join(' ')}", the server granted "${t.body.scope}": the token has the resource's scope all the same`,
+      );
+    const what = `a token for "${asked.join(' ')}" (without "${required.join(' ')}")`;
+    const out: string[] = [];
+    for (const url of ctx.resources) {
+      const sent = await ctx.rs(c, ctx.token(t), { url });
+      const at = ctx.resources.length > 1 ? `${url}: ` : '';
+      if (isSuccess(sent)) return failed(`${at}${what} → ${describe(sent)}: accepted`);
+      if (errorOf(sent) !== 'insufficient_scope')
+        return failed(`${at}${what} → ${describe(sent)}, expected 403 insufficient_scope (RFC 6750 §3.1)`);
+      if (statusOf(sent) !== 403)
+        return warning(`${at}${what} → ${describe(sent)}: insufficient_scope, but RFC 6750 §3.1 says 403`);
+      out.push(`${at}${what} → ${describe(sent)}`);
+    }
+    return passed(out.join('; '));
   },
 });
 
@@ -332,6 +370,7 @@ export const RESOURCE_CHECKS: readonly Check[] = [
   rs03,
   rs03Revoked,
   rs04,
+  rs05,
   rs07,
   rs08,
   dp13,

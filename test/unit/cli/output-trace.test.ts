@@ -63,4 +63,18 @@ describe('Output.trace', () => {
     out.trace({ phase: 'request', request }, { prefix: 'x' });
     expect(stderr()).toBe('');
   });
+
+  it("without a prefix, the request's label goes before each arrow (fapi conform server: the check and variant)", () => {
+    const { out, stderr } = output();
+    const labelled = { ...request, label: 'DP-14 private_key_jwt+dpop' };
+    out.trace({ phase: 'request', request: labelled });
+    out.trace({ phase: 'response', request: labelled, response, ms: 3 });
+    out.trace({ phase: 'error', request: labelled, error: new Error('socket hang up') });
+    const lines = stderr().split('\n');
+    expect(lines[0]).toBe('[DP-14 private_key_jwt+dpop] → POST https://as.example/token');
+    expect(stderr()).toContain('[DP-14 private_key_jwt+dpop] ← 400 https://as.example/token (3 ms)');
+    expect(stderr()).toContain(
+      '[DP-14 private_key_jwt+dpop] ✖ POST https://as.example/token: socket hang up',
+    );
+  });
 });

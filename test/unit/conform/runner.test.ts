@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DiscoveryResult } from '../../../src/core/discovery.js';
-import { planVariants, runConformance } from '../../../src/conform/runner.js';
+import { checkLabel, planVariants, runConformance } from '../../../src/conform/runner.js';
+import { makeResponse, type HttpRequest } from '../../../src/http/client.js';
 import { Skip, type Check, type Outcome } from '../../../src/conform/types.js';
 
 const discovery = (metadata: Record<string, unknown>): DiscoveryResult => ({
@@ -54,6 +55,43 @@ describe('the run: every check on its own', () => {
     ]);
     expect(report.summary).toEqual({ passed: 1, failed: 2, warnings: 2, skipped: 1, expected_failures: 1 });
     expect(report.results.every((r) => r.variant === null)).toBe(true);
+  });
+});
+
+describe('-v: every exchange is labelled with the check (and variant) it belongs to', () => {
+  it('the requests of a check carry its ID; those of concurrent checks do not mix', async () => {
+    const seen: string[] = [];
+    const http = () => async (req: HttpRequest) => {
+      await new Promise((r) => setTimeout(r, 5));
+      seen.push(`${req.label ?? 'unlabelled'} ${new URL(req.url).pathname}`);
+      return makeResponse(req.url, 200, {}, Buffer.from('{}'));
+    };
+    const probe = (id: string): Check => ({
+      ...check(id, () => Promise.resolve({ result: 'passed', detail: '' })),
+      async run(ctx) {
+        for (const n of [1, 2])
+          await ctx.raw(ctx.plain, { method: 'GET', url: `https://as.example/${id}/${n}` });
+        return { result: 'passed', detail: '' };
+      },
+    });
+    await runConformance(
+      {
+        issuer: 'https://as.example',
+        http,
+        redirectUri: 'http://127.0.0.1:49152/callback',
+        checks: [probe('T-01'), probe('T-02')],
+        timeoutMs: 1000,
+      },
+      discovery({}),
+    );
+    expect(seen.sort()).toEqual(['T-01 /T-01/1', 'T-01 /T-01/2', 'T-02 /T-02/1', 'T-02 /T-02/2']);
+  });
+
+  it('a check of a variant: its ID and the variant', () => {
+    expect(checkLabel('CA-02.token-url', { auth: 'private_key_jwt', sender: 'dpop' })).toBe(
+      'CA-02.token-url private_key_jwt+dpop',
+    );
+    expect(checkLabel('META-12', undefined)).toBe('META-12');
   });
 });
 

@@ -56,3 +56,26 @@ describe('the expected-failures file', () => {
     });
   });
 });
+
+describe('the catalogue rows not checked', () => {
+  it('each is named once, with its reason; none is a check, except those checked in part', async () => {
+    const { ALL_CHECKS } = await import('../../../src/conform/checks/index.js');
+    const { NOT_CHECKED } = await import('../../../src/conform/not-checked.js');
+    const checked = (id: string) => ALL_CHECKS.some((c) => selects(id, c.id));
+    expect(new Set(NOT_CHECKED.map((n) => n.id)).size).toBe(NOT_CHECKED.length);
+    for (const n of NOT_CHECKED) {
+      expect(n.reason.length, n.id).toBeGreaterThan(20);
+      expect(checked(n.id), n.id).toBe(Boolean(n.partly));
+    }
+  });
+
+  it('--only with a row that is not checked: exit 2 saying why; --list shows the rows its selection names', async () => {
+    const { selectNotChecked } = await import('../../../src/conform/select.js');
+    const e = await expectFapiError(() => selectChecks(checks, { only: ['NET-09'] }));
+    expect(e.message).toBe(
+      'No check matches --only NET-09. NET-09 is not checked: DNSSEC is a property of the deployment, not of the server (a SHOULD).',
+    );
+    expect(selectNotChecked({ only: ['RS-'] }).map((n) => n.id)).toEqual(['RS-06', 'RS-09']);
+    expect(selectNotChecked({ skip: ['CR-'] }).some((n) => n.id.startsWith('CR-'))).toBe(false);
+  });
+});

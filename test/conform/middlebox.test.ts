@@ -1,0 +1,305 @@
+/**
+ * The checks of rules no lab switch breaks, judged both ways: the strict lab passes them (see
+ * ./strict-lab.test.ts), and the lab behind a hostile middlebox that breaks exactly that rule fails
+ * them. The middlebox (./helpers.ts `interpose`) plays a server that drops a registered flag, keeps
+ * one key per kid, binds a refreshed token to the old certificate, an RS that ignores scopes, or a
+ * server that mishandles the OIDC claims parameter it offers.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ConformReport } from '../../src/conform/runner.js';
+import type { Variant } from '../../src/conform/types.js';
+import {
+  conformLab,
+  dropFromRegistration,
+  formOf,
+  jsonAnswer,
+  label,
+  lines,
+  type Interpose,
+  type LabRunOptions,
+} from './helpers.js';
+import type { LabConfig } from '../../lab/config.js';
+
+const PKJWT_DPOP: Variant = { auth: 'private_key_jwt', sender: 'dpop' };
+const PKJWT_MTLS: Variant = { auth: 'private_key_jwt', sender: 'mtls' };
+const TLS_MTLS: Variant = { auth: 'tls_client_auth', sender: 'mtls' };
+
+async function run(
+  config: Partial<LabConfig>,
+  only: string[],
+  variants: Variant[],
+  o: LabRunOptions = {},
+): Promise<ConformReport> {
+  const { report } = await conformLab(config, {
+    only,
+    auth: [...new Set(variants.map((v) => v.auth))],
+    sender: [...new Set(variants.map((v) => v.sender))],
+    ...o,
+  });
+  return report;
+}
+
+/** "ID [variant] result" for the checks of `ids` (their baselines left out). */
+function results(report: ConformReport, ...ids: string[]): string[] {
+  return report.results
+    .filter((r) => ids.includes(r.id))
+    .map((r) => `${r.id} [${label(r.variant)}] ${r.result}`);
+}
+
+function detail(report: ConformReport, id: string): string {
+  return report.results.find((r) => r.id === id)?.detail ?? lines(report.results).join('\n');
+}
+
+const isTokenRequest = (req: { method: string; url: string }) =>
+  req.method === 'POST' && new URL(req.url).pathname === '/token';
+
+describe('REG-12: the registered flags are honoured', () => {
+  it('dpop_bound_access_tokens: a server that drops the flag, and issues unbound tokens otherwise, fails', async () => {
+    const report = await run({ relax: ['bearer-tokens'] }, ['REG-12'], [PKJWT_DPOP], {
+      interpose: dropFromRegistration('dpop_bound_access_tokens'),
+    });
+    expect(results(report, 'REG-12'), lines(report.results).join('\n')).toEqual([
+      'REG-12 [private_key_jwt+dpop] failed',
+    ]);
+    expect(detail(report, 'REG-12')).toMatch(
+      /^a client registered with dpop_bound_access_tokens: true: PAR without DPoP, then a token request without a proof → 200: a token was issued/,
+    );
+  }, 60_000);
+
+  it('require_pushed_authorization_requests: a server that drops the flag, and takes front-channel requests otherwise, fails', async () => {
+    const report = await run({ relax: ['no-par'] }, ['REG-12.par'], [PKJWT_DPOP], {
+      interpose: dropFromRegistration('require_pushed_authorization_requests'),
+    });
+    expect(results(report, 'REG-12.par')).toEqual(['REG-12.par [private_key_jwt+dpop] failed']);
+    expect(detail(report, 'REG-12.par')).toContain('→ a code was issued');
+  }, 60_000);
+
+  it('token_endpoint_auth_signing_alg: a server that drops it accepts another algorithm and fails', async () => {
+    const report = await run({}, ['REG-12.alg'], [PKJWT_DPOP], {
+      interpose: dropFromRegistration('token_endpoint_auth_signing_alg'),
+    });
+    expect(results(report, 'REG-12.alg')).toEqual(['REG-12.alg [server] failed']);
+    expect(detail(report, 'REG-12.alg')).toMatch(
+      /PS256 key → 201: accepted, but the client registered ES256/,
+    );
+  }, 60_000);
+});
+
+/** Keeps the first key of each kid in a registered JWKS: a server that indexes client keys by kid. */
+const oneKeyPerKid: Interpose = (req, send) => {
+  if (req.method !== 'POST' || !req.url.endsWith('/register') || req.body === undefined) return undefined;
+  const md = JSON.parse(Buffer.from(req.body).toString('utf8')) as { jwks?: { keys: { kid?: string }[] } };
+  if (md.jwks) {
+    const seen = new Set<string | undefined>();
+    md.jwks.keys = md.jwks.keys.filter((k) => !seen.has(k.kid) && seen.add(k.kid));
+  }
+  return send({ ...req, body: JSON.stringify(md) });
+};
+
+describe('CR-08: two client keys under one kid', () => {
+  it('a server that keeps one key per kid refuses the assertion signed by the other, and fails', async () => {
+    const report = await run({}, ['CR-08'], [PKJWT_DPOP], { interpose: oneKeyPerKid });
+    expect(results(report, 'CR-08')).toEqual(['CR-08 [server] failed']);
+    expect(detail(report, 'CR-08')).toMatch(
+      /PAR with an assertion signed by the PS256 key → 401 invalid_client.*: the server did not choose the key by kty and alg$/,
+    );
+  }, 60_000);
+
+  it('a server that refuses such a JWKS at registration gets a warning (RFC 7591 lets it refuse)', async () => {
+    const report = await run({}, ['CR-08'], [PKJWT_DPOP], {
+      interpose: (req) => {
+        if (req.method !== 'POST' || !req.url.endsWith('/register') || req.body === undefined)
+          return undefined;
+        const keys = (
+          JSON.parse(Buffer.from(req.body).toString('utf8')) as { jwks?: { keys: { kid?: string }[] } }
+        ).jwks?.keys;
+        if (!keys || new Set(keys.map((k) => k.kid)).size === keys.length) return undefined;
+        return Promise.resolve(
+          jsonAnswer(req, 400, {
+            error: 'invalid_client_metadata',
+            error_description: 'duplicate kid in jwks',
+          }),
+        );
+      },
+    });
+    expect(results(report, 'CR-08')).toEqual(['CR-08 [server] warning']);
+    expect(detail(report, 'CR-08')).toMatch(
+      /→ 400 invalid_client_metadata \(duplicate kid in jwks\): refused at registration, which RFC 7591 §3\.2\.2 allows$/,
+    );
+  }, 60_000);
+});
+
+describe('RT-08: refresh over another certificate', () => {
+  it('a server that binds the refreshed access token to the first certificate fails', async () => {
+    // The access token of the code grant, handed out again for each refresh.
+    const first = new Map<string, string>();
+    const report = await run({}, ['RT-08'], [PKJWT_MTLS, TLS_MTLS], {
+      interpose: (req, send) => {
+        if (!isTokenRequest(req)) return undefined;
+        const f = formOf(req);
+        return send(req).then((res) => {
+          if (res.status !== 200) return res;
+          const body = res.json() as Record<string, unknown>;
+          if (f.get('grant_type') === 'authorization_code' && typeof body.refresh_token === 'string')
+            first.set(body.refresh_token, body.access_token as string);
+          const old = first.get(f.get('refresh_token') ?? '');
+          if (f.get('grant_type') !== 'refresh_token' || !old) return res;
+          return jsonAnswer(req, 200, { ...body, access_token: old });
+        });
+      },
+    });
+    expect(results(report, 'RT-08')).toEqual([
+      'RT-08 [private_key_jwt+mtls] failed',
+      'RT-08 [tls_client_auth+mtls] failed',
+    ]);
+    expect(detail(report, 'RT-08')).toMatch(
+      /→ 200, but cnf\.x5t#S256 in the JWT access token is the first certificate's, not the one presented at refresh$/,
+    );
+  }, 90_000);
+
+  it('a server that binds refresh tokens to the certificate refuses the refresh: that passes too', async () => {
+    const certOf = new Map<string, string | undefined>();
+    const report = await run({}, ['RT-08'], [PKJWT_MTLS], {
+      interpose: (req, send, cert) => {
+        if (!isTokenRequest(req)) return undefined;
+        const f = formOf(req);
+        const rt = f.get('refresh_token');
+        if (f.get('grant_type') === 'refresh_token' && rt && certOf.has(rt) && certOf.get(rt) !== cert)
+          return Promise.resolve(
+            jsonAnswer(req, 400, {
+              error: 'invalid_grant',
+              error_description: 'bound to another certificate',
+            }),
+          );
+        return send(req).then((res) => {
+          const body = res.status === 200 ? (res.json() as Record<string, unknown>) : {};
+          if (typeof body.refresh_token === 'string') certOf.set(body.refresh_token, cert);
+          return res;
+        });
+      },
+    });
+    expect(results(report, 'RT-08')).toEqual(['RT-08 [private_key_jwt+mtls] passed']);
+    expect(detail(report, 'RT-08')).toMatch(
+      /→ 400 invalid_grant \(bound to another certificate\): the refresh token is bound to the first certificate$/,
+    );
+  }, 60_000);
+});
+
+describe('RS-05: the scope the resource requires (--rs-scope)', () => {
+  const rsAnswer =
+    (status: number, body: Record<string, string>, www?: string): Interpose =>
+    (req, send) => {
+      if (!req.url.includes('/accounts')) return undefined;
+      return send(req).then((res) =>
+        res.status !== 403 ? res : jsonAnswer(req, status, body, www ? { 'www-authenticate': www } : {}),
+      );
+    };
+
+  it('an RS that ignores the scope fails', async () => {
+    const report = await run({}, ['RS-05'], [PKJWT_DPOP], { interpose: rsAnswer(200, { accounts: '[]' }) });
+    expect(results(report, 'RS-05')).toEqual(['RS-05 [private_key_jwt+dpop] failed']);
+    expect(detail(report, 'RS-05')).toMatch(
+      /^a token for "openid offline_access payments" \(without "accounts"\) → 200: accepted$/,
+    );
+  }, 60_000);
+
+  it('an RS that refuses with another error fails; insufficient_scope with 401 is a warning (RFC 6750 §3.1: 403)', async () => {
+    const other = await run({}, ['RS-05'], [PKJWT_DPOP], {
+      interpose: rsAnswer(401, { error: 'invalid_token' }, 'DPoP error="invalid_token"'),
+    });
+    expect(results(other, 'RS-05')).toEqual(['RS-05 [private_key_jwt+dpop] failed']);
+    expect(detail(other, 'RS-05')).toMatch(
+      /→ 401 invalid_token.*, expected 403 insufficient_scope \(RFC 6750 §3\.1\)$/,
+    );
+    const status = await run({}, ['RS-05'], [PKJWT_DPOP], {
+      interpose: rsAnswer(401, { error: 'insufficient_scope' }, 'DPoP error="insufficient_scope"'),
+    });
+    expect(results(status, 'RS-05')).toEqual(['RS-05 [private_key_jwt+dpop] warning']);
+  }, 60_000);
+
+  it('without --rs-scope it skips, saying what to pass', async () => {
+    const report = await run({}, ['RS-05'], [PKJWT_DPOP], { rsScope: undefined });
+    expect(detail(report, 'RS-05')).toBe(
+      'needs the scope the --rs resource requires, to ask for a token without it: pass --rs-scope SCOPE',
+    );
+  }, 60_000);
+});
+
+describe('oidc:claims-parameter (the OIDC claims parameter, when offered)', () => {
+  const isPar = (req: { method: string; url: string }) =>
+    req.method === 'POST' && new URL(req.url).pathname === '/par';
+  const isUserinfo = (req: { url: string }) => new URL(req.url).pathname === '/userinfo';
+  /** Rewrites the JSON of the lab's userinfo answers. */
+  const userinfo =
+    (alter: (body: Record<string, unknown>) => Record<string, unknown>): Interpose =>
+    (req, send) =>
+      isUserinfo(req)
+        ? send(req).then((res) =>
+            res.status === 200 ? jsonAnswer(req, 200, alter(res.json() as Record<string, unknown>)) : res,
+          )
+        : undefined;
+
+  it('a server that offers it but refuses a request with it fails', async () => {
+    const report = await run({}, ['oidc:claims-parameter'], [PKJWT_DPOP], {
+      interpose: (req) =>
+        isPar(req) && formOf(req).has('claims')
+          ? Promise.resolve(jsonAnswer(req, 400, { error: 'invalid_request', error_description: 'claims' }))
+          : undefined,
+    });
+    expect(results(report, 'oidc:claims-parameter')).toEqual([
+      'oidc:claims-parameter [private_key_jwt+dpop] failed',
+    ]);
+    expect(detail(report, 'oidc:claims-parameter')).toBe(
+      'claims_parameter_supported is true, but the flow with a claims parameter failed: PAR → 400 invalid_request (claims)',
+    );
+  }, 60_000);
+
+  it('userinfo for another subject, or a claim of the wrong type, fails', async () => {
+    const sub = await run({}, ['oidc:claims-parameter'], [PKJWT_DPOP], {
+      interpose: userinfo((b) => ({ ...b, sub: 'someone-else' })),
+    });
+    expect(detail(sub, 'oidc:claims-parameter')).toBe(
+      'userinfo sub "someone-else" is not the ID token\'s "alice" (OIDC Core §5.3.2: they must be the same)',
+    );
+    const type = await run({}, ['oidc:claims-parameter'], [PKJWT_DPOP], {
+      interpose: userinfo((b) => ({ ...b, email: ['alice@lab.fapi.example'] })),
+    });
+    expect(detail(type, 'oidc:claims-parameter')).toBe(
+      'userinfo has email as array, not string (OIDC Core §5.1)',
+    );
+  }, 60_000);
+
+  it('an unknown claim that comes back is a warning', async () => {
+    let unknown = '';
+    const report = await run({}, ['oidc:claims-parameter'], [PKJWT_DPOP], {
+      interpose: (req, send) => {
+        if (isPar(req)) {
+          const claims = formOf(req).get('claims');
+          if (claims)
+            unknown = Object.keys((JSON.parse(claims) as { userinfo: object }).userinfo).pop() ?? '';
+          return undefined;
+        }
+        return userinfo((b) => ({ ...b, [unknown]: 'made up' }))(req, send, undefined);
+      },
+    });
+    expect(unknown).toMatch(/^fapi_conform_/);
+    expect(results(report, 'oidc:claims-parameter')).toEqual([
+      'oidc:claims-parameter [private_key_jwt+dpop] warning',
+    ]);
+    expect(detail(report, 'oidc:claims-parameter')).toMatch(/the unknown claim came back/);
+  }, 60_000);
+
+  it('a server that does not offer it: skipped, saying so', async () => {
+    const report = await run({}, ['oidc:claims-parameter'], [PKJWT_DPOP], {
+      interpose: (req, send) =>
+        req.url.includes('/.well-known/')
+          ? send(req).then((res) =>
+              jsonAnswer(req, 200, { ...(res.json() as object), claims_parameter_supported: false }),
+            )
+          : undefined,
+    });
+    expect(detail(report, 'oidc:claims-parameter')).toBe(
+      'the server does not offer the claims parameter (claims_parameter_supported is not true), which is optional (OIDC Discovery §3)',
+    );
+  }, 60_000);
+});
