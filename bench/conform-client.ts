@@ -1,6 +1,6 @@
 /**
  * `fapi conform client` with fapi's own command line as the client under test
- * (examples/conform-client/fapi-cli.sh): the whole plan with --jarm (37 modules, each running
+ * (examples/conform-client/fapi-cli.sh): the whole plan with --jarm --jar (39 modules, each running
  * `fapi init`, `fapi login` through `fapi lab open`, and `fapi call`), target under 60 s; and the
  * runner's own cost per module, read from the run's summary: switching the lab (target < 50 ms)
  * and judging a module (target < 20 ms), the largest of the run. Wall time of the real
@@ -22,7 +22,8 @@ export interface ConformClientContext {
 }
 
 const SECTION = 'conformance run';
-const WHOLE = "fapi conform client --jarm: the whole plan (37 modules) with fapi's own CLI as the client";
+const WHOLE =
+  "fapi conform client --jarm --jar: the whole plan (39 modules) with fapi's own CLI as the client";
 const SWITCH = 'fapi conform client: switching the lab for a module (the largest of the run)';
 const JUDGE = 'fapi conform client: judging a module from the request log (the largest of the run)';
 
@@ -41,6 +42,7 @@ export async function conformClientRows(c: ConformClientContext): Promise<Row[]>
     'conform',
     'client',
     '--jarm',
+    '--jar',
     // The smoke run only proves the rows work: one module.
     ...(c.smoke ? ['--only', 'happy-path'] : []),
     '--',

@@ -10,6 +10,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ClientAuthMethod } from '../src/core/fapi.js';
+import { decodeJws } from '../src/core/jws.js';
 import { usageError } from '../src/errors.js';
 import { createHttpClient } from '../src/http/client.js';
 import { generateSigningKey, privateKeyPem } from '../src/keys/generate.js';
@@ -45,6 +46,35 @@ export interface ObservedLabRequest {
   check?: string;
   dpop: boolean;
   clientCertificate: boolean;
+  requestObject?: {
+    typ?: string;
+    aud: 'string' | 'array' | 'missing' | 'other';
+    sub: boolean;
+    params: string[];
+  };
+}
+
+/** What the judge needs of a pushed request object (FAPI2-MS §5.3.2), decoded; undefined when it is no JWS. */
+function pushedRequestObject(ro: { jws: string; params: string[] }): ObservedLabRequest['requestObject'] {
+  try {
+    const { header, payload } = decodeJws(ro.jws);
+    const aud = payload.aud;
+    return {
+      ...(typeof header.typ === 'string' ? { typ: header.typ } : {}),
+      aud:
+        typeof aud === 'string'
+          ? 'string'
+          : Array.isArray(aud)
+            ? 'array'
+            : aud === undefined
+              ? 'missing'
+              : 'other',
+      sub: payload.sub !== undefined,
+      params: ro.params,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ConformClientLab {
@@ -70,13 +100,22 @@ export interface ConformClientLab {
   close(): Promise<void>;
 }
 
-export async function startConformClientLab(o: { warmTls?: boolean } = {}): Promise<ConformClientLab> {
+export async function startConformClientLab(
+  o: { warmTls?: boolean; requireRequestObjects?: boolean } = {},
+): Promise<ConformClientLab> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'fapi-conform-client-'));
   let running: RunningLab;
   try {
     running = await startLab({
       home,
-      config: { port: 0, autoApprove: true, faults: [], relax: [] },
+      config: {
+        port: 0,
+        autoApprove: true,
+        faults: [],
+        relax: [],
+        // --jar: FAPI2-MS §5.3.1-1, every pushed request a signed request object (MS-01).
+        requireSignedRequestObject: o.requireRequestObjects === true,
+      },
       logger: silentLogger,
     });
   } catch (e) {
@@ -131,6 +170,9 @@ export async function startConformClientLab(o: { warmTls?: boolean } = {}): Prom
                   : 'none',
             };
         }
+        const ro = r.credentials?.requestObject
+          ? pushedRequestObject(r.credentials.requestObject)
+          : undefined;
         return {
           id: r.id,
           listener: r.listener,
@@ -144,6 +186,7 @@ export async function startConformClientLab(o: { warmTls?: boolean } = {}): Prom
           ...(r.check !== undefined ? { check: r.check } : {}),
           dpop: r.dpop,
           clientCertificate: r.clientCertificate,
+          ...(ro ? { requestObject: ro } : {}),
         };
       });
       const failures = ctx.handshakeFailures.since(since.handshakes);

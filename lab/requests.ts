@@ -18,6 +18,12 @@ export interface RequestCredentials {
   dpop?: string;
   /** The access token of the Authorization header (RFC 6750 §2.1, RFC 9449 §7.1). */
   accessToken?: string;
+  /**
+   * A pushed request's request object (RFC 9101 §2.1; FAPI2-MS §5.3.2) and the names of the form
+   * parameters sent beside it (FAPI2-MS §5.3.2: only client_id and request, with the client
+   * authentication).
+   */
+  requestObject?: { jws: string; params: string[] };
 }
 
 export interface RequestRecord {

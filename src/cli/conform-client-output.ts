@@ -26,7 +26,7 @@ export function clientListLines(modules: readonly ClientModule[], c: Palette): s
     out.push(c.dim(`${pad}client: ${m.client}`));
     out.push(
       c.dim(
-        `${pad}${m.spec}${m.oidf ? ` · OIDF ${m.oidf}` : ''}${m.needs?.sender ? ' · DPoP only' : ''}${m.needs?.jarm ? ' · --jarm' : ''}`,
+        `${pad}${m.spec}${m.oidf ? ` · OIDF ${m.oidf}` : ''}${m.needs?.sender ? ' · DPoP only' : ''}${m.needs?.jarm ? ' · --jarm' : ''}${m.needs?.jar ? ' · --jar' : ''}`,
       ),
     );
   }
@@ -56,7 +56,7 @@ export const clientListJson = (modules: readonly ClientModule[]) => ({
     oidf: m.oidf ?? null,
     lab: m.lab,
     client: m.client,
-    needs: { sender: m.needs?.sender ?? null, jarm: m.needs?.jarm ?? false },
+    needs: { sender: m.needs?.sender ?? null, jarm: m.needs?.jarm ?? false, jar: m.needs?.jar ?? false },
   })),
   contract: Object.fromEntries(CONTRACT_VARIABLES),
 });

@@ -515,6 +515,10 @@ export function buildProgram(): Command {
     )
     .option('--jarm', 'also the eight JARM modules: the client asks for signed authorization responses')
     .option(
+      '--jar',
+      'the lab requires signed request objects at PAR (FAPI 2.0 Message Signing), and the MS-07 modules judge them',
+    )
+    .option(
       '--client-metadata <file>',
       'register this client metadata (RFC 7591) before the run and pass its client_id as FAPI_CLIENT_ID',
     )

@@ -68,12 +68,13 @@ describe('broken clients: each caught by its modules, and only by them', () => {
 describe('openid-client 6 as the client', () => {
   it('with its defaults: ID-token signatures unchecked (OIDC Core §3.1.3.7 (6)) and Node fetch offering DHE suites', async () => {
     const { code, bad, why, report } = await run(
-      ['--jarm', '--timeout', '10s'],
+      ['--jarm', '--jar', '--timeout', '10s'],
       ['node', path.join(ROOT, 'test/fixtures/conform-client/openid-client.mjs')],
     );
     // README "Test your own client" explains each.
     expect(bad, why).toEqual({ 'CL-20.sig-invalid': w, 'CL-20.kid-unknown': w, 'CL-02': w });
-    expect(report.summary).toMatchObject({ passed: 34, failed: 0, warnings: 3, skipped: 0 });
+    // Its request objects at PAR (JAR, with --jar) meet FAPI2-MS §5.3.2: MS-07 and MS-07.typ pass.
+    expect(report.summary).toMatchObject({ passed: 36, failed: 0, warnings: 3, skipped: 0 });
     expect(code).toBe(0);
     expect(why).toMatch(
       /CL-20.sig-invalid: the client used the tokens of the bad token response: GET \/accounts/,

@@ -25,6 +25,7 @@ export interface ConformClientCliOptions extends GlobalOptions {
   auth?: string;
   sender?: string;
   jarm?: boolean;
+  jar?: boolean;
   clientMetadata?: string;
   list?: boolean;
   only?: string[];
@@ -41,6 +42,7 @@ export interface ConformClientOptions {
   auth: ClientAuthMethod;
   sender: SenderConstraint;
   jarm: boolean;
+  jar: boolean;
   clientMetadata?: string;
   list: boolean;
   only: string[];
@@ -67,6 +69,7 @@ export function parseConformClientOptions(
     auth,
     sender,
     jarm: Boolean(opts.jarm),
+    jar: Boolean(opts.jar),
     list: Boolean(opts.list),
     only: opts.only ?? [],
     skip: opts.skip ?? [],
@@ -137,7 +140,10 @@ export async function client(ctx: CliContext, opts: ConformClientCliOptions, arg
       import('../../conform/client/contract.js'),
     ]);
   const variant = { auth: o.auth, sender: o.sender };
-  const lab = await startConformClientLab({ warmTls: modules.some((m) => m.group === 'tls') });
+  const lab = await startConformClientLab({
+    warmTls: modules.some((m) => m.group === 'tls'),
+    requireRequestObjects: o.jar,
+  });
 
   // Ctrl-C: stop the running command's process group and the lab, then exit 130.
   const abort = new AbortController();
@@ -187,6 +193,7 @@ export async function client(ctx: CliContext, opts: ConformClientCliOptions, arg
       env,
       variant,
       jarm: o.jarm,
+      jar: o.jar,
       modules,
       expectedFailures: expected,
       timeoutMs: o.timeoutMs,

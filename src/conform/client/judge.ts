@@ -28,6 +28,44 @@ export interface ObservedRequest {
   check?: string;
   dpop: boolean;
   clientCertificate: boolean;
+  /** A pushed request object, as decoded by the lab (RFC 9101; FAPI2-MS §5.3.2). */
+  requestObject?: PushedRequestObject;
+}
+
+/** What the judge reads of a pushed request object (FAPI2-MS §5.3.2; MS-07). */
+export interface PushedRequestObject {
+  /** The JWS `typ` header, if any. */
+  typ?: string;
+  /** The `aud` claim's form. */
+  aud: 'string' | 'array' | 'missing' | 'other';
+  /** Whether it has a `sub` claim (RFC 9101 §10.8: it must not pass for a client assertion). */
+  sub: boolean;
+  /** The form parameters sent beside it. */
+  params: string[];
+}
+
+/** What a pushed request may carry beside its request object: client_id, request, the client authentication. */
+const BESIDE_REQUEST_OBJECT = new Set(['client_id', 'request', 'client_assertion', 'client_assertion_type']);
+
+/** What is wrong with a client's pushed request objects (MS-07), or undefined. */
+function requestObjectProblem(m: ClientModule, pars: ObservedRequest[]): string | undefined {
+  for (const p of pars) {
+    const ro = p.requestObject;
+    if (!ro) return 'a pushed request without a request object (FAPI2-MS §5.3.2)';
+    if (m.expect === 'request-object-typ') {
+      if (ro.typ !== 'oauth-authz-req+jwt')
+        return `the request object typ is ${ro.typ === undefined ? 'missing' : JSON.stringify(ro.typ)}, not "oauth-authz-req+jwt" (RFC 9101 §4)`;
+      continue;
+    }
+    if (ro.aud !== 'string')
+      return `the request object aud is ${ro.aud === 'array' ? 'an array' : ro.aud}: send the issuer as a string (FAPI2-MS §5.3.2)`;
+    if (ro.sub)
+      return 'the request object has a sub claim: it could pass for a client assertion (RFC 9101 §10.8)';
+    const extra = ro.params.filter((n) => !BESIDE_REQUEST_OBJECT.has(n));
+    if (extra.length)
+      return `parameters beside the request object: ${extra.join(', ')} (only client_id and request, with the client authentication)`;
+  }
+  return undefined;
 }
 
 /** What the lab observed during one module's run. */
@@ -169,8 +207,19 @@ function complete(m: ClientModule, o: Observation, exit: CommandExit, variant: V
       result: 'failed',
       reason: `the lab saw the whole flow succeed, but the command reported a failure (${exitLine(exit)}): the client refused something valid`,
     };
+  if (m.expect === 'request-object' || m.expect === 'request-object-typ') {
+    const problem = requestObjectProblem(
+      m,
+      rs.filter((r) => isPar(r) && ok(r)),
+    );
+    if (problem) return { result: 'failed', reason: problem };
+  }
   const extra =
-    m.expect === 'complete-after-refresh' ? `, ${plural(goodRefreshes.length, 'refresh', 'refreshes')}` : '';
+    m.expect === 'request-object' || m.expect === 'request-object-typ'
+      ? ', every pushed request a request object as FAPI 2.0 Message Signing asks'
+      : m.expect === 'complete-after-refresh'
+        ? `, ${plural(goodRefreshes.length, 'refresh', 'refreshes')}`
+        : '';
   return { result: 'passed', reason: `complete: PAR, token, resource ${finalCall?.status}${extra}; exit 0` };
 }
 

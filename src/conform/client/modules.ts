@@ -19,6 +19,7 @@ export const CLIENT_GROUPS = {
   refresh: 'refresh tokens',
   tls: 'TLS',
   jarm: 'JARM (FAPI 2.0 Message Signing, with --jarm)',
+  jar: 'request objects at PAR (FAPI 2.0 Message Signing, with --jar)',
 } as const;
 export type ClientGroup = keyof typeof CLIENT_GROUPS;
 
@@ -26,6 +27,9 @@ export type ClientGroup = keyof typeof CLIENT_GROUPS;
  * What the judge asks of the run:
  * - `complete`: the lab saw a successful PAR, a token from the authorization code and a successful
  *   resource call from this client, and the command exited 0 (happy path and tolerance modules);
+ * - `request-object` / `request-object-typ`: `complete`, and every accepted pushed request was a
+ *   request object as FAPI2-MS §5.3.2 asks (aud the issuer as a string, no sub, nothing but
+ *   client_id and the client authentication beside it) / typed `oauth-authz-req+jwt` (RFC 9101 §4);
  * - `complete-after-refresh`: the same, with at least two successful refreshes after the resource
  *   refused the access token, and a successful resource call after the last one;
  * - `stop-after-discovery`: after the metadata, no other request;
@@ -35,6 +39,8 @@ export type ClientGroup = keyof typeof CLIENT_GROUPS;
  */
 export type Expectation =
   | 'complete'
+  | 'request-object'
+  | 'request-object-typ'
   | 'complete-after-refresh'
   | 'stop-after-discovery'
   | 'no-code-redemption'
@@ -68,8 +74,8 @@ export interface ClientModule {
   kind: 'happy-path' | 'tolerance' | 'negative';
   setup: LabSetup;
   expect: Expectation;
-  /** Only in runs with DPoP (`--sender dpop`), or only with `--jarm`. */
-  needs?: { sender?: 'dpop'; jarm?: true };
+  /** Only in runs with DPoP (`--sender dpop`), or only with `--jarm`, or `--jar`. */
+  needs?: { sender?: 'dpop'; jarm?: true; jar?: true };
 }
 
 /** How many resource calls the refresh modules refuse: two refreshes at least, the second with the rotated token. */
@@ -402,6 +408,33 @@ export const CLIENT_MODULES: readonly ClientModule[] = [
     kind: 'negative',
     setup: { faults: ['tls12-dhe-only'] },
     expect: 'no-request-over-tls',
+  },
+  {
+    id: 'MS-07',
+    title: 'the pushed request is one signed request object, as Message Signing asks',
+    lab: 'requires a signed request object at PAR (require_signed_request_object) and verifies it (MS-01..06)',
+    client:
+      'pushes a request object signed with its registered key: aud the issuer as a string, iss and client_id, nbf and exp at most 60 minutes apart, a jti, no sub; beside it only client_id, request and the client authentication',
+    spec: 'FAPI2-MS §5.3.2; RFC 9101 §4, §10.8',
+    level: 'MUST',
+    group: 'jar',
+    kind: 'happy-path',
+    setup: {},
+    expect: 'request-object',
+    needs: { jar: true },
+  },
+  {
+    id: 'MS-07.typ',
+    title: 'the request object is explicitly typed',
+    lab: 'as MS-07',
+    client: 'sets typ "oauth-authz-req+jwt" in the request object header',
+    spec: 'RFC 9101 §4; RFC 8725 §3.11',
+    level: 'SHOULD',
+    group: 'jar',
+    kind: 'happy-path',
+    setup: {},
+    expect: 'request-object-typ',
+    needs: { jar: true },
   },
   jarm(
     'iss-missing',

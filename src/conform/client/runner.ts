@@ -36,6 +36,8 @@ export interface ClientRunOptions {
   env: Record<string, string | undefined>;
   variant: Variant;
   jarm: boolean;
+  /** The lab requires signed request objects at PAR (FAPI2-MS §5.3.1). */
+  jar?: boolean;
   /** The selected modules, in plan order. */
   modules: readonly ClientModule[];
   expectedFailures?: readonly string[];
@@ -70,10 +72,14 @@ export interface ClientReport {
 }
 
 /** Why a module does not apply to this run, if it does not. */
-export function notApplicable(m: ClientModule, o: { variant: Variant; jarm: boolean }): string | undefined {
+export function notApplicable(
+  m: ClientModule,
+  o: { variant: Variant; jarm: boolean; jar?: boolean },
+): string | undefined {
   if (m.needs?.sender && m.needs.sender !== o.variant.sender)
     return `needs DPoP; this run tests ${o.variant.sender} (--sender dpop)`;
   if (m.needs?.jarm && !o.jarm) return 'JARM: run with --jarm';
+  if (m.needs?.jar && !o.jar) return 'request objects at PAR: run with --jar';
   return undefined;
 }
 

@@ -232,6 +232,47 @@ describe('negative modules', () => {
   });
 });
 
+describe('request objects at PAR (MS-07, --jar)', () => {
+  const good = {
+    typ: 'oauth-authz-req+jwt',
+    aud: 'string' as const,
+    sub: false,
+    params: ['client_id', 'request'],
+  };
+  const withRo = (ro: ObservedRequest['requestObject']) =>
+    observe(
+      reqs(...FLOW).map((r) => (r.path === '/par' && r.status === 201 ? { ...r, requestObject: ro } : r)),
+    );
+  const verdict = (id: string, ro: ObservedRequest['requestObject']) =>
+    judgeModule(mod(id), withRo(ro), exit(0), DPOP);
+  it('passes a request object as FAPI2-MS §5.3.2 asks', () => {
+    expect(
+      verdict('MS-07', { ...good, params: [...good.params, 'client_assertion', 'client_assertion_type'] })
+        .result,
+    ).toBe('passed');
+    expect(verdict('MS-07.typ', good).result).toBe('passed');
+  });
+  it('fails a plain pushed request, an aud array, a sub, parameters beside it; MS-07.typ an untyped one', () => {
+    expect(verdict('MS-07', undefined).reason).toBe(
+      'a pushed request without a request object (FAPI2-MS §5.3.2)',
+    );
+    expect(verdict('MS-07', { ...good, aud: 'array' }).reason).toMatch(
+      /^the request object aud is an array: send the issuer as a string/,
+    );
+    expect(verdict('MS-07', { ...good, sub: true }).reason).toMatch(
+      /has a sub claim: it could pass for a client assertion/,
+    );
+    expect(verdict('MS-07', { ...good, params: ['client_id', 'request', 'scope', 'state'] }).reason).toBe(
+      'parameters beside the request object: scope, state (only client_id and request, with the client authentication)',
+    );
+    const { typ: _typ, ...untyped } = good;
+    expect(verdict('MS-07', untyped).result).toBe('passed');
+    expect(verdict('MS-07.typ', untyped).reason).toBe(
+      'the request object typ is missing, not "oauth-authz-req+jwt" (RFC 9101 §4)',
+    );
+  });
+});
+
 describe('any module', () => {
   it('a command that made no request fails with "the client made no request"', () => {
     for (const id of ['happy-path', 'CL-03', 'CL-11.iss-wrong', 'CL-20.aud', 'CL-01']) {
