@@ -14,6 +14,7 @@ export const SLOW = [
   'test/conform/lab-switches.test.ts', // a whole conformance run per lab switch: a minute or more
   'test/conform/strict-lab.test.ts', // every check in every variant, --slow included
   'test/conform/browser.test.ts', // headless Chromium on the lab's login page
+  'test/conform/client-runner.test.ts', // fapi conform client running the Python example client
 ];
 
 export default mergeConfig(base, defineConfig({ test: { exclude: [...configDefaults.exclude, ...SLOW] } }));

@@ -126,7 +126,7 @@ export function paymentCheckRow(iterations: number, target: Target): Row {
   const used = process.cpuUsage(start);
   const us = (used.user + used.system) / iterations;
   return {
-    id: '8a',
+    id: '9a',
     section: 'rich authorization requests',
     name: CHECK,
     measured: `${us.toFixed(1)} µs (${iterations} payments, 3 details per token)`,

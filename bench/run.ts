@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliRows } from './cli.js';
 import { conformRows } from './conform.js';
+import { conformClientRows } from './conform-client.js';
 import { jarRows } from './jar.js';
 import { rarRows } from './rar.js';
 import { labRows, type LabContext } from './lab-rows.js';
@@ -31,9 +32,9 @@ export const BIN = path.join(ROOT, 'bin', 'fapi.js');
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const OUT = process.env.BENCH_OUT ?? path.join(ROOT, 'bench', 'results.json');
-/** BENCH_ONLY=cli,lab,library,load,conform,jar,rar (comma-separated) runs only those sections (for development). */
+/** BENCH_ONLY=cli,lab,library,load,conform,client,jar,rar (comma-separated) runs only those sections (for development). */
 const ONLY = new Set(
-  (process.env.BENCH_ONLY ?? 'cli,lab,library,load,conform,jar,rar').split(',').map((x) => x.trim()),
+  (process.env.BENCH_ONLY ?? 'cli,lab,library,load,conform,client,jar,rar').split(',').map((x) => x.trim()),
 );
 
 export const config = SMOKE
@@ -125,6 +126,8 @@ async function main(): Promise<void> {
   if (ONLY.has('load')) await throughput();
   if (lab) await lab.stop();
   if (ONLY.has('conform')) rows.push(...(await conformRows({ bin: BIN, dir, config, smoke: SMOKE, log })));
+  if (ONLY.has('client'))
+    rows.push(...(await conformClientRows({ bin: BIN, root: ROOT, config, smoke: SMOKE, log })));
   if (ONLY.has('jar')) {
     log('FAPI 2.0 Message Signing: fapi login --jar, PAR with request objects');
     const jar = await jarRows(labCtx);

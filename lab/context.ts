@@ -11,7 +11,7 @@ import type { LabModule, LabRoute } from './module.js';
 import type { AuthorizationCode, PushedRequest } from './model.js';
 import { randomToken } from '../src/core/random.js';
 import { LabOverrides } from './overrides.js';
-import { RequestLog, type ListenerName } from './requests.js';
+import { HandshakeFailures, RequestLog, type ListenerName } from './requests.js';
 import { ClientStore, ExpiringMap, GrantStore } from './store.js';
 import { Switchboard } from './switchboard.js';
 import { DEFAULT_USERS, LabUsers, type LabUser } from './users.js';
@@ -70,6 +70,8 @@ export interface LabContext {
   /** Server DPoP nonces (DP-10, DP-20), one source per server. */
   readonly nonces: { as: LabNonces; rs: LabNonces };
   readonly requests: RequestLog;
+  /** Failed TLS handshakes, which never become requests (CL-01, CL-02). */
+  readonly handshakeFailures: HandshakeFailures;
   readonly users: LabUsers;
   /** The relaxations and faults on now; changeable while the lab runs (./switchboard.ts). */
   readonly switches: Switchboard;
@@ -128,6 +130,7 @@ export function createLabContext(o: {
     assertionJtis: new ExpiringMap(bound),
     nonces: { as: createNonces(fault, nonceOpts), rs: createNonces(fault, nonceOpts) },
     requests: new RequestLog(REQUEST_LOG_SIZE),
+    handshakeFailures: new HandshakeFailures(),
     users: new LabUsers(o.users ?? DEFAULT_USERS, o.config.defaultUser),
     switches,
     overrides: new LabOverrides(),

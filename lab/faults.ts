@@ -10,6 +10,7 @@
  *   (`iss-wrong`, `iss-missing`, `state-wrong`, `state-missing`)
  * - token response body: applyTokenResponseFaults (`token-type-case`, `no-expires-in`)
  * - ID token: signIdToken (the `idtoken-*` claim and signature faults)
+ * - refresh-token rotation: rotatesRefreshTokens, refreshGraceSeconds (`rotate-rt-no-grace`)
  * - JARM authorization response (response_mode=jwt): signAuthorizationResponse (the `jarm-*`
  *   claim and signature faults)
  * - DPoP nonces (AS and RS): createNonces (`dpop-nonce-rotate`)
@@ -69,6 +70,29 @@ function rs256PrivateKey(): KeyObject {
   return rs256Key;
 }
 
+/**
+ * The key of `idtoken-kid-unknown`: an ES256 key the lab never publishes, generated on first use
+ * and shared by the labs of a process (like the RS256 key above, it signs only tokens a client
+ * must refuse).
+ */
+let unknownKey: { kid: string; privateKey: KeyObject } | undefined;
+
+function unknownSigningKey(): { kid: string; privateKey: KeyObject } {
+  unknownKey ??= {
+    kid: `unknown-${randomToken(8)}`,
+    privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+  };
+  return unknownKey;
+}
+
+/** A JWS whose signature, of the right size, does not verify: its first byte flipped. */
+function breakSignature(jws: string): string {
+  const dot = jws.lastIndexOf('.');
+  const sig = Buffer.from(jws.slice(dot + 1), 'base64url');
+  sig[0] = (sig[0] ?? 0) ^ 0xff;
+  return `${jws.slice(0, dot + 1)}${sig.toString('base64url')}`;
+}
+
 export interface IdTokenKey {
   kid: string;
   alg: FapiAlg;
@@ -79,7 +103,10 @@ export interface IdTokenKey {
  * Signs an ID token (OIDC Core §2, typ JWT) with the lab key, applying the `idtoken-*` faults
  * (CL-20): wrong/missing iss, aud, nonce, exp; an extra untrusted audience; `aud` as a one-element
  * array (valid: the client must accept it); alg `none` (unsigned); alg RS256 (not a FAPI
- * algorithm, FAPI2-SP §5.4.1-1).
+ * algorithm, FAPI2-SP §5.4.1-1). Beyond the OIDF client tests: `idtoken-sig-invalid`, a FAPI alg
+ * and the lab's kid with a signature that does not verify (OIDC Core §3.1.3.7 step 6), and
+ * `idtoken-kid-unknown`, a valid ES256 signature by a key that is not in jwks_uri (OIDC Core
+ * §10.1: the key is the issuer's, by kid).
  */
 export function signIdToken(
   fault: FaultCheck,
@@ -110,7 +137,29 @@ export function signIdToken(
     const input = `${h}.${Buffer.from(JSON.stringify(c)).toString('base64url')}`;
     return `${input}.${sign('sha256', Buffer.from(input), rs256PrivateKey()).toString('base64url')}`;
   }
-  return signJws(header, c, key.privateKey, key.alg);
+  if (fault('idtoken-kid-unknown')) {
+    const other = unknownSigningKey();
+    return signJws({ typ: 'JWT', kid: other.kid }, c, other.privateKey, 'ES256');
+  }
+  const jwt = signJws(header, c, key.privateKey, key.alg);
+  return fault('idtoken-sig-invalid') ? breakSignature(jwt) : jwt;
+}
+
+/**
+ * Whether the token endpoint hands out a new refresh token on every refresh: the `rotate-rt`
+ * relaxation (RT-02, with a retry window) or the `rotate-rt-no-grace` fault (CL-19: a client must
+ * keep the newest refresh token it was given, RFC 6749 §6).
+ */
+export function rotatesRefreshTokens(o: {
+  relaxed: (r: 'rotate-rt') => boolean;
+  fault: FaultCheck;
+}): boolean {
+  return o.relaxed('rotate-rt') || o.fault('rotate-rt-no-grace');
+}
+
+/** How long a replaced refresh token stays usable (RT-02): none under `rotate-rt-no-grace`. */
+export function refreshGraceSeconds(fault: FaultCheck, configured: number): number {
+  return fault('rotate-rt-no-grace') ? 0 : configured;
 }
 
 /** An unsigned JWS (alg none), for the `*-alg-none` faults. */
@@ -145,12 +194,7 @@ export function signAuthorizationResponse(
   if (fault('jarm-alg-none')) return unsignedJwt(c);
   // JARM defines no typ; the kid names the lab key in jwks_uri (JARM §2.4 step 5).
   const jwt = signJws({ kid: key.kid }, c, key.privateKey, key.alg);
-  if (!fault('jarm-sig-invalid')) return jwt;
-  // A signature of the right size that does not verify: its first byte flipped.
-  const dot = jwt.lastIndexOf('.');
-  const sig = Buffer.from(jwt.slice(dot + 1), 'base64url');
-  sig[0] = (sig[0] ?? 0) ^ 0xff;
-  return `${jwt.slice(0, dot + 1)}${sig.toString('base64url')}`;
+  return fault('jarm-sig-invalid') ? breakSignature(jwt) : jwt;
 }
 
 /** A nonce source that can also move on after each accepted request. */

@@ -18,6 +18,12 @@ export interface RequestCredentials {
   dpop?: string;
   /** The access token of the Authorization header (RFC 6750 §2.1, RFC 9449 §7.1). */
   accessToken?: string;
+  /**
+   * A pushed request's request object (RFC 9101 §2.1; FAPI2-MS §5.3.2) and the names of the form
+   * parameters sent beside it (FAPI2-MS §5.3.2: only client_id and request, with the client
+   * authentication).
+   */
+  requestObject?: { jws: string; params: string[] };
 }
 
 export interface RequestRecord {
@@ -190,4 +196,41 @@ export function formatRequestLine(
   const where = r.listener === 'as' ? '' : ` [${r.listener}]`;
   if (r.outcome === 'accepted') return `${t} ${r.method} ${r.path}${where} ${r.status}${who} accepted`;
   return `${t} ${r.method} ${r.path}${where} ${r.status}${who} ${r.error ?? 'refused'}${r.check ? ` ${r.check}` : ''}${r.description ? `: ${r.description}` : ''}`;
+}
+
+/** A TLS handshake that failed: no request came of it, so the request log has no record. */
+export interface HandshakeFailure {
+  /** Epoch seconds, on the lab clock. */
+  at: number;
+  listener: ListenerName;
+  /** OpenSSL's reason in a few words. */
+  reason: string;
+}
+
+/**
+ * The failed TLS handshakes (a client that refused the lab's certificate or found no common cipher
+ * suite: CL-01, CL-02), counted since the lab started, the last few kept. Bounded like the log.
+ */
+export class HandshakeFailures {
+  private readonly ring: HandshakeFailure[] = [];
+  private total = 0;
+
+  constructor(private readonly max = 50) {}
+
+  add(f: HandshakeFailure): void {
+    this.total++;
+    this.ring.push(f);
+    if (this.ring.length > this.max) this.ring.shift();
+  }
+
+  /** Failed handshakes since the lab started. */
+  get count(): number {
+    return this.total;
+  }
+
+  /** The kept failures after the first `after` ones (oldest first). */
+  since(after: number): HandshakeFailure[] {
+    const n = Math.min(this.total - after, this.ring.length);
+    return n > 0 ? this.ring.slice(this.ring.length - n) : [];
+  }
 }

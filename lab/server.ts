@@ -297,7 +297,9 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
   // A failed TLS handshake never becomes a request (no record, no request line): log it, so a client
   // refused at the TLS layer (it does not trust the lab CA; the tls-* faults) shows in lab.log too.
   app.server.on('tlsClientError', (err: Error & { code?: string; reason?: string }) => {
-    ctx.log.warn(`TLS handshake on the ${listener} listener failed: ${tlsClientErrorText(err)}`);
+    const reason = tlsClientErrorText(err);
+    ctx.handshakeFailures.add({ at: ctx.now(), listener, reason });
+    ctx.log.warn(`TLS handshake on the ${listener} listener failed: ${reason}`);
   });
 
   app.decorateRequest('lab', null as unknown as RequestState);
@@ -394,7 +396,7 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
 
 /**
  * The credentials a request carried, by reference (nothing decoded here: the dashboard decodes a
- * request's detail when asked). Access tokens only where they are access tokens (the RS and
+ * request's detail when asked; fapi conform client reads a pushed request object). Access tokens only where they are access tokens (the RS and
  * userinfo): other Authorization headers (a registration access token, the control secret) are
  * secrets the lab never keeps.
  */
@@ -405,14 +407,17 @@ function credentialsOf(
 ): RequestCredentials | undefined {
   const body = req.body;
   const assertion = body instanceof Form ? body.first('client_assertion') : undefined;
+  const request = body instanceof Form ? body.first('request') : undefined;
+  const requestObject = request !== undefined ? { jws: request, params: (body as Form).names() } : undefined;
   let accessToken: string | undefined;
   if (listener === 'rs' || req.url.startsWith('/userinfo')) {
     const auth = req.headers.authorization;
     const sp = auth === undefined ? -1 : auth.indexOf(' ');
     if (sp > 0) accessToken = (auth as string).slice(sp + 1).trim();
   }
-  if (assertion === undefined && dpop === undefined && accessToken === undefined) return undefined;
-  return { assertion, dpop: Array.isArray(dpop) ? dpop[0] : dpop, accessToken };
+  if (assertion === undefined && dpop === undefined && accessToken === undefined && !requestObject)
+    return undefined;
+  return { assertion, dpop: Array.isArray(dpop) ? dpop[0] : dpop, accessToken, requestObject };
 }
 
 /** The `client_id` a request claims (unverified), only asked when a failNext/delayNext names a client. */

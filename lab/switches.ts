@@ -52,6 +52,8 @@ export const FAULTS = {
   'rs-scheme-case': 'the RS answers with a lower-case "dpop" WWW-Authenticate scheme',
   'token-type-case': 'token responses say token_type "dPoP"',
   'no-expires-in': 'token responses omit expires_in',
+  'rotate-rt-no-grace':
+    'refresh tokens rotate on every use and the replaced one stops working at once (no retry window): a client that keeps the old one fails',
   'idtoken-iss': 'ID tokens carry a wrong iss',
   'idtoken-aud': 'ID tokens carry a wrong aud',
   'idtoken-secondary-aud': 'ID tokens carry an extra, untrusted aud',
@@ -63,6 +65,10 @@ export const FAULTS = {
   'idtoken-iss-missing': 'ID tokens have no iss',
   'idtoken-nonce-wrong': 'ID tokens carry a wrong nonce',
   'idtoken-nonce-missing': 'ID tokens carry no nonce',
+  'idtoken-sig-invalid':
+    'ID tokens carry a FAPI alg and the lab kid, but a signature that does not verify (a client that pins the alg and never checks the signature accepts them)',
+  'idtoken-kid-unknown':
+    'ID tokens are signed (ES256) by a key that is not in jwks_uri, under a kid the lab never published',
   'idtoken-aud-array': 'ID tokens carry aud as a one-element array (valid: clients must accept it)',
   'clock-skew': 'the lab clock runs ahead by clockSkewSeconds',
   'tls-wrong-host':

@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessTokenError, type AccessTokenKey, verifyAccessToken } from '../../src/core/access-token.js';
 import type { LabContext } from '../context.js';
 import type { LabKeys } from '../keys.js';
+import { refreshGraceSeconds } from '../faults.js';
 import { formOf } from '../http.js';
 import { CLIENT_AUTH_METHODS } from '../../src/core/fapi.js';
 import { clientOf, runChecks, type AsExchange, type Check } from './check.js';
@@ -66,7 +67,11 @@ export function isActive(ctx: LabContext, t: FoundToken): boolean {
   const r = t.record;
   if (r.expiresAt <= now || !ctx.grants.activeGrant(r.grantId)) return false;
   // RT-02: a rotated refresh token lives on only for the retry window.
-  if (r.rotatedAt !== undefined && now > r.rotatedAt + ctx.config.refreshGraceSeconds) return false;
+  if (
+    r.rotatedAt !== undefined &&
+    now > r.rotatedAt + refreshGraceSeconds(ctx.fault, ctx.config.refreshGraceSeconds)
+  )
+    return false;
   return true;
 }
 

@@ -6,7 +6,7 @@
 import { randomToken } from '../../src/core/random.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LabContext } from '../context.js';
-import { applyTokenResponseFaults } from '../faults.js';
+import { applyTokenResponseFaults, rotatesRefreshTokens } from '../faults.js';
 import { formOf, sendJson } from '../http.js';
 import type { AuthorizationCode, GrantType, RefreshTokenRecord, TokenBinding } from '../model.js';
 import type { LabModule } from '../module.js';
@@ -151,8 +151,9 @@ async function handleToken(req: FastifyRequest, reply: FastifyReply, ctx: LabCon
     const details = s.authorizationDetails;
     const at = issueAccessToken(ctx, { grant, client, scope: s.scope!, binding, tokenType, details });
     const extra: { refresh_token?: string; id_token?: string } = {};
-    // RT-01: no rotation (FAPI2-SP §5.3.2.1-9), unless the rotate-rt relaxation is on (RT-02).
-    if (ctx.relaxed('rotate-rt')) {
+    // RT-01: no rotation (FAPI2-SP §5.3.2.1-9), unless the rotate-rt relaxation (RT-02) or the
+    // rotate-rt-no-grace fault (CL-19) is on.
+    if (rotatesRefreshTokens(ctx)) {
       if (rec.rotatedAt === undefined) rec.rotatedAt = now;
       extra.refresh_token = issueRefreshToken(ctx, grant, rec.scope);
     }

@@ -3,6 +3,7 @@
  * (ID, title, result, the evidence, the spec section) grouped by variant, and the summary; and the
  * `--json` object of the output contract. Pure: data in, lines out.
  */
+import { conformanceError, type FapiError } from '../errors.js';
 import type { NotChecked } from '../conform/not-checked.js';
 import type { ConformReport, RunEvent } from '../conform/runner.js';
 import {
@@ -172,4 +173,22 @@ export function reportJson(report: ConformReport) {
     })),
     duration_ms: report.duration_ms,
   };
+}
+
+/**
+ * The error that ends a run with failed checks or modules (exit 6), or undefined when none failed
+ * unexpectedly: one rule for `fapi conform server` and `fapi conform client`.
+ */
+export function conformanceFailure(
+  results: readonly Pick<CheckResult, 'id' | 'result'>[],
+  what: { noun: string; at: string; hint: string },
+): FapiError | undefined {
+  const failed = [...new Set(results.filter((r) => r.result === 'failed').map((r) => r.id))];
+  if (!failed.length) return undefined;
+  return conformanceError(
+    'E_CONFORMANCE_FAILED',
+    `${failed.length} ${what.noun}${failed.length === 1 ? '' : 's'} failed ${what.at}: ${failed.join(', ')}.`,
+    what.hint,
+    { failed },
+  );
 }

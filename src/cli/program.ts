@@ -456,9 +456,12 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./commands/attack.js'), 'run'));
 
   // ── conformance of someone else's server ───────────────────────────────────
-  program
+  const conform = program
     .command('conform')
-    .description('test a server against FAPI 2.0: `fapi conform server ISSUER`')
+    .description(
+      'test a server or a client against FAPI 2.0: `fapi conform server ISSUER`, `fapi conform client -- CMD`',
+    );
+  conform
     .command('server [issuer]')
     .description(
       "run the server-side FAPI 2.0 checks against an authorization server (and --rs resource servers): every variant it offers, a verdict for CI (default issuer: the profile's)",
@@ -523,6 +526,53 @@ export function buildProgram(): Command {
     )
     .option('--show-secrets', 'print the registration URIs of kept clients')
     .action(lazy(() => import('./commands/conform.js'), 'server'));
+  conform
+    .command('client [command...]')
+    .usage('[options] -- CMD [ARGS...]')
+    .description(
+      'run the OIDF FAPI 2.0 client tests against your client: a lab of its own, CMD once per module with the lab switched to it, judged by what the lab saw; a verdict for CI',
+    )
+    .addOption(
+      new Option(
+        '--auth <method>',
+        'client authentication the client must use (default private_key_jwt)',
+      ).choices(CLIENT_AUTH_METHODS),
+    )
+    .addOption(
+      new Option('--sender <constraint>', 'dpop (default) or mtls: how the access tokens are bound').choices(
+        SENDER_CONSTRAINTS,
+      ),
+    )
+    .option('--jarm', 'also the eight JARM modules: the client asks for signed authorization responses')
+    .option(
+      '--jar',
+      'the lab requires signed request objects at PAR (FAPI 2.0 Message Signing), and the MS-07 modules judge them',
+    )
+    .option(
+      '--client-metadata <file>',
+      'register this client metadata (RFC 7591) before the run and pass its client_id as FAPI_CLIENT_ID',
+    )
+    .option(
+      '--list',
+      'list the modules (ID, level, what the lab does and what the client must) and the contract',
+    )
+    .option(
+      '--only <ids>',
+      'run only these modules: IDs or prefixes (CL-20, CL-), comma-separated or repeated',
+      collect,
+    )
+    .option('--skip <ids>', 'skip these modules: IDs or prefixes, comma-separated or repeated', collect)
+    .option(
+      '--expected-failures <file>',
+      'modules expected to fail (one ID per line, # comments): reported, not failing',
+    )
+    .option('--junit <file>', 'also write a JUnit XML report (one testcase per module)')
+    .option(
+      '--timeout <duration>',
+      'how long one run of CMD may take before its process group is killed',
+      '30s',
+    )
+    .action(lazy(() => import('./commands/conform-client.js'), 'client'));
   // ── the client: login, tokens, calls, DPoP proofs ──────────────────────────
   syncClock(
     program

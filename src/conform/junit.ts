@@ -3,7 +3,8 @@
  * render: one <testsuite> per variant (and one for the checks that run once per server), one
  * <testcase> per check and variant. `failed` is a <failure>; `skipped` and `expected-failure` are
  * <skipped> (an expected failure does not fail the build); a `warning` passes with the warning in
- * <system-out>. Pure: results in, a string out.
+ * <system-out>. Pure: results in, a string out. Used by `fapi conform server` and `fapi conform
+ * client` alike.
  */
 import { variantLabel, type CheckResult } from './types.js';
 
@@ -24,7 +25,13 @@ export function xmlEscape(s: string): string {
 const attr = (name: string, value: string | number) => `${name}="${xmlEscape(String(value))}"`;
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
-export function junitXml(o: { issuer: string; results: readonly CheckResult[]; durationMs: number }): string {
+export function junitXml(o: {
+  issuer: string;
+  results: readonly CheckResult[];
+  durationMs: number;
+  /** The name of the report (default `fapi conform server ISSUER`). */
+  title?: string;
+}): string {
   const suites = new Map<string, CheckResult[]>();
   for (const r of o.results) {
     const key = variantLabel(r.variant ?? undefined);
@@ -41,7 +48,7 @@ export function junitXml(o: { issuer: string; results: readonly CheckResult[]; d
   const all = count(o.results);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites ${attr('name', `fapi conform server ${o.issuer}`)} ${attr('tests', all.tests)} ${attr('failures', all.failures)} ${attr('skipped', all.skipped)} ${attr('time', seconds(o.durationMs))}>`,
+    `<testsuites ${attr('name', o.title ?? `fapi conform server ${o.issuer}`)} ${attr('tests', all.tests)} ${attr('failures', all.failures)} ${attr('skipped', all.skipped)} ${attr('time', seconds(o.durationMs))}>`,
   ];
   for (const [label, rs] of suites) {
     const c = count(rs);

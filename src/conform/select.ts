@@ -31,7 +31,14 @@ export function unknownEntries(list: readonly string[], ids: readonly string[]):
 /** Applies --only and --skip; throws a usage error naming unknown entries. */
 export function selectChecks<T extends { id: string }>(
   checks: readonly T[],
-  o: { only?: readonly string[]; skip?: readonly string[] },
+  o: {
+    only?: readonly string[];
+    skip?: readonly string[];
+    /** The command that lists the IDs, for the hint (default `fapi conform server --list`). */
+    list?: string;
+    /** The catalogue rows not checked, with the reason (default: the server's, ./not-checked.ts). */
+    notChecked?: readonly NotChecked[];
+  },
 ): T[] {
   const ids = checks.map((c) => c.id);
   const only = entries(o.only);
@@ -43,13 +50,15 @@ export function selectChecks<T extends { id: string }>(
   if (unknown.length) {
     // A catalogue row that is not checked: say why, rather than only that it is unknown.
     const why = unknown
-      .map((u) => NOT_CHECKED.find((n) => n.id === u.replace(/^--(only|skip) /, '')))
+      .map((u) => (o.notChecked ?? NOT_CHECKED).find((n) => n.id === u.replace(/^--(only|skip) /, '')))
       .filter((n): n is NotChecked => n !== undefined)
       .map((n) => `${n.id} is not checked: ${n.reason}.`);
     throw usageError(
       'E_UNKNOWN_CHECK',
       `No check matches ${unknown.join(', ')}.${why.length ? ` ${why.join(' ')}` : ''}`,
-      'IDs are catalogue IDs (CA-02, DP-14), cases of one (CA-02.token-url) or prefixes (DP-, attack:); `fapi conform server --list` lists them, and the rows not checked with the reason.',
+      o.list
+        ? `IDs are catalogue IDs (CL-20), cases of one (CL-20.alg-none) or prefixes (CL-20., CL-); \`${o.list}\` lists them.`
+        : 'IDs are catalogue IDs (CA-02, DP-14), cases of one (CA-02.token-url) or prefixes (DP-, attack:); `fapi conform server --list` lists them, and the rows not checked with the reason.',
       { unknown },
     );
   }
@@ -60,9 +69,15 @@ export function selectChecks<T extends { id: string }>(
 
 /**
  * Parses an expected-failures file: one ID (or prefix) per line, `#` starts a comment. Throws a
- * usage error naming the file, line and entry when one matches no check.
+ * usage error naming the file, line and entry when one matches no check (`list`: the command that
+ * lists the IDs, for the hint).
  */
-export function parseExpectedFailures(text: string, file: string, ids: readonly string[]): string[] {
+export function parseExpectedFailures(
+  text: string,
+  file: string,
+  ids: readonly string[],
+  list = 'fapi conform server --list',
+): string[] {
   const out: string[] = [];
   const unknown: string[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
@@ -79,7 +94,7 @@ export function parseExpectedFailures(text: string, file: string, ids: readonly 
     throw usageError(
       'E_UNKNOWN_CHECK',
       `Unknown check ID${unknown.length > 1 ? 's' : ''} in the expected-failures file: ${unknown.join('; ')}.`,
-      'List catalogue IDs (CA-02), cases (CA-02.token-url) or prefixes (DP-), one per line; `fapi conform server --list` lists them.',
+      `List catalogue IDs (CA-02), cases (CA-02.token-url) or prefixes (DP-), one per line; \`${list}\` lists them.`,
       { unknown },
     );
   return out;

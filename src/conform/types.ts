@@ -106,7 +106,8 @@ export interface CheckResult {
   spec: string;
   detail: string;
   level: Level;
-  group: Group;
+  /** The group: a key of GROUPS (server checks) or of CLIENT_GROUPS (client modules, ./client/modules.ts). */
+  group: string;
   ms: number;
 }
 

@@ -110,3 +110,30 @@ export function redactBody(body: string, contentType: string | undefined): strin
   if (ct.includes('jwt') || /^[\w-]+\.[\w-]+\.[\w-]*$/.test(body.trim())) return redacted('jwt', body);
   return body;
 }
+
+/** The secret fields that also appear in free text (`name=value`, `"name": "value"`); not the one-letter JWK members. */
+const TEXT_FIELDS = [...SECRET_FIELDS].filter((f) => f.length > 2).join('|');
+const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
+/** A compact JWS or JWE (RFC 7515 §7.1, RFC 7516 §7.1): base64url JSON header first. */
+const COMPACT_JOSE =
+  /\beyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?/g;
+const AUTH_SCHEME = /\b(Bearer|DPoP)(\s+)([A-Za-z0-9._~+/-]{8,}=*)/gi;
+const JSON_FIELD = new RegExp(`"(${TEXT_FIELDS}|d|p|q|dp|dq|qi)"(\\s*:\\s*)"([^"«]+)"`, 'g');
+const FORM_FIELD = new RegExp(`\\b(${TEXT_FIELDS})=([^\\s&"'«,;]+)`, 'g');
+
+/**
+ * Redacts secrets in free text (a program's output, a log line): private keys in PEM, JWTs and
+ * other compact JOSE values, credentials after `Bearer` / `DPoP`, and the secret fields of
+ * SECRET_FIELDS as `name=value` (forms, query strings) or `"name": "value"` (JSON). CL-28.
+ */
+export function redactText(text: string): string {
+  return text
+    .replace(PEM_PRIVATE_KEY, (m) => redacted('private key', m))
+    .replace(COMPACT_JOSE, (m) => redacted('jwt', m))
+    .replace(
+      AUTH_SCHEME,
+      (_m, scheme: string, sp: string, v: string) => `${scheme}${sp}${redacted('token', v)}`,
+    )
+    .replace(JSON_FIELD, (_m, k: string, sep: string, v: string) => `"${k}"${sep}"${redacted(k, v)}"`)
+    .replace(FORM_FIELD, (_m, k: string, v: string) => `${k}=${redacted(k, v)}`);
+}

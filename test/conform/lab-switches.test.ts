@@ -103,6 +103,13 @@ const FAULTS: Partial<Record<(typeof FAULT_NAMES)[number], Case>> = {
   'token-type-case': { config: {}, expect: {} },
   // expires_in is RECOMMENDED (RFC 6749 §5.1): a warning.
   'no-expires-in': { config: {}, expect: { 'TK-09.expires-in': 'warning' } },
+  // Rotation breaks RT-01 (FAPI2-SP §5.3.2.1-9); without a retry window RT-02 fails too.
+  'rotate-rt-no-grace': {
+    config: {},
+    expect: failed('RT-01', 'RT-02'),
+    slow: true,
+    only: ['RT-', 'PAR-01', 'PAR-16'],
+  },
   'idtoken-iss': { config: {}, expect: failed('TK-14.claims') },
   'idtoken-aud': { config: {}, expect: failed('TK-14.claims') },
   // OIDC Core §2 lets an ID token name other audiences; FAPI clients refuse them (CL-20): a warning.
@@ -110,6 +117,8 @@ const FAULTS: Partial<Record<(typeof FAULT_NAMES)[number], Case>> = {
   // The signature is TK-14's; TK-14.claims skips rather than fail twice.
   'idtoken-alg-none': { config: {}, expect: failed('TK-14'), alsoSkipped: ['TK-14.claims'] },
   'idtoken-alg-rs256': { config: {}, expect: failed('TK-14'), alsoSkipped: ['TK-14.claims'] },
+  'idtoken-sig-invalid': { config: {}, expect: failed('TK-14'), alsoSkipped: ['TK-14.claims'] },
+  'idtoken-kid-unknown': { config: {}, expect: failed('TK-14'), alsoSkipped: ['TK-14.claims'] },
   'idtoken-exp-expired': { config: {}, expect: failed('TK-14.claims') },
   'idtoken-exp-missing': { config: {}, expect: failed('TK-14.claims') },
   'idtoken-aud-missing': { config: {}, expect: failed('TK-14.claims') },

@@ -87,6 +87,9 @@ describe('npm run bench (smoke)', () => {
       'lab RSS after',
       'fapi login --jar',
       'lab PAR with a signed request object',
+      'fapi conform client --jarm --jar: the whole plan',
+      'fapi conform client: switching the lab',
+      'fapi conform client: judging a module',
     ])
       expect(r.stdout).toContain(label);
     expect(r.stdout).toMatch(/Baseline: node -e 0 = \d+(\.\d)? ms/);
@@ -121,6 +124,9 @@ describe('npm run bench (smoke)', () => {
       '5c',
       '6a',
       '6b',
+      '7c',
+      '7d',
+      '7e',
     ])
       expect(ids).toContain(id);
     for (const row of json.rows) {

@@ -12,6 +12,8 @@ import {
   applyTokenResponseFaults,
   createNonces,
   dateHeader,
+  refreshGraceSeconds,
+  rotatesRefreshTokens,
   signIdToken,
 } from '../../lab/faults.js';
 
@@ -106,10 +108,39 @@ describe('ID token faults (CL-20)', () => {
     expect(jwt.endsWith('.')).toBe(true);
     expect(decode(jwt).header.alg).toBe('none');
   });
+  it('idtoken-sig-invalid keeps the FAPI alg, the lab kid and the claims; the signature does not verify', () => {
+    const d = decode(signIdToken(on('idtoken-sig-invalid'), claims, key, NOW));
+    expect(d.header).toMatchObject({ alg: 'ES256', kid: 'lab-1', typ: 'JWT' });
+    expect(d.payload).toEqual(claims);
+    expect(d.signature.length).toBe(64);
+    expect(verifyJwsSignature(d, 'ES256', publicKey)).toBe(false);
+    // Without the fault, the same claims verify: only the signature was broken.
+    expect(verifyJwsSignature(decode(signIdToken(none, claims, key, NOW)), 'ES256', publicKey)).toBe(true);
+  });
+  it('idtoken-kid-unknown is a valid ES256 signature by another key, under a kid that is not the lab one', () => {
+    const d = decode(signIdToken(on('idtoken-kid-unknown'), claims, key, NOW));
+    expect(d.header).toMatchObject({ alg: 'ES256', typ: 'JWT' });
+    expect(d.header.kid).toMatch(/^unknown-/);
+    expect(d.payload).toEqual(claims);
+    expect(verifyJwsSignature(d, 'ES256', publicKey)).toBe(false);
+  });
   it('idtoken-alg-rs256 is signed with RS256', () => {
     const d = decode(signIdToken(on('idtoken-alg-rs256'), claims, key, NOW));
     expect(d.header.alg).toBe('RS256');
     expect(d.signature.length).toBe(256);
+  });
+});
+
+describe('refresh-token rotation (RT-02, rotate-rt-no-grace)', () => {
+  const strict = { relaxed: () => false, fault: none };
+  it('rotates under the rotate-rt relaxation or the rotate-rt-no-grace fault only', () => {
+    expect(rotatesRefreshTokens(strict)).toBe(false);
+    expect(rotatesRefreshTokens({ relaxed: (r) => r === 'rotate-rt', fault: none })).toBe(true);
+    expect(rotatesRefreshTokens({ relaxed: () => false, fault: on('rotate-rt-no-grace') })).toBe(true);
+  });
+  it('keeps the configured retry window, none under rotate-rt-no-grace', () => {
+    expect(refreshGraceSeconds(none, 60)).toBe(60);
+    expect(refreshGraceSeconds(on('rotate-rt-no-grace'), 60)).toBe(0);
   });
 });
 

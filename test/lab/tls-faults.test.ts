@@ -37,6 +37,12 @@ async function lab(faults: Fault[], home = mkdtempSync(path.join(os.tmpdir(), 'f
   return { running, home, lines, ca: readFileSync(running.caFile, 'utf8') };
 }
 
+/** Resolves once `ok()` holds (polled), or fails after two seconds. */
+async function waitFor(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
+  expect(ok()).toBe(true);
+}
+
 const listeners = (l: RunningLab) => [l.issuer, l.mtls, l.rs].map((u) => Number(new URL(u).port));
 
 /** A raw TLS handshake with the lab CA trusted: the negotiated protocol and suite, and the certificate. */
@@ -93,6 +99,14 @@ describe('tls-wrong-host (CL-01)', () => {
       expect(isFapiError(e) && e.code).toBe('E_TLS_HOSTNAME');
       expect(l.running.ctx.requests.recent()).toEqual([]);
       expect(l.lines.join('\n')).toMatch(/TLS handshake on the as listener failed/);
+      // Counted too (fapi conform client judges CL-01 by it), with the listener; the server hears
+      // of a refusal a moment after the client gave up.
+      const failures = l.running.ctx.handshakeFailures;
+      await waitFor(() => failures.count >= 4);
+      expect(failures.since(0).map((f) => f.listener)).toContain('as');
+      expect(failures.since(failures.count - 1)).toEqual([
+        { at: expect.any(Number), listener: expect.any(String), reason: expect.any(String) },
+      ]);
     } finally {
       await l.running.close();
     }
@@ -143,6 +157,7 @@ describe('tls12-dhe-only (CL-02)', () => {
       });
       expect(warning).toContain('fault=tls12-dhe-only');
       const before = l.running.ctx.requests.recent().length;
+      const failedBefore = l.running.ctx.handshakeFailures.count;
       const e = await createHttpClient({ ca: [l.ca], timeoutMs: 5000 })({
         method: 'POST',
         url: `${l.running.issuer}/token`,
@@ -153,6 +168,8 @@ describe('tls12-dhe-only (CL-02)', () => {
       );
       expect(isFapiError(e) && e.code).toBe('E_TLS_CIPHER');
       expect(l.running.ctx.requests.recent()).toHaveLength(before);
+      // fapi's refused handshake is counted (fapi conform client judges CL-02 by it).
+      await waitFor(() => l.running.ctx.handshakeFailures.count > failedBefore);
       expect(l.lines.join('\n')).toMatch(/TLS handshake on the as listener failed: no shared cipher/);
     } finally {
       await l.running.close();

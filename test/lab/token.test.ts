@@ -456,6 +456,42 @@ describe('RT-02: rotation (the rotate-rt relaxation) keeps the old token usable 
   });
 });
 
+describe('CL-19: rotation without a retry window (the rotate-rt-no-grace fault)', () => {
+  let r: TestLab;
+  let c: TestClient;
+  beforeAll(async () => {
+    r = await startTestLab({ faults: ['rotate-rt-no-grace'], refreshGraceSeconds: 60 });
+    c = await registerClient(r);
+  });
+  afterAll(() => r.close());
+
+  it('returns a new RT and the old one dies at once, however long the configured window; the new one works', async () => {
+    const { code: cv, flow } = await code(r, c);
+    const first = json(await redeem(r, c, cv, flow));
+    const url = `${r.lab.issuer}/token`;
+    const send = async (rt: string) =>
+      postForm(
+        r.http,
+        url,
+        { ...assertion(r, c), grant_type: 'refresh_token', refresh_token: rt },
+        { dpop: proof(r, await newDpopKey(), 'POST', url) },
+      );
+    const a = await send(first.refresh_token as string);
+    expect(a.status).toBe(200);
+    expect(a.header('x-fapi-lab-warning')).toContain('fault=rotate-rt-no-grace');
+    const next = json(a).refresh_token as string;
+    expect(next).toBeTruthy();
+    expect(next).not.toBe(first.refresh_token);
+    const again = await send(first.refresh_token as string);
+    expect([again.status, json(again).error]).toEqual([400, 'invalid_grant']);
+    expect(json(again).error_description).toMatch(/replaced by a newer one/);
+    expect(isActive(r.lab.ctx, findToken(r.lab.ctx, first.refresh_token as string)!)).toBe(false);
+    const b = await send(next);
+    expect(b.status).toBe(200);
+    expect(json(b).refresh_token).not.toBe(next);
+  });
+});
+
 describe('RT-08: mTLS binding on refresh (RFC 8705 §3)', () => {
   // The lab's decision, as node-oidc-provider's refresh_token grant: a confidential client's refresh
   // token is bound to the client (RT-03), not to a certificate (RFC 8705 §4 binds refresh tokens

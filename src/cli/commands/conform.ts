@@ -9,11 +9,18 @@
 import { writeFile } from 'node:fs/promises';
 import type { ClientAuthMethod, SenderConstraint } from '../../core/fapi.js';
 import { assertIssuerIdentifier } from '../../core/discovery.js';
-import { conformanceError, FapiError, stateError, usageError } from '../../errors.js';
+import { FapiError, stateError, usageError } from '../../errors.js';
 import type { ClientCa, ProvidedClient } from '../../conform/parties.js';
 import type { ConformReport } from '../../conform/runner.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { listJson, listLines, planLines, reportJson, reportLines } from '../conform-output.js';
+import {
+  conformanceFailure,
+  listJson,
+  listLines,
+  planLines,
+  reportJson,
+  reportLines,
+} from '../conform-output.js';
 import { parseDuration } from '../session.js';
 
 /** The options of `fapi conform server`, as commander hands them over. */
@@ -259,14 +266,12 @@ export async function server(ctx: CliContext, opts: ConformCliOptions, args: str
       for (const k of report.clients.kept)
         ctx.out.info(`  client ${k.clientId}: ${k.registrationClientUri ?? 'no registration_client_uri'}`);
   }
-  const failed = [...new Set(report.results.filter((r) => r.result === 'failed').map((r) => r.id))];
-  if (failed.length)
-    throw conformanceError(
-      'E_CONFORMANCE_FAILED',
-      `${failed.length} check${failed.length === 1 ? '' : 's'} failed at ${issuer}: ${failed.join(', ')}.`,
-      'Each line above says what was sent and what came back. `fapi conform server --only ID -v` shows every exchange; list accepted deviations in --expected-failures FILE.',
-      { failed },
-    );
+  const failure = conformanceFailure(report.results, {
+    noun: 'check',
+    at: `at ${issuer}`,
+    hint: 'Each line above says what was sent and what came back. `fapi conform server --only ID -v` shows every exchange; list accepted deviations in --expected-failures FILE.',
+  });
+  if (failure) throw failure;
 }
 
 /** The CA that issues tls_client_auth certificates (one loader for keygen, init and conform). */
