@@ -1,11 +1,11 @@
 /**
- * What Rich Authorization Requests cost (section `rar`, rows 3d and 8a):
+ * What Rich Authorization Requests cost (section `rar`, rows 3d and 9a):
  *
  * - 3d: `fapi login --authorization-details @FILE` (one payment_initiation detail) paired with
  *   `fapi login` (A B A B …, the same registered client, `--auto-approve`, DPoP nonces on as in row
  *   3a). Target ≤ 1.1x: the details are a few hundred bytes read, shape-checked and pushed, and
  *   the lab validates them against its schema.
- * - 8a: the resource server's payment check, in process: a validated payment body matched against
+ * - 9a: the resource server's payment check, in process: a validated payment body matched against
  *   the token's authorization details (RAR-08: decimal amount, currency, creditor account) and the
  *   consent looked up and recorded (RAR-09), for a token with three details, in CPU time per
  *   request (process.cpuUsage over many iterations). Target < 50 µs.
@@ -90,7 +90,7 @@ async function loginRow(c: LabContext, target: Target): Promise<Row> {
   }
 }
 
-/** Row 8a: the payment check in process, CPU µs per request. */
+/** Row 9a: the payment check in process, CPU µs per request. */
 export function paymentCheckRow(iterations: number, target: Target): Row {
   const details = [
     { type: 'account_information', actions: ['list_accounts'] },
