@@ -10,6 +10,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ClientAuthMethod } from '../src/core/fapi.js';
+import { wantsIntrospectionJwt } from '../src/core/introspection-jwt.js';
 import { decodeJws } from '../src/core/jws.js';
 import { usageError } from '../src/errors.js';
 import { createHttpClient } from '../src/http/client.js';
@@ -52,6 +53,8 @@ export interface ObservedLabRequest {
     sub: boolean;
     params: string[];
   };
+  /** An introspection request: whether it asked for a signed answer (RFC 9701 §4, §6). */
+  introspectionJwt?: boolean;
 }
 
 /** What the judge needs of a pushed request object (FAPI2-MS §5.3.2), decoded; undefined when it is no JWS. */
@@ -173,6 +176,17 @@ export async function startConformClientLab(
         const ro = r.credentials?.requestObject
           ? pushedRequestObject(r.credentials.requestObject)
           : undefined;
+        // MS-11: asked with Accept: application/token-introspection+jwt, or with no preference by a
+        // client registered with introspection_signed_response_alg (RFC 9701 §4, §6).
+        const introspectionJwt =
+          r.path === '/introspect'
+            ? wantsIntrospectionJwt(
+                r.credentials?.introspectionAccept,
+                r.clientId
+                  ? ctx.clients.get(r.clientId)?.metadata.introspection_signed_response_alg
+                  : undefined,
+              )
+            : undefined;
         return {
           id: r.id,
           listener: r.listener,
@@ -187,6 +201,7 @@ export async function startConformClientLab(
           dpop: r.dpop,
           clientCertificate: r.clientCertificate,
           ...(ro ? { requestObject: ro } : {}),
+          ...(introspectionJwt !== undefined ? { introspectionJwt } : {}),
         };
       });
       const failures = ctx.handshakeFailures.since(since.handshakes);

@@ -24,6 +24,11 @@ export interface RequestCredentials {
    * authentication).
    */
   requestObject?: { jws: string; params: string[] };
+  /**
+   * An introspection request's `Accept` header: whether the caller asked for a signed answer
+   * (RFC 9701 §4; FAPI2-MS §5.5.2, MS-11) is read from it when asked (fapi conform client).
+   */
+  introspectionAccept?: string;
 }
 
 export interface RequestRecord {

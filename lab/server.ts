@@ -396,7 +396,8 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
 
 /**
  * The credentials a request carried, by reference (nothing decoded here: the dashboard decodes a
- * request's detail when asked; fapi conform client reads a pushed request object). Access tokens only where they are access tokens (the RS and
+ * request's detail when asked; fapi conform client reads a pushed request object and the Accept
+ * header of an introspection request). Access tokens only where they are access tokens (the RS and
  * userinfo): other Authorization headers (a registration access token, the control secret) are
  * secrets the lab never keeps.
  */
@@ -415,9 +416,22 @@ function credentialsOf(
     const sp = auth === undefined ? -1 : auth.indexOf(' ');
     if (sp > 0) accessToken = (auth as string).slice(sp + 1).trim();
   }
-  if (assertion === undefined && dpop === undefined && accessToken === undefined && !requestObject)
+  const introspectionAccept = req.url.startsWith('/introspect') ? req.headers.accept : undefined;
+  if (
+    assertion === undefined &&
+    dpop === undefined &&
+    accessToken === undefined &&
+    !requestObject &&
+    introspectionAccept === undefined
+  )
     return undefined;
-  return { assertion, dpop: Array.isArray(dpop) ? dpop[0] : dpop, accessToken, requestObject };
+  return {
+    assertion,
+    dpop: Array.isArray(dpop) ? dpop[0] : dpop,
+    accessToken,
+    requestObject,
+    introspectionAccept,
+  };
 }
 
 /** The `client_id` a request claims (unverified), only asked when a failNext/delayNext names a client. */

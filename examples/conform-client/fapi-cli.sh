@@ -6,7 +6,8 @@
 #
 # The contract gives FAPI_ISSUER, FAPI_CA_FILE, FAPI_SCOPE, FAPI_RESOURCE, FAPI_AUTH, FAPI_SENDER
 # and BROWSER (which completes the lab's auto-approved login); FAPI_CLIENT_CERT and FAPI_CLIENT_KEY
-# with mTLS. FAPI_BIN overrides the fapi command (e.g. "node bin/fapi.js" in a checkout).
+# with mTLS; FAPI_INTROSPECT=1 with --introspection. FAPI_BIN overrides the fapi command (e.g.
+# "node bin/fapi.js" in a checkout).
 set -eu
 fapi=${FAPI_BIN:-fapi}
 FAPI_HOME=$(mktemp -d)
@@ -29,6 +30,9 @@ else
 fi
 # PAR + PKCE, the login through BROWSER, the token request, the ID token checked.
 $fapi login
+# With --introspection: a signed introspection response (RFC 9701) asked for and verified (MS-11):
+# the issuer's key, a FAPI alg, typ, iss, aud, iat; any failure stops the script before the call.
+if [ "${FAPI_INTROSPECT:-}" = 1 ]; then $fapi token introspect --signed >/dev/null; fi
 # The resource; fapi refreshes once when the token is refused (invalid_token) and calls again, so a
 # second call covers a resource that refuses the refreshed token too (the refresh modules).
 $fapi call --fail "$FAPI_RESOURCE" >/dev/null || $fapi call --fail "$FAPI_RESOURCE" >/dev/null

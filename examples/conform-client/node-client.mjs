@@ -7,8 +7,9 @@
 //
 // It follows the contract: FAPI_ISSUER, FAPI_CA_FILE (also in NODE_EXTRA_CA_CERTS), FAPI_SCOPE,
 // FAPI_RESOURCE, BROWSER, FAPI_AUTH / FAPI_SENDER (private_key_jwt + DPoP, or tls_client_auth + mTLS
-// with FAPI_CLIENT_CERT / FAPI_CLIENT_KEY). Each client-side check is one function of CHECKS
-// (fapi's tests swap one out at a time to show the module that catches its absence).
+// with FAPI_CLIENT_CERT / FAPI_CLIENT_KEY), FAPI_INTROSPECT=1 (a signed introspection of the access
+// token before the resource call). Each client-side check is one function of CHECKS (fapi's tests
+// swap one out at a time to show the module that catches its absence).
 import { execFile } from 'node:child_process';
 import { constants, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -60,21 +61,8 @@ export const CHECKS = {
   idTokenKey: (jwks, header) =>
     jwks.keys.find((k) => k.kid === header.kid) ?? refuse(`ID token kid ${header.kid} is not in jwks_uri`),
   /** CL-20: the signature verifies (OIDC Core §3.1.3.7 (6)). */
-  idTokenSignature: (input, signature, jwk, alg) => {
-    const key = createPublicKey({ key: jwk, format: 'jwk' });
-    const ok =
-      alg === 'EdDSA'
-        ? verify(null, Buffer.from(input), key, signature)
-        : alg === 'PS256'
-          ? verify(
-              'sha256',
-              Buffer.from(input),
-              { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
-              signature,
-            )
-          : verify('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }, signature);
-    return ok || refuse('ID token signature does not verify');
-  },
+  idTokenSignature: (input, signature, jwk, alg) =>
+    verifies(input, signature, jwk, alg) || refuse('ID token signature does not verify'),
   idTokenIss: (claims, issuer) => claims.iss === issuer || refuse(`ID token iss ${claims.iss}`),
   /** aud is our client_id, or an array of exactly it (no untrusted audience). */
   idTokenAud: (claims, clientId) =>
@@ -84,7 +72,38 @@ export const CHECKS = {
   idTokenExp: (claims, now) =>
     (typeof claims.exp === 'number' && claims.exp > now - 30) || refuse('ID token expired or without exp'),
   idTokenNonce: (claims, nonce) => claims.nonce === nonce || refuse('ID token nonce mismatch'),
+  /** MS-11: the answer is the signed one asked for, not plain JSON (RFC 9701 §4: a downgrade). */
+  introspectionSigned: (contentType) =>
+    /^application\/token-introspection\+jwt\b/i.test(contentType ?? '') ||
+    refuse(`introspection answered ${contentType} where a signed response was asked for`),
+  /** MS-11: explicitly typed (RFC 9701 §5), so no other JWT of the issuer passes for it. */
+  introspectionTyp: (header) =>
+    /^(application\/)?token-introspection\+jwt$/i.test(String(header.typ)) ||
+    refuse(`introspection response typ ${header.typ}`),
+  /** MS-11: signed by the issuer's key (RFC 9701 §5; FAPI2-MS §5.5.2). */
+  introspectionSignature: (input, signature, jwk, alg) =>
+    verifies(input, signature, jwk, alg) || refuse('introspection response signature does not verify'),
+  /** MS-11: made for this client (RFC 9701 §5: aud is the caller). */
+  introspectionAud: (claims, clientId) =>
+    claims.aud === clientId ||
+    (Array.isArray(claims.aud) && claims.aud.includes(clientId)) ||
+    refuse(`introspection response aud ${JSON.stringify(claims.aud)}`),
 };
+
+/** Whether a JWS signature by `jwk` with a FAPI `alg` verifies. */
+function verifies(input, signature, jwk, alg) {
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  return alg === 'EdDSA'
+    ? verify(null, Buffer.from(input), key, signature)
+    : alg === 'PS256'
+      ? verify(
+          'sha256',
+          Buffer.from(input),
+          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+          signature,
+        )
+      : verify('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }, signature);
+}
 
 /** Opens the authorization URL with the BROWSER command (the contract's: it completes the login). */
 export function openBrowser(url) {
@@ -134,7 +153,7 @@ export async function run({ checks = CHECKS, browser = openBrowser } = {}) {
           } catch {
             data = undefined;
           }
-          resolve({ status: res.statusCode, headers: res.headers, data });
+          resolve({ status: res.statusCode, headers: res.headers, data, text });
         });
       });
       req.on('error', reject);
@@ -244,12 +263,13 @@ export async function run({ checks = CHECKS, browser = openBrowser } = {}) {
   const [h, p, s] = String(tokens.id_token).split('.');
   const header = b64json(h);
   const claims = b64json(p);
+  let jwks;
+  const issuerKeys = async () => (jwks ??= (await request('GET', meta.jwks_uri)).data);
   if (checks.idTokenAlg(header.alg)) {
-    const jwks = (await request('GET', meta.jwks_uri)).data;
     checks.idTokenSignature(
       `${h}.${p}`,
       Buffer.from(s ?? '', 'base64url'),
-      checks.idTokenKey(jwks, header),
+      checks.idTokenKey(await issuerKeys(), header),
       header.alg,
     );
   }
@@ -257,6 +277,35 @@ export async function run({ checks = CHECKS, browser = openBrowser } = {}) {
   checks.idTokenAud(claims, clientId);
   checks.idTokenExp(claims, Date.now() / 1000);
   checks.idTokenNonce(claims, nonce);
+
+  // With FAPI_INTROSPECT=1: the access token introspected, a signed answer asked for (RFC 9701 §4)
+  // and verified before the resource call (FAPI2-MS §5.5.2, MS-11).
+  if (env.FAPI_INTROSPECT === '1') {
+    const r = await request('POST', endpoint('introspection_endpoint'), {
+      form: { token: tokens.access_token, token_type_hint: 'access_token', ...auth() },
+      headers: { accept: 'application/token-introspection+jwt' },
+    });
+    if (r.status !== 200) refuse(`introspection failed: ${r.status} ${r.text}`);
+    let introspection = r.data; // plain JSON: only when the signed check is switched off
+    if (/token-introspection\+jwt/i.test(r.headers['content-type'] ?? '')) {
+      const [ih, ip, is] = r.text.trim().split('.');
+      const iheader = b64json(ih);
+      const iclaims = b64json(ip);
+      checks.introspectionTyp(iheader);
+      checks.idTokenAlg(iheader.alg);
+      checks.introspectionSignature(
+        `${ih}.${ip}`,
+        Buffer.from(is ?? '', 'base64url'),
+        checks.idTokenKey(await issuerKeys(), iheader),
+        iheader.alg,
+      );
+      if (iclaims.iss !== issuer) refuse(`introspection response iss ${iclaims.iss}`);
+      checks.introspectionAud(iclaims, clientId);
+      if (typeof iclaims.iat !== 'number') refuse('introspection response without iat');
+      introspection = iclaims.token_introspection;
+    } else checks.introspectionSigned(r.headers['content-type']);
+    if (introspection?.active !== true) refuse('the access token is not active');
+  }
 
   // The resource: answer DPoP nonce challenges (scheme in any case, CL-17), refresh on invalid_token
   // (CL-19: keep the newest refresh token).

@@ -26,7 +26,7 @@ export function clientListLines(modules: readonly ClientModule[], c: Palette): s
     out.push(c.dim(`${pad}client: ${m.client}`));
     out.push(
       c.dim(
-        `${pad}${m.spec}${m.oidf ? ` · OIDF ${m.oidf}` : ''}${m.needs?.sender ? ' · DPoP only' : ''}${m.needs?.jarm ? ' · --jarm' : ''}${m.needs?.jar ? ' · --jar' : ''}`,
+        `${pad}${m.spec}${m.oidf ? ` · OIDF ${m.oidf}` : ''}${m.needs?.sender ? ' · DPoP only' : ''}${m.needs?.jarm ? ' · --jarm' : ''}${m.needs?.jar ? ' · --jar' : ''}${m.needs?.introspection ? ' · --introspection' : ''}`,
       ),
     );
   }
@@ -39,8 +39,9 @@ export function clientListLines(modules: readonly ClientModule[], c: Palette): s
   for (const [name, what] of CONTRACT_VARIABLES) out.push(`  ${name.padEnd(20)} ${what}`);
   out.push(
     '  It registers (or uses FAPI_CLIENT_ID), logs in with PAR + PKCE, gets tokens and calls FAPI_RESOURCE;',
-    '  when the resource answers 401 invalid_token it refreshes and calls again. Exit 0 when all went well,',
-    '  non-zero when it refused something.',
+    '  when the resource answers 401 invalid_token it refreshes and calls again. With FAPI_INTROSPECT=1 it',
+    '  introspects its access token first, asking for a signed answer, and verifies it. Exit 0 when all went',
+    '  well, non-zero when it refused something.',
   );
   return out.slice(1);
 }
@@ -56,7 +57,12 @@ export const clientListJson = (modules: readonly ClientModule[]) => ({
     oidf: m.oidf ?? null,
     lab: m.lab,
     client: m.client,
-    needs: { sender: m.needs?.sender ?? null, jarm: m.needs?.jarm ?? false, jar: m.needs?.jar ?? false },
+    needs: {
+      sender: m.needs?.sender ?? null,
+      jarm: m.needs?.jarm ?? false,
+      jar: m.needs?.jar ?? false,
+      introspection: m.needs?.introspection ?? false,
+    },
   })),
   contract: Object.fromEntries(CONTRACT_VARIABLES),
 });

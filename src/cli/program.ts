@@ -549,6 +549,10 @@ export function buildProgram(): Command {
       'the lab requires signed request objects at PAR (FAPI 2.0 Message Signing), and the MS-07 modules judge them',
     )
     .option(
+      '--introspection',
+      'also the five signed-introspection modules (MS-11): FAPI_INTROSPECT=1, the client introspects its access token asking for a signed answer (RFC 9701) and verifies it before calling the resource',
+    )
+    .option(
       '--client-metadata <file>',
       'register this client metadata (RFC 7591) before the run and pass its client_id as FAPI_CLIENT_ID',
     )

@@ -212,3 +212,68 @@ describe('--jar: the pushed request objects as the judge reads them (MS-07)', ()
     );
   });
 });
+
+describe('--introspection: the introspection requests as the judge reads them (MS-11)', () => {
+  it('records whether each asked for a signed answer: the Accept header, or the registered alg with no preference', async () => {
+    const key = await generateSigningKey('ES256');
+    const register = (extra: Record<string, unknown> = {}) =>
+      lab.register(
+        {
+          redirect_uris: ['http://127.0.0.1/callback'],
+          token_endpoint_auth_method: 'private_key_jwt',
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+          jwks: { keys: [key.publicJwk] },
+          dpop_bound_access_tokens: true,
+          ...extra,
+        },
+        'metadata.json',
+      );
+    const plain = await register();
+    const registered = await register({ introspection_signed_response_alg: 'ES256' });
+    const http = createHttpClient({ ca: [readFileSync(lab.caFile, 'utf8')] });
+    const introspect = (clientId: string, accept?: string) =>
+      http({
+        method: 'POST',
+        url: `${lab.issuer}/introspect`,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(accept !== undefined ? { accept } : {}),
+        },
+        body: new URLSearchParams({
+          token: 'not-a-token-of-the-lab',
+          client_assertion_type: JWT_BEARER,
+          client_assertion: createClientAssertion({
+            clientId,
+            audience: lab.issuer,
+            privateKey: key.privateKey,
+            alg: 'ES256',
+            kid: key.kid,
+          }),
+        }).toString(),
+      });
+    const mark = lab.mark();
+    const answers = [
+      await introspect(plain, 'application/token-introspection+jwt'),
+      await introspect(plain, 'application/json'),
+      await introspect(plain),
+      await introspect(registered),
+      await introspect(registered, 'application/json'),
+    ];
+    expect(answers.map((a) => [a.status, a.header('content-type')?.split(';')[0]])).toEqual([
+      [200, 'application/token-introspection+jwt'],
+      [200, 'application/json'],
+      [200, 'application/json'],
+      [200, 'application/token-introspection+jwt'],
+      [200, 'application/json'],
+    ]);
+    const seen = lab.observe(mark).requests;
+    expect(seen.map((r) => [r.path, r.introspectionJwt])).toEqual([
+      ['/introspect', true],
+      ['/introspect', false],
+      ['/introspect', false],
+      ['/introspect', true],
+      ['/introspect', false],
+    ]);
+  });
+});

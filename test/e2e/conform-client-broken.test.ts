@@ -65,6 +65,37 @@ describe('broken clients: each caught by its modules, and only by them', () => {
   }, 120_000);
 });
 
+/** With --introspection (FAPI_INTROSPECT=1): each check of the signed introspection response switched off. */
+const INTROSPECTION_CASES: Record<string, Record<string, string>> = {
+  none: {},
+  'skip-introspection-signature': { 'MS-11.sig-invalid': f },
+  'ignore-introspection-typ': { 'MS-11.typ-wrong': f },
+  'any-introspection-aud': { 'MS-11.aud-wrong': f },
+  'accept-unsigned-introspection': { 'MS-11.unsigned': f },
+};
+
+describe('broken signed-introspection checks (--introspection, MS-11): each caught by its module only', () => {
+  for (const [check, expected] of Object.entries(INTROSPECTION_CASES))
+    it(
+      check === 'none'
+        ? 'the Node example client passes every module with --introspection'
+        : `a client that does ${check}`,
+      async () => {
+        const { code, bad, why, report } = await run(['--introspection', '--timeout', '10s'], BROKEN, {
+          BROKEN_CHECK: check,
+        });
+        expect(bad, why).toEqual(expected);
+        expect(report.summary.skipped).toBe(report.results.filter((x) => x.id.startsWith('MS-0')).length);
+        expect(code).toBe(Object.values(expected).includes(f) ? 6 : 0);
+        if (check !== 'none')
+          expect(why).toMatch(
+            /: the client called the resource after the bad introspection response: GET \/accounts/,
+          );
+      },
+      240_000,
+    );
+});
+
 describe('openid-client 6 as the client', () => {
   it('with its defaults: ID-token signatures unchecked (OIDC Core §3.1.3.7 (6)) and Node fetch offering DHE suites', async () => {
     const { code, bad, why, report } = await run(
@@ -74,7 +105,8 @@ describe('openid-client 6 as the client', () => {
     // README "Test your own client" explains each.
     expect(bad, why).toEqual({ 'CL-20.sig-invalid': w, 'CL-20.kid-unknown': w, 'CL-02': w });
     // Its request objects at PAR (JAR, with --jar) meet FAPI2-MS §5.3.2: MS-07 and MS-07.typ pass.
-    expect(report.summary).toMatchObject({ passed: 36, failed: 0, warnings: 3, skipped: 0 });
+    // The signed-introspection modules need --introspection (openid-client is not asked to run them).
+    expect(report.summary).toMatchObject({ passed: 36, failed: 0, warnings: 3, skipped: 5 });
     expect(code).toBe(0);
     expect(why).toMatch(
       /CL-20.sig-invalid: the client used the tokens of the bad token response: GET \/accounts/,

@@ -60,17 +60,19 @@ function script(name: string, body: string): string[] {
 }
 
 describe("fapi's own command line as the client", () => {
-  it('passes every module of the plan, JARM and request objects included, well within a minute', async () => {
-    const { r, report } = await conform(['--jarm', '--jar'], FAPI_CLI, cliEnv);
+  it('passes every module of the plan, JARM, request objects and signed introspection included, well within a minute', async () => {
+    const { r, report } = await conform(['--jarm', '--jar', '--introspection'], FAPI_CLI, cliEnv);
     expect(report, explain(r)).toBeDefined();
     const rep = report as Report;
     expect(notPassed(rep), explain(r, rep)).toEqual({});
     expect([r.code, rep.summary.failed, rep.summary.skipped]).toEqual([0, 0, 0]);
-    expect(rep.results.length).toBe(39);
+    expect(rep.results.length).toBe(44);
     expect(rep.variants).toEqual([{ auth: 'private_key_jwt', sender: 'dpop' }]);
     // The issue's target is 60 s on the shared 2-core machine; the bound here leaves room for load.
     expect(rep.duration_ms).toBeLessThan(120_000);
-    console.log(`fapi CLI, whole plan with --jarm --jar: ${(rep.duration_ms / 1000).toFixed(1)} s`);
+    console.log(
+      `fapi CLI, whole plan with --jarm --jar --introspection: ${(rep.duration_ms / 1000).toFixed(1)} s`,
+    );
   }, 300_000);
 
   it('passes with mTLS (tls_client_auth + certificate-bound tokens), the certificate issued from the lab CA', async () => {
@@ -210,7 +212,15 @@ process.exit(3);`,
       modules: { id: string; oidf: string | null }[];
       contract: Record<string, string>;
     };
-    expect(list.modules).toHaveLength(39);
+    expect(list.modules).toHaveLength(44);
+    expect(list.modules.filter((m) => m.id.startsWith('MS-11')).map((m) => m.id)).toEqual([
+      'MS-11',
+      'MS-11.sig-invalid',
+      'MS-11.typ-wrong',
+      'MS-11.aud-wrong',
+      'MS-11.unsigned',
+    ]);
+    expect(list.contract.FAPI_INTROSPECT).toMatch(/^with --introspection: 1, /);
     expect(list.modules.find((m) => m.id === 'CL-11.iss-wrong')?.oidf).toBe(
       'invalid-authorization-response-iss',
     );

@@ -26,6 +26,7 @@ export interface ConformClientCliOptions extends GlobalOptions {
   sender?: string;
   jarm?: boolean;
   jar?: boolean;
+  introspection?: boolean;
   clientMetadata?: string;
   list?: boolean;
   only?: string[];
@@ -43,6 +44,7 @@ export interface ConformClientOptions {
   sender: SenderConstraint;
   jarm: boolean;
   jar: boolean;
+  introspection: boolean;
   clientMetadata?: string;
   list: boolean;
   only: string[];
@@ -70,6 +72,7 @@ export function parseConformClientOptions(
     sender,
     jarm: Boolean(opts.jarm),
     jar: Boolean(opts.jar),
+    introspection: Boolean(opts.introspection),
     list: Boolean(opts.list),
     only: opts.only ?? [],
     skip: opts.skip ?? [],
@@ -175,6 +178,7 @@ export async function client(ctx: CliContext, opts: ConformClientCliOptions, arg
         auth: o.auth,
         sender: o.sender,
         jarm: o.jarm,
+        introspection: o.introspection,
         ...(clientId ? { clientId } : {}),
         ...(cert ? { clientCert: cert.certFile, clientKey: cert.keyFile } : {}),
       }),
@@ -194,6 +198,7 @@ export async function client(ctx: CliContext, opts: ConformClientCliOptions, arg
       variant,
       jarm: o.jarm,
       jar: o.jar,
+      introspection: o.introspection,
       modules,
       expectedFailures: expected,
       timeoutMs: o.timeoutMs,

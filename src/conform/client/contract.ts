@@ -20,6 +20,8 @@ export interface ContractInput {
   clientCert?: string;
   clientKey?: string;
   jarm: boolean;
+  /** The client introspects its access token and verifies a signed answer (MS-11). */
+  introspection?: boolean;
 }
 
 /** The variables of the contract, without FAPI_CONFORM_MODULE (set per module by the runner). */
@@ -38,6 +40,7 @@ export function contractEnv(c: ContractInput): Record<string, string> {
     ...(c.clientCert ? { FAPI_CLIENT_CERT: c.clientCert } : {}),
     ...(c.clientKey ? { FAPI_CLIENT_KEY: c.clientKey } : {}),
     ...(c.jarm ? { FAPI_RESPONSE_MODE: 'jwt' } : {}),
+    ...(c.introspection ? { FAPI_INTROSPECT: '1' } : {}),
   };
 }
 
@@ -55,4 +58,8 @@ export const CONTRACT_VARIABLES: readonly [string, string][] = [
   ['FAPI_CLIENT_CERT', 'with mTLS: a client certificate (PEM) issued for this run'],
   ['FAPI_CLIENT_KEY', 'its private key (PEM)'],
   ['FAPI_RESPONSE_MODE', 'with --jarm: jwt, ask for a signed (JARM) authorization response'],
+  [
+    'FAPI_INTROSPECT',
+    'with --introspection: 1, introspect the access token asking for a signed answer (Accept: application/token-introspection+jwt, RFC 9701) and verify it before calling FAPI_RESOURCE',
+  ],
 ];

@@ -7,8 +7,9 @@
  *   token from the authorization code and a successful resource call, and the command exited 0;
  * - negative modules pass when the client did not use what it should have refused (no token
  *   request with the code of a bad authorization response, no resource, userinfo or refresh
- *   request with the tokens of a bad token response, no request at all after bad metadata or a
- *   bad TLS handshake), once the lab is known to have misbehaved at all (the client got that far);
+ *   request with the tokens of a bad token response, no resource call after a bad signed
+ *   introspection response, no request at all after bad metadata or a bad TLS handshake), once
+ *   the lab is known to have misbehaved at all (the client got that far);
  *   a client that stops but exits 0 passes with a warning: it did not report the failure.
  */
 import type { Variant } from '../types.js';
@@ -30,6 +31,12 @@ export interface ObservedRequest {
   clientCertificate: boolean;
   /** A pushed request object, as decoded by the lab (RFC 9101; FAPI2-MS §5.3.2). */
   requestObject?: PushedRequestObject;
+  /**
+   * An introspection request: whether it asked for a signed answer (RFC 9701 §4: Accept:
+   * application/token-introspection+jwt, or no preference from a client registered with
+   * introspection_signed_response_alg, §6).
+   */
+  introspectionJwt?: boolean;
 }
 
 /** What the judge reads of a pushed request object (FAPI2-MS §5.3.2; MS-07). */
@@ -121,6 +128,7 @@ const isCodeRedemption = (r: ObservedRequest) =>
   isTokenRequest(r) && r.grantType !== 'refresh_token' && r.grantType !== 'client_credentials';
 const isResource = (r: ObservedRequest) => r.listener === 'rs';
 const isUserinfo = (r: ObservedRequest) => r.path === '/userinfo';
+const isIntrospection = (r: ObservedRequest) => r.method === 'POST' && r.path === '/introspect';
 const ok = (r: ObservedRequest) => r.status >= 200 && r.status < 300;
 
 /** `POST /token 400 invalid_grant (RT-11)`: one request of the evidence. */
@@ -214,13 +222,46 @@ function complete(m: ClientModule, o: Observation, exit: CommandExit, variant: V
     );
     if (problem) return { result: 'failed', reason: problem };
   }
+  if (m.expect === 'signed-introspection') {
+    const problem = introspectionProblem(rs, token as ObservedRequest, finalCall as ObservedRequest);
+    if (problem) return { result: 'failed', reason: problem };
+  }
   const extra =
     m.expect === 'request-object' || m.expect === 'request-object-typ'
       ? ', every pushed request a request object as FAPI 2.0 Message Signing asks'
       : m.expect === 'complete-after-refresh'
         ? `, ${plural(goodRefreshes.length, 'refresh', 'refreshes')}`
         : '';
-  return { result: 'passed', reason: `complete: PAR, token, resource ${finalCall?.status}${extra}; exit 0` };
+  const step = m.expect === 'signed-introspection' ? ', signed introspection' : '';
+  return {
+    result: 'passed',
+    reason: `complete: PAR, token${step}, resource ${finalCall?.status}${extra}; exit 0`,
+  };
+}
+
+const ASK_SIGNED = 'Accept: application/token-introspection+jwt, RFC 9701 §4';
+
+/**
+ * Why the client's introspection after `token` does not show a signed introspection response asked
+ * for, and the resource called after it (FAPI2-MS §5.5.2, MS-11); undefined when it does.
+ */
+function introspectionProblem(
+  rs: ObservedRequest[],
+  token: ObservedRequest,
+  call: ObservedRequest,
+): string | undefined {
+  const intros = rs.filter((r) => isIntrospection(r) && r.id > token.id);
+  const signed = intros.filter((r) => r.introspectionJwt);
+  if (!intros.length)
+    return 'the client never introspected its access token (FAPI_INTROSPECT=1 asks it to, before the resource call)';
+  if (!signed.length)
+    return `the client introspected without asking for a signed response (${ASK_SIGNED}): ${requestLine(intros[0] as ObservedRequest)}`;
+  const good = signed.filter(ok);
+  if (!good.length)
+    return `the signed introspection request was refused: ${requestLine(signed[0] as ObservedRequest)}`;
+  if (!good.some((r) => r.id < call.id))
+    return 'the client called the resource before it introspected the access token (verify the signed response first)';
+  return undefined;
 }
 
 interface Judged {
@@ -233,6 +274,8 @@ function negative(m: ClientModule, o: Observation, exit: CommandExit): Judged {
   const rs = o.requests;
   let reached: ObservedRequest | boolean | undefined;
   let notReached = '';
+  /** The whole reason, when the client never gave the lab the chance to misbehave in another way. */
+  let notAsked = '';
   let used: ObservedRequest[] = [];
   let usedWhat = '';
   let stopped = '';
@@ -264,6 +307,24 @@ function negative(m: ClientModule, o: Observation, exit: CommandExit): Judged {
       stopped = 'refused the token response: its tokens were not used';
       break;
     }
+    case 'no-resource-after-introspection': {
+      const token = rs.find((r) => isCodeRedemption(r) && ok(r));
+      const intros = token ? rs.filter((r) => isIntrospection(r) && r.id > token.id) : [];
+      reached = intros.find((r) => r.introspectionJwt && ok(r));
+      notReached = 'no token response was sent (the client stopped before redeeming a code)';
+      if (token && !intros.length)
+        notAsked =
+          'the client never introspected its access token (FAPI_INTROSPECT=1 asks it to, before the resource call)';
+      else if (token && !intros.some((r) => r.introspectionJwt))
+        notAsked = `the client introspected without asking for a signed response (${ASK_SIGNED})`;
+      else if (token && !reached)
+        notAsked = `the lab refused the signed introspection request: ${requestLine(intros.find((r) => r.introspectionJwt) as ObservedRequest)}`;
+      const at = reached;
+      used = at ? rs.filter((r) => r.id > at.id && isResource(r)) : [];
+      usedWhat = 'called the resource after the bad introspection response';
+      stopped = 'refused the introspection response: no resource call';
+      break;
+    }
     default: {
       reached = o.handshakeFailures > 0 || o.total > 0;
       notReached = 'no TLS handshake reached the lab';
@@ -275,7 +336,9 @@ function negative(m: ClientModule, o: Observation, exit: CommandExit): Judged {
   if (!reached)
     return {
       result: 'failed',
-      reason: `the client stopped before the lab misbehaved: ${notReached}; this module proves nothing`,
+      reason: notAsked
+        ? `${notAsked}; this module proves nothing`
+        : `the client stopped before the lab misbehaved: ${notReached}; this module proves nothing`,
     };
   if (used.length || (m.expect === 'no-request-over-tls' && o.total > 0))
     return {

@@ -2,7 +2,7 @@
  * The client-test modules of `fapi conform client`: the OIDF FAPI 2.0 Security Profile client test
  * plan (catalogue part 3.2, prefix `fapi2-security-profile-final-client-test-`) as lab switches
  * (catalogue Appendix A), and a few the plan lacks. Each module names what the lab does, what a
- * conformant client must do, the spec sections and the catalogue client requirement (CL-*, MS-09)
+ * conformant client must do, the spec sections and the catalogue client requirement (CL-*, MS-07, MS-09, MS-11)
  * it tests; its ID is that requirement, with a case after the dot (`CL-20.alg-none`), so
  * `--only CL-20` runs every ID-token module. Data only: the runner switches the lab
  * (./runner.ts) and the judge reads the lab's request log (./judge.ts).
@@ -20,6 +20,7 @@ export const CLIENT_GROUPS = {
   tls: 'TLS',
   jarm: 'JARM (FAPI 2.0 Message Signing, with --jarm)',
   jar: 'request objects at PAR (FAPI 2.0 Message Signing, with --jar)',
+  introspection: 'signed introspection (FAPI 2.0 Message Signing, with --introspection)',
 } as const;
 export type ClientGroup = keyof typeof CLIENT_GROUPS;
 
@@ -32,9 +33,13 @@ export type ClientGroup = keyof typeof CLIENT_GROUPS;
  *   client_id and the client authentication beside it) / typed `oauth-authz-req+jwt` (RFC 9101 §4);
  * - `complete-after-refresh`: the same, with at least two successful refreshes after the resource
  *   refused the access token, and a successful resource call after the last one;
+ * - `signed-introspection`: `complete`, with an introspection request after the token that asked for
+ *   a signed answer (RFC 9701 §4) and succeeded, and the successful resource call after it;
  * - `stop-after-discovery`: after the metadata, no other request;
  * - `no-code-redemption`: after the authorization response, no token request with its code;
  * - `no-token-use`: after the token response, no resource, userinfo or refresh request;
+ * - `no-resource-after-introspection`: after a signed introspection response asked for, no resource
+ *   call;
  * - `no-request-over-tls`: a refused TLS handshake, and no request at all.
  */
 export type Expectation =
@@ -45,6 +50,8 @@ export type Expectation =
   | 'stop-after-discovery'
   | 'no-code-redemption'
   | 'no-token-use'
+  | 'signed-introspection'
+  | 'no-resource-after-introspection'
   | 'no-request-over-tls';
 
 /** How the lab behaves for a module: lab switch names (lab/switches.ts) and refused resource calls. */
@@ -74,8 +81,8 @@ export interface ClientModule {
   kind: 'happy-path' | 'tolerance' | 'negative';
   setup: LabSetup;
   expect: Expectation;
-  /** Only in runs with DPoP (`--sender dpop`), or only with `--jarm`, or `--jar`. */
-  needs?: { sender?: 'dpop'; jarm?: true; jar?: true };
+  /** Only in runs with DPoP (`--sender dpop`), or only with `--jarm`, `--jar` or `--introspection`. */
+  needs?: { sender?: 'dpop'; jarm?: true; jar?: true; introspection?: true };
 }
 
 /** How many resource calls the refresh modules refuse: two refreshes at least, the second with the rotated token. */
@@ -124,6 +131,26 @@ function jarm(kase: string, oidf: string, title: string, lab: string, spec: stri
     setup: { faults: [`jarm-${kase}`] },
     expect: 'no-code-redemption',
     needs: { jarm: true },
+  };
+}
+
+/**
+ * A signed-introspection module (FAPI2-MS §5.5.2, MS-11): the signed introspection response the
+ * client asked for is tampered with; the client must not call the resource.
+ */
+function introspection(kase: string, title: string, lab: string, spec: string): ClientModule {
+  return {
+    id: `MS-11.${kase}`,
+    title,
+    lab: `${lab} (introspection-${kase})`,
+    client: 'refuses the introspection response, and does not call the resource with the token',
+    spec,
+    level: 'MUST',
+    group: 'introspection',
+    kind: 'negative',
+    setup: { faults: [`introspection-${kase}`] },
+    expect: 'no-resource-after-introspection',
+    needs: { introspection: true },
   };
 }
 
@@ -491,5 +518,43 @@ export const CLIENT_MODULES: readonly ClientModule[] = [
     'the JARM response is unsigned (alg none)',
     'alg none, no signature',
     'FAPI2-MS §5.4.2; JARM §2.4 (5)',
+  ),
+  {
+    id: 'MS-11',
+    title: 'the client asks for a signed introspection response and verifies it',
+    lab: 'answers introspection requests that ask for application/token-introspection+jwt with a JWT signed by its key (MS-10)',
+    client:
+      "after the token response, introspects its access token with Accept: application/token-introspection+jwt, verifies the answer (the issuer's key from jwks_uri, a FAPI alg, typ token-introspection+jwt, iss the issuer, aud its client_id, iat), then calls the resource and exits 0",
+    spec: 'FAPI2-MS §5.5.2; RFC 9701 §4, §5',
+    level: 'MUST',
+    group: 'introspection',
+    kind: 'happy-path',
+    setup: {},
+    expect: 'signed-introspection',
+    needs: { introspection: true },
+  },
+  introspection(
+    'sig-invalid',
+    'the signed introspection response signature does not verify',
+    "a FAPI alg and the lab's kid, but a signature that does not verify",
+    'FAPI2-MS §5.5.2; RFC 9701 §5; RFC 7515 §5.2',
+  ),
+  introspection(
+    'typ-wrong',
+    'the signed introspection response is not typed token-introspection+jwt',
+    'typ "JWT" instead of token-introspection+jwt',
+    'FAPI2-MS §5.5.2; RFC 9701 §5; RFC 8725 §3.11',
+  ),
+  introspection(
+    'aud-wrong',
+    'the signed introspection response is for another client',
+    'aud names another client than the caller',
+    'FAPI2-MS §5.5.2; RFC 9701 §5',
+  ),
+  introspection(
+    'unsigned',
+    'plain JSON where a signed introspection response was asked for (a downgrade)',
+    'a plain RFC 7662 JSON answer, although the request asked for application/token-introspection+jwt',
+    'FAPI2-MS §5.5.2; RFC 9701 §4',
   ),
 ];

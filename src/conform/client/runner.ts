@@ -38,6 +38,8 @@ export interface ClientRunOptions {
   jarm: boolean;
   /** The lab requires signed request objects at PAR (FAPI2-MS §5.3.1). */
   jar?: boolean;
+  /** The client introspects its access token, asking for a signed answer (FAPI_INTROSPECT=1; MS-11). */
+  introspection?: boolean;
   /** The selected modules, in plan order. */
   modules: readonly ClientModule[];
   expectedFailures?: readonly string[];
@@ -74,12 +76,13 @@ export interface ClientReport {
 /** Why a module does not apply to this run, if it does not. */
 export function notApplicable(
   m: ClientModule,
-  o: { variant: Variant; jarm: boolean; jar?: boolean },
+  o: { variant: Variant; jarm: boolean; jar?: boolean; introspection?: boolean },
 ): string | undefined {
   if (m.needs?.sender && m.needs.sender !== o.variant.sender)
     return `needs DPoP; this run tests ${o.variant.sender} (--sender dpop)`;
   if (m.needs?.jarm && !o.jarm) return 'JARM: run with --jarm';
   if (m.needs?.jar && !o.jar) return 'request objects at PAR: run with --jar';
+  if (m.needs?.introspection && !o.introspection) return 'signed introspection: run with --introspection';
   return undefined;
 }
 

@@ -159,18 +159,36 @@ describe('the module table', () => {
       'MUST',
     ]);
   });
-  it('covers every client fault of the lab but the clock skew and the introspection ones', () => {
+  it('covers every client fault of the lab but the clock skew', () => {
     const used = new Set(CLIENT_MODULES.flatMap((m) => m.setup.faults ?? []));
     const left = FAULT_NAMES.filter((f) => !used.has(f));
-    // clock-skew asks a client to correct its clock (CL-23, a SHOULD the lab shows with --fault);
-    // the introspection faults concern a resource server calling introspection, not this contract.
-    expect(left.sort()).toEqual([
-      'clock-skew',
-      'introspection-aud-wrong',
-      'introspection-sig-invalid',
-      'introspection-typ-wrong',
-      'introspection-unsigned',
+    // clock-skew asks a client to correct its clock (CL-23, a SHOULD the lab shows with --fault).
+    expect(left.sort()).toEqual(['clock-skew']);
+  });
+  it('the signed-introspection modules (MS-11) run only with --introspection, one per introspection fault', () => {
+    const ms11 = CLIENT_MODULES.filter((m) => m.id.startsWith('MS-11'));
+    expect(ms11.map((m) => [m.id, m.kind, m.setup.faults ?? []])).toEqual([
+      ['MS-11', 'happy-path', []],
+      ['MS-11.sig-invalid', 'negative', ['introspection-sig-invalid']],
+      ['MS-11.typ-wrong', 'negative', ['introspection-typ-wrong']],
+      ['MS-11.aud-wrong', 'negative', ['introspection-aud-wrong']],
+      ['MS-11.unsigned', 'negative', ['introspection-unsigned']],
     ]);
+    for (const m of ms11) expect([m.group, m.needs]).toEqual(['introspection', { introspection: true }]);
+  });
+  it('FAPI_INTROSPECT=1 only with --introspection', () => {
+    const base = {
+      issuer: 'https://127.0.0.1:1',
+      caFile: '/tmp/ca.pem',
+      resource: 'https://127.0.0.1:3/accounts',
+      scope: 'openid accounts',
+      browser: 'fapi lab open',
+      auth: 'private_key_jwt' as const,
+      sender: 'dpop' as const,
+      jarm: false,
+    };
+    expect(contractEnv(base).FAPI_INTROSPECT).toBeUndefined();
+    expect(contractEnv({ ...base, introspection: true }).FAPI_INTROSPECT).toBe('1');
   });
   it('the contract sets every variable, NODE_EXTRA_CA_CERTS to the lab CA', () => {
     const e = contractEnv({

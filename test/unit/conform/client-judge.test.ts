@@ -273,6 +273,66 @@ describe('request objects at PAR (MS-07, --jar)', () => {
   });
 });
 
+describe('signed introspection (MS-11, --introspection)', () => {
+  /** FLOW with an introspection request (`jwt`: asking for a signed answer) before the resource call. */
+  const withIntrospection = (status: number, jwt: boolean, after = false) => {
+    const line = `POST /introspect ${status}`;
+    const lines = after ? [...FLOW, line] : [...FLOW.slice(0, 7), line, ...FLOW.slice(7)];
+    return reqs(...lines).map((r) => (r.path === '/introspect' ? { ...r, introspectionJwt: jwt } : r));
+  };
+  it('MS-11 passes the whole flow with a signed introspection asked for, then the resource call', () => {
+    const v = judgeModule(mod('MS-11'), observe(withIntrospection(200, true)), exit(0), DPOP);
+    expect([v.result, v.reason]).toEqual([
+      'passed',
+      'complete: PAR, token, signed introspection, resource 200; exit 0',
+    ]);
+    expect(v.requests).toContain('POST /introspect 200');
+  });
+  it('MS-11 fails without an introspection, a plain one, a refused one, or one after the resource call', () => {
+    const reason = (rs: ObservedRequest[]) => judgeModule(mod('MS-11'), observe(rs), exit(0), DPOP).reason;
+    expect(reason(reqs(...FLOW))).toBe(
+      'the client never introspected its access token (FAPI_INTROSPECT=1 asks it to, before the resource call)',
+    );
+    expect(reason(withIntrospection(200, false))).toBe(
+      'the client introspected without asking for a signed response (Accept: application/token-introspection+jwt, RFC 9701 §4): POST /introspect 200',
+    );
+    expect(reason(withIntrospection(401, true))).toBe(
+      'the signed introspection request was refused: POST /introspect 401',
+    );
+    expect(reason(withIntrospection(200, true, true))).toMatch(
+      /^the client called the resource before it introspected the access token/,
+    );
+  });
+  it('the negative modules pass when no resource call follows the bad answer; fail naming the call', () => {
+    const stop = withIntrospection(200, true).slice(0, 8);
+    expect(judgeModule(mod('MS-11.sig-invalid'), observe(stop), exit(2), DPOP).reason).toBe(
+      'the client refused the introspection response: no resource call (exit 2)',
+    );
+    expect(judgeModule(mod('MS-11.unsigned'), observe(stop), exit(0), DPOP).result).toBe('warning');
+    const used = judgeModule(mod('MS-11.aud-wrong'), observe(withIntrospection(200, true)), exit(0), DPOP);
+    expect([used.result, used.reason]).toEqual([
+      'failed',
+      'the client called the resource after the bad introspection response: GET /accounts [rs] 401 use_dpop_nonce, GET /accounts [rs] 200',
+    ]);
+  });
+  it('a client that never asked for a signed introspection proves nothing: failed, saying why', () => {
+    const none = judgeModule(mod('MS-11.typ-wrong'), observe(reqs(...FLOW)), exit(0), DPOP);
+    expect([none.result, none.reason]).toEqual([
+      'failed',
+      'the client never introspected its access token (FAPI_INTROSPECT=1 asks it to, before the resource call); this module proves nothing',
+    ]);
+    const plain = judgeModule(
+      mod('MS-11.sig-invalid'),
+      observe(withIntrospection(200, false)),
+      exit(0),
+      DPOP,
+    );
+    expect(plain.reason).toMatch(/^the client introspected without asking for a signed response/);
+    const early = judgeModule(mod('MS-11.sig-invalid'), observe(reqs(...FLOW.slice(0, 4))), exit(1), DPOP);
+    expect(early.reason).toMatch(/stopped before the lab misbehaved: no token response was sent/);
+  });
+});
+
 describe('any module', () => {
   it('a command that made no request fails with "the client made no request"', () => {
     for (const id of ['happy-path', 'CL-03', 'CL-11.iss-wrong', 'CL-20.aud', 'CL-01']) {
