@@ -71,6 +71,38 @@ describe('fapi ecosystems', () => {
   });
 });
 
+describe('fapi lab up --ecosystem: the banner', () => {
+  it('names the preset, what fapi does not do of it, and next steps that follow its rules', async () => {
+    const home = tempHome('fapi-eco-banner-');
+    homes.push(home);
+    const up = ok(
+      await fapi(['--home', home.dir, 'lab', 'up', '--port', '0', '--detach', '--ecosystem', 'uae']),
+    );
+    try {
+      expect(up.stdout).toMatch(/ecosystem +uae: /);
+      expect(up.stdout).toContain('NOT supported by fapi');
+      expect(up.stdout).toContain(
+        'as uae fixes it: mTLS-bound tokens only, private_key_jwt, signed request objects, RAR',
+      );
+      // The plain next steps (keygen + register with DPoP defaults) would be refused by this lab.
+      expect(up.stdout).toContain('next:  fapi init --lab --ecosystem uae');
+      expect(up.stdout).toContain('fapi login --authorization-details @FILE');
+      expect(up.stdout).not.toContain('fapi keygen');
+    } finally {
+      ok(await fapi(['--home', home.dir, 'lab', 'down']));
+    }
+    const plain = tempHome('fapi-eco-banner-plain-');
+    homes.push(plain);
+    const up2 = ok(await fapi(['--home', plain.dir, 'lab', 'up', '--port', '0', '--detach']));
+    try {
+      expect(up2.stdout).toContain('next:  fapi keygen');
+      expect(up2.stdout).not.toContain('--ecosystem');
+    } finally {
+      ok(await fapi(['--home', plain.dir, 'lab', 'down']));
+    }
+  }, 60_000);
+});
+
 describe.each(ECOSYSTEM_NAMES.map((n) => [n]))('the %s preset', (name) => {
   const eco = ECOSYSTEMS[name];
   it(`${name}: init + login + call against fapi lab up --ecosystem ${name}; discover finds its rules kept, and broken where a relaxation breaks them`, async () => {

@@ -119,6 +119,45 @@ function ecosystemLines(ctx: CliContext, name: string | undefined): string[] {
   ];
 }
 
+/** What the strict lab requires: FAPI 2.0, narrowed by the preset's choices when one is active. */
+function profileLine(info: LabRunInfo): string {
+  const base = 'PAR required, PKCE S256, iss in responses, codes 60 s, request_uri 60 s';
+  if (!info.ecosystem)
+    return `FAPI 2.0 Security Profile (Final): PAR required, PKCE S256, DPoP (server nonces) or mTLS,\n                private_key_jwt / tls_client_auth, iss in responses, codes 60 s, request_uri 60 s`;
+  const s = ecosystemOf(info.ecosystem as EcosystemName).settings;
+  const parts = [
+    s.sender === 'mtls' ? 'mTLS-bound tokens only' : s.sender === 'dpop' ? 'DPoP only' : 'DPoP or mTLS',
+    s.authMethods?.length ? s.authMethods.join(' / ') : 'private_key_jwt / tls_client_auth',
+    ...(s.jar === 'required' ? ['signed request objects'] : []),
+    ...(s.jarm === 'required' ? ['JARM'] : []),
+    ...(s.rar === 'required' ? ['RAR'] : []),
+  ];
+  return `FAPI 2.0 Security Profile (Final) as ${info.ecosystem} fixes it: ${parts.join(', ')},\n                ${base}`;
+}
+
+/**
+ * What to run next. Under a preset the client must follow its rules too (sender constraint, client
+ * authentication, JAR, RAR): `fapi init --lab --ecosystem X` sets them all.
+ */
+function nextSteps(info: LabRunInfo, ca: string): string[] {
+  if (!info.ecosystem)
+    return [
+      `  next:  fapi keygen                                  a client key in the default profile`,
+      `         fapi register --issuer ${info.issuer} --ca ${ca}`,
+      `                                                     register it with this lab`,
+      `         fapi login                                   PAR + PKCE + DPoP, then tokens`,
+    ];
+  const eco = ecosystemOf(info.ecosystem as EcosystemName);
+  const init = `fapi init --lab --ecosystem ${eco.name}`;
+  const sender = eco.settings.sender === 'mtls' ? 'mTLS-bound tokens' : 'DPoP';
+  return [
+    `  next:  ${init.padEnd(44)} keys and a registration as ${eco.name} asks`,
+    eco.settings.rar === 'required'
+      ? `         fapi login --authorization-details @FILE     PAR + PKCE + ${sender}; ${eco.name} requires RAR (README "Payments with Rich Authorization Requests")`
+      : `         fapi login                                   PAR + PKCE + ${sender}, then tokens`,
+  ];
+}
+
 function banner(ctx: CliContext, info: LabRunInfo, detached: boolean): string[] {
   const c = ctx.out.c;
   const ca = tilde(info.ca, ctx.env.HOME);
@@ -132,18 +171,13 @@ function banner(ctx: CliContext, info: LabRunInfo, detached: boolean): string[] 
     `  lab CA        ${ca}`,
     `  dashboard     ${info.dashboard}`,
     strict
-      ? `  profile       FAPI 2.0 Security Profile (Final): PAR required, PKCE S256, DPoP (server nonces) or mTLS,\n                private_key_jwt / tls_client_auth, iss in responses, codes 60 s, request_uri 60 s`
+      ? `  profile       ${profileLine(info)}`
       : `  profile       ${c.yellow('RELAXED — not FAPI 2.0 conformant')}`,
   ];
   lines.push(...ecosystemLines(ctx, info.ecosystem));
   for (const w of info.warnings) lines.push(`  ${c.yellow('!')} ${w}`);
+  lines.push('', ...nextSteps(info, ca), '');
   lines.push(
-    '',
-    `  next:  fapi keygen                                  a client key in the default profile`,
-    `         fapi register --issuer ${info.issuer} --ca ${ca}`,
-    `                                                     register it with this lab`,
-    `         fapi login                                   PAR + PKCE + DPoP, then tokens`,
-    '',
     detached
       ? `  running in the background (pid ${info.pid}); \`fapi lab logs -f\` to watch, \`fapi lab down\` to stop.`
       : '  Ctrl-C to stop.',
