@@ -183,7 +183,7 @@ function secureContext(
   if (!givenCa || givenCa.length === 0) return tls.createSecureContext(opts);
   // Node's own store has NODE_EXTRA_CA_CERTS, but a context given more CAs starts from the bundled
   // roots only: keep the user's extra CAs (a corporate proxy, say) next to --ca.
-  const extraCa = [...givenCa, ...envExtraCas()];
+  const extraCa = [...givenCa, ...envExtraCas(tls)];
   const ctx = tls.createSecureContext(opts);
   const native = (ctx as unknown as { context?: { addCACert?: (pem: string) => void } }).context;
   if (typeof native?.addCACert !== 'function')
@@ -192,17 +192,32 @@ function secureContext(
   return ctx;
 }
 
-/** The certificates of the NODE_EXTRA_CA_CERTS bundle, if set and readable (Node warns otherwise). */
-function envExtraCas(): string[] {
+/**
+ * The certificates of the NODE_EXTRA_CA_CERTS bundle that Node's bundled roots do not already have,
+ * if it is set and readable (Node warns otherwise). Often the variable names the whole system
+ * bundle, mostly the same roots: adding those again would cost 20-30 ms per process for no trust.
+ * Read once per file name.
+ */
+let envExtraCache: { file: string | undefined; pems: string[] } | undefined;
+function envExtraCas(tls: typeof TlsNs): string[] {
   const file = process.env.NODE_EXTRA_CA_CERTS;
-  if (!file) return [];
-  try {
-    return (
-      readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
-    );
-  } catch {
-    return [];
+  if (envExtraCache && envExtraCache.file === file) return envExtraCache.pems;
+  let pems: string[] = [];
+  if (file)
+    try {
+      pems =
+        readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ??
+        [];
+    } catch {
+      pems = [];
+    }
+  if (pems.length) {
+    const bare = (pem: string) => pem.replace(/\s+/g, '');
+    const bundled = new Set(tls.rootCertificates.map(bare));
+    pems = pems.filter((p) => !bundled.has(bare(p)));
   }
+  envExtraCache = { file, pems };
+  return pems;
 }
 
 /**

@@ -29,14 +29,15 @@ describe('HTTP client trust (--ca)', () => {
     });
   });
 
-  it('keeps the NODE_EXTRA_CA_CERTS anchors when --ca adds others', async () => {
+  it('keeps the NODE_EXTRA_CA_CERTS anchors when --ca adds others (a bundle that repeats the built-in roots, as a system bundle does)', async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fapi-extra-ca-'));
     const saved = process.env.NODE_EXTRA_CA_CERTS;
     try {
-      writeFileSync(path.join(dir, 'extra.pem'), server.caPem);
+      const { rootCertificates } = await import('node:tls');
+      writeFileSync(path.join(dir, 'extra.pem'), [...rootCertificates.slice(0, 5), server.caPem].join('\n'));
       process.env.NODE_EXTRA_CA_CERTS = path.join(dir, 'extra.pem');
       const other = await createTestCa('CN=the --ca CA');
       const http = createHttpClient({ ca: [other.certPem] });
