@@ -1,7 +1,8 @@
 /**
  * `fapi conform client` with fapi's own command line as the client under test
- * (examples/conform-client/fapi-cli.sh): the whole plan with --jarm --jar (39 modules, each running
- * `fapi init`, `fapi login` through `fapi lab open`, and `fapi call`), target under 60 s; and the
+ * (examples/conform-client/fapi-cli.sh): the whole plan with --jarm --jar --introspection (44
+ * modules, each running `fapi init`, `fapi login` through `fapi lab open`, `fapi token introspect
+ * --signed` where asked, and `fapi call`), target under 60 s; and the
  * runner's own cost per module, read from the run's summary: switching the lab (target < 50 ms)
  * and judging a module (target < 20 ms), the largest of the run. Wall time of the real
  * bin/fapi.js, lab start-up included, median of a few runs; each run must pass (exit 0).
@@ -23,7 +24,7 @@ export interface ConformClientContext {
 
 const SECTION = 'conformance run';
 const WHOLE =
-  "fapi conform client --jarm --jar: the whole plan (39 modules) with fapi's own CLI as the client";
+  "fapi conform client --jarm --jar --introspection: the whole plan (44 modules) with fapi's own CLI as the client";
 const SWITCH = 'fapi conform client: switching the lab for a module (the largest of the run)';
 const JUDGE = 'fapi conform client: judging a module from the request log (the largest of the run)';
 
@@ -43,6 +44,7 @@ export async function conformClientRows(c: ConformClientContext): Promise<Row[]>
     'client',
     '--jarm',
     '--jar',
+    '--introspection',
     // The smoke run only proves the rows work: one module.
     ...(c.smoke ? ['--only', 'happy-path'] : []),
     '--',

@@ -87,7 +87,7 @@ describe('npm run bench (smoke)', () => {
       'lab RSS after',
       'fapi login --jar',
       'lab PAR with a signed request object',
-      'fapi conform client --jarm --jar: the whole plan',
+      'fapi conform client --jarm --jar --introspection: the whole plan',
       'fapi conform client: switching the lab',
       'fapi conform client: judging a module',
     ])
