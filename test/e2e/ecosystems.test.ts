@@ -103,6 +103,87 @@ describe('fapi lab up --ecosystem: the banner', () => {
   }, 60_000);
 });
 
+interface CliError {
+  error: { code: string; message: string; hint: string; exit_code: number; details: { rule?: string } };
+}
+
+/** A refusal of the preset: exit 2, E_ECOSYSTEM_RULE, the rule named, its source in the hint. */
+function refusedBy(r: RunResult, rule: string): CliError['error'] {
+  expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(2);
+  const text = [r.stdout, r.stderr].find((t) => t.includes('"E_ECOSYSTEM_RULE"'));
+  expect(text, `${r.stdout}\n${r.stderr}`).toBeDefined();
+  const { error } = JSON.parse(text as string) as CliError;
+  expect(error.code).toBe('E_ECOSYSTEM_RULE');
+  expect(error.details.rule).toBe(rule);
+  expect(error.message).toContain(`(${rule}: `);
+  expect(error.hint).toContain('Source: ');
+  return error;
+}
+
+describe('--ecosystem on register, init and login: what the preset does not allow is refused before anything is sent', () => {
+  it('uae refuses DPoP, JARM and a login without details; ksa refuses details; register --ecosystem uae registers as the preset says', async () => {
+    const home = tempHome('fapi-eco-refusals-');
+    homes.push(home);
+    const lab = await labUpProcess(home.dir, ['--ecosystem', 'uae', '--auto-approve']);
+    const run = (args: string[]) =>
+      fapi(['--home', home.dir, '--json', ...args], {
+        env: { BROWSER: `"${process.execPath}" "${BIN}" --home "${home.dir}" lab open` },
+      });
+    const requests = async () => (JSON.parse(ok(await run(['lab', 'requests'])).stdout) as unknown[]).length;
+    try {
+      // Refused at set-up: JARM is not used in the UAE (response_mode query).
+      refusedBy(await run(['init', '--lab', '--ecosystem', 'uae', '--jarm', '--yes']), 'uae.jarm');
+      ok(await run(['init', '--lab', '--ecosystem', 'uae', '--yes']));
+      const seen = await requests();
+
+      // A client of the preset registers mTLS-bound; --sender dpop contradicts it.
+      refusedBy(await run(['register', '--ecosystem', 'uae', '--sender', 'dpop', '--force']), 'uae.sender');
+      refusedBy(await run(['register', '--ecosystem', 'uae', '--jarm', '--force']), 'uae.jarm');
+      // The profile remembers its preset: a login without the consent as RAR is refused.
+      refusedBy(await run(['login', '--scope', 'openid payments']), 'uae.rar');
+      const file = path.join(home.dir, 'pay.json');
+      writeFileSync(file, JSON.stringify(PAY));
+      refusedBy(
+        await run(['login', '--jarm', '--scope', 'openid payments', '--authorization-details', `@${file}`]),
+        'uae.jarm',
+      );
+      // Another preset named on the command line wins over the profile's: KSA has no RAR.
+      refusedBy(
+        await run([
+          'login',
+          '--ecosystem',
+          'ksa',
+          '--scope',
+          'openid payments',
+          '--authorization-details',
+          `@${file}`,
+        ]),
+        'ksa.rar',
+      );
+      // Nothing of the refused commands reached the lab.
+      expect(await requests()).toBe(seen);
+
+      // register --ecosystem uae (no contradicting flag): mTLS-bound, JAR required, RAR types.
+      const reg = JSON.parse(ok(await run(['register', '--ecosystem', 'uae', '--force'])).stdout) as {
+        sender: string;
+        auth_method: string;
+        metadata: Record<string, unknown>;
+      };
+      expect(reg.sender).toBe('mtls');
+      expect(reg.auth_method).toBe('private_key_jwt');
+      expect(reg.metadata.require_signed_request_object).toBe(true);
+      expect(reg.metadata.request_object_signing_alg).toBe('PS256');
+      expect(reg.metadata.authorization_details_types).toContain('payment_initiation');
+      const login = ok(
+        await run(['login', '--scope', 'openid payments', '--authorization-details', `@${file}`]),
+      );
+      expect(JSON.parse(login.stdout)).toMatchObject({ sender_constraint: { method: 'mtls' } });
+    } finally {
+      await lab.stop();
+    }
+  }, 120_000);
+});
+
 describe.each(ECOSYSTEM_NAMES.map((n) => [n]))('the %s preset', (name) => {
   const eco = ECOSYSTEMS[name];
   it(`${name}: init + login + call against fapi lab up --ecosystem ${name}; discover finds its rules kept, and broken where a relaxation breaks them`, async () => {

@@ -351,6 +351,38 @@ describe('ECO-04 x-fapi-interaction-id (connectid)', () => {
   });
 });
 
+describe('ECO-02 request object lifetime (ksa)', () => {
+  it('ECO-02 ksa: exp at most 600 s after nbf, nbf at most 600 s old; within both it is accepted', async () => {
+    const t = await startTestLab({ ecosystem: 'ksa' });
+    try {
+      const { party } = await mtlsParty(t);
+      const now = Math.floor(t.now());
+      // 660 s of lifetime is within MS-04's 60 minutes, but not within KSA's 10 minutes.
+      refusedWith(
+        await pushSigned(t, party, { scope: 'openid' }, { ro: { nbf: now, exp: now + 660 } }),
+        400,
+        'invalid_request_object',
+        'ECO-02',
+        t,
+        /exp is 660 s after its nbf; ksa allows at most 600 s.*ksa\.requestObjectLifetime/,
+      );
+      // nbf 605 s old (MS-03 allows 60 minutes); exp 5 s ago is within the lab's 10 s allowance.
+      refusedWith(
+        await pushSigned(t, party, { scope: 'openid' }, { ro: { nbf: now - 605, exp: now - 5 } }),
+        400,
+        'invalid_request_object',
+        'ECO-02',
+        t,
+        /nbf is 60[5-9] s old; ksa allows at most 600 s/,
+      );
+      const ok = await pushSigned(t, party, { scope: 'openid' }, { ro: { nbf: now - 500, exp: now + 100 } });
+      expect(ok.status, ok.text()).toBe(201);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('access token lifetimes', () => {
   it('connectid bounds it to 600 s, brazil to 300..900 s', async () => {
     for (const [name, configured, expected] of [
