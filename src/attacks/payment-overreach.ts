@@ -5,7 +5,11 @@
  * Rich Authorization Requests (RFC 9396) the token carries the consented payment itself and the
  * resource server executes exactly that, once (RFC 9396 §9; the lab's RAR-08, RAR-09).
  */
-import type { AuthorizationDetail } from '../core/authorization-details.js';
+import {
+  INSUFFICIENT_AUTHORIZATION_DETAILS,
+  paymentInitiationBody,
+  type AuthorizationDetail,
+} from '../core/authorization-details.js';
 import { callResource } from '../core/resource.js';
 import {
   attemptOf,
@@ -52,17 +56,17 @@ const ATTACKER_IBAN = 'GB94BARC10201530093459';
 /** alice's savings account in the lab (10,000.00 EUR). */
 const SAVINGS_IBAN = 'DE02120300000000202051';
 
-function paymentBody(amount: string, iban: string, name: string, debtor?: string): string {
-  return JSON.stringify({
-    Data: {
-      Initiation: {
-        InstructedAmount: { Amount: amount, Currency: 'EUR' },
-        CreditorAccount: { SchemeName: 'UK.OBIE.IBAN', Identification: iban, Name: name },
-        ...(debtor ? { DebtorAccount: { SchemeName: 'UK.OBIE.IBAN', Identification: debtor } } : {}),
-      },
-    },
-  });
-}
+/** What the app pays itself instead: 10,000.00 EUR from alice's savings. */
+const OVERREACH: AuthorizationDetail = {
+  type: 'payment_initiation',
+  instructedAmount: { currency: 'EUR', amount: '10000.00' },
+  creditorName: 'the app',
+  creditorAccount: { iban: ATTACKER_IBAN },
+};
+
+/** The open-banking body of a payment (one implementation with `fapi conform server`'s RAR-08). */
+const paymentBody = (d: AuthorizationDetail, debtor?: string) =>
+  JSON.stringify(paymentInitiationBody(d, debtor));
 
 async function pay(p: Play, party: Party, tokens: Tokens, body: string) {
   if (!p.target.rs) throw new Error('the target has no resource server');
@@ -100,13 +104,13 @@ async function run(p: Play): Promise<void> {
     'attacker',
     'the app pays the approved 10.00 EUR to Bob Example',
     async () => {
-      const res = await pay(p, app, tokens, paymentBody('10.00', 'DE02100100109307118603', 'Bob Example'));
+      const res = await pay(p, app, tokens, paymentBody(CONSENT));
       if (res.status !== 201) throw new Error(`POST /payments answered ${res.status}: ${res.text()}`);
       return res;
     },
     (r) => `${r.status}`,
   );
-  const refusedWith = ['insufficient_authorization_details'];
+  const refusedWith = [INSUFFICIENT_AUTHORIZATION_DETAILS];
   await p.attack(
     'attacker',
     'it pays 10,000.00 EUR to its own account with the same token',
@@ -114,16 +118,12 @@ async function run(p: Play): Promise<void> {
     async () =>
       attemptOf(
         p.target,
-        await pay(p, app, tokens, paymentBody('10000.00', ATTACKER_IBAN, 'the app', SAVINGS_IBAN)),
+        await pay(p, app, tokens, paymentBody(OVERREACH, SAVINGS_IBAN)),
         'the bank paid 10,000.00 EUR to the attacker',
       ),
   );
   await p.attack('attacker', 'it pays the approved 10.00 EUR a second time', { refusedWith }, async () =>
-    attemptOf(
-      p.target,
-      await pay(p, app, tokens, paymentBody('10.00', 'DE02100100109307118603', 'Bob Example')),
-      'Bob Example was paid twice',
-    ),
+    attemptOf(p.target, await pay(p, app, tokens, paymentBody(CONSENT)), 'Bob Example was paid twice'),
   );
 }
 

@@ -406,6 +406,52 @@ export function matchPayment(
   };
 }
 
+/**
+ * The request body of the payment a payment_initiation detail consents to, in the open-banking
+ * shape of the lab's `POST /payments` (UK Open Banking domestic payment): `instructedAmount
+ * {currency, amount}` → `Data.Initiation.InstructedAmount {Amount, Currency}`, `creditorAccount
+ * {iban}` and `creditorName` → `CreditorAccount {Identification, Name}`; `debtorIban` picks the
+ * account to pay from. The inverse of what the lab's RS reads (RAR-08).
+ */
+export function paymentInitiationBody(
+  detail: AuthorizationDetail,
+  debtorIban?: string,
+): Record<string, unknown> {
+  const amount = obj(detail.instructedAmount);
+  const account = obj(detail.creditorAccount);
+  return {
+    Data: {
+      Initiation: {
+        InstructedAmount: { Amount: str(amount.amount), Currency: str(amount.currency) },
+        CreditorAccount: {
+          SchemeName: 'UK.OBIE.IBAN',
+          Identification: str(account.iban),
+          Name: str(detail.creditorName),
+        },
+        ...(debtorIban ? { DebtorAccount: { SchemeName: 'UK.OBIE.IBAN', Identification: debtorIban } } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * The same payment_initiation detail for another amount: `factor` times its amount, with as many
+ * decimals ("1.00" × 2 = "2.00"); undefined when the detail has no decimal `instructedAmount.amount`.
+ */
+export function detailForOtherAmount(
+  detail: AuthorizationDetail,
+  factor = 2,
+): AuthorizationDetail | undefined {
+  const amount = obj(detail.instructedAmount);
+  const m = /^([0-9]{1,13})(?:\.([0-9]{1,6}))?$/.exec(str(amount.amount) ?? '');
+  if (!m) return undefined;
+  const scale = (m[2] ?? '').length;
+  const units = BigInt(`${m[1] as string}${m[2] ?? ''}`) * BigInt(factor);
+  const digits = units.toString().padStart(scale + 1, '0');
+  const other = scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+  return { ...detail, instructedAmount: { ...amount, amount: other } };
+}
+
 /** The details of a token or introspection claim, when it is a well-formed list; else undefined. */
 export function detailsOfClaim(v: unknown): AuthorizationDetail[] | undefined {
   if (!Array.isArray(v)) return undefined;

@@ -1,8 +1,8 @@
 /**
  * The core of RFC 9396 (src/core/authorization-details.ts) and its schema validator
  * (src/core/json-schema.ts), without a server: parsing (RAR-01), types (RAR-02), the shipped schema
- * (RAR-03), the comparison of §6.1 (RAR-06), the payment rule (RAR-08) and the words of the
- * consent page.
+ * (RAR-03), the comparison of §6.1 (RAR-06), the payment rule (RAR-08), the payment body a detail
+ * covers and the words of the consent page.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,8 +12,10 @@ import {
   checkRequestedTypes,
   parseRequestedDetails,
   describeDetail,
+  detailForOtherAmount,
   detailsWithin,
   matchPayment,
+  paymentInitiationBody,
   parseAuthorizationDetails,
   sameAmount,
   type AuthorizationDetail,
@@ -24,6 +26,8 @@ import { toStoredTokens } from '../../../src/store/tokens.js';
 import { clientCredentialsGrant, processTokenResponse, refreshTokenGrant } from '../../../src/core/token.js';
 import type { FapiError } from '../../../src/errors.js';
 import { ISSUER, ecSigningKey, fakeClient } from '../../helpers/fake-http.js';
+import { parseInitiation } from '../../../lab/rs/bank.js';
+import { instructionOf } from '../../../lab/rs/payments.js';
 
 const PAY: AuthorizationDetail = {
   type: 'payment_initiation',
@@ -185,6 +189,48 @@ describe('RAR-08 matchPayment: the same decimal amount, currency and creditor ac
     expect(matchPayment([{ type: 'account_information' }], p)).toMatchObject({
       problem: expect.stringMatching(/no payment_initiation/),
     });
+  });
+});
+
+describe('paymentInitiationBody: the open-banking payment a detail covers (fapi conform server, payment-overreach)', () => {
+  it("is the lab RS's body, and the lab reads back the same payment (RAR-08)", () => {
+    expect(paymentInitiationBody(PAY)).toEqual({
+      Data: {
+        Initiation: {
+          InstructedAmount: { Amount: '10.00', Currency: 'EUR' },
+          CreditorAccount: {
+            SchemeName: 'UK.OBIE.IBAN',
+            Identification: 'DE02100100109307118603',
+            Name: 'Bob Example',
+          },
+        },
+      },
+    });
+    expect(matchPayment([PAY], instructionOf(parseInitiation(paymentInitiationBody(PAY))))).toEqual({
+      matches: [0],
+    });
+    const from = (paymentInitiationBody(PAY, 'DE02120300000000202051') as { Data: { Initiation: unknown } })
+      .Data.Initiation;
+    expect(from).toMatchObject({ DebtorAccount: { Identification: 'DE02120300000000202051' } });
+  });
+
+  it('detailForOtherAmount: twice the amount, as many decimals; undefined without a decimal amount', () => {
+    const amount = (d: AuthorizationDetail | undefined) => (d?.instructedAmount as { amount: string }).amount;
+    expect(amount(detailForOtherAmount(PAY))).toBe('20.00');
+    expect(detailForOtherAmount(PAY)).toMatchObject({
+      creditorName: 'Bob Example',
+      instructedAmount: { currency: 'EUR' },
+    });
+    expect(
+      amount(detailForOtherAmount({ ...PAY, instructedAmount: { currency: 'EUR', amount: '0.05' } })),
+    ).toBe('0.10');
+    expect(
+      amount(detailForOtherAmount({ ...PAY, instructedAmount: { currency: 'JPY', amount: '500' } }, 3)),
+    ).toBe('1500');
+    expect(detailForOtherAmount({ type: 'payment_initiation' })).toBeUndefined();
+    expect(
+      detailForOtherAmount({ ...PAY, instructedAmount: { currency: 'EUR', amount: '1e3' } }),
+    ).toBeUndefined();
   });
 });
 
