@@ -68,6 +68,8 @@ function variantNeeds(k: Check): string {
   if (n.logins) bits.push(`${n.logins} login${n.logins > 1 ? 's' : ''}`);
   if (n.rs) bits.push('--rs');
   if (n.rsScope) bits.push('--rs-scope');
+  if (n.payments)
+    bits.push(`--rs-payment (real payments: ${n.payments.sent} sent, ${n.payments.executed} to be executed)`);
   if (n.dcr) bits.push('registration');
   if (n.slow) bits.push('--slow');
   return bits.join(', ');
@@ -96,6 +98,13 @@ export function planLines(
     `${c.bold('fapi conform server')} ${issuer}: ${e.checks} checks, ${e.variants.length} variant${e.variants.length === 1 ? '' : 's'}${e.variants.length ? ` (${e.variants.map(variantLabel).join(', ')})` : ''}`,
     `  ${e.logins} login${e.logins === 1 ? '' : 's'} (${browser === 'follow' ? '--browser follow: fapi follows the redirects itself' : `one at a time in ${browser}${e.denials ? `; in ${e.denials} of them press Cancel or Deny instead, when asked` : ''}`})`,
   ];
+  // The RS RAR checks (RAR-08, RAR-09) make real payments: said before anything is sent.
+  if (e.payments)
+    out.push(
+      c.yellow(
+        `  ! real payments: ${e.payments.sent} payment request${e.payments.sent === 1 ? '' : 's'} to ${e.payments.url} (${e.payments.each} each), ${e.payments.executed} of them executed by a server that follows the rules; point --rs-payment at a sandbox`,
+      ),
+    );
   for (const s of e.skippedVariants)
     out.push(c.dim(`  variant ${variantLabel(s.variant)} not run: ${s.reason}`));
   return out;

@@ -503,6 +503,14 @@ export function buildProgram(): Command {
       '--rs-scope <scope>',
       'the scope the --rs resources require: RS-05 calls them with a token without it (expects 403 insufficient_scope)',
     )
+    .option(
+      '--rs-payment <url>',
+      'a resource that executes a payment on POST: the RAR-08/RAR-09 checks make REAL payments there (use a sandbox)',
+    )
+    .option(
+      '--payment <file>',
+      'the payment of the RAR checks: {"detail": {payment_initiation detail}, "body": {POST body}} (default: the lab\'s shape)',
+    )
     .option('--list', 'list the checks (ID, level, title, spec) and exit; no network')
     .option(
       '--only <ids>',

@@ -6,6 +6,7 @@
  * proof signed with RS256, no certificate. Every request learns the server's DPoP nonce and clock
  * (RFC 9449 §8, §9; FAPI2-SP §5.3.3.1 Note 1) and is retried once on `use_dpop_nonce`.
  */
+import { randomUUID } from 'node:crypto';
 import { createClientAssertion, JWT_BEARER } from '../core/client-auth.js';
 import { isNonceDemand, type SigningKey } from '../core/client.js';
 import type { ServerClock } from '../core/server-clock.js';
@@ -30,6 +31,7 @@ import { FapiError, isFapiError } from '../errors.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../http/client.js';
 import { describe, errorOf, type Answer } from './expect.js';
 import { followAuthorization, type AuthorizationEnd, type Authorizer } from './follow.js';
+import type { PaymentSpec } from './payment.js';
 import {
   registerTestClient,
   type ClientRegistry,
@@ -194,6 +196,8 @@ export interface RunEnv {
   resources: string[];
   /** The scope the resources require (`--rs-scope`, RS-05). */
   rsScope?: string;
+  /** The payment of the RAR checks, and the resource that executes it (`--rs-payment`). */
+  payment: PaymentSpec;
   signal?: AbortSignal;
   wait(seconds: number): Promise<void>;
   initialAccessToken?: string;
@@ -485,6 +489,7 @@ export class CheckContext {
       cert?: false | TestClient;
       headers?: Record<string, string | string[]>;
       authorization?: string | null;
+      body?: string;
     } = {},
   ): Promise<Sent> {
     const url = o.url ?? (this.resources[0] as string);
@@ -507,8 +512,29 @@ export class CheckContext {
           const ath = o.ath === null ? undefined : (o.ath ?? token?.accessToken);
           headers.dpop = this.proof((tweak?.key ?? c.dpopKey) as DpopKey, method, url, tweak, ath);
         }
-        return { method, url, headers, clientCert: Boolean(cert) };
+        return {
+          method,
+          url,
+          headers,
+          ...(o.body !== undefined ? { body: o.body } : {}),
+          clientCert: Boolean(cert),
+        };
       },
+    });
+  }
+
+  /**
+   * A payment at the `--rs-payment` resource with an access token: POST of the payment's JSON
+   * body, with an idempotency key of its own (a repeated payment is a new request, not a retry).
+   */
+  pay(c: TestClient, token: { accessToken: string; tokenType: string }): Promise<Sent> {
+    const url = this.env.payment.url;
+    if (!url) throw new Skip('needs a resource that executes payments: pass --rs-payment URL');
+    return this.rs(c, token, {
+      url,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-idempotency-key': randomUUID() },
+      body: JSON.stringify(this.env.payment.body),
     });
   }
 

@@ -82,6 +82,11 @@ export interface Provisioning {
   registry: ClientRegistry;
   /** The clients are given as profiles (--client): checks do not register clients of their own. */
   provided?: boolean;
+  /**
+   * `authorization_details_types` the test clients register (RFC 9396 §10): the RAR checks' type,
+   * when the server advertises it (a server may allow only the registered types).
+   */
+  authorizationDetailsTypes?: string[];
 }
 
 /** The keys a run makes once: an RSA key for the second clients and the RS256 negative checks. */
@@ -254,7 +259,14 @@ export async function testClientMaterial(
     ...(o.jarm ? { jarm: true } : {}),
     // A server that requires request objects of every client gets them from every test client.
     ...(o.jar || p.metadata.require_signed_request_object === true ? { jar: true } : {}),
-    overrides: { client_name: `fapi conform ${o.name}`, grant_types: grants, ...o.overrides },
+    overrides: {
+      client_name: `fapi conform ${o.name}`,
+      grant_types: grants,
+      ...(p.authorizationDetailsTypes?.length
+        ? { authorization_details_types: p.authorizationDetailsTypes }
+        : {}),
+      ...o.overrides,
+    },
   });
   const own = (metadata.jwks as { keys?: Jwk[] } | undefined)?.keys;
   if (o.extraKeys?.length && own) metadata.jwks = { keys: [...own, ...o.extraKeys] };

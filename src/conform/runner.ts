@@ -23,6 +23,7 @@ import {
   type Provisioning,
   type TestClient,
 } from './parties.js';
+import { defaultPayment, paymentLabel, type PaymentSpec } from './payment.js';
 import { selects } from './select.js';
 import {
   Skip,
@@ -45,6 +46,11 @@ export interface ConformOptions {
   scope?: string;
   /** The scope the `rs` resources require (RS-05). */
   rsScope?: string;
+  /**
+   * The payment of the RAR checks (default: 1.00 EUR to Bob Example, ./payment.ts) and, in `url`,
+   * the resource that executes it (`--rs-payment`): without it the RS RAR checks skip.
+   */
+  payment?: PaymentSpec;
   auth?: readonly ClientAuthMethod[];
   sender?: readonly SenderConstraint[];
   /** Clients given as profiles; without them, clients come from dynamic registration. */
@@ -82,6 +88,11 @@ export type RunEvent =
       /** Of those logins, the ones the person is to cancel (user-rejects-authentication). */
       denials: number;
       interactive: boolean;
+      /**
+       * The payment requests the run sends to `--rs-payment`, and how many of them a server that
+       * follows the rules executes (they are real payments: said before the run starts).
+       */
+      payments?: { url: string; sent: number; executed: number; each: string };
     }
   | { type: 'pass'; variant?: Variant }
   | { type: 'result'; result: CheckResult }
@@ -229,8 +240,22 @@ function notApplicable(c: Check, variant: Variant | undefined): string | undefin
   return undefined;
 }
 
+/** Why the RAR checks cannot run here (RFC 9396 §10: the server advertises the detail's type). */
+function rarUnmet(c: Check, env: RunEnv): string | undefined {
+  const n = c.needs;
+  const type = env.payment.detail.type;
+  const types = env.metadata.authorization_details_types_supported;
+  if (n.rar && !(Array.isArray(types) && types.includes(type)))
+    return `the server does not advertise ${type} in authorization_details_types_supported (RFC 9396 §10)${Array.isArray(types) ? `: it lists ${types.map(String).join(', ') || 'none'}` : ''}`;
+  if (n.payments && !env.payment.url)
+    return 'needs a resource that executes payments: pass --rs-payment URL (the checks make real payments: use a sandbox)';
+  return undefined;
+}
+
 function unmet(c: Check, env: RunEnv, o: ConformOptions, clients: number): string | undefined {
   const n = c.needs;
+  const rar = rarUnmet(c, env);
+  if (rar) return rar;
   if (n.slow && !o.slow) return 'waits for something to expire (about a minute): run with --slow';
   if (n.deny && !env.authorizer.interactive)
     return 'needs a person to press Cancel or Deny at the login page: run with a browser (--browser CMD, $BROWSER or the system browser), not --browser follow';
@@ -286,6 +311,11 @@ export async function runConformance(
     (Array.isArray(metadata.scopes_supported) && metadata.scopes_supported.length
       ? metadata.scopes_supported.join(' ')
       : 'openid');
+  // RFC 9396 §10: the test clients register the RAR checks' type when the server advertises it.
+  const payment = o.payment ?? defaultPayment();
+  const types = metadata.authorization_details_types_supported;
+  const rarType =
+    Array.isArray(types) && types.includes(payment.detail.type) ? payment.detail.type : undefined;
   const provisioning: Provisioning = {
     metadata,
     http,
@@ -295,6 +325,7 @@ export async function runConformance(
     keys,
     registry,
     ...(o.clients?.length ? { provided: true } : {}),
+    ...(rarType ? { authorizationDetailsTypes: [rarType] } : {}),
   };
   let gate = Promise.resolve();
   const env: RunEnv = {
@@ -314,6 +345,7 @@ export async function runConformance(
     timeoutMs: o.timeoutMs,
     resources: [...(o.rs ?? [])],
     ...(o.rsScope ? { rsScope: o.rsScope } : {}),
+    payment,
     ...(o.signal ? { signal: o.signal } : {}),
     wait: o.wait ?? ((s) => sleep(s * 1000, o.signal)),
     provisioning,
@@ -353,13 +385,23 @@ export async function runConformance(
     const hidden = all.filter((c) => baselines.has(c.id) && !selected.has(c.id) && !notApplicable(c, v));
     return { variant: v, checks: [...hidden, ...run] };
   });
-  // Logins the run will make: not those of checks that skip for want of --slow or of a person.
-  const runs = (c: Check) => !(c.needs.slow && !o.slow) && !(c.needs.deny && !authorizer.interactive);
+  // Logins the run will make: not those of checks that skip for want of --slow, of a person, of
+  // RAR at the server or of --rs-payment.
+  const runs = (c: Check) =>
+    !(c.needs.slow && !o.slow) && !(c.needs.deny && !authorizer.interactive) && !rarUnmet(c, env);
   const count = (f: (c: Check) => number) =>
     plan.reduce((a, p) => a + p.checks.reduce((b, c) => b + (runs(c) ? f(c) : 0), 0), 0);
   const logins = count((c) => c.needs.logins ?? 0);
   const denials = count((c) => (c.needs.deny ? 1 : 0));
   env.logins.total = logins;
+  const payments = env.payment.url
+    ? {
+        url: env.payment.url,
+        sent: count((c) => c.needs.payments?.sent ?? 0),
+        executed: count((c) => c.needs.payments?.executed ?? 0),
+        each: paymentLabel(env.payment.detail),
+      }
+    : undefined;
   o.onEvent?.({
     type: 'plan',
     variants,
@@ -368,6 +410,7 @@ export async function runConformance(
     logins,
     denials,
     interactive: authorizer.interactive,
+    ...(payments?.sent ? { payments } : {}),
   });
   if (env.resources.length === 0 && o.checks.some((c) => c.needs.rs))
     notes.push(

@@ -26,6 +26,7 @@ export const GROUPS = {
   refresh: 'refresh tokens',
   introspection: 'introspection and revocation',
   resource: 'resource server',
+  rar: 'rich authorization requests (RFC 9396)',
   attacks: 'attacks (fapi lab attack)',
 } as const;
 export type Group = keyof typeof GROUPS;
@@ -55,6 +56,16 @@ export interface Needs {
   deny?: boolean;
   /** A protected resource (`--rs URL`). */
   rs?: boolean;
+  /**
+   * The server advertises the payment detail's type in `authorization_details_types_supported`
+   * (RFC 9396 §10; `payment_initiation` unless `--payment` names another).
+   */
+  rar?: boolean;
+  /**
+   * A resource that executes payments (`--rs-payment`): the payments the check sends, and how many
+   * of them a server that follows the rules executes (shown before the run: they are real).
+   */
+  payments?: { sent: number; executed: number };
   /** The scope the protected resource requires (`--rs-scope`). */
   rsScope?: boolean;
   /** Dynamic client registration (RFC 7591): the check registers clients of its own. */

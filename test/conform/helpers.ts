@@ -1,13 +1,15 @@
 /**
  * `fapi conform server` against in-process labs: the lab of test/lab/helpers.ts (auto-approve, a
  * clock the test moves, so the checks that wait for expiry take no time), its CA trusted, its CA
- * key issuing tls_client_auth certificates, its RS as --rs, `--browser follow`.
+ * key issuing tls_client_auth certificates, its RS as --rs, its `/payments` as --rs-payment (the RAR
+ * checks pay 1.00 EUR to Bob Example there), `--browser follow`.
  */
 import { readFileSync } from 'node:fs';
 import type { LabConfig } from '../../lab/config.js';
 import { labPaths } from '../../lab/home.js';
 import { ALL_CHECKS } from '../../src/conform/checks/index.js';
 import { runConformance, type ConformOptions, type ConformReport } from '../../src/conform/runner.js';
+import { defaultPayment } from '../../src/conform/payment.js';
 import { selectChecks } from '../../src/conform/select.js';
 import type { CheckResult, Variant } from '../../src/conform/types.js';
 import {
@@ -53,6 +55,7 @@ export function conformOptions(t: TestLab, o: LabRunOptions = {}): ConformOption
     redirectUri: REDIRECT_URI,
     rs: [`${t.lab.rs}/accounts`],
     rsScope: 'accounts',
+    payment: defaultPayment(`${t.lab.rs}/payments`),
     clientCa: { certPem: t.ca, privateKey: readPemPrivateKey(readFileSync(labPaths(t.home).caKey, 'utf8')) },
     checks: selectChecks(ALL_CHECKS, { only, skip }),
     allChecks: ALL_CHECKS,

@@ -6,8 +6,9 @@
  * must leave every check passing; each such decision is written next to its entry.
  *
  * One variant per switch (private_key_jwt + DPoP unless the rule needs another), every check but
- * the slow ones; the skipped checks must be those of the strict lab in the same variant, so a
- * switch cannot hide a failure behind a skip.
+ * the slow ones, with the lab RS as --rs and its /payments as --rs-payment (./helpers.ts); the
+ * skipped checks must be those of the strict lab in the same variant, so a switch cannot hide a
+ * failure behind a skip.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabConfig } from '../../lab/config.js';
@@ -81,9 +82,13 @@ const RELAXED: Record<(typeof RELAXATION_NAMES)[number], Case> = {
   'token-in-query': { config: {}, variants: [PKJWT_DPOP, PKJWT_MTLS], expect: failed('RS-02') },
   // A client registered with require_signed_request_object still gets a plain PAR through (MS-01).
   'unsigned-request-object': { config: {}, expect: failed('MS-01') },
-  // The conformance checks make no payment: an RS API rule (RAR-08, RAR-09), seen by
-  // `fapi lab attack scope-only-payments`, not by `fapi conform server`.
-  'scope-only-payments': { config: {}, expect: {} },
+  // RFC 9396 §9 at the RS (--rs-payment, the lab's /payments): a payments-scope token pays
+  // anything, as often as asked. The baseline payment (RAR-08) still passes; the AS side of RAR
+  // (RAR-02..06) is untouched.
+  'scope-only-payments': {
+    config: {},
+    expect: failed('RAR-08.scope-only', 'RAR-08.other-amount', 'RAR-09'),
+  },
 };
 
 const FAULTS: Partial<Record<(typeof FAULT_NAMES)[number], Case>> = {

@@ -2,12 +2,16 @@
  * The strict lab is a FAPI 2.0 server: `fapi conform server` finds nothing wrong with it, in every
  * variant it offers (private_key_jwt, tls_client_auth and self_signed_tls_client_auth, each with
  * DPoP and with mTLS-bound tokens), the slow checks included (the lab's clock is moved instead of
- * waiting). The only skips are the checks whose subject the lab does not have, each with its reason.
+ * waiting), and the Rich Authorization Requests checks with the lab RS's /payments as --rs-payment
+ * (./helpers.ts: real payments of 1.00 EUR to Bob Example). The only skips are the checks whose
+ * subject the lab does not have, each with its reason; a lab whose metadata does not advertise
+ * RAR skips the RAR checks, saying why.
  */
 import { describe, expect, it } from 'vitest';
 import { ALL_CHECKS } from '../../src/conform/checks/index.js';
-import type { ConformReport } from '../../src/conform/runner.js';
-import { conformLab, label, lines } from './helpers.js';
+import { RAR_CHECKS } from '../../src/conform/checks/rar.js';
+import type { ConformReport, RunEvent } from '../../src/conform/runner.js';
+import { conformLab, jsonAnswer, label, lines } from './helpers.js';
 
 const VARIANTS = [
   'private_key_jwt+dpop',
@@ -20,8 +24,12 @@ const VARIANTS = [
 
 describe('fapi conform server against the strict lab', () => {
   let report: ConformReport;
+  let plan: Extract<RunEvent, { type: 'plan' }> | undefined;
   it('passes every check in every variant: 0 failed, 0 warnings', async () => {
-    ({ report } = await conformLab({}, { slow: true }));
+    ({ report } = await conformLab(
+      {},
+      { slow: true, onEvent: (e) => void (e.type === 'plan' && (plan = e)) },
+    ));
     expect(report.variants.map(label)).toEqual(VARIANTS);
     expect(lines(report.results.filter((r) => r.result !== 'passed' && r.result !== 'skipped'))).toEqual([]);
     expect(report.summary.failed + report.summary.warnings + report.summary.expected_failures).toBe(0);
@@ -53,6 +61,52 @@ describe('fapi conform server against the strict lab', () => {
     ];
     expect(skips.sort()).toEqual(expected.sort());
   });
+
+  it('RAR-02..09: every RAR check passes in every variant, and the payments are announced before the run', () => {
+    for (const c of RAR_CHECKS)
+      expect(
+        report.results.filter((r) => r.id === c.id).map((r) => r.result),
+        c.id,
+      ).toEqual(VARIANTS.map(() => 'passed'));
+    // Per variant: RAR-08, its two refusals and RAR-09's two payments; RAR-08 and RAR-09 execute one each.
+    expect(plan?.payments).toEqual({
+      url: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\/payments$/) as unknown,
+      sent: 5 * VARIANTS.length,
+      executed: 2 * VARIANTS.length,
+      each: '1.00 EUR to Bob Example',
+    });
+  });
+
+  it('RAR-*: a lab whose metadata does not advertise authorization_details_types_supported skips them all, saying why, and announces no payment', async () => {
+    let noRar: Extract<RunEvent, { type: 'plan' }> | undefined;
+    const { report: r } = await conformLab(
+      {},
+      {
+        only: ['RAR-'],
+        auth: ['private_key_jwt'],
+        sender: ['dpop'],
+        onEvent: (e) => void (e.type === 'plan' && (noRar = e)),
+        // The discovery documents without the RFC 9396 §10 metadata.
+        interpose: (req, send) => {
+          if (req.method !== 'GET' || !new URL(req.url).pathname.startsWith('/.well-known/'))
+            return undefined;
+          return send(req).then((res) => {
+            if (res.status !== 200) return res;
+            const md = res.json() as Record<string, unknown>;
+            delete md.authorization_details_types_supported;
+            return jsonAnswer(req, 200, md, { date: res.header('date') ?? new Date().toUTCString() });
+          });
+        },
+      },
+    );
+    expect(lines(r.results)).toEqual(
+      RAR_CHECKS.map(
+        (c) =>
+          `${c.id} [private_key_jwt+dpop] skipped: the server does not advertise payment_initiation in authorization_details_types_supported (RFC 9396 §10)`,
+      ),
+    );
+    expect(noRar?.payments).toBeUndefined();
+  }, 60_000);
 
   it('MS-01..06: a lab that requires signed request objects of every client: every pushed request goes as one, every check passes, and pushed-request-tampering runs', async () => {
     const { report: jar } = await conformLab(

@@ -108,6 +108,23 @@ describe('fapi conform server: usage', () => {
     expect(r.stderr).toContain(`${f}:3: TK-99`);
   });
 
+  it('--rs-payment must be https, and --payment a { detail, body } file (exit 2, before anything is sent)', async () => {
+    const http = await fapi([
+      'conform',
+      'server',
+      'https://as.example',
+      '--rs-payment',
+      'http://rs.example/pay',
+    ]);
+    expect(http.code).toBe(2);
+    expect(http.stderr).toContain('--rs-payment http://rs.example/pay is not an https URL.');
+    const f = path.join(files, 'payment-bad.json');
+    writeFileSync(f, '{"detail": {"amount": "1.00"}, "body": {}}');
+    const bad = await fapi(['conform', 'server', 'https://as.example', '--payment', f]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`--payment ${f}: "detail" must be an authorization details object`);
+  });
+
   it('refuses an http: issuer (exit 2)', async () => {
     const r = await fapi(['conform', 'server', 'http://as.example']);
     expect(r.code).toBe(2);
@@ -159,6 +176,55 @@ describe('fapi conform server against the strict lab (a lab up process)', () => 
     expect(xml).not.toContain('<failure');
     expect(xml.match(/<testsuite /g)).toHaveLength(7); // the server-wide checks and six variants
   }, 150_000);
+
+  it('--rs-payment: the run says before it starts that it makes real payments; RAR-08 and RAR-09 pay --payment FILE at the lab', async () => {
+    const detail = {
+      type: 'payment_initiation',
+      instructedAmount: { currency: 'EUR', amount: '0.50' },
+      creditorName: 'Bob Example',
+      creditorAccount: { iban: 'DE02100100109307118603' },
+    };
+    const body = {
+      Data: {
+        Initiation: {
+          InstructedAmount: { Amount: '0.50', Currency: 'EUR' },
+          CreditorAccount: { Identification: 'DE02100100109307118603', Name: 'Bob Example' },
+        },
+      },
+    };
+    const f = path.join(files, 'payment.json');
+    writeFileSync(f, JSON.stringify({ detail, body }));
+    const r = await fapi(
+      labRun(lab, home.dir, [
+        '--auth',
+        'private_key_jwt',
+        '--sender',
+        'dpop',
+        '--browser',
+        'follow',
+        '--only',
+        'RAR-',
+        '--rs-payment',
+        `${lab.rs}/payments`,
+        '--payment',
+        f,
+      ]),
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const plan = r.stderr.split('\n').slice(0, 3);
+    expect(plan[2]).toBe(
+      `  ! real payments: 5 payment requests to ${lab.rs}/payments (0.50 EUR to Bob Example each), 2 of them executed by a server that follows the rules; point --rs-payment at a sandbox`,
+    );
+    expect(r.stdout).toMatch(
+      /✔ RAR-08 +the payment the token's authorization detail covers is executed \(2xx\) — passed: POST \S+ \(0\.50 EUR to Bob Example\) with a token for that payment → 201/,
+    );
+    expect(r.stdout).toMatch(
+      /✔ RAR-08\.other-amount .* with a token for 1\.00 EUR to Bob Example → 403 insufficient_authorization_details/,
+    );
+    expect(r.stdout).toMatch(/✔ RAR-09 .* 0\.50 EUR to Bob Example paid \(201\); the same payment again/);
+    expect(r.stdout).toMatch(/9 passed, 0 failed, 0 warnings, 0 skipped/);
+  }, 90_000);
 
   it('logins through a BROWSER command (one at a time, counted, the one to cancel said up front)', async () => {
     const r = await fapi(

@@ -4,12 +4,20 @@
  * `fapi login --authorization-details` pushes the details at PAR, the test user approves them, and
  * the granted details are shown, saved and listed by `fapi token show`; `fapi token
  * client-credentials --authorization-details` too; a type the OP does not list in
- * authorization_details_types_supported is refused before anything is sent (exit 2).
+ * authorization_details_types_supported is refused before anything is sent (exit 2). And `fapi
+ * conform server`'s RAR checks (RAR-02..06) against it: oidc-provider leaves the RFC 9396 policy to
+ * the deployment's callbacks, and the checks judge the deployment.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { errors } from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/core/authorization-details.js';
+import { ALL_CHECKS } from '../../src/conform/checks/index.js';
+import { runConformance } from '../../src/conform/runner.js';
+import { selectChecks } from '../../src/conform/select.js';
 import { createHttpClient } from '../../src/http/client.js';
+import { lines } from '../conform/helpers.js';
 import { ROOT, fapi, tempHome, type RunResult } from '../helpers/cli.js';
 import { startOidcProvider, type OidcProviderHandle } from '../helpers/oidc-provider.js';
 
@@ -46,18 +54,30 @@ beforeAll(async () => {
         enabled: true,
         types: {
           payment_initiation: {
+            // RFC 9396 §5: a refusal is invalid_authorization_details (a plain Error is a 500:
+            // `fapi conform server` found that in this file's first version, RAR-03).
             validate(_ctx: unknown, detail: Detail) {
               const amount = detail.instructedAmount as { amount?: unknown } | undefined;
-              if (typeof amount?.amount !== 'string') throw new Error('instructedAmount.amount is required');
+              if (typeof amount?.amount !== 'string')
+                throw new errors.InvalidAuthorizationDetails('instructedAmount.amount is required');
             },
           },
           account_information: { validate() {} },
         },
         // The code carries what the user approved (the grant); tokens carry the code's details, or
-        // what a token request names (this test does not narrow).
+        // what a token request names, within them (RFC 9396 §6, §6.1: here, identical details;
+        // returning the request as it was widened the grant: `fapi conform server` RAR-06).
         authorizationDetailsForGrantSource: (ctx: Ctx) => ctx.oidc.grant?.rar ?? [],
-        authorizationDetailsForAccessToken: (ctx: Ctx, _token: unknown, source?: { rar?: Detail[] }) =>
-          requested(ctx) ?? source?.rar ?? [],
+        authorizationDetailsForAccessToken: (ctx: Ctx, _token: unknown, source?: { rar?: Detail[] }) => {
+          const asked = requested(ctx);
+          const granted = source?.rar;
+          if (asked && granted) {
+            const extra = asked.find((d) => !granted.some((g) => canonicalJson(g) === canonicalJson(d)));
+            if (extra)
+              throw new errors.InvalidAuthorizationDetails(`${extra.type} was not granted: never widened`);
+          }
+          return asked ?? granted ?? [];
+        },
         authorizationDetailsForIntrospection: (_ctx: unknown, token: { rar?: Detail[] }) => token.rar,
       };
     },
@@ -178,4 +198,36 @@ describe('fapi against oidc-provider with Rich Authorization Requests', () => {
     expect(r.stderr).toContain('the type "tax_return" is not supported by');
     expect(op.requests.slice(before).some((q) => q.url.startsWith('/request'))).toBe(false);
   });
+});
+
+describe('fapi conform server: the RAR checks against oidc-provider', () => {
+  it('RAR-02, RAR-03, RAR-05, RAR-05.refresh and RAR-06 pass; the test clients register the type (oidc-provider allows only registered types); no --rs-payment, no payment', async () => {
+    const report = await runConformance({
+      issuer: op.issuer,
+      http: (cert) =>
+        createHttpClient({
+          ca: [op.ca.certPem],
+          timeoutMs: 10_000,
+          ...(cert ? { cert: cert.cert, key: cert.key } : {}),
+        }),
+      redirectUri: 'http://127.0.0.1:49152/callback',
+      auth: ['private_key_jwt'],
+      sender: ['dpop'],
+      checks: selectChecks(ALL_CHECKS, { only: ['RAR-'] }),
+      allChecks: ALL_CHECKS,
+      timeoutMs: 10_000,
+    });
+    expect(lines(report.results).map((l) => l.replace(/: .*/s, ''))).toEqual([
+      'RAR-02 [private_key_jwt+dpop] passed',
+      'RAR-03 [private_key_jwt+dpop] passed',
+      'RAR-05 [private_key_jwt+dpop] passed',
+      'RAR-05.refresh [private_key_jwt+dpop] passed',
+      'RAR-06 [private_key_jwt+dpop] passed',
+      'RAR-08 [private_key_jwt+dpop] skipped',
+      'RAR-08.scope-only [private_key_jwt+dpop] skipped',
+      'RAR-08.other-amount [private_key_jwt+dpop] skipped',
+      'RAR-09 [private_key_jwt+dpop] skipped',
+    ]);
+    expect(report.results.find((r) => r.id === 'RAR-09')?.detail).toMatch(/pass --rs-payment URL/);
+  }, 60_000);
 });

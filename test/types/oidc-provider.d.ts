@@ -50,4 +50,9 @@ declare module 'oidc-provider' {
     ): Promise<void>;
     on(event: string, listener: (...args: unknown[]) => void): this;
   }
+
+  /** The OAuth errors a deployment's callbacks throw (e.g. RFC 9396 §5 from a RAR `validate`). */
+  export const errors: {
+    InvalidAuthorizationDetails: new (description?: string) => Error;
+  };
 }

@@ -35,6 +35,8 @@ export interface ConformCliOptions extends GlobalOptions {
   rs?: string[];
   scope?: string;
   rsScope?: string;
+  rsPayment?: string;
+  payment?: string;
   list?: boolean;
   only?: string[];
   skip?: string[];
@@ -61,6 +63,10 @@ export interface ConformServerOptions {
   scope?: string;
   /** The scope the --rs resources require (RS-05). */
   rsScope?: string;
+  /** A resource that executes a payment on POST (RAR-08, RAR-09): real payments. */
+  rsPayment?: string;
+  /** `{ "detail": …, "body": … }`: the payment of the RAR checks (default: the lab's shape). */
+  payment?: string;
   list: boolean;
   only: string[];
   skip: string[];
@@ -100,6 +106,8 @@ export function parseConformOptions(opts: ConformCliOptions, args: string[]): Co
   set('browser', str(opts.browser));
   set('scope', str(opts.scope));
   set('rsScope', str(opts.rsScope));
+  set('rsPayment', str(opts.rsPayment));
+  set('payment', str(opts.payment));
   set('expectedFailures', str(opts.expectedFailures));
   set('junit', str(opts.junit));
   if (Boolean(o.clientCaCert) !== Boolean(o.clientCaKey))
@@ -108,7 +116,7 @@ export function parseConformOptions(opts: ConformCliOptions, args: string[]): Co
       '--client-ca-cert and --client-ca-key go together.',
       'Pass both: the CA certificate and its private key (PEM).',
     );
-  for (const url of o.rs) {
+  const https = (flag: string, url: string, hint: string) => {
     let u: URL | undefined;
     try {
       u = new URL(url);
@@ -116,12 +124,16 @@ export function parseConformOptions(opts: ConformCliOptions, args: string[]): Co
       u = undefined;
     }
     if (!u || u.protocol !== 'https:')
-      throw usageError(
-        'E_RS_URL',
-        `--rs ${url} is not an https URL.`,
-        'Pass the https URL of a protected resource that answers 2xx to a valid token (GET).',
-      );
-  }
+      throw usageError('E_RS_URL', `${flag} ${url} is not an https URL.`, hint);
+  };
+  for (const url of o.rs)
+    https('--rs', url, 'Pass the https URL of a protected resource that answers 2xx to a valid token (GET).');
+  if (o.rsPayment)
+    https(
+      '--rs-payment',
+      o.rsPayment,
+      'Pass the https URL of a resource that executes a payment on POST (a sandbox: the checks make real payments).',
+    );
   return o;
 }
 
@@ -161,6 +173,10 @@ export async function server(ctx: CliContext, opts: ConformCliOptions, args: str
   const { freeLoopbackPort, browserAuthorizer } = await import('../conform-browser.js');
   const clientCa = o.clientCaCert ? await loadClientCa(o.clientCaCert, o.clientCaKey as string) : undefined;
   const clients = await Promise.all(o.clients.map((name) => loadProvidedClient(ctx, name, issuer)));
+  const { defaultPayment, parsePaymentFile } = await import('../../conform/payment.js');
+  const payment = o.payment
+    ? parsePaymentFile(await readText(o.payment, 'payment file'), o.payment, o.rsPayment)
+    : defaultPayment(o.rsPayment);
   const http = (cert?: { cert: string; key: string }) =>
     ctx.http({
       ...(profile?.issuer === issuer ? { profile } : {}),
@@ -204,6 +220,7 @@ export async function server(ctx: CliContext, opts: ConformCliOptions, args: str
         rs: o.rs,
         ...(o.scope ? { scope: o.scope } : {}),
         ...(o.rsScope ? { rsScope: o.rsScope } : {}),
+        payment,
         auth: o.auth,
         sender: o.sender,
         clients,

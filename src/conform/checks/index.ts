@@ -1,7 +1,7 @@
 /**
  * Every check of `fapi conform server`, in the order they run and are reported: by group
  * (discovery, registration, client authentication, PAR, authorization, token, DPoP, refresh,
- * introspection and revocation, resource server, attacks), then by catalogue ID.
+ * introspection and revocation, resource server, rich authorization requests, attacks), then by catalogue ID.
  */
 import type { Check } from '../types.js';
 import { ATTACK_CHECKS } from './attacks.js';
@@ -14,6 +14,7 @@ import { DPOP_PAR_CHECKS, DPOP_RS_CHECKS } from './dpop.js';
 import { INTROSPECTION_CHECKS } from './introspection.js';
 import { MESSAGE_SIGNING_CHECKS } from './message-signing.js';
 import { PAR_CHECKS } from './par.js';
+import { RAR_CHECKS } from './rar.js';
 import { REFRESH_CHECKS } from './refresh.js';
 import { REGISTRATION_CHECKS } from './registration.js';
 import { RESOURCE_CHECKS } from './resource.js';
@@ -30,6 +31,7 @@ const GROUP_ORDER = [
   'refresh',
   'introspection',
   'resource',
+  'rar',
   'attacks',
 ];
 
@@ -49,6 +51,8 @@ export const ALL_CHECKS: readonly Check[] = [
   ...MESSAGE_SIGNING_CHECKS,
   ...RESOURCE_CHECKS,
   ...DPOP_RS_CHECKS,
+  // Rich Authorization Requests (RFC 9396), when advertised; real payments with --rs-payment.
+  ...RAR_CHECKS,
   ...ATTACK_CHECKS,
 ].sort((a, b) => GROUP_ORDER.indexOf(a.group) - GROUP_ORDER.indexOf(b.group));
 
