@@ -2,7 +2,8 @@
  * `fapi conform server` against a strict lab process (`fapi lab up --auto-approve`, started and
  * stopped outside the timing): the whole run, every variant the lab offers (private_key_jwt,
  * tls_client_auth and self_signed_tls_client_auth, each with DPoP and with mTLS-bound tokens),
- * `--browser follow`, target under 30 s; one variant (private_key_jwt + DPoP), target under 10 s.
+ * `--browser follow`, its RS as `--rs` and `--rs-payment` (every check runs), target under 30 s;
+ * one variant (private_key_jwt + DPoP), target under 10 s.
  * Wall time of the real bin/fapi.js, median of a few runs; each run must pass (exit 0).
  */
 import { mkdirSync } from 'node:fs';
@@ -61,6 +62,9 @@ export async function conformRows(c: ConformContext): Promise<Row[]> {
       path.join(path.dirname(ca), 'ca-key.pem'),
       '--rs',
       `${rs.replace(/\/$/, '')}/accounts`,
+      // The RAR checks at the RS pay 1.00 EUR per payment at the lab (2 executed per variant).
+      '--rs-payment',
+      `${rs.replace(/\/$/, '')}/payments`,
       // The smoke run only proves the row works: two checks.
       ...(c.smoke ? ['--only', 'PAR-01,PAR-16'] : []),
     ];
@@ -99,7 +103,7 @@ export async function conformRows(c: ConformContext): Promise<Row[]> {
         '7a',
         base,
         wholeTarget,
-        'strict lab process, its CA issuing tls_client_auth certificates, --rs its /accounts',
+        'strict lab process, its CA issuing tls_client_auth certificates, --rs its /accounts, --rs-payment its /payments',
       ),
       await measure(
         ONE,
