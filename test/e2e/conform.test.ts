@@ -86,6 +86,18 @@ describe('fapi conform server: usage', () => {
     );
   });
 
+  it('CR-07 (checked inside META-12): --only CR-07 is exit 2 saying where it is checked; --list names it', async () => {
+    const r = await fapi(['conform', 'server', 'https://as.example', '--only', 'CR-07']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(
+      '✖ No check matches --only CR-07. CR-07 has no check of its own: it is checked as part of META-12 (FAPI2-SP §5.4.2): jwks_uri over TLS only (failed otherwise), x5u/jku and repeated kids (warnings).',
+    );
+    const list = await fapi(['conform', 'server', '--list', '--only', 'CR-,META-12']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^ {2}META-12 +MUST +jwks_uri over TLS; /m);
+    expect(list.stdout).toMatch(/^ {2}CR-07 +it is checked as part of META-12 /m);
+  });
+
   it('an unknown ID in --only or --skip is exit 2 naming it', async () => {
     const r = await fapi([
       'conform',
