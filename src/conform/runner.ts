@@ -169,6 +169,19 @@ export async function discover(http: HttpFactory, issuer: string): Promise<Disco
   }
 }
 
+/**
+ * The scope the test clients ask for without --scope: every scope of `scopes_supported` (RFC 8414
+ * §2), else `openid` (OIDC Core §3.1.2.1), so that a valid token is good for the --rs resource.
+ */
+export function defaultScope(metadata: DiscoveryResult['metadata']): string {
+  const listed = Array.isArray(metadata.scopes_supported)
+    ? metadata.scopes_supported.filter(
+        (s): s is string => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s),
+      )
+    : [];
+  return listed.length ? listed.join(' ') : 'openid';
+}
+
 /** The variants to run: those asked for, or every combination the metadata offers. */
 export function planVariants(
   d: DiscoveryResult,
@@ -281,11 +294,7 @@ export async function runConformance(
   ];
   const authorizer = o.authorizer ?? followAuthorizer(plain, origins);
   const redirectUris = [o.redirectUri, `${o.redirectUri}?dummy1=lorem&dummy2=ipsum`];
-  const scope =
-    o.scope ??
-    (Array.isArray(metadata.scopes_supported) && metadata.scopes_supported.length
-      ? metadata.scopes_supported.join(' ')
-      : 'openid');
+  const scope = o.scope ?? defaultScope(metadata);
   const provisioning: Provisioning = {
     metadata,
     http,

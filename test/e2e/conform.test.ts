@@ -203,6 +203,76 @@ describe('fapi conform server against the strict lab (a lab up process)', () => 
     );
   }, 90_000);
 
+  it('without --rs: the RS checks skip with the reason, the summary says so; --json has them as skipped results', async () => {
+    const args = labRun(lab, home.dir, [
+      '--auth',
+      'private_key_jwt',
+      '--sender',
+      'dpop',
+      '--browser',
+      'follow',
+      '--only',
+      'RS-01,RS-02,PAR-16',
+      '--skip',
+      'RS-01.scheme-case',
+    ]);
+    const noRs = args.filter((a, i) => a !== '--rs' && args[i - 1] !== '--rs');
+    expect(noRs).not.toContain('--rs');
+    const r = await fapi(noRs, { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^ {2}– RS-01 +a valid sender-constrained token in the Authorization header is accepted — skipped: needs a protected resource: pass --rs URL \[/m,
+    );
+    expect(r.stdout).toMatch(
+      /^✔ https:\/\/127\.0\.0\.1:\d+: 1 passed, 0 failed, 0 warnings, 2 skipped in 1 variant /m,
+    );
+    expect(r.stdout).toContain(
+      '\n  the resource-server checks were skipped: pass --rs URL (a protected resource that answers 2xx to a valid token)\n',
+    );
+
+    const j = await fapi(['--json', ...noRs], { timeoutMs: 60_000 });
+    expect(j.code, j.stderr).toBe(0);
+    const out = JSON.parse(j.stdout) as { results: ContractResult[]; summary: Record<string, number> };
+    const rs = out.results.filter((x) => x.id.startsWith('RS-'));
+    expect(rs.map((x) => x.id)).toEqual(['RS-01', 'RS-02']);
+    for (const x of rs)
+      expect([x.id, x.result, x.detail]).toEqual([
+        x.id,
+        'skipped',
+        'needs a protected resource: pass --rs URL',
+      ]);
+    expect(out.results.find((x) => x.id === 'PAR-16')?.result).toBe('passed');
+    expect(out.summary).toMatchObject({ passed: 1, failed: 0, skipped: rs.length });
+  }, 90_000);
+
+  it('--scope S: the pushed authorization requests ask for S (-v shows them)', async () => {
+    const r = await fapi(
+      [
+        '-v',
+        ...labRun(lab, home.dir, [
+          '--auth',
+          'private_key_jwt',
+          '--sender',
+          'dpop',
+          '--browser',
+          'follow',
+          '--only',
+          'PAR-16',
+          '--scope',
+          'openid accounts',
+        ]),
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const pars = r.stderr
+      .split(/^(?=\[)/m)
+      .filter((b) => /^\[PAR-16 private_key_jwt\+dpop\] → POST https:\/\/127\.0\.0\.1:\d+\/par\n/.test(b));
+    expect(pars.length).toBe(1);
+    expect(pars[0]).toMatch(/&scope=openid accounts&/);
+    expect(r.stderr).not.toMatch(/scope=openid offline_access/);
+  }, 90_000);
+
   it('--keep: the clients stay registered, saved as profiles that log in', async () => {
     const h = tempHome('fapi-conform-keep-');
     try {

@@ -129,3 +129,120 @@ describe('the variants', () => {
     ]);
   });
 });
+
+/** Colours off: the lines as a pipe or a CI log shows them. */
+const id = (s: string) => s;
+const plain = { bold: id, dim: id, red: id, green: id, yellow: id, cyan: id };
+
+describe('without --rs the resource-server checks skip, and the summary says so', () => {
+  const NOTE =
+    'the resource-server checks were skipped: pass --rs URL (a protected resource that answers 2xx to a valid token)';
+  const rsCheck = (): Check => ({
+    ...check('T-RS', () => Promise.resolve({ result: 'passed', detail: 'the resource answered 200' })),
+    needs: { scope: 'server', rs: true },
+  });
+  const run = (rs?: string[]) =>
+    runConformance(
+      {
+        issuer: 'https://as.example',
+        http: () => () => Promise.reject(new Error('no network in this test')),
+        redirectUri: 'http://127.0.0.1:49152/callback',
+        ...(rs ? { rs } : {}),
+        checks: [rsCheck(), check('T-01', () => Promise.resolve({ result: 'passed', detail: 'fine' }))],
+        timeoutMs: 1000,
+      },
+      discovery({}),
+    );
+
+  it('each RS check is a result "skipped" with the reason; the human summary has the note; --json carries the skipped results', async () => {
+    const { reportJson, reportLines } = await import('../../../src/cli/conform-output.js');
+    const report = await run();
+    expect(report.results.map((r) => [r.id, r.result, r.detail])).toEqual([
+      ['T-RS', 'skipped', 'needs a protected resource: pass --rs URL'],
+      ['T-01', 'passed', 'fine'],
+    ]);
+    expect(report.notes).toEqual([NOTE]);
+    const text = reportLines(report, plain);
+    expect(text).toContain(`  ${NOTE}`);
+    expect(text.indexOf(`  ${NOTE}`)).toBe(
+      text.findIndex((l) => l.startsWith('✔ https://as.example: 1 passed, 0 failed, 0 warnings, 1 skipped')) +
+        1,
+    );
+    // --json is exactly the output contract: the skip and its reason are the RS checks' results.
+    const json = reportJson(report);
+    expect(Object.keys(json)).toEqual(['issuer', 'variants', 'summary', 'results', 'duration_ms']);
+    expect(json.results[0]).toEqual({
+      id: 'T-RS',
+      title: 'check T-RS',
+      variant: { auth: null, sender: null },
+      result: 'skipped',
+      spec: 'RFC 0000',
+      detail: 'needs a protected resource: pass --rs URL',
+    });
+    expect(json.summary).toEqual({ passed: 1, failed: 0, warnings: 0, skipped: 1, expected_failures: 0 });
+  });
+
+  it('with --rs the RS checks run and there is no note', async () => {
+    const { reportLines } = await import('../../../src/cli/conform-output.js');
+    const report = await run(['https://rs.example/accounts']);
+    expect(report.results.map((r) => [r.id, r.result])).toEqual([
+      ['T-RS', 'passed'],
+      ['T-01', 'passed'],
+    ]);
+    expect(report.notes).toEqual([]);
+    expect(reportLines(report, plain).join('\n')).not.toContain('resource-server checks were skipped');
+  });
+
+  it('no note when no selected check needs a resource server', async () => {
+    const report = await runConformance(
+      {
+        issuer: 'https://as.example',
+        http: () => () => Promise.reject(new Error('no network in this test')),
+        redirectUri: 'http://127.0.0.1:49152/callback',
+        checks: [check('T-01', () => Promise.resolve({ result: 'passed', detail: 'fine' }))],
+        timeoutMs: 1000,
+      },
+      discovery({}),
+    );
+    expect(report.notes).toEqual([]);
+  });
+});
+
+describe('the scope the test clients ask for', () => {
+  it('--scope wins; else every scope of scopes_supported, in its order; else openid', async () => {
+    const { defaultScope } = await import('../../../src/conform/runner.js');
+    const md = (m: Record<string, unknown>) => discovery(m).metadata;
+    expect(defaultScope(md({ scopes_supported: ['openid', 'accounts', 'payments'] }))).toBe(
+      'openid accounts payments',
+    );
+    expect(defaultScope(md({ scopes_supported: ['accounts'] }))).toBe('accounts');
+    expect(defaultScope(md({}))).toBe('openid');
+    expect(defaultScope(md({ scopes_supported: [] }))).toBe('openid');
+    // Malformed metadata: not a list, or entries that are no scope-token (RFC 6749 §3.3).
+    expect(defaultScope(md({ scopes_supported: 'openid accounts' }))).toBe('openid');
+    expect(defaultScope(md({ scopes_supported: ['accounts', 7, 'two words', ''] }))).toBe('accounts');
+
+    const seen: string[] = [];
+    const probe: Check = {
+      ...check('T-SC', () => Promise.resolve({ result: 'passed', detail: '' })),
+      run: (ctx) => {
+        seen.push(ctx.scope);
+        return Promise.resolve({ result: 'passed', detail: ctx.scope });
+      },
+    };
+    const base = {
+      issuer: 'https://as.example',
+      http: () => () => Promise.reject(new Error('no network in this test')),
+      redirectUri: 'http://127.0.0.1:49152/callback',
+      checks: [probe],
+      timeoutMs: 1000,
+    };
+    await runConformance(base, discovery({ scopes_supported: ['openid', 'accounts'] }));
+    await runConformance(
+      { ...base, scope: 'payments' },
+      discovery({ scopes_supported: ['openid', 'accounts'] }),
+    );
+    await runConformance(base, discovery({}));
+    expect(seen).toEqual(['openid accounts', 'payments', 'openid']);
+  });
+});
