@@ -110,8 +110,17 @@ export async function followAuthorization(
         params: next.searchParams,
         fragment: new URLSearchParams(next.hash.replace(/^#/, '')),
       };
-    if (o.firstOnly || !o.origins.includes(next.origin))
+    if (o.firstOnly)
       return { kind: 'page', status: res.status, url: current.href, location: next.href, snippet: '' };
+    // Another origin: a third party, which the run never talks to (only the issuer's own origins).
+    if (!o.origins.includes(next.origin))
+      return {
+        kind: 'page',
+        status: res.status,
+        url: current.href,
+        location: next.href,
+        snippet: `not followed: another origin than the issuer's, ${o.origins.join(' or ')}`,
+      };
     current = next;
   }
   return { kind: 'page', status: 0, url: current.href, snippet: 'too many redirects' };

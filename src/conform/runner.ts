@@ -10,6 +10,7 @@ import { ServerClock } from '../core/server-clock.js';
 import { discoverMetadata, type DiscoveryResult } from '../core/discovery.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod, type SenderConstraint } from '../core/fapi.js';
 import { conformanceError, FapiError, isFapiError, networkError, usageError } from '../errors.js';
+import type { HttpRequest } from '../http/client.js';
 import { CheckContext, LoginFailed, type Pass, type RunEnv } from './context.js';
 import { followAuthorizer, type Authorizer } from './follow.js';
 import {
@@ -182,6 +183,54 @@ export function defaultScope(metadata: DiscoveryResult['metadata']): string {
   return listed.length ? listed.join(' ') : 'openid';
 }
 
+/**
+ * The origins a run may talk to: the issuer's, those of the endpoints its metadata names (every
+ * `*_endpoint`, `jwks_uri`, the RFC 8705 §5 `mtls_endpoint_aliases`; a real server may host them
+ * elsewhere) and the --rs URLs'. Nothing else, whatever an answer says: a redirect (the HTTP
+ * client follows none; ./follow.ts stops at another origin) or a URL in a body (an RFC 7592
+ * `registration_client_uri`) pointing at a third party is never contacted.
+ */
+export function serverOrigins(
+  issuer: string,
+  metadata: DiscoveryResult['metadata'],
+  rs: readonly string[] = [],
+): string[] {
+  const m = metadata as Record<string, unknown>;
+  const aliases =
+    typeof m.mtls_endpoint_aliases === 'object' && m.mtls_endpoint_aliases !== null
+      ? Object.values(m.mtls_endpoint_aliases)
+      : [];
+  const named = Object.entries(m)
+    .filter(([k]) => k.endsWith('_endpoint') || k === 'jwks_uri')
+    .map(([, v]) => v);
+  const out = new Set<string>();
+  for (const u of [issuer, ...named, ...aliases, ...rs]) {
+    if (typeof u !== 'string') continue;
+    try {
+      out.add(new URL(u).origin);
+    } catch {
+      // a malformed URL: the lint reports it (META-*), and nothing can be sent to it
+    }
+  }
+  return [...out];
+}
+
+/** Refuses, before anything is sent, a request to an origin the run may not talk to (serverOrigins). */
+function refuseOtherOrigin(req: HttpRequest, reachable: ReadonlySet<string>): void {
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch {
+    return; // the HTTP client reports a malformed URL itself
+  }
+  // The query is left out of the message: it may carry what the run sends.
+  if (!reachable.has(url.origin))
+    throw conformanceError(
+      'E_CONFORM_OTHER_ORIGIN',
+      `${req.method} ${url.origin}${url.pathname} not sent: ${url.origin} is neither the issuer's, nor an endpoint's of its metadata, nor an --rs URL's (fapi conform server talks to those only)`,
+    );
+}
+
 /** The variants to run: those asked for, or every combination the metadata offers. */
 export function planVariants(
   d: DiscoveryResult,
@@ -273,10 +322,13 @@ export async function runConformance(
   const keys = new KeyCache();
   const registry = new ClientRegistry();
   const clock = new ServerClock(o.now ?? Date.now);
-  // Every answer teaches the server's clock (its Date header, FAPI2-SP §5.3.3.1 Note 1).
+  const reachable = new Set(serverOrigins(o.issuer, metadata, o.rs ?? []));
+  // Only to the server's origins (see serverOrigins); every answer teaches the server's clock (its
+  // Date header, FAPI2-SP §5.3.3.1 Note 1).
   const http: HttpFactory = (cert) => {
     const h = labelling(o.http)(cert);
     return async (req) => {
+      refuseOtherOrigin(req, reachable);
       const res = await h(req);
       clock.learn(new URL(res.url).origin, res.header('date'));
       return res;

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ALL_CHECKS } from '../../src/conform/checks/index.js';
 import type { ConformReport } from '../../src/conform/runner.js';
 import type { HttpRequest } from '../../src/http/client.js';
+import type { TestLab } from '../lab/helpers.js';
 import { conformLab, formOf, label, lines } from './helpers.js';
 
 const VARIANTS = [
@@ -21,10 +22,11 @@ const VARIANTS = [
 
 describe('fapi conform server against the strict lab', () => {
   let report: ConformReport;
+  let lab: TestLab;
   // Every request of the run as it reaches the HTTP layer (the TLS probes aside: handshakes only).
   const sent: HttpRequest[] = [];
   it('passes every check in every variant: 0 failed, 0 warnings', async () => {
-    ({ report } = await conformLab(
+    ({ report, lab } = await conformLab(
       {},
       {
         slow: true,
@@ -38,6 +40,14 @@ describe('fapi conform server against the strict lab', () => {
     expect(lines(report.results.filter((r) => r.result !== 'passed' && r.result !== 'skipped'))).toEqual([]);
     expect(report.summary.failed + report.summary.warnings + report.summary.expected_failures).toBe(0);
   }, 180_000);
+
+  it("talks only to the issuer's origins (the AS and its mTLS aliases, from the metadata) and the --rs origin", () => {
+    expect(sent.length).toBeGreaterThan(1000);
+    const origins = new Set(sent.map((r) => new URL(r.url).origin));
+    expect([...origins].sort()).toEqual(
+      [lab.lab.issuer, lab.lab.mtls, lab.lab.rs].map((u) => new URL(u).origin).sort(),
+    );
+  });
 
   it('the test clients ask for every scope of scopes_supported (no --scope)', () => {
     const pars = sent.filter((r) => r.method === 'POST' && /^\/par$/.test(new URL(r.url).pathname));

@@ -246,3 +246,80 @@ describe('the scope the test clients ask for', () => {
     expect(seen).toEqual(['openid accounts', 'payments', 'openid']);
   });
 });
+
+describe('safety: the run talks to the issuer, the endpoints its metadata names and the --rs URLs only', () => {
+  const metadata = {
+    authorization_endpoint: 'https://as.example/authorize',
+    // A real server may host an endpoint on another origin: its metadata names it, so it is its own.
+    token_endpoint: 'https://token.as.example/token',
+    jwks_uri: 'https://keys.as.example/jwks',
+    mtls_endpoint_aliases: { token_endpoint: 'https://mtls.as.example/token' },
+    service_documentation: 'https://docs.third-party.example/',
+  };
+
+  it('serverOrigins: the issuer, every *_endpoint, jwks_uri, the mTLS aliases, the --rs URLs; nothing else', async () => {
+    const { serverOrigins } = await import('../../../src/conform/runner.js');
+    expect(
+      serverOrigins('https://as.example', discovery(metadata).metadata, [
+        'https://rs.example:8443/accounts',
+      ]).sort(),
+    ).toEqual(
+      [
+        'https://as.example',
+        'https://token.as.example',
+        'https://keys.as.example',
+        'https://mtls.as.example',
+        'https://rs.example:8443',
+      ].sort(),
+    );
+  });
+
+  it('a request to any other origin (a URL from an answer) is not sent: that check fails saying so, the others run', async () => {
+    const sent: string[] = [];
+    const http = () => async (req: HttpRequest) => {
+      sent.push(req.url);
+      return makeResponse(req.url, 200, {}, Buffer.from('{}'));
+    };
+    const get = (id: string, url: string): Check => ({
+      ...check(id, () => Promise.resolve({ result: 'passed', detail: '' })),
+      async run(ctx) {
+        const a = await ctx.raw(ctx.plain, { method: 'GET', url });
+        return a.response
+          ? { result: 'passed', detail: `GET ${url} → ${a.response.status}` }
+          : { result: 'failed', detail: `GET ${url} → no HTTP answer (${a.transport})` };
+      },
+    });
+    const report = await runConformance(
+      {
+        issuer: 'https://as.example',
+        http,
+        redirectUri: 'http://127.0.0.1:49152/callback',
+        rs: ['https://rs.example:8443/accounts'],
+        checks: [
+          get('T-01', 'https://token.as.example/token'),
+          get('T-02', 'https://mtls.as.example/token'),
+          get('T-03', 'https://rs.example:8443/other'),
+          get('T-04', 'https://clients.third-party.example/register/abc'),
+          get('T-05', 'https://docs.third-party.example/'),
+          get('T-06', 'https://as.example:444/token'),
+        ],
+        timeoutMs: 1000,
+      },
+      discovery(metadata),
+    );
+    expect(sent.sort()).toEqual([
+      'https://mtls.as.example/token',
+      'https://rs.example:8443/other',
+      'https://token.as.example/token',
+    ]);
+    const byId = Object.fromEntries(report.results.map((r) => [r.id, r]));
+    for (const idOk of ['T-01', 'T-02', 'T-03']) expect(byId[idOk]?.result, idOk).toBe('passed');
+    expect(byId['T-04']).toMatchObject({
+      result: 'failed',
+      detail:
+        "GET https://clients.third-party.example/register/abc → no HTTP answer (GET https://clients.third-party.example/register/abc not sent: https://clients.third-party.example is neither the issuer's, nor an endpoint's of its metadata, nor an --rs URL's (fapi conform server talks to those only))",
+    });
+    expect(byId['T-05']?.result).toBe('failed');
+    expect(byId['T-06']?.detail).toContain('not sent: https://as.example:444 is neither');
+  });
+});
