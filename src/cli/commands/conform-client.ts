@@ -34,6 +34,7 @@ export interface ConformClientCliOptions extends GlobalOptions {
   expectedFailures?: string;
   junit?: string;
   timeout?: string;
+  strict?: boolean;
 }
 
 /** The same, checked and typed. */
@@ -52,6 +53,8 @@ export interface ConformClientOptions {
   expectedFailures?: string;
   junit?: string;
   timeoutMs: number;
+  /** A SHOULD module is held as a MUST (its failure fails the run). */
+  strict: boolean;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -77,6 +80,7 @@ export function parseConformClientOptions(
     only: opts.only ?? [],
     skip: opts.skip ?? [],
     timeoutMs: parseDuration(String(opts.timeout ?? '30s'), '--timeout'),
+    strict: Boolean(opts.strict),
   };
   const command = str(args[0]);
   if (command) o.command = command;
@@ -201,6 +205,7 @@ export async function client(ctx: CliContext, opts: ConformClientCliOptions, arg
       introspection: o.introspection,
       modules,
       expectedFailures: expected,
+      strict: o.strict,
       timeoutMs: o.timeoutMs,
       signal: abort.signal,
       onEvent: (e) => {

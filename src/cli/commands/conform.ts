@@ -42,6 +42,7 @@ export interface ConformCliOptions extends GlobalOptions {
   junit?: string;
   timeout?: string;
   slow?: boolean;
+  strict?: boolean;
   keep?: boolean;
   showSecrets?: boolean;
 }
@@ -68,6 +69,8 @@ export interface ConformServerOptions {
   junit?: string;
   timeoutMs: number;
   slow: boolean;
+  /** A SHOULD is held as a MUST (its failure fails the run). */
+  strict: boolean;
   keep: boolean;
   showSecrets: boolean;
 }
@@ -87,6 +90,7 @@ export function parseConformOptions(opts: ConformCliOptions, args: string[]): Co
     skip: strings(opts.skip),
     timeoutMs: parseDuration(String(opts.timeout ?? '10s'), '--timeout'),
     slow: Boolean(opts.slow),
+    strict: Boolean(opts.strict),
     keep: Boolean(opts.keep),
     showSecrets: Boolean(opts.showSecrets),
   };
@@ -213,6 +217,7 @@ export async function server(ctx: CliContext, opts: ConformCliOptions, args: str
         allChecks: ALL_CHECKS,
         expectedFailures: expected,
         slow: o.slow,
+        strict: o.strict,
         timeoutMs: o.timeoutMs,
         signal: abort.signal,
         keep: o.keep,

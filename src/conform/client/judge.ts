@@ -111,6 +111,11 @@ export interface ModuleVerdict {
   /** How the command ended, e.g. `exit 1`, `killed after the timeout`. */
   exit: string;
   stderr: string[];
+  /**
+   * The client could not be judged on the module's rule (it did not start, made no request, never
+   * reached what the lab broke, flooded the lab or timed out): failed even for a SHOULD module.
+   */
+  unjudged?: boolean;
 }
 
 /** More requests than this in one module is a flood (a FAPI login takes about ten). */
@@ -264,10 +269,7 @@ function introspectionProblem(
   return undefined;
 }
 
-interface Judged {
-  result: ModuleVerdict['result'];
-  reason: string;
-}
+type Judged = Pick<ModuleVerdict, 'result' | 'reason' | 'unjudged'>;
 
 /** Judges a negative module: the fault reached the client, and nothing after it was used. */
 function negative(m: ClientModule, o: Observation, exit: CommandExit): Judged {
@@ -336,6 +338,7 @@ function negative(m: ClientModule, o: Observation, exit: CommandExit): Judged {
   if (!reached)
     return {
       result: 'failed',
+      unjudged: true,
       reason: notAsked
         ? `${notAsked}; this module proves nothing`
         : `the client stopped before the lab misbehaved: ${notReached}; this module proves nothing`,
@@ -364,10 +367,16 @@ export function judgeModule(
 ): ModuleVerdict {
   const evidence = { requests: requestLines(o), exit: exitLine(exit), stderr: exit.stderr };
   const verdict = (j: Judged): ModuleVerdict => ({ ...j, ...evidence });
-  if (exit.error) return verdict({ result: 'failed', reason: `the command could not start: ${exit.error}` });
+  if (exit.error)
+    return verdict({
+      result: 'failed',
+      unjudged: true,
+      reason: `the command could not start: ${exit.error}`,
+    });
   if (o.total > FLOOD_LIMIT)
     return verdict({
       result: 'failed',
+      unjudged: true,
       reason: `the client flooded the lab: ${o.total} requests in one module (a FAPI login takes about ten)`,
     });
   const quiet = o.total === 0 && o.handshakeFailures === 0;
@@ -375,6 +384,7 @@ export function judgeModule(
   if (quiet)
     return verdict({
       result: 'failed',
+      unjudged: true,
       reason: exit.timedOut
         ? `timed out; the client made no request (${killed})`
         : 'the client made no request',
@@ -386,8 +396,8 @@ export function judgeModule(
       judged.result === 'failed' &&
         !judged.reason.startsWith('incomplete') &&
         !judged.reason.includes('stopped before')
-        ? { result: 'failed', reason: `${judged.reason}; then it timed out (${killed})` }
-        : { result: 'failed', reason: `timed out (${killed})` },
+        ? { result: 'failed', unjudged: true, reason: `${judged.reason}; then it timed out (${killed})` }
+        : { result: 'failed', unjudged: true, reason: `timed out (${killed})` },
     );
   return verdict(judged);
 }

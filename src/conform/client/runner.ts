@@ -43,6 +43,8 @@ export interface ClientRunOptions {
   /** The selected modules, in plan order. */
   modules: readonly ClientModule[];
   expectedFailures?: readonly string[];
+  /** A SHOULD module is held as a MUST: its failure is `failed`, not a warning (--strict). */
+  strict?: boolean;
   /** Per run of the command. */
   timeoutMs: number;
   signal?: AbortSignal;
@@ -128,7 +130,7 @@ export async function runClientConformance(o: ClientRunOptions): Promise<ClientR
     if (o.signal?.aborted) break;
     const why = notApplicable(m, o);
     if (why) {
-      emit(resultOf(m, o.variant, { result: 'skipped', detail: why }, 0, expected));
+      emit(resultOf(m, o.variant, { result: 'skipped', detail: why }, 0, expected, o.strict));
       continue;
     }
     o.onEvent?.({ type: 'start', module: m, n, of: o.modules.length });
@@ -151,7 +153,18 @@ export async function runClientConformance(o: ClientRunOptions): Promise<ClientR
     overhead.switchMs = Math.max(overhead.switchMs, switchMs);
     overhead.judgeMs = Math.max(overhead.judgeMs, judgeMs);
     const r: ClientResult = {
-      ...resultOf(m, o.variant, { result: verdict.result, detail: verdictDetail(verdict) }, run.ms, expected),
+      ...resultOf(
+        m,
+        o.variant,
+        {
+          result: verdict.result,
+          detail: verdictDetail(verdict),
+          ...(verdict.unjudged ? { unjudged: true } : {}),
+        },
+        run.ms,
+        expected,
+        o.strict,
+      ),
       verdict,
       output: { stdout: run.stdout, stderr: run.stderrText },
       switchMs,

@@ -335,10 +335,37 @@ describe('signed introspection (MS-11, --introspection)', () => {
 
 describe('any module', () => {
   it('a command that made no request fails with "the client made no request"', () => {
-    for (const id of ['happy-path', 'CL-03', 'CL-11.iss-wrong', 'CL-20.aud', 'CL-01']) {
+    for (const id of ['happy-path', 'CL-03', 'CL-11.iss-wrong', 'CL-20.aud', 'CL-01', 'CL-12.state-wrong']) {
       const v = judgeModule(mod(id), observe([]), exit(0), DPOP);
-      expect([id, v.result, v.reason]).toEqual([id, 'failed', 'the client made no request']);
+      expect([id, v.result, v.reason, v.unjudged]).toEqual([
+        id,
+        'failed',
+        'the client made no request',
+        true,
+      ]);
     }
+  });
+  it("what says nothing about the module's rule is unjudged (failed even for a SHOULD); a refusal not made is judged", () => {
+    const t = exit(null, { timedOut: true, signal: 'SIGTERM', ms: 30_000 });
+    const hung = judgeModule(mod('CL-12.state-wrong'), observe(reqs(...FLOW.slice(0, 4))), t, DPOP);
+    expect([hung.result, hung.unjudged]).toEqual(['failed', true]);
+    const noStart = judgeModule(
+      mod('CL-20.sig-invalid'),
+      observe([]),
+      exit(null, { error: 'x: ENOENT' }),
+      DPOP,
+    );
+    expect(noStart.unjudged).toBe(true);
+    // Stopped before the lab misbehaved: this module proves nothing.
+    const early = judgeModule(mod('CL-20.sig-invalid'), observe(reqs(...FLOW.slice(0, 2))), exit(1), DPOP);
+    expect([early.result, early.unjudged, early.reason]).toEqual([
+      'failed',
+      true,
+      expect.stringMatching(/proves nothing$/) as string,
+    ]);
+    // A client that used the tokens of the bad ID token: judged on the rule (a SHOULD: a warning).
+    const used = judgeModule(mod('CL-20.sig-invalid'), observe(reqs(...FLOW)), exit(0), DPOP);
+    expect([used.result, used.unjudged]).toEqual(['failed', undefined]);
   });
   it('a timeout fails with "timed out" and says when nothing was requested', () => {
     const t = exit(null, { timedOut: true, signal: 'SIGTERM', ms: 30_000 });
