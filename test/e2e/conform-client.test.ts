@@ -186,6 +186,12 @@ process.exit(3);`,
       'CL-20.aud': 'failed',
     });
     expect(r.code).toBe(6);
+    // The output contract of conform server, with the command line in place of the issuer.
+    const rep = report as Report;
+    expect(Object.keys(rep).slice(0, 5)).toEqual(['client', 'variants', 'summary', 'results', 'duration_ms']);
+    expect(rep.client).toBe('true');
+    expect(rep.variants).toEqual([{ auth: 'private_key_jwt', sender: 'dpop' }]);
+    expect(rep.summary).toEqual({ passed: 0, failed: 1, warnings: 0, skipped: 0, expected_failures: 2 });
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toContain('<testsuites name="fapi conform client true" tests="3" failures="1" skipped="2"');
     expect(xml).toContain(
