@@ -15,9 +15,10 @@ import {
 } from '../../../src/core/introspection-jwt.js';
 import type { Exchange } from '../../../src/core/client.js';
 import type { Jwk } from '../../../src/core/jwk.js';
-import { ExitCode, FapiError } from '../../../src/errors.js';
+import { ExitCode } from '../../../src/errors.js';
 import { makeResponse } from '../../../src/http/client.js';
 import { generateSigningKey } from '../../../src/keys/generate.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const ISSUER = 'https://as.example';
 const NOW = 1_800_000_000;
@@ -41,14 +42,12 @@ async function setup() {
 }
 
 async function refused(p: Promise<unknown>, check: string) {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(FapiError);
-  expect((e as FapiError).code).toBe(`E_INTROSPECTION_${check.toUpperCase()}`);
-  expect((e as FapiError).exitCode).toBe(ExitCode.server);
-  expect((e as FapiError).details?.check).toBe(check);
+  const e = await expectFapiError(p, {
+    code: `E_INTROSPECTION_${check.toUpperCase()}`,
+    exitCode: ExitCode.server,
+    label: check,
+  });
+  expect(e.details?.check).toBe(check);
 }
 
 describe('MS-10: the signed introspection response', () => {
