@@ -48,6 +48,7 @@ async function refused(p: Promise<unknown>, check: string) {
     label: check,
   });
   expect(e.details?.check).toBe(check);
+  return e;
 }
 
 describe('MS-10: the signed introspection response', () => {
@@ -125,6 +126,21 @@ describe('MS-11: the client verifies it', () => {
       'signature',
     );
     await refused(verifyIntrospectionJwt('not-a-jwt', check), 'response');
+  });
+
+  it('MS-11: a jose-made response with the right key, typ, iss and aud but a crit header naming an unknown parameter is refused (RFC 7515 §4.1.11)', async () => {
+    const { key, claims, check } = await setup();
+    const signed = (extra: Record<string, unknown>, crit?: Record<string, boolean>) =>
+      new SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES256', typ: 'token-introspection+jwt', kid: key.kid, ...extra })
+        .sign(key.privateKey, crit ? { crit } : {});
+    // The same response without crit verifies: only crit is refused.
+    expect((await verifyIntrospectionJwt(await signed({}), check)).introspection.active).toBe(true);
+    const critical = await signed({ crit: ['x-unknown'], 'x-unknown': 1 }, { 'x-unknown': true });
+    // The JWS header check refuses it; fapi's checks of a signed introspection response report it
+    // under "signature" (the JWS could not be verified), the message naming crit.
+    const e = await refused(verifyIntrospectionJwt(critical, check), 'signature');
+    expect(e.message).toMatch(/crit header \["x-unknown"\].*RFC 7515 §4\.1\.11/);
   });
 
   it('MS-11: iss, aud (a string or an array with the client), iat present and not in the future, token_introspection', async () => {
