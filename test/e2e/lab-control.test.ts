@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labPaths } from '../../lab/home.js';
 import { readRunFile, writeRunFile } from '../../lab/run-file.js';
 import { createHttpClient } from '../../src/http/client.js';
-import { isFapiError } from '../../src/errors.js';
 import { BIN, fapi, tempHome, type RunResult } from '../helpers/cli.js';
+import { expectFapiError } from '../helpers/expect-error.js';
 
 const home = tempHome('fapi-lab-control-');
 const paths = labPaths(path.join(home.dir, 'lab'));
@@ -136,14 +136,13 @@ describe('fapi lab over the control API', () => {
 
   it('a TLS fault keeps every client out but not the control commands: set, status, clear', async () => {
     ok(await run(['lab', 'fault', 'set', 'tls-wrong-host']));
-    const e = await createHttpClient({ ca: [readFileSync(info.ca, 'utf8')], timeoutMs: 5000 })({
-      method: 'GET',
-      url: `${info.issuer}/jwks`,
-    }).then(
-      () => undefined,
-      (err: unknown) => err,
+    await expectFapiError(
+      createHttpClient({ ca: [readFileSync(info.ca, 'utf8')], timeoutMs: 5000 })({
+        method: 'GET',
+        url: `${info.issuer}/jwks`,
+      }),
+      { code: 'E_TLS_HOSTNAME' },
     );
-    expect(isFapiError(e) && e.code).toBe('E_TLS_HOSTNAME');
     const status = await run(['lab', 'status']);
     ok(status);
     expect(status.stdout).toMatch(/not answering fapi/);

@@ -224,14 +224,11 @@ describe('checkJarmSupported (fapi login --jarm)', () => {
       { response_modes_supported: ['query', 'query.jwt'] },
       { response_modes_supported: ['jwt'], authorization_signing_alg_values_supported: ['RS256'] },
     ]) {
-      let e: FapiError | undefined;
-      try {
-        checkJarmSupported(m(extra));
-      } catch (x) {
-        e = x as FapiError;
-      }
-      expect(e?.code).toBe('E_JARM_UNSUPPORTED');
-      expect(e?.exitCode).toBe(2);
+      expectFapiError(() => checkJarmSupported(m(extra)), {
+        code: 'E_JARM_UNSUPPORTED',
+        exitCode: 2,
+        label: JSON.stringify(extra),
+      });
     }
   });
 });
