@@ -119,10 +119,13 @@ import {
   createPkcePair,
   createDpopProof,
   verifyResourceRequest,
+  createResourceVerifier,
   FapiError,
+  type Jwk,
   type KeyPair,
   type PkcePair,
   type ResourceVerification,
+  type ResourceVerifierOptions,
 } from 'fapi';
 
 export async function typed(): Promise<string[]> {
@@ -148,6 +151,15 @@ export const badFault: FaultName = 'no-such-fault';
 export const badAlg = () => generateKey('RS256');
 // @ts-expect-error failNext needs a known endpoint
 export const badEndpoint = (lab: Lab) => lab.failNext({ endpoint: 'nowhere' });
+// The trust anchor of a resource verifier: the issuer, its keys, or both; never neither.
+export const anchors = (jwks: { keys: Jwk[] }): ResourceVerifierOptions[] => [
+  { issuer: 'https://as.example' },
+  { jwks },
+  { issuer: 'https://as.example', jwks, audience: 'https://api.example' },
+];
+export const byKeys = (jwks: { keys: Jwk[] }) => createResourceVerifier({ jwks, scope: 'accounts' });
+// @ts-expect-error neither issuer nor jwks
+export const noAnchor = () => createResourceVerifier({ audience: 'https://api.example' });
 `,
   );
   // node16 also checks every declaration file (ours and our dependencies'); bundler skips them (the

@@ -7,6 +7,7 @@ import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
 import { AccessTokenError, verifyAccessToken } from '../../../src/core/access-token.js';
 import { type JwsPolicy, JwsError, checkJwsHeader, typMatches } from '../../../src/core/jws.js';
+import { decodeJwt } from '../../helpers/jwt.js';
 
 const ISS = 'https://as.example';
 const NOW = 1_800_000_000;
@@ -103,5 +104,30 @@ describe('RS-03 / RS-04: the access-token verification (RFC 9068 §4)', () => {
     for (const [check, token] of cases) expect(refusal(() => verify(token)).check, check).toBe(check);
     const none = `${Buffer.from('{"alg":"none","typ":"at+jwt","kid":"k1"}').toString('base64url')}.${(await at()).split('.')[1]}.`;
     expect(refusal(() => verify(none)).check).toBe('alg');
+  });
+
+  it('no issuer configured (keys alone): any iss string is accepted, a missing or non-string iss is not (RFC 9068 §2.2)', async () => {
+    const anyIssuer = (t: string) => verifyAccessToken(t, { keys, issuer: undefined });
+    const token = await at({}, { iss: undefined });
+    expect(decodeJwt(token).payload).not.toHaveProperty('iss');
+    expect(anyIssuer(await at({}, { iss: 'https://other.example' })).payload.iss).toBe(
+      'https://other.example',
+    );
+    expect(anyIssuer(await at()).payload.iss).toBe(ISS);
+    const missing = refusal(() => anyIssuer(token));
+    expect(missing).toMatchObject({
+      check: 'iss',
+      message: expect.stringMatching(/has no iss.*RFC 9068 §2\.2/),
+    });
+    for (const iss of [7, '', ['https://as.example'], null]) {
+      const t = await at({}, { iss });
+      expect(refusal(() => anyIssuer(t)).check, JSON.stringify(iss)).toBe('iss');
+    }
+    // The signature still decides first: another key with no iss is a signature refusal.
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const forged = await new jose.SignJWT({ iss: ISS, exp: NOW + 300 })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })
+      .sign(other.privateKey);
+    expect(refusal(() => anyIssuer(forged)).check).toBe('signature');
   });
 });
