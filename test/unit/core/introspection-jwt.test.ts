@@ -141,6 +141,9 @@ describe('MS-11: the client verifies it', () => {
     // under "signature" (the JWS could not be verified), the message naming crit.
     const e = await refused(verifyIntrospectionJwt(critical, check), 'signature');
     expect(e.message).toMatch(/crit header \["x-unknown"\].*RFC 7515 §4\.1\.11/);
+    // Not a forgery: the hint says what the server does wrong.
+    expect(e.hint).toMatch(/^Its JWS header lists crit extensions/);
+    expect(e.hint).not.toMatch(/forged/);
   });
 
   it('MS-11: iss, aud (a string or an array with the client), iat present and not in the future, token_introspection', async () => {
