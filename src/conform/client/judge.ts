@@ -390,13 +390,15 @@ export function judgeModule(
         : 'the client made no request',
     });
   const judged = m.kind === 'negative' ? negative(m, o, exit) : complete(m, o, exit, variant);
-  // A client that used what it had to refuse is judged by that, even if it then hung.
+  // A client that used what it had to refuse is judged by that, even if it then hung: the
+  // evidence is complete, so a SHOULD module stays a warning. Any other hang proves nothing.
   if (exit.timedOut)
     return verdict(
       judged.result === 'failed' &&
+        !judged.unjudged &&
         !judged.reason.startsWith('incomplete') &&
         !judged.reason.includes('stopped before')
-        ? { result: 'failed', unjudged: true, reason: `${judged.reason}; then it timed out (${killed})` }
+        ? { result: 'failed', reason: `${judged.reason}; then it timed out (${killed})` }
         : { result: 'failed', unjudged: true, reason: `timed out (${killed})` },
     );
   return verdict(judged);

@@ -380,10 +380,24 @@ describe('any module', () => {
   });
   it('a client that used what it had to refuse, then hung, is judged by what it used', () => {
     const t = exit(null, { timedOut: true, signal: 'SIGTERM', ms: 30_000 });
-    const v = judgeModule(mod('CL-01'), observe(reqs(...FLOW.slice(0, 5))), t, DPOP);
-    expect(v.reason).toMatch(
-      /^the client sent requests over a TLS connection it should have refused: .*; then it timed out \(the process group was killed\)$/,
-    );
+    for (const id of ['CL-01', 'CL-02']) {
+      const v = judgeModule(mod(id), observe(reqs(...FLOW.slice(0, 5))), t, DPOP);
+      expect(v.reason).toMatch(
+        /^the client sent requests over a TLS connection it should have refused: .*; then it timed out \(the process group was killed\)$/,
+      );
+      // Judged on the module's rule, not unjudged: a SHOULD module (CL-02) stays a warning.
+      expect([id, v.result, v.unjudged]).toEqual([id, 'failed', undefined]);
+    }
+    expect(mod('CL-02').level).toBe('SHOULD');
+    // The same for a client that used the tokens of a bad ID token and then hung.
+    const used = judgeModule(mod('CL-20.sig-invalid'), observe(reqs(...FLOW)), t, DPOP);
+    expect([used.result, used.unjudged, used.reason]).toEqual([
+      'failed',
+      undefined,
+      expect.stringMatching(
+        /^the client used the tokens of the bad token response: .*; then it timed out/,
+      ) as string,
+    ]);
   });
   it('a flood fails, and the evidence stays short (the first and the last requests)', () => {
     const many = reqs(...Array.from({ length: 700 }, () => 'POST /par 400 invalid_client'));
