@@ -144,6 +144,22 @@ export function decodeJws(token: string, o: DecodeOptions = {}): DecodedJws {
   return decoded;
 }
 
+/**
+ * The header and payload of a compact JWS, read without verifying it, or undefined when the value
+ * is none (an opaque token, or no value): for looking at a token, never for trusting it.
+ */
+export function peekJws(
+  token: string | undefined,
+): { header: Record<string, unknown>; payload: Record<string, unknown> } | undefined {
+  if (!token) return undefined;
+  try {
+    const { header, payload } = decodeJws(token);
+    return { header, payload };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Verifies the signature of a decoded JWS with `alg` (already checked against an allow-list). */
 export function verifyJwsSignature(decoded: DecodedJws, alg: string, key: KeyObject): boolean {
   const { hash, opts } = params(alg);

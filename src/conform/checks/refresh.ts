@@ -6,12 +6,13 @@
  */
 import { generateSigningKey } from '../../keys/generate.js';
 import { jwkThumbprint, type Jwk } from '../../core/jwk.js';
+import { peekJws } from '../../core/jws.js';
 import type { CheckContext } from '../context.js';
 import { certificateFor, derOf, type TestClient } from '../parties.js';
 import { describe, expectRefused, expectSuccess, isSuccess } from '../expect.js';
 import { failed, passed, Skip, type Check } from '../types.js';
 import { defineCheck, INVALID_CLIENT, SP } from './define.js';
-import { cnfOf, issuedAnyway, jwtAccessToken } from './issued.js';
+import { cnfOf, issuedAnyway } from './issued.js';
 import { entropyBits } from './token.js';
 
 const needs = { logins: 1, after: ['PAR-16'] } as const;
@@ -159,7 +160,7 @@ export const rt06 = defineCheck({
         `refresh with a new DPoP key → ${describe(sent)}, expected 200 (the refresh token must not be bound to the key)`,
       );
     const at = (sent.response!.json() as Record<string, unknown>).access_token;
-    const jwt = typeof at === 'string' ? jwtAccessToken(at) : undefined;
+    const jwt = typeof at === 'string' ? peekJws(at) : undefined;
     const jkt = (jwt?.payload.cnf as Record<string, unknown> | undefined)?.jkt;
     if (jwt && jkt !== jwkThumbprint(k.publicJwk))
       return failed('refresh with a new key → 200, but the new access token is not bound to the new key');
@@ -287,7 +288,7 @@ export const rt10 = defineCheck({
     const rt = t.refreshToken;
     if (/[^\u0020-\u007e]/.test(rt))
       return failed('the refresh token has characters outside VSCHAR (RFC 6749 Appendix A.17)');
-    if (!jwtAccessToken(rt) && entropyBits(rt) < 128)
+    if (!peekJws(rt) && entropyBits(rt) < 128)
       return failed(`the refresh token has ${rt.length} characters: at most ${entropyBits(rt)} bits`);
     return passed(`refresh token of ${rt.length} characters, VSCHAR only`);
   },
