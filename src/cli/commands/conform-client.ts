@@ -16,7 +16,9 @@ import {
 } from '../../core/fapi.js';
 import { FapiError, usageError } from '../../errors.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { nonEmpty } from '../options.js';
 import { parseDuration } from '../session.js';
+import { twoStageInterrupt } from '../signals.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/fapi.js', import.meta.url));
 
@@ -54,14 +56,12 @@ export interface ConformClientOptions {
   timeoutMs: number;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
 export function parseConformClientOptions(
   opts: ConformClientCliOptions,
   args: string[],
 ): ConformClientOptions {
-  const auth = (str(opts.auth) ?? 'private_key_jwt') as ClientAuthMethod;
-  const sender = (str(opts.sender) ?? 'dpop') as SenderConstraint;
+  const auth = (nonEmpty(opts.auth) ?? 'private_key_jwt') as ClientAuthMethod;
+  const sender = (nonEmpty(opts.sender) ?? 'dpop') as SenderConstraint;
   // commander checks the choices; a library caller may not have.
   if (!CLIENT_AUTH_METHODS.includes(auth))
     throw usageError('E_USAGE', `--auth ${auth} is not a FAPI 2.0 client authentication method.`);
@@ -78,14 +78,14 @@ export function parseConformClientOptions(
     skip: opts.skip ?? [],
     timeoutMs: parseDuration(String(opts.timeout ?? '30s'), '--timeout'),
   };
-  const command = str(args[0]);
+  const command = nonEmpty(args[0]);
   if (command) o.command = command;
   const set = <K extends keyof ConformClientOptions>(k: K, v: ConformClientOptions[K] | undefined) => {
     if (v !== undefined) o[k] = v;
   };
-  set('clientMetadata', str(opts.clientMetadata));
-  set('expectedFailures', str(opts.expectedFailures));
-  set('junit', str(opts.junit));
+  set('clientMetadata', nonEmpty(opts.clientMetadata));
+  set('expectedFailures', nonEmpty(opts.expectedFailures));
+  set('junit', nonEmpty(opts.junit));
   return o;
 }
 
@@ -149,15 +149,7 @@ export async function client(ctx: CliContext, opts: ConformClientCliOptions, arg
   });
 
   // Ctrl-C: stop the running command's process group and the lab, then exit 130.
-  const abort = new AbortController();
-  const previous = process.listeners('SIGINT');
-  for (const l of previous) process.removeListener('SIGINT', l);
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(130);
-    process.stderr.write('\ninterrupted: stopping the client and the lab (Ctrl-C again to quit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = twoStageInterrupt('stopping the client and the lab');
 
   const label = commandLine(o.command, o.args);
   let report;
@@ -202,17 +194,16 @@ export async function client(ctx: CliContext, opts: ConformClientCliOptions, arg
       modules,
       expectedFailures: expected,
       timeoutMs: o.timeoutMs,
-      signal: abort.signal,
+      signal: interrupt.signal,
       onEvent: (e) => {
         if (e.type === 'start' && tty) ctx.out.info(ctx.out.errC.dim(`  … ${e.n}/${e.of} ${e.module.id}`));
       },
     });
   } finally {
-    process.removeListener('SIGINT', onSigint);
-    for (const l of previous) process.on('SIGINT', l);
+    interrupt.restore();
     await lab.close();
   }
-  if (abort.signal.aborted)
+  if (interrupt.signal.aborted)
     throw new FapiError('E_INTERRUPTED', 'Interrupted; the client and the lab were stopped.', {
       kind: 'interrupted',
     });
