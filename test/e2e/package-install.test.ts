@@ -123,6 +123,7 @@ import {
   type KeyPair,
   type PkcePair,
   type ResourceVerification,
+  type SigningAlg,
 } from 'fapi';
 
 export async function typed(): Promise<string[]> {
@@ -148,6 +149,11 @@ export const badFault: FaultName = 'no-such-fault';
 export const badAlg = () => generateKey('RS256');
 // @ts-expect-error failNext needs a known endpoint
 export const badEndpoint = (lab: Lab) => lab.failNext({ endpoint: 'nowhere' });
+// SigningAlg is exactly FAPI 2.0's three algorithms; KeyPair has exactly these members.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const algs: Same<SigningAlg, 'ES256' | 'PS256' | 'EdDSA'> = true;
+export const keyPair: Same<keyof KeyPair, 'alg' | 'kid' | 'thumbprint' | 'privateKey' | 'publicKey' | 'privateJwk' | 'publicJwk'> = true;
+export const keyPairAlg: Same<KeyPair['alg'], SigningAlg> = true;
 `,
   );
   // node16 also checks every declaration file (ours and our dependencies'); bundler skips them (the
