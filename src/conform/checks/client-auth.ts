@@ -14,7 +14,12 @@ import { generateSigningKey, privateKeyPem } from '../../keys/generate.js';
 import { createCertificate } from '../../keys/x509.js';
 import type { AsOptions, AssertionTweak, CheckContext } from '../context.js';
 import { describe, expectRefused, expectSuccess } from '../expect.js';
-import { registerTestClient, type RegisterTestClientOptions, type TestClient } from '../parties.js';
+import {
+  registerTestClient,
+  uniqueName,
+  type RegisterTestClientOptions,
+  type TestClient,
+} from '../parties.js';
 import { failed, passed, Skip, warning, type Check } from '../types.js';
 import { defineCheck, INVALID_CLIENT, SP } from './define.js';
 import { resignRs256, unsigned } from '../tamper.js';
@@ -430,7 +435,7 @@ export const cr08 = defineCheck({
   group: 'client-auth',
   needs: { scope: 'server', dcr: true },
   async run(ctx) {
-    const kid = `fapi-conform-cr08-${Math.random().toString(36).slice(2, 8)}`;
+    const kid = uniqueName('cr08');
     const ec = await generateSigningKey('ES256', { kid });
     const other = await otherTypeKey(ctx, kid);
     const keys = `an ES256 key and a ${other.alg} key, both kid "${kid}"`;

@@ -8,7 +8,7 @@ import { generateSigningKey } from '../../keys/generate.js';
 import { jwkThumbprint, type Jwk } from '../../core/jwk.js';
 import { peekJws } from '../../core/jws.js';
 import type { CheckContext } from '../context.js';
-import { certificateFor, derOf, type TestClient } from '../parties.js';
+import { certificateFor, derOf, testCertificateSubject, type TestClient } from '../parties.js';
 import { describe, expectRefused, expectSuccess, isSuccess } from '../expect.js';
 import { failed, passed, Skip, type Check } from '../types.js';
 import { defineCheck, INVALID_CLIENT, SP } from './define.js';
@@ -178,7 +178,7 @@ export const rt06 = defineCheck({
 async function clientWithTwoCertificates(ctx: CheckContext): Promise<{ c: TestClient; other: TestClient }> {
   const p = ctx.env.provisioning;
   const key = await generateSigningKey('ES256');
-  const suffix = Math.random().toString(36).slice(2, 8);
+  const subject = testCertificateSubject();
   const withCert = (c: TestClient, cert: NonNullable<TestClient['certificate']>): TestClient => ({
     ...c,
     certificate: cert,
@@ -189,12 +189,7 @@ async function clientWithTwoCertificates(ctx: CheckContext): Promise<{ c: TestCl
       throw new Skip(
         'a second certificate of a self_signed_tls_client_auth client must be registered in its JWKS: needs dynamic registration',
       );
-    const cert = await certificateFor(
-      p,
-      'self_signed_tls_client_auth',
-      key,
-      `CN=fapi-conform-${suffix},O=fapi conform`,
-    );
+    const cert = await certificateFor(p, 'self_signed_tls_client_auth', key, subject);
     const jwk: Jwk = { ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig', x5c: [derOf(cert!.pem)] };
     const c = await ctx.ownClient({ extraKeys: [jwk] });
     return { c, other: withCert(c, cert!) };
@@ -205,12 +200,7 @@ async function clientWithTwoCertificates(ctx: CheckContext): Promise<{ c: TestCl
     const cert = await certificateFor(p, 'tls_client_auth', key, c.certificate.subject);
     return { c, other: withCert(c, cert!) };
   }
-  const cert = await certificateFor(
-    p,
-    'self_signed_tls_client_auth',
-    key,
-    `CN=fapi-conform-${suffix},O=fapi conform`,
-  );
+  const cert = await certificateFor(p, 'self_signed_tls_client_auth', key, subject);
   return { c, other: withCert(c, cert!) };
 }
 
