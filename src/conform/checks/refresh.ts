@@ -12,6 +12,7 @@ import { certificateFor, derOf, testCertificateSubject, type TestClient } from '
 import { describe, expectRefused, expectSuccess, isSuccess } from '../expect.js';
 import { failed, passed, Skip, type Check } from '../types.js';
 import { defineCheck, INVALID_CLIENT, SP } from './define.js';
+import { revoke } from './introspection.js';
 import { cnfOf, issuedAnyway } from './issued.js';
 import { entropyBits } from './token.js';
 
@@ -294,12 +295,7 @@ export const rt11 = defineCheck({
   async run(ctx) {
     const c = await ctx.client(1);
     const t = await ctx.tokensWithRefresh(c);
-    const rv = await ctx.as(
-      c,
-      'revocation_endpoint',
-      { token: t.refreshToken, token_type_hint: 'refresh_token' },
-      { dpop: false },
-    );
+    const rv = await revoke(ctx, c, t.refreshToken, 'refresh_token');
     if (!isSuccess(rv)) return failed(`revocation of the refresh token → ${describe(rv)}, expected 200`);
     return expectRefused('revoked, then refreshed', await ctx.refresh(c, t.refreshToken), {
       errors: ['invalid_grant'],

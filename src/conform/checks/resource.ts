@@ -16,6 +16,7 @@ import type { TestClient } from '../parties.js';
 import { flipSignature } from '../tamper.js';
 import { failed, passed, Skip, warning, type Check, type Outcome } from '../types.js';
 import { defineCheck, SP } from './define.js';
+import { revoke } from './introspection.js';
 import { otherDpopKey } from './par.js';
 
 const needs = { rs: true, logins: 1, after: ['PAR-16', 'RS-01'] } as const;
@@ -108,12 +109,7 @@ export const rs03Revoked = defineCheck({
   needs: { ...needs, endpoints: ['revocation_endpoint'] },
   run: (ctx) =>
     eachResource(ctx, async (c, t, url) => {
-      const rv = await ctx.as(
-        c,
-        'revocation_endpoint',
-        { token: t.set.access_token, token_type_hint: 'access_token' },
-        { dpop: false },
-      );
+      const rv = await revoke(ctx, c, t.set.access_token, 'access_token');
       if (!isSuccess(rv)) return failed(`revocation of the access token → ${describe(rv)}`);
       return refusedAt('a revoked access token', await ctx.rs(c, ctx.token(t), { url }));
     }),
