@@ -15,7 +15,8 @@ import {
   type SenderConstraint,
 } from '../../core/fapi.js';
 import { FapiError, usageError } from '../../errors.js';
-import type { CliContext, GlobalOptions } from '../context.js';
+import type { CliContext } from '../context.js';
+import type { ConformRunCliOptions, ConformRunOptions } from './conform.js';
 import { nonEmpty } from '../options.js';
 import { parseDuration } from '../session.js';
 import { twoStageInterrupt } from '../signals.js';
@@ -23,23 +24,17 @@ import { twoStageInterrupt } from '../signals.js';
 const BIN = fileURLToPath(new URL('../../../../bin/fapi.js', import.meta.url));
 
 /** The options of `fapi conform client`, as commander hands them over. */
-export interface ConformClientCliOptions extends GlobalOptions {
+export interface ConformClientCliOptions extends ConformRunCliOptions {
   auth?: string;
   sender?: string;
   jarm?: boolean;
   jar?: boolean;
   introspection?: boolean;
   clientMetadata?: string;
-  list?: boolean;
-  only?: string[];
-  skip?: string[];
-  expectedFailures?: string;
-  junit?: string;
-  timeout?: string;
 }
 
 /** The same, checked and typed. */
-export interface ConformClientOptions {
+export interface ConformClientOptions extends ConformRunOptions {
   command?: string;
   args: string[];
   auth: ClientAuthMethod;
@@ -48,12 +43,6 @@ export interface ConformClientOptions {
   jar: boolean;
   introspection: boolean;
   clientMetadata?: string;
-  list: boolean;
-  only: string[];
-  skip: string[];
-  expectedFailures?: string;
-  junit?: string;
-  timeoutMs: number;
 }
 
 export function parseConformClientOptions(

@@ -25,8 +25,31 @@ import { nonEmpty } from '../options.js';
 import { parseDuration } from '../session.js';
 import { twoStageInterrupt } from '../signals.js';
 
+/**
+ * The options of both conform runs (`server` and `client`), as commander hands them over: which
+ * checks or modules, the expected failures, the JUnit report, the timeout.
+ */
+export interface ConformRunCliOptions extends GlobalOptions {
+  list?: boolean;
+  only?: string[];
+  skip?: string[];
+  expectedFailures?: string;
+  junit?: string;
+  timeout?: string;
+}
+
+/** The same, checked and typed. */
+export interface ConformRunOptions {
+  list: boolean;
+  only: string[];
+  skip: string[];
+  expectedFailures?: string;
+  junit?: string;
+  timeoutMs: number;
+}
+
 /** The options of `fapi conform server`, as commander hands them over. */
-export interface ConformCliOptions extends GlobalOptions {
+export interface ConformCliOptions extends ConformRunCliOptions {
   auth?: string[];
   sender?: string[];
   client?: string[];
@@ -37,19 +60,13 @@ export interface ConformCliOptions extends GlobalOptions {
   rs?: string[];
   scope?: string;
   rsScope?: string;
-  list?: boolean;
-  only?: string[];
-  skip?: string[];
-  expectedFailures?: string;
-  junit?: string;
-  timeout?: string;
   slow?: boolean;
   keep?: boolean;
   showSecrets?: boolean;
 }
 
 /** The same, checked and typed. */
-export interface ConformServerOptions {
+export interface ConformServerOptions extends ConformRunOptions {
   issuer?: string;
   auth: ClientAuthMethod[];
   sender: SenderConstraint[];
@@ -63,12 +80,6 @@ export interface ConformServerOptions {
   scope?: string;
   /** The scope the --rs resources require (RS-05). */
   rsScope?: string;
-  list: boolean;
-  only: string[];
-  skip: string[];
-  expectedFailures?: string;
-  junit?: string;
-  timeoutMs: number;
   slow: boolean;
   keep: boolean;
   showSecrets: boolean;
