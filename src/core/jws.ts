@@ -55,6 +55,20 @@ function params(alg: string): { hash: string | null; opts: Record<string, unknow
   }
 }
 
+/** What a client signs one of its JWTs (a client assertion, a request object) with. */
+export interface ClientJwtParams {
+  clientId: string;
+  privateKey: KeyObject;
+  alg: FapiAlg;
+  kid?: string;
+  /** Epoch seconds (skew-corrected when the server's Date is known, CL-23). */
+  now?: number;
+  jti?: string;
+  /** Extra header members / claims (tests and attack scenarios only). */
+  header?: Record<string, unknown>;
+  claims?: Record<string, unknown>;
+}
+
 export function signJws(
   header: Record<string, unknown>,
   payload: Record<string, unknown>,
