@@ -126,6 +126,7 @@ import {
   type PkcePair,
   type ResourceVerification,
   type ResourceVerifierOptions,
+  type SigningAlg,
 } from 'fapi';
 
 export async function typed(): Promise<string[]> {
@@ -160,6 +161,11 @@ export const anchors = (jwks: { keys: Jwk[] }): ResourceVerifierOptions[] => [
 export const byKeys = (jwks: { keys: Jwk[] }) => createResourceVerifier({ jwks, scope: 'accounts' });
 // @ts-expect-error neither issuer nor jwks
 export const noAnchor = () => createResourceVerifier({ audience: 'https://api.example' });
+// SigningAlg is exactly FAPI 2.0's three algorithms; KeyPair has exactly these members.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const algs: Same<SigningAlg, 'ES256' | 'PS256' | 'EdDSA'> = true;
+export const keyPair: Same<keyof KeyPair, 'alg' | 'kid' | 'thumbprint' | 'privateKey' | 'publicKey' | 'privateJwk' | 'publicJwk'> = true;
+export const keyPairAlg: Same<KeyPair['alg'], SigningAlg> = true;
 `,
   );
   // node16 also checks every declaration file (ours and our dependencies'); bundler skips them (the

@@ -12,44 +12,9 @@
  *   the lab is known to have misbehaved at all (the client got that far);
  *   a client that stops but exits 0 passes with a warning: it did not report the failure.
  */
+import type { Observation, ObservedRequest } from '../../core/client-test-lab.js';
 import type { Variant } from '../types.js';
 import type { ClientModule } from './modules.js';
-
-/** A request the lab answered (the fields of its request log the judge reads). */
-export interface ObservedRequest {
-  id: number;
-  listener: 'as' | 'mtls' | 'rs';
-  method: string;
-  path: string;
-  status: number;
-  outcome: 'accepted' | 'refused';
-  clientId?: string;
-  grantType?: string;
-  error?: string;
-  check?: string;
-  dpop: boolean;
-  clientCertificate: boolean;
-  /** A pushed request object, as decoded by the lab (RFC 9101; FAPI2-MS §5.3.2). */
-  requestObject?: PushedRequestObject;
-  /**
-   * An introspection request: whether it asked for a signed answer (RFC 9701 §4: Accept:
-   * application/token-introspection+jwt, or no preference from a client registered with
-   * introspection_signed_response_alg, §6).
-   */
-  introspectionJwt?: boolean;
-}
-
-/** What the judge reads of a pushed request object (FAPI2-MS §5.3.2; MS-07). */
-export interface PushedRequestObject {
-  /** The JWS `typ` header, if any. */
-  typ?: string;
-  /** The `aud` claim's form. */
-  aud: 'string' | 'array' | 'missing' | 'other';
-  /** Whether it has a `sub` claim (RFC 9101 §10.8: it must not pass for a client assertion). */
-  sub: boolean;
-  /** The form parameters sent beside it. */
-  params: string[];
-}
 
 /** What a pushed request may carry beside its request object: client_id, request, the client authentication. */
 const BESIDE_REQUEST_OBJECT = new Set(['client_id', 'request', 'client_assertion', 'client_assertion_type']);
@@ -73,20 +38,6 @@ function requestObjectProblem(m: ClientModule, pars: ObservedRequest[]): string 
       return `parameters beside the request object: ${extra.join(', ')} (only client_id and request, with the client authentication)`;
   }
   return undefined;
-}
-
-/** What the lab observed during one module's run. */
-export interface Observation {
-  /** The requests still in the lab's log, oldest first. */
-  requests: ObservedRequest[];
-  /** How many requests the lab answered during the run (more than `requests` when the log overflowed). */
-  total: number;
-  /** Failed TLS handshakes during the run (they never become requests). */
-  handshakeFailures: number;
-  /** Their reasons, the last few. */
-  handshakeReasons: string[];
-  /** The registered clients that made requests: their authentication method and sender constraint. */
-  clients: Record<string, { auth: string; sender: 'dpop' | 'mtls' | 'none' }>;
 }
 
 /** How the command ended. */

@@ -8,22 +8,9 @@
 import { resultOf } from '../runner.js';
 import { summarize, type CheckResult, type Summary, type Variant } from '../types.js';
 import { runCommand, type CommandResult } from './command.js';
-import { judgeModule, verdictDetail, type ModuleVerdict, type Observation } from './judge.js';
-import type { ClientModule, LabSetup } from './modules.js';
-
-/** Where the lab's records stood when a module started. */
-export interface LabMark {
-  requests: number;
-  handshakes: number;
-}
-
-/** The lab, as the runner needs it: switch it, and read what it observed. */
-export interface ClientTestLab {
-  /** Switches the lab to a module's behaviour, replacing the previous module's (and anything pending). */
-  apply(setup: LabSetup): Promise<void>;
-  mark(): LabMark;
-  observe(since: LabMark): Observation;
-}
+import type { ClientTestLab, LabMark, Observation } from '../../core/client-test-lab.js';
+import { judgeModule, verdictDetail, type ModuleVerdict } from './judge.js';
+import type { ClientModule } from './modules.js';
 
 export interface ClientRunOptions {
   lab: ClientTestLab;

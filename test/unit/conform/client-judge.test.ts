@@ -4,13 +4,12 @@
  * request, on what a broken one does; a negative module counts only once the lab misbehaved.
  */
 import { describe, expect, it } from 'vitest';
+import type { ObservedRequest, Observation } from '../../../src/core/client-test-lab.js';
 import {
   FLOOD_LIMIT,
   judgeModule,
   verdictDetail,
   type CommandExit,
-  type ObservedRequest,
-  type Observation,
 } from '../../../src/conform/client/judge.js';
 import { CLIENT_MODULES, type ClientModule } from '../../../src/conform/client/modules.js';
 import type { Variant } from '../../../src/conform/types.js';

@@ -6,8 +6,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
 import { AccessTokenError, verifyAccessToken } from '../../../src/core/access-token.js';
-import { type JwsPolicy, JwsError, checkJwsHeader, typMatches } from '../../../src/core/jws.js';
 import { decodeJwt } from '../../helpers/jwt.js';
+import { type JwsPolicy, JwsError, checkJwsHeader, peekJws, typMatches } from '../../../src/core/jws.js';
 
 const ISS = 'https://as.example';
 const NOW = 1_800_000_000;
@@ -35,6 +35,19 @@ describe('typ is a media type (RFC 7515 §4.1.9), one rule for every JWT', () =>
       expect(typMatches(typ, ['at+jwt']), typ).toBe(true);
     for (const typ of ['JWT', 'text/at+jwt', 'at+jwt ', 'application/', undefined, 7, ['at+jwt']])
       expect(typMatches(typ, ['at+jwt']), String(typ)).toBe(false);
+  });
+});
+
+describe('peekJws', () => {
+  it('reads the header and payload of a JWS without verifying it; undefined for anything else', async () => {
+    const jwt = await at({}, { sub: 'alice' });
+    expect(peekJws(jwt)).toEqual({
+      header: { alg: 'ES256', typ: 'at+jwt', kid: 'k1' },
+      payload: { iss: ISS, aud: 'https://rs.example', exp: NOW + 300, jti: 'j1', sub: 'alice' },
+    });
+    expect(peekJws(`${jwt.slice(0, jwt.lastIndexOf('.'))}.AAAA`)?.payload.sub).toBe('alice');
+    for (const v of [undefined, '', 'opaque-token', 'a.b', 'a.b.c', `${jwt}.x`])
+      expect(peekJws(v), String(v)).toBeUndefined();
   });
 });
 
