@@ -58,6 +58,8 @@ export interface ConformOptions {
   allChecks?: readonly Check[];
   /** Entries of --expected-failures. */
   expectedFailures?: readonly string[];
+  /** A SHOULD is held as a MUST: its failure is `failed`, not a warning (--strict). */
+  strict?: boolean;
   slow?: boolean;
   /** Timeout of one request (ms); a check gets a few times that. */
   timeoutMs: number;
@@ -454,7 +456,8 @@ export async function runConformance(
             : c.needs.auth
               ? `needs ${c.needs.auth.join(' or ')}: no such variant ${o.auth?.length ? 'selected' : 'offered'}`
               : 'not run';
-      if (!o.signal?.aborted) emit(resultOf(c, undefined, { result: 'skipped', detail: why }, 0, expected));
+      if (!o.signal?.aborted)
+        emit(resultOf(c, undefined, { result: 'skipped', detail: why }, 0, expected, o.strict));
     }
   } finally {
     const kept: TestClientInfo[] = [];
@@ -490,8 +493,9 @@ export async function runConformance(
 }
 
 /**
- * Maps an outcome to the reported result: SHOULD failures are warnings, expected failures. One
- * mapping for server checks and client modules (./client/runner.ts).
+ * Maps an outcome to the reported result: SHOULD failures are warnings (unless `strict` holds a
+ * SHOULD as a MUST, or the peer could not be judged at all), expected failures. One mapping for
+ * server checks and client modules (./client/runner.ts).
  */
 export function resultOf(
   c: Pick<Check, 'id' | 'title' | 'spec' | 'level'> & { group: string },
@@ -499,10 +503,11 @@ export function resultOf(
   outcome: Outcome,
   ms: number,
   expected: readonly string[],
+  strict = false,
 ): CheckResult {
   let result: CheckResult['result'] = outcome.result;
   let detail = outcome.detail;
-  if (result === 'failed' && c.level === 'SHOULD') result = 'warning';
+  if (result === 'failed' && c.level === 'SHOULD' && !strict && !outcome.unjudged) result = 'warning';
   if (expected.some((e) => selects(e, c.id))) {
     if (result === 'failed' || result === 'warning') result = 'expected-failure';
     else if (result === 'passed') {
@@ -582,7 +587,7 @@ async function runPass(
   };
   const done = new Map<string, CheckResult>();
   const record = (c: Check, outcome: Outcome, ms: number) => {
-    const r = resultOf(c, variant, outcome, ms, expected);
+    const r = resultOf(c, variant, outcome, ms, expected, o.strict);
     done.set(c.id, r);
     if (selected.has(c.id)) emit(r);
   };
@@ -602,6 +607,7 @@ async function runPass(
           { result: 'failed', detail: setupProblem },
           0,
           expected,
+          o.strict,
         ),
       );
     return;

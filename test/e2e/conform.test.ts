@@ -421,6 +421,26 @@ describe('fapi conform server against a relaxed lab: failures and --expected-fai
       /<skipped message="expected failure: authorization response with a code and no iss parameter"\/>/,
     );
   }, 90_000);
+  it('--strict: a SHOULD broken is failed (exit 6), not a warning', async () => {
+    // expires_in is RECOMMENDED (RFC 6749 §5.1): TK-09.expires-in is a SHOULD.
+    expect((await fapi(['--home', h.dir, 'lab', 'fault', 'set', 'no-expires-in'])).code).toBe(0);
+    try {
+      const run = (extra: string[]) =>
+        fapi(['--json', ...labRun(relaxed, h.dir, [...only.slice(0, -1), 'TK-09.expires-in', ...extra])], {
+          timeoutMs: 60_000,
+        });
+      const result = (r: { stdout: string }) =>
+        (JSON.parse(r.stdout) as { results: ContractResult[] }).results.find(
+          (x) => x.id === 'TK-09.expires-in',
+        )?.result;
+      const plain = await run([]);
+      expect([plain.code, result(plain)], plain.stderr).toEqual([0, 'warning']);
+      const strict = await run(['--strict']);
+      expect([strict.code, result(strict)], strict.stderr).toEqual([6, 'failed']);
+    } finally {
+      expect((await fapi(['--home', h.dir, 'lab', 'fault', 'clear'])).code).toBe(0);
+    }
+  }, 120_000);
 });
 
 describe('fapi conform server with clients registered beforehand, and gated registration', () => {

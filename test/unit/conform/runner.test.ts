@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DiscoveryResult } from '../../../src/core/discovery.js';
-import { checkLabel, planVariants, runConformance } from '../../../src/conform/runner.js';
+import { checkLabel, planVariants, resultOf, runConformance } from '../../../src/conform/runner.js';
 import { makeResponse, type HttpRequest } from '../../../src/http/client.js';
 import { Skip, type Check, type Outcome } from '../../../src/conform/types.js';
 
@@ -55,6 +55,39 @@ describe('the run: every check on its own', () => {
     ]);
     expect(report.summary).toEqual({ passed: 1, failed: 2, warnings: 2, skipped: 1, expected_failures: 1 });
     expect(report.results.every((r) => r.variant === null)).toBe(true);
+  });
+
+  it('--strict holds a SHOULD as a MUST; a peer that could not be judged fails a SHOULD even without it', () => {
+    const should = { id: 'T-09', title: 't', spec: 'RFC 0000', level: 'SHOULD' as const, group: 'g' };
+    const bad: Outcome = { result: 'failed', detail: 'no state check' };
+    const never: Outcome = { result: 'failed', detail: 'the client made no request', unjudged: true };
+    const of = (o: Outcome, strict: boolean, expected: string[] = []) =>
+      resultOf(should, undefined, o, 1, expected, strict).result;
+    expect([of(bad, false), of(bad, true), of(never, false), of(never, true)]).toEqual([
+      'warning',
+      'failed',
+      'failed',
+      'failed',
+    ]);
+    // An expected failure stays one under --strict; a MUST is failed either way.
+    expect(of(bad, true, ['T-09'])).toBe('expected-failure');
+    expect(resultOf({ ...should, level: 'MUST' }, undefined, bad, 1, [], false).result).toBe('failed');
+  });
+
+  it('--strict in a whole run: the SHOULD failure fails the run', async () => {
+    const report = await runConformance(
+      {
+        issuer: 'https://as.example',
+        http: () => () => Promise.reject(new Error('no network in this test')),
+        redirectUri: 'http://127.0.0.1:49152/callback',
+        checks: [check('T-04', () => Promise.resolve({ result: 'failed', detail: 'not quite' }), 'SHOULD')],
+        strict: true,
+        timeoutMs: 20,
+      },
+      discovery({}),
+    );
+    expect(report.results.map((r) => [r.id, r.result])).toEqual([['T-04', 'failed']]);
+    expect(report.summary.failed).toBe(1);
   });
 });
 
