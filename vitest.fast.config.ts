@@ -11,6 +11,8 @@ export const SLOW = [
   'test/interop/**', // fapi against node-oidc-provider
   'test/lab/login-page.test.ts', // headless Chromium
   'test/lab/dashboard-browser.test.ts', // headless Chromium
+  'test/lab/rar-consent-page.test.ts', // headless Chromium
+  'test/lab/ca-damaged.test.ts', // one test runs the real bin/fapi.js `lab up` (it needs dist/)
   'test/conform/lab-switches.test.ts', // a whole conformance run per lab switch: a minute or more
   'test/conform/strict-lab.test.ts', // every check in every variant, --slow included
   'test/conform/browser.test.ts', // headless Chromium on the lab's login page

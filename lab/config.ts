@@ -69,8 +69,15 @@ export interface LabConfig {
   dpopIatFuture: number;
   /** With rotate-rt: how long a rotated refresh token stays usable for a retry (RT-02). */
   refreshGraceSeconds: number;
-  /** Largest accepted request body in bytes (larger: 413). */
+  /** Largest accepted request body in bytes (larger: 413), at every endpoint but PAR. */
   bodyLimit: number;
+  /**
+   * Largest accepted body at the pushed authorization request endpoint (and its mTLS alias), in
+   * bytes; at least `bodyLimit` (see parBodyLimitOf). Larger than bodyLimit so that a long request
+   * object or `authorization_details` (a 1 MB array URL-encodes to up to 3 MB) reaches its own
+   * length check (MS-05, RAR-01) and gets the OAuth error for it, not 413.
+   */
+  parBodyLimit: number;
   /** Bound on one-time values kept in memory per kind (codes, request_uris, jtis). */
   maxOneTimeEntries: number;
   /** Relaxations of the profile (loud). */
@@ -99,6 +106,7 @@ export const DEFAULT_LAB_CONFIG: Readonly<LabConfig> = Object.freeze({
   dpopIatFuture: 10,
   refreshGraceSeconds: 60,
   bodyLimit: 64 * 1024,
+  parBodyLimit: 4 * 1024 * 1024,
   maxOneTimeEntries: 200_000,
   relax: [],
   faults: [],
@@ -134,6 +142,7 @@ const SHAPE = {
   dpopIatFuture: opt(intIn(10, 60, ' (FAPI2-SP §5.3.2.1-13: accept 10 s, reject beyond 60 s)')),
   refreshGraceSeconds: opt(intIn(0, 3600)),
   bodyLimit: opt(intIn(1024, 10 * 1024 * 1024)),
+  parBodyLimit: opt(intIn(1024, 10 * 1024 * 1024)),
   maxOneTimeEntries: opt(intIn(1000, 10_000_000)),
   relax: opt(arrayOf(oneOf(...RELAXATION_NAMES))),
   faults: opt(arrayOf(oneOf(...FAULT_NAMES))),
@@ -172,6 +181,11 @@ export function resolveLabConfig(...layers: (Partial<LabConfig> | undefined)[]):
   const problem = checkLabConfig(out);
   if (problem) throw new Error(`internal: resolved lab config is invalid: ${problem}`);
   return out;
+}
+
+/** The body limit of the PAR endpoint: parBodyLimit, never below the lab's bodyLimit. */
+export function parBodyLimitOf(config: Pick<LabConfig, 'bodyLimit' | 'parBodyLimit'>): number {
+  return Math.max(config.bodyLimit, config.parBodyLimit);
 }
 
 /** Loads and validates a JSON config file; errors name the file and the JSON path. */

@@ -9,6 +9,7 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { ClientTestLab, ObservedRequest, PushedRequestObject } from '../src/core/client-test-lab.js';
 import type { ClientAuthMethod } from '../src/core/fapi.js';
 import { wantsIntrospectionJwt } from '../src/core/introspection-jwt.js';
 import { decodeJws } from '../src/core/jws.js';
@@ -28,37 +29,8 @@ export const CONFORM_CLIENT_SUBJECT = 'CN=fapi-conform-client,O=fapi conform';
 export const CONFORM_RESOURCE_PATH = '/accounts';
 export const CONFORM_SCOPE = 'openid accounts';
 
-export interface ConformLabSetup {
-  faults?: readonly string[];
-  relax?: readonly string[];
-  rsRefusals?: number;
-}
-
-export interface ObservedLabRequest {
-  id: number;
-  listener: 'as' | 'mtls' | 'rs';
-  method: string;
-  path: string;
-  status: number;
-  outcome: 'accepted' | 'refused';
-  clientId?: string;
-  grantType?: string;
-  error?: string;
-  check?: string;
-  dpop: boolean;
-  clientCertificate: boolean;
-  requestObject?: {
-    typ?: string;
-    aud: 'string' | 'array' | 'missing' | 'other';
-    sub: boolean;
-    params: string[];
-  };
-  /** An introspection request: whether it asked for a signed answer (RFC 9701 §4, §6). */
-  introspectionJwt?: boolean;
-}
-
 /** What the judge needs of a pushed request object (FAPI2-MS §5.3.2), decoded; undefined when it is no JWS. */
-function pushedRequestObject(ro: { jws: string; params: string[] }): ObservedLabRequest['requestObject'] {
+function pushedRequestObject(ro: { jws: string; params: string[] }): PushedRequestObject | undefined {
   try {
     const { header, payload } = decodeJws(ro.jws);
     const aud = payload.aud;
@@ -80,22 +52,13 @@ function pushedRequestObject(ro: { jws: string; params: string[] }): ObservedLab
   }
 }
 
-export interface ConformClientLab {
+export interface ConformClientLab extends ClientTestLab {
   issuer: string;
   rs: string;
   resource: string;
   scope: string;
   caFile: string;
   home: string;
-  apply(setup: ConformLabSetup): Promise<void>;
-  mark(): { requests: number; handshakes: number };
-  observe(since: { requests: number; handshakes: number }): {
-    requests: ObservedLabRequest[];
-    total: number;
-    handshakeFailures: number;
-    handshakeReasons: string[];
-    clients: Record<string, { auth: string; sender: 'dpop' | 'mtls' | 'none' }>;
-  };
   /** A client certificate and key (PEM files in the lab home) for the mTLS variants. */
   clientCertificate(auth: ClientAuthMethod): Promise<{ certFile: string; keyFile: string; subject: string }>;
   /** Registers the user's client metadata (RFC 7591); its client_id. Bad metadata: exit 2 with the lab's reason. */
@@ -160,7 +123,7 @@ export async function startConformClientLab(
     observe(since) {
       const records = ctx.requests.select({ afterId: since.requests });
       const clients: Record<string, { auth: string; sender: 'dpop' | 'mtls' | 'none' }> = {};
-      const requests = records.map((r): ObservedLabRequest => {
+      const requests = records.map((r): ObservedRequest => {
         if (r.clientId && !clients[r.clientId]) {
           const c = ctx.clients.get(r.clientId);
           if (c)

@@ -36,6 +36,11 @@ export interface LabRoute {
    * request is valid, as an error redirect); the platform still applies `delayNext`.
    */
   failsItself?: boolean;
+  /**
+   * The route's body limit in bytes, when not the lab's `bodyLimit` (the PAR endpoint: a larger
+   * one, so its length checks answer oversized parameters; lab/config.ts parBodyLimit).
+   */
+  bodyLimit?: number;
   /** One line for the dashboard. */
   description: string;
   handler(req: FastifyRequest, reply: FastifyReply, ctx: LabContext): Promise<unknown> | unknown;

@@ -355,7 +355,7 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
       grantType: req.lab.grantType,
       dpop: dpop !== undefined,
       clientCertificate: listener !== 'as' && clientCertificatePresented(req),
-      credentials: credentialsOf(req, listener, dpop),
+      credentials: credentialsOf(req, listener, dpop, ctx.config.bodyLimit),
     });
     ctx.log.info(formatRequestLine(rec));
   };
@@ -378,7 +378,7 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
     }
     const description =
       err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? `the request body is larger than ${ctx.config.bodyLimit} bytes`
+        ? `the request body is larger than ${req.routeOptions.bodyLimit ?? ctx.config.bodyLimit} bytes`
         : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
           ? `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}`
           : err.message;
@@ -394,21 +394,29 @@ function setUp(app: FastifyInstance, listener: ListenerName, ctx: LabContext): v
   );
 }
 
+/** The value, unless it is longer than `max` characters. */
+function upTo(v: string | undefined, max: number): string | undefined {
+  return v !== undefined && v.length <= max ? v : undefined;
+}
+
 /**
  * The credentials a request carried, by reference (nothing decoded here: the dashboard decodes a
  * request's detail when asked; fapi conform client reads a pushed request object and the Accept
  * header of an introspection request). Access tokens only where they are access tokens (the RS and
  * userinfo): other Authorization headers (a registration access token, the control secret) are
- * secrets the lab never keeps.
+ * secrets the lab never keeps. A form value longer than the lab's bodyLimit (only the PAR endpoint
+ * takes such bodies, and its checks refuse such a value: MS-05, CA-*) is not kept: the log holds up
+ * to a thousand records, and its memory stays bounded by bodyLimit, not by the larger PAR limit.
  */
 function credentialsOf(
   req: FastifyRequest,
   listener: ListenerName,
   dpop: string | string[] | undefined,
+  keepUpTo: number,
 ): RequestCredentials | undefined {
   const body = req.body;
-  const assertion = body instanceof Form ? body.first('client_assertion') : undefined;
-  const request = body instanceof Form ? body.first('request') : undefined;
+  const assertion = body instanceof Form ? upTo(body.first('client_assertion'), keepUpTo) : undefined;
+  const request = body instanceof Form ? upTo(body.first('request'), keepUpTo) : undefined;
   const requestObject = request !== undefined ? { jws: request, params: (body as Form).names() } : undefined;
   let accessToken: string | undefined;
   if (listener === 'rs' || req.url.startsWith('/userinfo')) {
@@ -536,6 +544,8 @@ function registerRoutes(
         method: r.methods,
         url: path,
         config: { quiet: r.quiet === true },
+        // The lab's bodyLimit unless the route has its own (PAR: lab/config.ts parBodyLimit).
+        ...(r.bodyLimit !== undefined ? { bodyLimit: r.bodyLimit } : {}),
         // An ecosystem preset's whole-endpoint rules (ECO-03, ECO-04) come first; without a preset
         // that has any, nothing is added to the request path.
         handler: ecosystemGated(ctx)

@@ -123,8 +123,11 @@ export function issueCode(ctx: LabContext, request: PushedRequest, user: LabUser
   return code;
 }
 
-/** Consumes the request_uri at the point of authorization (PAR-06, PAR-07); false if already used. */
-function consumeRequestUri(ctx: LabContext, request: PushedRequest): boolean {
+/**
+ * Consumes the request_uri at the point of authorization (PAR-06, PAR-07); a request_uri already
+ * used is refused as invalid_request_uri (one-time use).
+ */
+function consumeRequestUri(ctx: LabContext, request: PushedRequest): void {
   const now = ctx.now();
   if (
     !ctx.usedRequestUris.once(
@@ -132,10 +135,16 @@ function consumeRequestUri(ctx: LabContext, request: PushedRequest): boolean {
       now + INTERACTION_SECONDS + request.expiresAt - request.createdAt,
     )
   )
-    return false;
+    throw new LabError(
+      400,
+      'invalid_request_uri',
+      'this authorization request was already completed (one-time use)',
+      {
+        check: 'PAR-06',
+      },
+    );
   const live = ctx.requestUris.peek(request.requestUri);
   if (live) live.value.usedAt = now;
-  return true;
 }
 
 /** Approves or denies: the response to the client, as a 303 to its redirect URI. */
@@ -146,15 +155,7 @@ function decide(
   request: PushedRequest,
   user: LabUser | undefined,
 ) {
-  if (!consumeRequestUri(ctx, request))
-    throw new LabError(
-      400,
-      'invalid_request_uri',
-      'this authorization request was already completed (one-time use)',
-      {
-        check: 'PAR-06',
-      },
-    );
+  consumeRequestUri(ctx, request);
   req.lab.passed.push('PAR-06');
   if (!user) {
     // AZ-02: the user declined; access_denied goes back with state and iss.
@@ -182,15 +183,7 @@ function decide(
 function injectedFailure(ctx: LabContext, req: FastifyRequest, reply: FastifyReply, request: PushedRequest) {
   const o = ctx.overrides.size === 0 ? undefined : ctx.overrides.take('authorize', request.clientId, 'fail');
   if (!o?.failure) return undefined;
-  if (!consumeRequestUri(ctx, request))
-    throw new LabError(
-      400,
-      'invalid_request_uri',
-      'this authorization request was already completed (one-time use)',
-      {
-        check: 'PAR-06',
-      },
-    );
+  consumeRequestUri(ctx, request);
   const { error, description } = o.failure;
   req.lab.refusal = { check: 'FAIL-NEXT', error, description };
   return redirect(reply, authorizationResponseUrl(ctx, request, { error, error_description: description }));

@@ -7,6 +7,7 @@
 import type { DecodedJws } from '../../src/core/jws.js';
 import { randomToken } from '../../src/core/random.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parBodyLimitOf } from '../config.js';
 import type { LabContext } from '../context.js';
 import { formOf, sendJson } from '../http.js';
 import type { PushedRequest } from '../model.js';
@@ -153,12 +154,16 @@ async function handlePar(req: FastifyRequest, reply: FastifyReply, ctx: LabConte
 
 export const parModule: LabModule = {
   name: 'par',
-  routes: () => [
+  routes: (ctx) => [
     {
       listener: 'as',
       mtlsAlias: true,
       methods: ['POST'],
       path: '/par',
+      // Room for a 1 MB request object or authorization_details, refused by MS-05 or RAR-01 with
+      // their OAuth errors instead of 413 (their length limits come before the request object's
+      // keys are fetched or its signature verified, and before the details are parsed).
+      bodyLimit: parBodyLimitOf(ctx.config),
       endpoint: 'par',
       metadataName: 'pushed_authorization_request_endpoint',
       description: 'pushed authorization requests (RFC 9126): the only way to start an authorization',

@@ -50,8 +50,13 @@ export interface RsNonces extends NonceSource {
 }
 
 export interface RsContext {
-  /** The lab issuer: access tokens must carry it as `iss` (RS-04). */
-  issuer: string;
+  /**
+   * The lab issuer: access tokens must carry it as `iss` (RS-04, RFC 9068 §4). `undefined` only for
+   * `verifyResourceRequest` given a JWKS and no issuer: the keys are then the trust anchor, and `iss`
+   * need only be present (src/core/access-token.ts, the one place the iss rule lives). The lab
+   * always sets it.
+   */
+  issuer: string | undefined;
   /**
    * The audiences this resource accepts (RS-04): the RS base URL, e.g. `https://127.0.0.1:8445`
    * (the `aud` of lab access tokens); userinfo also accepts the issuer.

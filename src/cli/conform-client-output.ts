@@ -8,7 +8,7 @@ import { CONTRACT_VARIABLES } from '../conform/client/contract.js';
 import { CLIENT_GROUPS, type ClientGroup, type ClientModule } from '../conform/client/modules.js';
 import type { ClientReport, ClientResult } from '../conform/client/runner.js';
 import { variantLabel, type Variant } from '../conform/types.js';
-import { resultLine } from './conform-output.js';
+import { failedIds, resultLine, runJson, summaryCounts } from './conform-output.js';
 import type { Palette } from './output.js';
 
 /** `--list`: every module with what the lab does and what the client must do; then the contract. */
@@ -109,44 +109,21 @@ export function clientReportLines(report: ClientReport, c: Palette, verbose: boo
 }
 
 export function clientSummaryLines(report: ClientReport, c: Palette): string[] {
-  const s = report.summary;
-  const ok = s.failed === 0;
-  const parts = [
-    c.green(`${s.passed} passed`),
-    s.failed ? c.red(`${s.failed} failed`) : `${s.failed} failed`,
-    s.warnings ? c.yellow(`${s.warnings} warning${s.warnings === 1 ? '' : 's'}`) : '0 warnings',
-    `${s.skipped} skipped`,
-    ...(s.expected_failures
-      ? [c.yellow(`${s.expected_failures} expected failure${s.expected_failures === 1 ? '' : 's'}`)]
-      : []),
-  ];
+  const ok = report.summary.failed === 0;
   const out = [
-    `${ok ? c.green('✔') : c.red('✖')} ${report.client}: ${parts.join(', ')} (${(report.duration_ms / 1000).toFixed(1)} s)`,
+    `${ok ? c.green('✔') : c.red('✖')} ${report.client}: ${summaryCounts(report.summary, c)} (${(report.duration_ms / 1000).toFixed(1)} s)`,
     c.dim(
       `  the lab's own cost per module: switching ≤ ${report.overhead.switchMs} ms, judging ≤ ${report.overhead.judgeMs} ms`,
     ),
   ];
-  if (!ok) {
-    const failed = [...new Set(report.results.filter((r) => r.result === 'failed').map((r) => r.id))];
-    out.push(c.dim(`  failed: ${failed.join(', ')}; \`--only ID -v\` shows the client's output too`));
-  }
+  if (!ok)
+    out.push(
+      c.dim(
+        `  failed: ${failedIds(report.results).join(', ')}; \`--only ID -v\` shows the client's output too`,
+      ),
+    );
   return out;
 }
 
 /** The `--json` object: the output contract of `fapi conform server`, with `client` for `issuer`. */
-export function clientReportJson(report: ClientReport) {
-  return {
-    client: report.client,
-    variants: report.variants.map((v) => ({ auth: v.auth, sender: v.sender })),
-    summary: report.summary,
-    results: report.results.map((r) => ({
-      id: r.id,
-      title: r.title,
-      variant: r.variant ? { auth: r.variant.auth, sender: r.variant.sender } : { auth: null, sender: null },
-      result: r.result,
-      spec: r.spec,
-      detail: r.detail,
-    })),
-    duration_ms: report.duration_ms,
-  };
-}
+export const clientReportJson = (report: ClientReport) => runJson({ client: report.client }, report);

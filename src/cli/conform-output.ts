@@ -12,6 +12,7 @@ import {
   type Check,
   type CheckResult,
   type ResultWord,
+  type Summary,
   type Variant,
 } from '../conform/types.js';
 import type { Palette } from './output.js';
@@ -133,10 +134,9 @@ export function reportLines(report: ConformReport, c: Palette): string[] {
   return out.slice(1);
 }
 
-export function summaryLines(report: ConformReport, c: Palette): string[] {
-  const s = report.summary;
-  const ok = s.failed === 0;
-  const parts = [
+/** The counts of a summary line ("3 passed, 0 failed, 1 warning, 2 skipped"), for the server and the client runs. */
+export function summaryCounts(s: Summary, c: Palette): string {
+  return [
     c.green(`${s.passed} passed`),
     s.failed ? c.red(`${s.failed} failed`) : `${s.failed} failed`,
     s.warnings ? c.yellow(`${s.warnings} warning${s.warnings === 1 ? '' : 's'}`) : '0 warnings',
@@ -144,9 +144,18 @@ export function summaryLines(report: ConformReport, c: Palette): string[] {
     ...(s.expected_failures
       ? [c.yellow(`${s.expected_failures} expected failure${s.expected_failures === 1 ? '' : 's'}`)]
       : []),
-  ];
+  ].join(', ');
+}
+
+/** The IDs of the failed checks or modules, each once, in the order of the results. */
+export function failedIds(results: readonly Pick<CheckResult, 'id' | 'result'>[]): string[] {
+  return [...new Set(results.filter((r) => r.result === 'failed').map((r) => r.id))];
+}
+
+export function summaryLines(report: ConformReport, c: Palette): string[] {
+  const ok = report.summary.failed === 0;
   const out = [
-    `${ok ? c.green('✔') : c.red('✖')} ${report.issuer}: ${parts.join(', ')} in ${report.variants.length} variant${report.variants.length === 1 ? '' : 's'} (${(report.duration_ms / 1000).toFixed(1)} s)`,
+    `${ok ? c.green('✔') : c.red('✖')} ${report.issuer}: ${summaryCounts(report.summary, c)} in ${report.variants.length} variant${report.variants.length === 1 ? '' : 's'} (${(report.duration_ms / 1000).toFixed(1)} s)`,
   ];
   for (const n of report.notes) out.push(c.dim(`  ${n}`));
   for (const s2 of report.skippedVariants)
@@ -159,17 +168,30 @@ export function summaryLines(report: ConformReport, c: Palette): string[] {
   else if (cl.deleted)
     out.push(c.dim(`  ${cl.deleted} test client${cl.deleted === 1 ? '' : 's'} deleted (RFC 7592)`));
   for (const l of cl.left) out.push(c.yellow(`  client ${l.clientId} could not be deleted: ${l.reason}`));
-  if (!ok) {
-    const failed = [...new Set(report.results.filter((r) => r.result === 'failed').map((r) => r.id))];
-    out.push(c.dim(`  failed: ${failed.join(', ')}; \`--only ID -v\` shows every exchange of one check`));
-  }
+  if (!ok)
+    out.push(
+      c.dim(
+        `  failed: ${failedIds(report.results).join(', ')}; \`--only ID -v\` shows every exchange of one check`,
+      ),
+    );
   return out;
 }
 
-/** The `--json` object: exactly the output contract. */
-export function reportJson(report: ConformReport) {
+/** What the `--json` object of a run is made of: a server run's or a client run's report. */
+interface RunReport {
+  variants: readonly Variant[];
+  summary: Summary;
+  results: readonly CheckResult[];
+  duration_ms: number;
+}
+
+/**
+ * The `--json` object of `fapi conform server` and `fapi conform client`: exactly the output
+ * contract, after what was tested (`{ issuer }` or `{ client }`, the first member).
+ */
+export function runJson<S extends { issuer: string } | { client: string }>(subject: S, report: RunReport) {
   return {
-    issuer: report.issuer,
+    ...subject,
     variants: report.variants.map((v) => ({ auth: v.auth, sender: v.sender })),
     summary: report.summary,
     results: report.results.map((r) => ({
@@ -184,6 +206,9 @@ export function reportJson(report: ConformReport) {
   };
 }
 
+/** The `--json` object of `fapi conform server`. */
+export const reportJson = (report: ConformReport) => runJson({ issuer: report.issuer }, report);
+
 /**
  * The error that ends a run with failed checks or modules (exit 6), or undefined when none failed
  * unexpectedly: one rule for `fapi conform server` and `fapi conform client`.
@@ -192,7 +217,7 @@ export function conformanceFailure(
   results: readonly Pick<CheckResult, 'id' | 'result'>[],
   what: { noun: string; at: string; hint: string },
 ): FapiError | undefined {
-  const failed = [...new Set(results.filter((r) => r.result === 'failed').map((r) => r.id))];
+  const failed = failedIds(results);
   if (!failed.length) return undefined;
   return conformanceError(
     'E_CONFORMANCE_FAILED',

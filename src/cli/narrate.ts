@@ -4,7 +4,7 @@
  * are never printed; the HTTP trace (src/http/redact.ts) redacts the rest.
  */
 import type { Exchange } from '../core/client.js';
-import { decodeJws } from '../core/jws.js';
+import { peekJws } from '../core/jws.js';
 import { redacted } from '../http/redact.js';
 import type { CliContext } from './context.js';
 
@@ -12,13 +12,8 @@ import type { CliContext } from './context.js';
 export function decodeJwt(
   token: string,
 ): { header: Record<string, unknown>; claims: Record<string, unknown> } | undefined {
-  if (token.split('.').length !== 3) return undefined;
-  try {
-    const d = decodeJws(token);
-    return { header: d.header, claims: d.payload };
-  } catch {
-    return undefined;
-  }
+  const d = peekJws(token);
+  return d && { header: d.header, claims: d.payload };
 }
 
 export function json(v: unknown): string {

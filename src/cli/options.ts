@@ -4,6 +4,10 @@
  */
 import { usageError } from '../errors.js';
 
+/** A string option's value, or undefined when it is absent, empty or not a string. */
+export const nonEmpty = (v: unknown): string | undefined =>
+  typeof v === 'string' && v !== '' ? v : undefined;
+
 /** An integer option: its flag, its range and how a bad value is reported. */
 export interface IntOption {
   /** The flag as typed, e.g. `--days`. */

@@ -523,6 +523,10 @@ export function buildProgram(): Command {
       'checks expected to fail (one ID per line, # comments): reported, not failing',
     )
     .option('--junit <file>', 'also write a JUnit XML report (one testcase per check and variant)')
+    .option(
+      '--strict',
+      'hold every SHOULD as a MUST: a SHOULD check that fails is failed (exit 6), not a warning (for ecosystems that require them)',
+    )
     .option('--timeout <duration>', 'timeout of each request: seconds or 10s, 1m', '10s')
     .option(
       '--slow',
@@ -579,6 +583,10 @@ export function buildProgram(): Command {
       'modules expected to fail (one ID per line, # comments): reported, not failing',
     )
     .option('--junit <file>', 'also write a JUnit XML report (one testcase per module)')
+    .option(
+      '--strict',
+      'hold every SHOULD module as a MUST (state, ID token signature and kid, TLS 1.2 DHE): its failure is failed (exit 6), not a warning',
+    )
     .option(
       '--timeout <duration>',
       'how long one run of CMD may take before its process group is killed',

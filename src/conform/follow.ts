@@ -6,6 +6,7 @@
  * the issuer's own origins; a redirect anywhere else, a page instead of a redirect, or too many
  * hops end the login with what was seen.
  */
+import { browserGet, type CookieJar } from '../http/browser-get.js';
 import type { HttpClient, HttpResponse } from '../http/client.js';
 
 /** Where an authorization ended. */
@@ -81,23 +82,10 @@ export async function followAuthorization(
   redirectUri: string,
   o: FollowOptions,
 ): Promise<AuthorizationEnd> {
-  const cookies = new Map<string, string>();
+  const cookies: CookieJar = new Map();
   let current = new URL(url);
   for (let hop = 0; hop < (o.maxHops ?? 12); hop++) {
-    const res = await http({
-      method: 'GET',
-      url: current.href,
-      headers: {
-        accept: 'text/html',
-        ...(cookies.size ? { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
-      },
-    });
-    const set = res.headers['set-cookie'];
-    for (const c of Array.isArray(set) ? set : set ? [set] : []) {
-      const [pair] = c.split(';');
-      const i = (pair ?? '').indexOf('=');
-      if (i > 0) cookies.set((pair as string).slice(0, i).trim(), (pair as string).slice(i + 1).trim());
-    }
+    const res = await browserGet(http, current.href, cookies);
     const loc = res.header('location');
     if (res.status < 300 || res.status >= 400 || !loc)
       return { kind: 'page', status: res.status, url: current.href, snippet: snippet(res) };
@@ -110,8 +98,17 @@ export async function followAuthorization(
         params: next.searchParams,
         fragment: new URLSearchParams(next.hash.replace(/^#/, '')),
       };
-    if (o.firstOnly || !o.origins.includes(next.origin))
+    if (o.firstOnly)
       return { kind: 'page', status: res.status, url: current.href, location: next.href, snippet: '' };
+    // Another origin: a third party, which the run never talks to (only the issuer's own origins).
+    if (!o.origins.includes(next.origin))
+      return {
+        kind: 'page',
+        status: res.status,
+        url: current.href,
+        location: next.href,
+        snippet: `not followed: another origin than the issuer's, ${o.origins.join(' or ')}`,
+      };
     current = next;
   }
   return { kind: 'page', status: 0, url: current.href, snippet: 'too many redirects' };

@@ -77,5 +77,10 @@ export const NOT_CHECKED: readonly NotChecked[] = [
     id: 'CR-05',
     reason: 'EC keys under 224 bits: REG-06 (fapi makes no such key: P-256 is the smallest FAPI curve)',
   },
+  {
+    id: 'CR-07',
+    reason:
+      'it is checked as part of META-12 (FAPI2-SP §5.4.2): jwks_uri over TLS only (failed otherwise), x5u/jku and repeated kids (warnings)',
+  },
   { id: 'CR-09', reason: 'the clock-skew windows: CA-09.*, DP-11.* (and DP-11.skew)' },
 ];

@@ -10,6 +10,7 @@ import { endpoint, type AuthorizationServerMetadata } from '../core/discovery.js
 import type { DpopKey } from '../core/dpop.js';
 import type { ClientAuthMethod, SenderConstraint } from '../core/fapi.js';
 import type { Jwk } from '../core/jwk.js';
+import { randomToken } from '../core/random.js';
 import {
   buildClientMetadata,
   deleteClient,
@@ -185,6 +186,18 @@ async function dpopKeyFor(sender: SenderConstraint): Promise<DpopKey | undefined
   return { privateKey: k.privateKey, publicJwk: k.publicJwk, alg: k.alg };
 }
 
+/**
+ * A name of the run's own for what it registers at the server under test (a kid, a certificate
+ * subject's CN): `fapi-conform-`, what it is for, and 32 random bits, so that no two test clients
+ * or runs share one. An identifier, not a secret.
+ */
+export function uniqueName(what?: string): string {
+  return `fapi-conform-${what ? `${what}-` : ''}${randomToken(4)}`;
+}
+
+/** The subject of a test client's certificate: a CN of its own (uniqueName). */
+export const testCertificateSubject = (): string => `CN=${uniqueName()},O=fapi conform`;
+
 /** A certificate for the variant: from the client CA (tls_client_auth) or self-signed. */
 export async function certificateFor(
   p: Provisioning,
@@ -239,9 +252,8 @@ export async function testClientMaterial(
 ): Promise<TestClientMaterial> {
   const key = o.key ?? (o.rsa ? await p.keys.rsaKey() : await generateSigningKey('ES256'));
   const needsCert = variant.auth !== 'private_key_jwt' || variant.sender === 'mtls';
-  const suffix = Math.random().toString(36).slice(2, 8);
   const certificate = needsCert
-    ? await certificateFor(p, variant.auth, key, `CN=fapi-conform-${suffix},O=fapi conform`)
+    ? await certificateFor(p, variant.auth, key, testCertificateSubject())
     : undefined;
   const dpopKey = await dpopKeyFor(variant.sender);
   const grants = ['authorization_code', 'refresh_token'];

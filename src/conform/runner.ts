@@ -10,6 +10,7 @@ import { ServerClock } from '../core/server-clock.js';
 import { discoverMetadata, type DiscoveryResult } from '../core/discovery.js';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod, type SenderConstraint } from '../core/fapi.js';
 import { conformanceError, FapiError, isFapiError, networkError, usageError } from '../errors.js';
+import type { HttpRequest } from '../http/client.js';
 import { CheckContext, LoginFailed, type Pass, type RunEnv } from './context.js';
 import { followAuthorizer, type Authorizer } from './follow.js';
 import {
@@ -63,6 +64,8 @@ export interface ConformOptions {
   allChecks?: readonly Check[];
   /** Entries of --expected-failures. */
   expectedFailures?: readonly string[];
+  /** A SHOULD is held as a MUST: its failure is `failed`, not a warning (--strict). */
+  strict?: boolean;
   slow?: boolean;
   /** Timeout of one request (ms); a check gets a few times that. */
   timeoutMs: number;
@@ -180,6 +183,67 @@ export async function discover(http: HttpFactory, issuer: string): Promise<Disco
   }
 }
 
+/**
+ * The scope the test clients ask for without --scope: every scope of `scopes_supported` (RFC 8414
+ * §2), else `openid` (OIDC Core §3.1.2.1), so that a valid token is good for the --rs resource.
+ */
+export function defaultScope(metadata: DiscoveryResult['metadata']): string {
+  const listed = Array.isArray(metadata.scopes_supported)
+    ? metadata.scopes_supported.filter(
+        (s): s is string => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s),
+      )
+    : [];
+  return listed.length ? listed.join(' ') : 'openid';
+}
+
+/**
+ * The origins a run may talk to: the issuer's, those of the endpoints its metadata names (every
+ * `*_endpoint`, `jwks_uri`, the RFC 8705 §5 `mtls_endpoint_aliases`; a real server may host them
+ * elsewhere) and the --rs and --rs-payment URLs'. Nothing else, whatever an answer says: a redirect (the HTTP
+ * client follows none; ./follow.ts stops at another origin) or a URL in a body (an RFC 7592
+ * `registration_client_uri`) pointing at a third party is never contacted.
+ */
+export function serverOrigins(
+  issuer: string,
+  metadata: DiscoveryResult['metadata'],
+  rs: readonly string[] = [],
+): string[] {
+  const m = metadata as Record<string, unknown>;
+  const aliases =
+    typeof m.mtls_endpoint_aliases === 'object' && m.mtls_endpoint_aliases !== null
+      ? Object.values(m.mtls_endpoint_aliases)
+      : [];
+  const named = Object.entries(m)
+    .filter(([k]) => k.endsWith('_endpoint') || k === 'jwks_uri')
+    .map(([, v]) => v);
+  const out = new Set<string>();
+  for (const u of [issuer, ...named, ...aliases, ...rs]) {
+    if (typeof u !== 'string') continue;
+    try {
+      out.add(new URL(u).origin);
+    } catch {
+      // a malformed URL: the lint reports it (META-*), and nothing can be sent to it
+    }
+  }
+  return [...out];
+}
+
+/** Refuses, before anything is sent, a request to an origin the run may not talk to (serverOrigins). */
+function refuseOtherOrigin(req: HttpRequest, reachable: ReadonlySet<string>): void {
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch {
+    return; // the HTTP client reports a malformed URL itself
+  }
+  // The query is left out of the message: it may carry what the run sends.
+  if (!reachable.has(url.origin))
+    throw conformanceError(
+      'E_CONFORM_OTHER_ORIGIN',
+      `${req.method} ${url.origin}${url.pathname} not sent: ${url.origin} is neither the issuer's, nor an endpoint's of its metadata, nor an --rs URL's (fapi conform server talks to those only)`,
+    );
+}
+
 /** The variants to run: those asked for, or every combination the metadata offers. */
 export function planVariants(
   d: DiscoveryResult,
@@ -285,10 +349,14 @@ export async function runConformance(
   const keys = new KeyCache();
   const registry = new ClientRegistry();
   const clock = new ServerClock(o.now ?? Date.now);
-  // Every answer teaches the server's clock (its Date header, FAPI2-SP §5.3.3.1 Note 1).
+  const resources = [...(o.rs ?? []), ...(o.payment?.url ? [o.payment.url] : [])];
+  const reachable = new Set(serverOrigins(o.issuer, metadata, resources));
+  // Only to the server's origins (see serverOrigins); every answer teaches the server's clock (its
+  // Date header, FAPI2-SP §5.3.3.1 Note 1).
   const http: HttpFactory = (cert) => {
     const h = labelling(o.http)(cert);
     return async (req) => {
+      refuseOtherOrigin(req, reachable);
       const res = await h(req);
       clock.learn(new URL(res.url).origin, res.header('date'));
       return res;
@@ -306,11 +374,7 @@ export async function runConformance(
   ];
   const authorizer = o.authorizer ?? followAuthorizer(plain, origins);
   const redirectUris = [o.redirectUri, `${o.redirectUri}?dummy1=lorem&dummy2=ipsum`];
-  const scope =
-    o.scope ??
-    (Array.isArray(metadata.scopes_supported) && metadata.scopes_supported.length
-      ? metadata.scopes_supported.join(' ')
-      : 'openid');
+  const scope = o.scope ?? defaultScope(metadata);
   // RFC 9396 §10: the test clients register the RAR checks' type when the server advertises it.
   const payment = o.payment ?? defaultPayment();
   const types = metadata.authorization_details_types_supported;
@@ -436,7 +500,8 @@ export async function runConformance(
             : c.needs.auth
               ? `needs ${c.needs.auth.join(' or ')}: no such variant ${o.auth?.length ? 'selected' : 'offered'}`
               : 'not run';
-      if (!o.signal?.aborted) emit(resultOf(c, undefined, { result: 'skipped', detail: why }, 0, expected));
+      if (!o.signal?.aborted)
+        emit(resultOf(c, undefined, { result: 'skipped', detail: why }, 0, expected, o.strict));
     }
   } finally {
     const kept: TestClientInfo[] = [];
@@ -472,8 +537,9 @@ export async function runConformance(
 }
 
 /**
- * Maps an outcome to the reported result: SHOULD failures are warnings, expected failures. One
- * mapping for server checks and client modules (./client/runner.ts).
+ * Maps an outcome to the reported result: SHOULD failures are warnings (unless `strict` holds a
+ * SHOULD as a MUST, or the peer could not be judged at all), expected failures. One mapping for
+ * server checks and client modules (./client/runner.ts).
  */
 export function resultOf(
   c: Pick<Check, 'id' | 'title' | 'spec' | 'level'> & { group: string },
@@ -481,10 +547,11 @@ export function resultOf(
   outcome: Outcome,
   ms: number,
   expected: readonly string[],
+  strict = false,
 ): CheckResult {
   let result: CheckResult['result'] = outcome.result;
   let detail = outcome.detail;
-  if (result === 'failed' && c.level === 'SHOULD') result = 'warning';
+  if (result === 'failed' && c.level === 'SHOULD' && !strict && !outcome.unjudged) result = 'warning';
   if (expected.some((e) => selects(e, c.id))) {
     if (result === 'failed' || result === 'warning') result = 'expected-failure';
     else if (result === 'passed') {
@@ -564,7 +631,7 @@ async function runPass(
   };
   const done = new Map<string, CheckResult>();
   const record = (c: Check, outcome: Outcome, ms: number) => {
-    const r = resultOf(c, variant, outcome, ms, expected);
+    const r = resultOf(c, variant, outcome, ms, expected, o.strict);
     done.set(c.id, r);
     if (selected.has(c.id)) emit(r);
   };
@@ -584,6 +651,7 @@ async function runPass(
           { result: 'failed', detail: setupProblem },
           0,
           expected,
+          o.strict,
         ),
       );
     return;

@@ -52,7 +52,7 @@ export function selectChecks<T extends { id: string }>(
     const why = unknown
       .map((u) => (o.notChecked ?? NOT_CHECKED).find((n) => n.id === u.replace(/^--(only|skip) /, '')))
       .filter((n): n is NotChecked => n !== undefined)
-      .map((n) => `${n.id} is not checked: ${n.reason}.`);
+      .map((n) => `${n.id} has no check of its own: ${n.reason}.`);
     throw usageError(
       'E_UNKNOWN_CHECK',
       `No check matches ${unknown.join(', ')}.${why.length ? ` ${why.join(' ')}` : ''}`,

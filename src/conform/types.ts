@@ -93,6 +93,12 @@ export interface Outcome {
   result: 'passed' | 'failed' | 'warning' | 'skipped';
   /** The evidence in one line: what was sent and what came back (secrets redacted). */
   detail: string;
+  /**
+   * The failure says nothing about the check's own rule: the peer could not be judged at all (a
+   * command that did not start, made no request, flooded the lab or ran past its timeout). It is
+   * `failed` whatever the check's level: a SHOULD is forgiven, not a peer that never tried.
+   */
+  unjudged?: boolean;
 }
 
 export interface Check {

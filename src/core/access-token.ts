@@ -5,6 +5,10 @@
  * (RFC 7515 §4.1.11), the issuer's key chosen by `kid` (keys imported once by the caller), the
  * signature, and `iss` the issuer. `aud`, `exp` and revocation depend on who asks and when (the RS
  * checks them on every request; introspection reports them), so they are left to the caller.
+ *
+ * A caller with no issuer to compare (a resource server that trusts a JWKS alone) passes
+ * `issuer: undefined`: `iss` must then still be a string (RFC 9068 §2.2 requires the claim), and it
+ * is the caller's to judge. The lab always passes its issuer.
  */
 import type { KeyObject } from 'node:crypto';
 import { FAPI_ALGS } from './fapi.js';
@@ -37,11 +41,12 @@ export class AccessTokenError extends Error {
 
 /**
  * Verifies an access token (the compact JWS, or already decoded) signed by one of `keys` for
- * `issuer`; returns it decoded. Throws an AccessTokenError naming the check.
+ * `issuer` (RFC 9068 §4: `iss` equals it exactly; `undefined`: no issuer configured, `iss` need only
+ * be present, as a string); returns it decoded. Throws an AccessTokenError naming the check.
  */
 export function verifyAccessToken(
   token: string | DecodedJws,
-  o: { keys: readonly AccessTokenKey[]; issuer: string },
+  o: { keys: readonly AccessTokenKey[]; issuer: string | undefined },
 ): DecodedJws {
   let decoded: DecodedJws;
   try {
@@ -55,7 +60,15 @@ export function verifyAccessToken(
     throw e;
   }
   const iss = decoded.payload.iss;
-  if (iss !== o.issuer)
+  if (o.issuer === undefined) {
+    if (typeof iss !== 'string' || iss === '')
+      throw new AccessTokenError(
+        'iss',
+        iss === undefined
+          ? 'the access token has no iss: RFC 9068 §2.2 requires the issuer identifier'
+          : `the access token iss ${JSON.stringify(iss)} is not an issuer identifier (RFC 9068 §2.2: a string)`,
+      );
+  } else if (iss !== o.issuer)
     throw new AccessTokenError(
       'iss',
       `the access token iss ${JSON.stringify(iss)} is not the issuer ${JSON.stringify(o.issuer)}`,

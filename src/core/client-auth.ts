@@ -3,10 +3,10 @@
  * the CLI and verification for the lab, with the FAPI 2.0 Final rules. Each failure names its
  * catalogue check (CA-xx).
  */
-import type { KeyObject } from 'node:crypto';
 import { randomToken } from './random.js';
 import type { Jwk } from './jwk.js';
 import {
+  type ClientJwtParams,
   type DecodedJws,
   type JwsPolicy,
   checkJwsHeader,
@@ -16,25 +16,15 @@ import {
   signJws,
   verifiesWithAny,
 } from './jws.js';
-import { FAPI_ALGS, type FapiAlg } from './fapi.js';
+import { FAPI_ALGS } from './fapi.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-export interface ClientAssertionParams {
-  clientId: string;
+export interface ClientAssertionParams extends ClientJwtParams {
   /** FAPI2-SP §5.3.2.1-8 / §5.3.3.1-5: the issuer identifier, as a string. */
   audience: string | string[];
-  privateKey: KeyObject;
-  alg: FapiAlg;
-  kid?: string;
-  /** Epoch seconds (skew-corrected when the server's Date is known, CL-23). */
-  now?: number;
   /** Seconds; short (CL-06 recommends ≤ 60). */
   lifetime?: number;
-  jti?: string;
-  /** Extra header members / claims (tests and attack scenarios). */
-  header?: Record<string, unknown>;
-  claims?: Record<string, unknown>;
 }
 
 /** A fresh assertion: iss = sub = client_id, aud, jti, iat, exp (CL-06). */

@@ -18,7 +18,7 @@ import type { KeyObject } from 'node:crypto';
 import { FapiError } from '../errors.js';
 import type { Exchange } from './client.js';
 import type { FapiAlg } from './fapi.js';
-import { type JwksSource, verifyIssuerJws } from './issuer-jws.js';
+import { headerRefusalHint, type JwksSource, verifyIssuerJws } from './issuer-jws.js';
 import { JwsError, signJws } from './jws.js';
 
 /** RFC 9701 §5: the JWT's explicit type. */
@@ -95,11 +95,11 @@ const HINTS: Record<IntrospectionCheck, string> = {
 };
 
 /** The FapiError of a failed check of a signed introspection response (exit 5). */
-export function introspectionRefused(check: IntrospectionCheck, what: string): FapiError {
+export function introspectionRefused(check: IntrospectionCheck, what: string, hint?: string): FapiError {
   return new FapiError(
     `E_INTROSPECTION_${check.toUpperCase()}`,
     `The signed introspection response was refused (${check} check): ${what}.`,
-    { kind: 'server', hint: HINTS[check], details: { check } },
+    { kind: 'server', hint: hint ?? HINTS[check], details: { check } },
   );
 }
 
@@ -134,7 +134,7 @@ export async function verifyIntrospectionJwt(
     if (!(e instanceof JwsError)) throw e;
     const check: IntrospectionCheck =
       e.check === 'typ' ? 'typ' : e.check === 'alg' ? 'alg' : e.check === 'format' ? 'response' : 'signature';
-    throw introspectionRefused(check, e.message);
+    throw introspectionRefused(check, e.message, headerRefusalHint(e.check));
   }
   const { decoded, alg, kid } = verified;
   const c = decoded.payload;

@@ -23,6 +23,19 @@ import { FAPI_ALGS } from './fapi.js';
 /** The issuer's keys; `refresh` forces a new fetch (key rotation). */
 export type JwksSource = (refresh: boolean) => Promise<Jwk[]>;
 
+/**
+ * The hint for a JWS refused for its header rather than its signature: a `crit` extension fapi
+ * does not understand (RFC 7515 §4.1.11), or a key of its own in `jwk` (the issuer's key comes from
+ * its `jwks_uri`). Not a forgery: a server that signs that way.
+ */
+export function headerRefusalHint(check: string): string | undefined {
+  if (check === 'crit')
+    return 'Its JWS header lists crit extensions: a recipient that does not understand one must refuse the JWS (RFC 7515 §4.1.11), and fapi understands none. Report it to the server operator.';
+  if (check === 'jwk')
+    return "Its JWS header carries a key of its own (jwk): the issuer's keys come only from its jwks_uri, never from the token. Report it to the server operator.";
+  return undefined;
+}
+
 export interface VerifiedIssuerJws {
   decoded: DecodedJws;
   alg: string;

@@ -13,7 +13,7 @@
  */
 import { FapiError, usageError } from '../errors.js';
 import type { AuthorizationServerMetadata } from './discovery.js';
-import { type JwksSource, type VerifiedIssuerJws, verifyIssuerJws } from './issuer-jws.js';
+import { headerRefusalHint, type JwksSource, type VerifiedIssuerJws, verifyIssuerJws } from './issuer-jws.js';
 import { JwsError } from './jws.js';
 import { FAPI_ALGS } from './fapi.js';
 
@@ -60,11 +60,11 @@ const HINTS: Record<JarmCheckName, string> = {
 };
 
 /** The FapiError of a failed JARM check: exit 5, stopped before the token request. */
-export function jarmRefused(check: JarmCheckName, what: string): FapiError {
+export function jarmRefused(check: JarmCheckName, what: string, hint?: string): FapiError {
   return new FapiError(
     `E_JARM_${check.toUpperCase()}`,
     `The JARM authorization response was refused (${check} check): ${what}. fapi stopped before the token request.`,
-    { kind: 'server', hint: HINTS[check], details: { check } },
+    { kind: 'server', hint: hint ?? HINTS[check], details: { check } },
   );
 }
 
@@ -79,7 +79,11 @@ export async function validateJarmResponse(jwt: string, o: JarmCheck): Promise<V
   } catch (e) {
     if (!(e instanceof JwsError)) throw e;
     // A crit extension or a jwk of its own: a signature fapi cannot accept as the issuer's.
-    throw jarmRefused(e.check === 'alg' ? 'alg' : e.check === 'format' ? 'response' : 'signature', e.message);
+    throw jarmRefused(
+      e.check === 'alg' ? 'alg' : e.check === 'format' ? 'response' : 'signature',
+      e.message,
+      headerRefusalHint(e.check),
+    );
   }
   const { decoded, alg, kid } = verified;
   const c = decoded.payload;

@@ -55,6 +55,20 @@ function params(alg: string): { hash: string | null; opts: Record<string, unknow
   }
 }
 
+/** What a client signs one of its JWTs (a client assertion, a request object) with. */
+export interface ClientJwtParams {
+  clientId: string;
+  privateKey: KeyObject;
+  alg: FapiAlg;
+  kid?: string;
+  /** Epoch seconds (skew-corrected when the server's Date is known, CL-23). */
+  now?: number;
+  jti?: string;
+  /** Extra header members / claims (tests and attack scenarios only). */
+  header?: Record<string, unknown>;
+  claims?: Record<string, unknown>;
+}
+
 export function signJws(
   header: Record<string, unknown>,
   payload: Record<string, unknown>,
@@ -142,6 +156,22 @@ export function decodeJws(token: string, o: DecodeOptions = {}): DecodedJws {
         throw new JwsError(`the ${what} ${JSON.stringify(dup)} appears twice (RFC 7515 §5.2, RFC 7519 §4)`);
     }
   return decoded;
+}
+
+/**
+ * The header and payload of a compact JWS, read without verifying it, or undefined when the value
+ * is none (an opaque token, or no value): for looking at a token, never for trusting it.
+ */
+export function peekJws(
+  token: string | undefined,
+): { header: Record<string, unknown>; payload: Record<string, unknown> } | undefined {
+  if (!token) return undefined;
+  try {
+    const { header, payload } = decodeJws(token);
+    return { header, payload };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Verifies the signature of a decoded JWS with `alg` (already checked against an allow-list). */

@@ -20,12 +20,12 @@
  * and finally the parameters: only the request object's count (RFC 9101 §6.3; RFC 9126 §3), and a
  * `request_uri` or `request` inside it is refused (RFC 9126 §2.1; OIDC Core §6.1).
  */
-import type { KeyObject } from 'node:crypto';
 import { usageError } from '../errors.js';
 import { isStringArray, type AuthorizationServerMetadata } from './discovery.js';
-import { FAPI_ALGS, type FapiAlg } from './fapi.js';
+import { FAPI_ALGS } from './fapi.js';
 import type { Jwk } from './jwk.js';
 import {
+  type ClientJwtParams,
   type DecodedJws,
   type JwsPolicy,
   JwsError,
@@ -53,23 +53,14 @@ const JWT_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti']);
 
 // ── the client (MS-07) ───────────────────────────────────────────────────────
 
-export interface RequestObjectParams {
-  clientId: string;
+/** What createRequestObject signs; `header` and `claims` are set last, over its own. */
+export interface RequestObjectParams extends ClientJwtParams {
   /** FAPI2-MS §5.3.2-1: the issuer identifier, as a string. */
   audience: string;
   /** The authorization request parameters (RFC 6749 §4.1.1, RFC 7636, RFC 9449 §10, ...). */
   params: Record<string, string | undefined>;
-  privateKey: KeyObject;
-  alg: FapiAlg;
-  kid?: string;
-  /** Epoch seconds (skew-corrected when the server's Date is known, CL-23). */
-  now?: number;
   /** Seconds; default 300, never more than 3600 (FAPI2-MS §5.3.2-2). */
   lifetime?: number;
-  jti?: string;
-  /** Extra header members / claims, set last (tests and attack scenarios only). */
-  header?: Record<string, unknown>;
-  claims?: Record<string, unknown>;
 }
 
 /** A request object for the PAR endpoint (MS-07). */

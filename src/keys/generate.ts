@@ -27,16 +27,18 @@ import { FAPI_ALGS, type FapiAlg } from '../core/fapi.js';
 
 export type KeyAlg = FapiAlg;
 
+/** A signing key pair, with its public and private JWKs (the public API's KeyPair). */
 export interface GeneratedKey {
   alg: KeyAlg;
+  /** The key ID: the RFC 7638 thumbprint unless given. */
   kid: string;
-  /** RFC 7638 JWK thumbprint (SHA-256, base64url). */
+  /** RFC 7638 JWK SHA-256 thumbprint (base64url). */
   thumbprint: string;
   privateKey: KeyObject;
   publicKey: KeyObject;
-  /** Private JWK with kid, alg and use "sig". */
+  /** Private JWK with `kid`, `alg` and `use: "sig"`: keep it secret. */
   privateJwk: Jwk;
-  /** The same without private members. */
+  /** The public JWK (`kid`, `alg`, `use`), ready for a `jwks` or a `jwks_uri`. */
   publicJwk: Jwk;
 }
 

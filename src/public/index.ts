@@ -8,11 +8,11 @@
 import type { KeyObject } from 'node:crypto';
 import { JWT_BEARER, createClientAssertion as coreClientAssertion } from '../core/client-auth.js';
 import { accessTokenHash as coreAth, createDpopProof as coreDpopProof } from '../core/dpop.js';
-import { FAPI_ALGS } from '../core/fapi.js';
+import { isFapiAlg, type FapiAlg } from '../core/fapi.js';
 import { jwkThumbprint as coreThumbprint, type Jwk } from '../core/jwk.js';
 import { codeChallengeS256, createCodeVerifier } from '../core/pkce.js';
 import { FapiError, usageError } from '../errors.js';
-import { generateSigningKey } from '../keys/generate.js';
+import { generateSigningKey, type GeneratedKey } from '../keys/generate.js';
 
 export { FapiError };
 export type { Jwk };
@@ -28,22 +28,10 @@ export type { AccessTokenClaims } from '../../lab/rs/context.js';
 export type { NonceSource } from '../core/nonce.js';
 
 /** The JWS algorithms FAPI 2.0 permits (FAPI2-SP §5.4.1-1): no RS256, no HS*, never `none`. */
-export type SigningAlg = 'ES256' | 'PS256' | 'EdDSA';
+export type SigningAlg = FapiAlg;
 
 /** A signing key pair, with its public and private JWKs. */
-export interface KeyPair {
-  alg: SigningAlg;
-  /** The key ID: the RFC 7638 thumbprint unless given. */
-  kid: string;
-  /** RFC 7638 JWK SHA-256 thumbprint (base64url). */
-  thumbprint: string;
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  /** Private JWK with `kid`, `alg` and `use: "sig"`: keep it secret. */
-  privateJwk: Jwk;
-  /** The public JWK (`kid`, `alg`, `use`), ready for a `jwks` or a `jwks_uri`. */
-  publicJwk: Jwk;
-}
+export type KeyPair = GeneratedKey;
 
 /** What signs a client assertion or a DPoP proof: a KeyPair, or the parts of one. */
 export interface SigningKey {
@@ -64,7 +52,7 @@ export async function generateKey(
   alg: SigningAlg = 'ES256',
   options: { bits?: number; kid?: string } = {},
 ): Promise<KeyPair> {
-  if (!(FAPI_ALGS as readonly string[]).includes(alg))
+  if (!isFapiAlg(alg))
     throw usageError(
       'E_ALG',
       `Unknown or forbidden signing algorithm ${JSON.stringify(alg)}: FAPI 2.0 permits ES256, PS256 and EdDSA (FAPI2-SP §5.4.1-1).`,

@@ -10,6 +10,11 @@
  * one, and the client certificate of a certificate-bound token (RFC 8705 §3) reaches the server as
  * the RFC 9440 `Client-Cert` header. Both are honoured only when the caller says the proxy is
  * trusted (`trustProxy`): anyone can send those headers to a server reachable without it.
+ *
+ * The trust anchor is the issuer (its keys fetched from its metadata, or given as `jwks`), or a
+ * JWKS alone. RFC 9068 §4 has the resource server check that `iss` is its issuer: pass `issuer`
+ * for that. With `jwks` alone there is no issuer to compare, so any `iss` signed by those keys is
+ * accepted (it must still be there, RFC 9068 §2.2) and is in the result's claims.
  */
 import { X509Certificate, createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -46,11 +51,35 @@ export interface ResourceRequest {
   body?: unknown;
 }
 
-export interface ResourceVerifierOptions {
-  /** The authorization server's issuer identifier: tokens must carry it as `iss` (RFC 9068 §4). */
-  issuer: string;
-  /** Its public keys; without them, its JWKS is fetched from its metadata (RFC 8414 `jwks_uri`). */
-  jwks?: { keys: Jwk[] };
+/** The trust anchor of a verifier: the issuer (RFC 9068 §4), its keys, or both. */
+export type ResourceVerifierTrust =
+  | {
+      /**
+       * The authorization server's https issuer identifier: tokens must carry exactly it as `iss`
+       * (RFC 9068 §4, what a resource server is asked to check). Without `jwks`, its JWKS is
+       * fetched from its metadata (RFC 8414 `jwks_uri`) on first use, and again for a new `kid`.
+       */
+      issuer: string;
+      /** Its public keys: used as given, no metadata fetched. */
+      jwks?: { keys: Jwk[] };
+    }
+  | {
+      /**
+       * No issuer: the keys alone are the trust anchor, and any `iss` signed by them is accepted.
+       * The token must still carry an `iss` (RFC 9068 §2.2); it is in the result's `claims` for
+       * you to judge.
+       */
+      issuer?: undefined;
+      /** The authorization server's public signing keys (RFC 7517 JWKS): no metadata is fetched. */
+      jwks: { keys: Jwk[] };
+    };
+
+/**
+ * The options of a verifier: `{ issuer }`, `{ jwks }` or `{ issuer, jwks }` (at least one), and
+ * the rest. Passing `issuer` is what RFC 9068 §4 asks for; with `jwks` alone, any `iss` signed by
+ * those keys is accepted.
+ */
+export type ResourceVerifierOptions = ResourceVerifierTrust & {
   /** Extra PEM trust anchors for fetching the metadata and JWKS (e.g. the lab's `caPem`). */
   ca?: string | string[];
   /** The `aud` this resource server accepts (RFC 9068 §4). Default: the origin of the request URL. */
@@ -70,7 +99,7 @@ export interface ResourceVerifierOptions {
   nonce?: boolean | NonceSource;
   /** Whether a token (or its grant) was revoked: RS-03; the default knows of no revocation. */
   isRevoked?(claims: AccessTokenClaims): boolean;
-}
+};
 
 /** How the token is sender-constrained (RFC 9449 §6.1, RFC 8705 §3.1). */
 export type TokenBinding = { type: 'dpop'; jkt: string } | { type: 'mtls'; x5tS256: string };
@@ -221,39 +250,60 @@ function importKeys(jwks: { keys?: unknown }): AccessTokenKey[] {
   return out;
 }
 
+/**
+ * The issuer and keys of the options, checked: an https issuer (RFC 9068 §4), a JWKS with a key
+ * fapi can use, or both. `keys` undefined: fetched from the issuer's metadata. E_RS_OPTIONS else.
+ */
+function trustOf(options: ResourceVerifierOptions): { issuer?: string; keys?: AccessTokenKey[] } {
+  const o = (options ?? {}) as { issuer?: unknown; jwks?: unknown };
+  if (o.issuer === undefined && o.jwks === undefined)
+    throw usageError(
+      'E_RS_OPTIONS',
+      'verifyResourceRequest needs issuer (the https issuer identifier of the authorization server: the RS checks iss, RFC 9068 §4), jwks (its public keys), or both.',
+      "Pass { issuer: 'https://as.example' }: its keys then come from its metadata.",
+    );
+  if (o.issuer !== undefined && (typeof o.issuer !== 'string' || !/^https:\/\/./.test(o.issuer)))
+    throw usageError(
+      'E_RS_OPTIONS',
+      `verifyResourceRequest: the issuer ${JSON.stringify(o.issuer)} is not an https issuer identifier (RFC 8414 §2).`,
+    );
+  const issuer = o.issuer as string | undefined;
+  if (o.jwks === undefined) return { issuer };
+  const keys = o.jwks !== null && typeof o.jwks === 'object' ? importKeys(o.jwks) : [];
+  if (keys.length === 0)
+    throw usageError(
+      'E_RS_OPTIONS',
+      'verifyResourceRequest: jwks has no key to verify access tokens with.',
+      `Pass { keys: [...] } with the public signing keys of the authorization server (${FAPI_ALGS.join(', ')}; no private members; use "sig" when given).`,
+    );
+  return { issuer, keys };
+}
+
 /** How often an unknown `kid` may make the verifier fetch the JWKS again (key rotation). */
 const REFETCH_SECONDS = 30;
 
 /**
  * A verifier for your resource server: it keeps the issuer's keys, the DPoP `jti`s it has seen
  * (DP-12, RFC 9449 §11.1) and the tokens whose signature it verified. Create one per server.
+ * Throws a FapiError `E_RS_OPTIONS` when the options give neither `issuer` nor `jwks`, an issuer
+ * that is not https, or a `jwks` without a key it can use.
  */
 export function createResourceVerifier(
   options: ResourceVerifierOptions,
 ): (request: ResourceRequest) => Promise<ResourceVerification> {
-  if (typeof options?.issuer !== 'string' || !/^https:\/\//.test(options.issuer))
-    throw usageError(
-      'E_RS_OPTIONS',
-      'verifyResourceRequest needs the https issuer identifier of the authorization server (RFC 9068 §4: the RS checks iss).',
-    );
+  const { issuer, keys } = trustOf(options);
   const now = () => Date.now() / 1000;
-  const state: VerifierState = {
-    keys: options.jwks ? importKeys(options.jwks) : [],
-    fetchedAt: options.jwks ? Infinity : 0,
-  };
+  const state: VerifierState = { keys: keys ?? [], fetchedAt: keys ? Infinity : 0 };
   let http: HttpClient | undefined;
   const load = async () => {
     http ??= createHttpClient({
       ...(options.ca ? { ca: Array.isArray(options.ca) ? options.ca : [options.ca] } : {}),
       timeoutMs: 10_000,
     });
-    const { metadata } = await discoverMetadata(http, options.issuer);
+    // Only reached without jwks, so with an issuer (trustOf).
+    const { metadata } = await discoverMetadata(http, issuer as string);
     if (typeof metadata.jwks_uri !== 'string')
-      throw usageError(
-        'E_RS_JWKS',
-        `The metadata of ${options.issuer} has no jwks_uri.`,
-        'Pass the keys as jwks.',
-      );
+      throw usageError('E_RS_JWKS', `The metadata of ${issuer} has no jwks_uri.`, 'Pass the keys as jwks.');
     const res = await http({
       method: 'GET',
       url: metadata.jwks_uri,
@@ -282,7 +332,7 @@ export function createResourceVerifier(
         : [options.audience];
   let audiences: readonly string[] = [];
   const ctx: RsContext = {
-    issuer: options.issuer,
+    issuer,
     get audiences() {
       return audiences;
     },
@@ -413,7 +463,7 @@ const verifiers = new WeakMap<ResourceVerifierOptions, ReturnType<typeof createR
  * Verifies a request to a protected resource as the fapi lab's resource server does (FAPI2-SP
  * §5.3.4; RFC 9068 §4; RFC 9449 §4.3, §7.1; RFC 8705 §3; RFC 6750): the access token in the
  * Authorization header only, a JWT access token of the issuer (typ, alg, kid, signature, iss, aud,
- * exp), its scheme matching its binding, the DPoP proof (DP-01..16) or the client certificate
+ * exp; with `jwks` and no `issuer`, `iss` need only be present), its scheme matching its binding, the DPoP proof (DP-01..16) or the client certificate
  * (MT-07), the scope. Returns the claims and binding, or the refusal to answer with and the check
  * that made it. State (keys, replayed `jti`s, nonces) is kept per `options` object: pass the same
  * one every time, or use {@link createResourceVerifier}.

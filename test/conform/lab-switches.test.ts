@@ -57,10 +57,16 @@ const RELAXED: Record<(typeof RELAXATION_NAMES)[number], Case> = {
   // retry, which RT-02 (with --slow) checks: rotating servers must do that.
   'rotate-rt': { config: {}, expect: failed('RT-01'), slow: true, only: ['RT-', 'PAR-01', 'PAR-16'] },
   'no-pkce': { config: {}, expect: failed('PAR-11', 'attack:pkce-downgrade') },
-  // DP-12 is a SHOULD (RFC 9449 §11.1): warnings; the attack scenario shows the replay working.
+  // DP-12 is a SHOULD (RFC 9449 §11.1): warnings, at PAR, at the token endpoint (the same proof
+  // redeeming a second code) and at the RS; the attack scenario shows the replay working.
   'dpop-replay': {
     config: {},
-    expect: { 'DP-12.par': 'warning', 'DP-12.rs': 'warning', 'attack:dpop-proof-replay': 'failed' },
+    expect: {
+      'DP-12.par': 'warning',
+      'DP-12.token': 'warning',
+      'DP-12.rs': 'warning',
+      'attack:dpop-proof-replay': 'failed',
+    },
   },
   'refresh-without-client-auth': { config: {}, expect: failed('RT-04') },
   'unregistered-redirect-uri': { config: {}, expect: failed('PAR-13', 'attack:redirect-uri-swap') },

@@ -2,10 +2,17 @@
  * The checks of rules no lab switch breaks, judged both ways: the strict lab passes them (see
  * ./strict-lab.test.ts), and the lab behind a hostile middlebox that breaks exactly that rule fails
  * them. The middlebox (./helpers.ts `interpose`) plays a server that drops a registered flag, keeps
- * one key per kid, binds a refreshed token to the old certificate, an RS that ignores scopes, or a
- * server that mishandles the OIDC claims parameter it offers.
+ * one key per kid, binds a refreshed token to the old certificate, an RS that ignores scopes, a
+ * server that mishandles the OIDC claims parameter it offers, or a token endpoint that does not
+ * verify DPoP proofs, or refuses the ones RFC 9449 lets through.
  */
 import { describe, expect, it } from 'vitest';
+import { isNonceDemand } from '../../src/core/client.js';
+import { createDpopProof } from '../../src/core/dpop.js';
+import { decodeJws } from '../../src/core/jws.js';
+import { DPOP_TOKEN_CHECKS } from '../../src/conform/checks/dpop.js';
+import { otherDpopKey } from '../../src/conform/checks/par.js';
+import type { HttpResponse } from '../../src/http/client.js';
 import type { ConformReport } from '../../src/conform/runner.js';
 import type { Variant } from '../../src/conform/types.js';
 import {
@@ -300,6 +307,114 @@ describe('oidc:claims-parameter (the OIDC claims parameter, when offered)', () =
     });
     expect(detail(report, 'oidc:claims-parameter')).toBe(
       'the server does not offer the claims parameter (claims_parameter_supported is not true), which is optional (OIDC Discovery §3)',
+    );
+  }, 60_000);
+});
+
+describe('DP-*.token: DPoP proofs at the token endpoint (catalogue §1.9)', () => {
+  const TOKEN = DPOP_TOKEN_CHECKS.map((c) => c.id);
+  const isPar = (req: { method: string; url: string }) =>
+    req.method === 'POST' && new URL(req.url).pathname === '/par';
+  /** "ID result" of every DP-*.token check that did not pass. */
+  const notPassed = (report: ConformReport) =>
+    report.results
+      .filter((r) => TOKEN.includes(r.id) && r.result !== 'passed')
+      .map((r) => `${r.id} ${r.result}`);
+
+  /**
+   * A token endpoint that does not verify DPoP proofs: whatever proof comes (none, several, a
+   * forged one), the lab behind it sees a valid proof by the middlebox's own key, for a code the
+   * middlebox left unbound at PAR (no dpop_jkt, no PAR proof), and binds the token to that key.
+   */
+  function unverified(): Interpose {
+    const key = otherDpopKey();
+    let nonce: string | undefined;
+    const learn = (res: HttpResponse) => {
+      nonce = res.header('dpop-nonce') ?? nonce;
+      return res;
+    };
+    return (req, send) => {
+      if (isPar(req)) {
+        const form = formOf(req);
+        form.delete('dpop_jkt');
+        const { dpop: _, ...headers } = req.headers ?? {};
+        return send({ ...req, headers, body: form.toString() }).then(learn);
+      }
+      if (!isTokenRequest(req)) return undefined;
+      const once = async () => {
+        const proof = createDpopProof(await key, {
+          htm: 'POST',
+          htu: req.url,
+          ...(nonce ? { nonce } : {}),
+        });
+        return learn(await send({ ...req, headers: { ...req.headers, dpop: proof } }));
+      };
+      return once().then((res) => (isNonceDemand(res) ? once() : res));
+    };
+  }
+
+  it('a token endpoint that does not verify proofs fails every refusal (a replay: a warning) and passes the tolerances', async () => {
+    const report = await run({}, TOKEN, [PKJWT_DPOP], { interpose: unverified() });
+    expect(notPassed(report), lines(report.results).join('\n')).toEqual([
+      'DP-01.token failed',
+      'DP-02.token failed',
+      'DP-03.token failed',
+      'DP-04.token failed',
+      'DP-05.token failed',
+      'DP-06.token failed',
+      'DP-07.token failed',
+      'DP-08.token failed',
+      'DP-09.token failed',
+      'DP-11.token failed',
+      'DP-12.token warning',
+    ]);
+    expect(detail(report, 'DP-08.token')).toBe('token request with htm PUT → 200: accepted');
+    expect(detail(report, 'DP-11.token')).toMatch(
+      /^token request with iat = now \+ 3600 s and a valid server nonce → 200: accepted \(FAPI2-SP §5\.3\.2\.1-13: more than 60 s in the future must be refused\)$/,
+    );
+  }, 60_000);
+
+  /**
+   * A token endpoint stricter than RFC 9449 allows: htu compared byte for byte (§4.3 (9) ignores
+   * the query, and normalises), no claim it does not know (§4.2: ignore them; nbf and exp are JWT
+   * claims, RFC 7519), iat within 5 s of its clock (FAPI2-SP §5.3.2.1-13: 10 s ahead accepted).
+   */
+  const strict: Interpose = (req) => {
+    const proof = req.headers?.dpop;
+    if (!isTokenRequest(req) || typeof proof !== 'string') return undefined;
+    let claims: Record<string, unknown>;
+    try {
+      claims = decodeJws(proof).payload;
+    } catch {
+      return undefined;
+    }
+    const known = ['jti', 'htm', 'htu', 'iat', 'nonce'];
+    const why =
+      claims.htu !== req.url
+        ? `htu ${String(claims.htu)} is not ${req.url}`
+        : Object.keys(claims).some((k) => !known.includes(k))
+          ? 'unknown claim'
+          : Math.abs(Number(claims.iat) - Date.now() / 1000) > 5
+            ? 'iat more than 5 s off'
+            : undefined;
+    if (!why) return undefined;
+    return Promise.resolve(jsonAnswer(req, 400, { error: 'invalid_dpop_proof', error_description: why }));
+  };
+
+  it('a token endpoint that refuses what RFC 9449 lets through fails the tolerances (normalisation: a warning)', async () => {
+    const report = await run({}, TOKEN, [PKJWT_DPOP], { interpose: strict });
+    expect(notPassed(report), lines(report.results).join('\n')).toEqual([
+      'DP-09.query.token failed',
+      'DP-09.normalised.token warning',
+      'DP-11.skew.token failed',
+      'DP-15.token failed',
+      'DP-16.token failed',
+    ]);
+    expect(detail(report, 'DP-16.token')).toBe(
+      'token request with nbf = now, exp = now + 300 s → 400 invalid_dpop_proof (unknown claim), expected success',
+    );
+    expect(detail(report, 'DP-11.skew.token')).toBe(
+      'token request with iat = now + 8 s → 400 invalid_dpop_proof (iat more than 5 s off), expected success',
     );
   }, 60_000);
 });

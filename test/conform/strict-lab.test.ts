@@ -11,7 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { ALL_CHECKS } from '../../src/conform/checks/index.js';
 import { RAR_CHECKS } from '../../src/conform/checks/rar.js';
 import type { ConformReport, RunEvent } from '../../src/conform/runner.js';
-import { conformLab, jsonAnswer, label, lines } from './helpers.js';
+import type { HttpRequest } from '../../src/http/client.js';
+import type { TestLab } from '../lab/helpers.js';
+import { conformLab, formOf, jsonAnswer, label, lines } from './helpers.js';
 
 const VARIANTS = [
   'private_key_jwt+dpop',
@@ -25,15 +27,45 @@ const VARIANTS = [
 describe('fapi conform server against the strict lab', () => {
   let report: ConformReport;
   let plan: Extract<RunEvent, { type: 'plan' }> | undefined;
+  let lab: TestLab;
+  // Every request of the run as it reaches the HTTP layer (the TLS probes aside: handshakes only).
+  const sent: HttpRequest[] = [];
   it('passes every check in every variant: 0 failed, 0 warnings', async () => {
-    ({ report } = await conformLab(
+    ({ report, lab } = await conformLab(
       {},
-      { slow: true, onEvent: (e) => void (e.type === 'plan' && (plan = e)) },
+      {
+        slow: true,
+        onEvent: (e) => void (e.type === 'plan' && (plan = e)),
+        interpose: (req) => {
+          sent.push(req);
+          return undefined;
+        },
+      },
     ));
     expect(report.variants.map(label)).toEqual(VARIANTS);
     expect(lines(report.results.filter((r) => r.result !== 'passed' && r.result !== 'skipped'))).toEqual([]);
     expect(report.summary.failed + report.summary.warnings + report.summary.expected_failures).toBe(0);
   }, 180_000);
+
+  it("talks only to the issuer's origins (the AS and its mTLS aliases, from the metadata) and the --rs origin", () => {
+    expect(sent.length).toBeGreaterThan(1000);
+    const origins = new Set(sent.map((r) => new URL(r.url).origin));
+    expect([...origins].sort()).toEqual(
+      [lab.lab.issuer, lab.lab.mtls, lab.lab.rs].map((u) => new URL(u).origin).sort(),
+    );
+  });
+
+  it('the test clients ask for every scope of scopes_supported (no --scope)', () => {
+    const pars = sent.filter((r) => r.method === 'POST' && /^\/par$/.test(new URL(r.url).pathname));
+    // The baselines' logins (their checks alter nothing): six variants each.
+    const baselines = pars.filter((r) => /^(PAR-01|PAR-16|RS-01) /.test(r.label ?? ''));
+    expect(new Set(baselines.map((r) => r.label?.replace(/ .*/, '')))).toEqual(
+      new Set(['PAR-01', 'PAR-16', 'RS-01']),
+    );
+    expect(new Set(baselines.map((r) => formOf(r).get('scope')))).toEqual(
+      new Set(['openid offline_access accounts payments']),
+    );
+  });
 
   it('skips only what the lab does not do, saying why', () => {
     const skips = report.results

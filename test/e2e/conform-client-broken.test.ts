@@ -57,6 +57,18 @@ describe('broken clients: each caught by its modules, and only by them', () => {
       },
       240_000,
     );
+  // An ecosystem that requires the SHOULDs (ID-token signatures for non-repudiation, state):
+  // --strict holds them as MUSTs, and the same broken clients fail the run on those modules only.
+  for (const check of ['ignore-state', 'skip-signature'])
+    it(`--strict: a client that does ${check} fails the run, on its modules only`, async () => {
+      const { code, bad, why } = await run(['--strict', '--timeout', '10s'], BROKEN, {
+        BROKEN_CHECK: check,
+      });
+      expect(bad, why).toEqual(
+        Object.fromEntries(Object.keys(CASES[check] as Record<string, string>).map((id) => [id, f])),
+      );
+      expect(code).toBe(6);
+    }, 240_000);
   it('the evidence says what the broken client did', async () => {
     const { why } = await run(['--only', 'CL-01,CL-20.alg-none'], BROKEN, { BROKEN_CHECK: 'any-tls-host' });
     expect(why).toMatch(

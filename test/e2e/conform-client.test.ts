@@ -186,6 +186,12 @@ process.exit(3);`,
       'CL-20.aud': 'failed',
     });
     expect(r.code).toBe(6);
+    // The output contract of conform server, with the command line in place of the issuer.
+    const rep = report as Report;
+    expect(Object.keys(rep).slice(0, 5)).toEqual(['client', 'variants', 'summary', 'results', 'duration_ms']);
+    expect(rep.client).toBe('true');
+    expect(rep.variants).toEqual([{ auth: 'private_key_jwt', sender: 'dpop' }]);
+    expect(rep.summary).toEqual({ passed: 0, failed: 1, warnings: 0, skipped: 0, expected_failures: 2 });
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toContain('<testsuites name="fapi conform client true" tests="3" failures="1" skipped="2"');
     expect(xml).toContain(
@@ -251,15 +257,30 @@ describe('bad input', () => {
     const run = rep.results.filter((x) => x.result !== 'skipped');
     expect(run.length).toBe(29);
     for (const x of run)
-      expect([x.id, x.result === 'warning' ? 'failed' : x.result, x.detail]).toEqual([
+      expect([x.id, x.result, x.detail]).toEqual([
         x.id,
         'failed',
         'the client made no request — lab: no request — exit 0',
       ]);
-    // The SHOULD modules (CL-12, CL-02, the ID-token signature) are warnings; the rest failed.
-    expect(rep.summary).toMatchObject({ failed: 24, warnings: 5 });
-    expect(JSON.parse(r.stderr).error.message).toMatch(/^24 modules failed for true: happy-path, /);
+    // The SHOULD modules (CL-12, CL-02, the ID-token signature) too: a client that never tried is
+    // not forgiven as a SHOULD.
+    expect(rep.summary).toMatchObject({ failed: 29, warnings: 0 });
+    expect(JSON.parse(r.stderr).error.message).toMatch(/^29 modules failed for true: happy-path, /);
   }, 120_000);
+
+  it('a CMD that hangs on a SHOULD module: failed with "timed out", the run exits 6', async () => {
+    const { r, report } = await conform(
+      ['--only', 'CL-12.state-wrong', '--timeout', '1s'],
+      [process.execPath, '-e', 'setTimeout(() => {}, 60_000)'],
+    );
+    expect(r.code).toBe(6);
+    expect((report as Report).results.find((x) => x.id === 'CL-12.state-wrong')).toMatchObject({
+      result: 'failed',
+      detail: expect.stringMatching(
+        /^timed out; the client made no request \(the process group was killed\)/,
+      ) as string,
+    });
+  }, 60_000);
 
   it('a CMD that floods the lab fails that module; the lab holds and the next module runs normally', async () => {
     const client = path.join(ROOT, 'examples/conform-client/node-client.mjs');

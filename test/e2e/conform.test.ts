@@ -86,6 +86,18 @@ describe('fapi conform server: usage', () => {
     );
   });
 
+  it('CR-07 (checked inside META-12): --only CR-07 is exit 2 saying where it is checked; --list names it', async () => {
+    const r = await fapi(['conform', 'server', 'https://as.example', '--only', 'CR-07']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(
+      '✖ No check matches --only CR-07. CR-07 has no check of its own: it is checked as part of META-12 (FAPI2-SP §5.4.2): jwks_uri over TLS only (failed otherwise), x5u/jku and repeated kids (warnings).',
+    );
+    const list = await fapi(['conform', 'server', '--list', '--only', 'CR-,META-12']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^ {2}META-12 +MUST +jwks_uri over TLS; /m);
+    expect(list.stdout).toMatch(/^ {2}CR-07 +it is checked as part of META-12 /m);
+  });
+
   it('an unknown ID in --only or --skip is exit 2 naming it', async () => {
     const r = await fapi([
       'conform',
@@ -257,6 +269,76 @@ describe('fapi conform server against the strict lab (a lab up process)', () => 
     );
   }, 90_000);
 
+  it('without --rs: the RS checks skip with the reason, the summary says so; --json has them as skipped results', async () => {
+    const args = labRun(lab, home.dir, [
+      '--auth',
+      'private_key_jwt',
+      '--sender',
+      'dpop',
+      '--browser',
+      'follow',
+      '--only',
+      'RS-01,RS-02,PAR-16',
+      '--skip',
+      'RS-01.scheme-case',
+    ]);
+    const noRs = args.filter((a, i) => a !== '--rs' && args[i - 1] !== '--rs');
+    expect(noRs).not.toContain('--rs');
+    const r = await fapi(noRs, { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^ {2}– RS-01 +a valid sender-constrained token in the Authorization header is accepted — skipped: needs a protected resource: pass --rs URL \[/m,
+    );
+    expect(r.stdout).toMatch(
+      /^✔ https:\/\/127\.0\.0\.1:\d+: 1 passed, 0 failed, 0 warnings, 2 skipped in 1 variant /m,
+    );
+    expect(r.stdout).toContain(
+      '\n  the resource-server checks were skipped: pass --rs URL (a protected resource that answers 2xx to a valid token)\n',
+    );
+
+    const j = await fapi(['--json', ...noRs], { timeoutMs: 60_000 });
+    expect(j.code, j.stderr).toBe(0);
+    const out = JSON.parse(j.stdout) as { results: ContractResult[]; summary: Record<string, number> };
+    const rs = out.results.filter((x) => x.id.startsWith('RS-'));
+    expect(rs.map((x) => x.id)).toEqual(['RS-01', 'RS-02']);
+    for (const x of rs)
+      expect([x.id, x.result, x.detail]).toEqual([
+        x.id,
+        'skipped',
+        'needs a protected resource: pass --rs URL',
+      ]);
+    expect(out.results.find((x) => x.id === 'PAR-16')?.result).toBe('passed');
+    expect(out.summary).toMatchObject({ passed: 1, failed: 0, skipped: rs.length });
+  }, 90_000);
+
+  it('--scope S: the pushed authorization requests ask for S (-v shows them)', async () => {
+    const r = await fapi(
+      [
+        '-v',
+        ...labRun(lab, home.dir, [
+          '--auth',
+          'private_key_jwt',
+          '--sender',
+          'dpop',
+          '--browser',
+          'follow',
+          '--only',
+          'PAR-16',
+          '--scope',
+          'openid accounts',
+        ]),
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const pars = r.stderr
+      .split(/^(?=\[)/m)
+      .filter((b) => /^\[PAR-16 private_key_jwt\+dpop\] → POST https:\/\/127\.0\.0\.1:\d+\/par\n/.test(b));
+    expect(pars.length).toBe(1);
+    expect(pars[0]).toMatch(/&scope=openid accounts&/);
+    expect(r.stderr).not.toMatch(/scope=openid offline_access/);
+  }, 90_000);
+
   it('--keep: the clients stay registered, saved as profiles that log in', async () => {
     const h = tempHome('fapi-conform-keep-');
     try {
@@ -405,6 +487,26 @@ describe('fapi conform server against a relaxed lab: failures and --expected-fai
       /<skipped message="expected failure: authorization response with a code and no iss parameter"\/>/,
     );
   }, 90_000);
+  it('--strict: a SHOULD broken is failed (exit 6), not a warning', async () => {
+    // expires_in is RECOMMENDED (RFC 6749 §5.1): TK-09.expires-in is a SHOULD.
+    expect((await fapi(['--home', h.dir, 'lab', 'fault', 'set', 'no-expires-in'])).code).toBe(0);
+    try {
+      const run = (extra: string[]) =>
+        fapi(['--json', ...labRun(relaxed, h.dir, [...only.slice(0, -1), 'TK-09.expires-in', ...extra])], {
+          timeoutMs: 60_000,
+        });
+      const result = (r: { stdout: string }) =>
+        (JSON.parse(r.stdout) as { results: ContractResult[] }).results.find(
+          (x) => x.id === 'TK-09.expires-in',
+        )?.result;
+      const plain = await run([]);
+      expect([plain.code, result(plain)], plain.stderr).toEqual([0, 'warning']);
+      const strict = await run(['--strict']);
+      expect([strict.code, result(strict)], strict.stderr).toEqual([6, 'failed']);
+    } finally {
+      expect((await fapi(['--home', h.dir, 'lab', 'fault', 'clear'])).code).toBe(0);
+    }
+  }, 120_000);
 });
 
 describe('fapi conform server with clients registered beforehand, and gated registration', () => {

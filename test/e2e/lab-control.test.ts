@@ -11,8 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labPaths } from '../../lab/home.js';
 import { readRunFile, writeRunFile } from '../../lab/run-file.js';
 import { createHttpClient } from '../../src/http/client.js';
-import { isFapiError } from '../../src/errors.js';
+import { createDpopProof, generateKey } from '../../src/public/index.js';
 import { BIN, fapi, tempHome, type RunResult } from '../helpers/cli.js';
+import { expectFapiError } from '../helpers/expect-error.js';
+import { decodeJwt } from '../helpers/jwt.js';
 
 const home = tempHome('fapi-lab-control-');
 const paths = labPaths(path.join(home.dir, 'lab'));
@@ -109,6 +111,80 @@ describe('fapi lab over the control API', () => {
     expect(readFileSync(paths.log, 'utf8')).not.toContain(secret);
   });
 
+  it('fail-next --status: the next request gets that status (and its default error), the one after is checked as usual', async () => {
+    ok(await run(['lab', 'fail-next', 'introspection', '--status', '429']));
+    const pending = JSON.parse((await run(['--json', 'lab', 'status'])).stdout) as { pending: unknown[] };
+    expect(pending.pending).toEqual([
+      { endpoint: 'introspection', kind: 'fail', remaining: 1, error: 'invalid_request', status: 429 },
+    ]);
+    const http = createHttpClient({ ca: [readFileSync(info.ca, 'utf8')] });
+    const introspect = () =>
+      http({
+        method: 'POST',
+        url: `${info.issuer}/introspect`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'token=abc&client_id=status-test',
+      });
+    const failed = await introspect();
+    expect(failed.status).toBe(429);
+    expect(failed.json()).toMatchObject({ error: 'invalid_request' });
+    const next = await introspect();
+    expect(next.status).not.toBe(429);
+    const list = JSON.parse((await run(['--json', 'lab', 'requests', '--path', '/introspect'])).stdout) as {
+      path: string;
+      status: number;
+      check?: string;
+    }[];
+    expect(list.map((r) => [r.path, r.status, r.check === 'FAIL-NEXT'])).toEqual([
+      ['/introspect', 429, true],
+      ['/introspect', next.status, false],
+    ]);
+    const status = JSON.parse((await run(['--json', 'lab', 'status'])).stdout) as { pending: unknown[] };
+    expect(status.pending).toEqual([]);
+  });
+
+  it('token --dpop-jkt: a DPoP token bound to that key (cnf.jkt), accepted by the RS with its proof only', async () => {
+    const key = await generateKey();
+    const r = await run(['--json', 'lab', 'token', '--scope', 'accounts', '--dpop-jkt', key.thumbprint]);
+    ok(r);
+    const t = JSON.parse(r.stdout) as {
+      accessToken: string;
+      tokenType: string;
+      claims: Record<string, unknown>;
+    };
+    expect(t.tokenType).toBe('DPoP');
+    expect(t.claims.cnf).toEqual({ jkt: key.thumbprint });
+    expect(decodeJwt(t.accessToken).payload).toMatchObject({
+      cnf: { jkt: key.thumbprint },
+      scope: 'accounts',
+    });
+    const plain = await run(['lab', 'token', '--scope', 'accounts', '--dpop-jkt', key.thumbprint]);
+    ok(plain);
+    expect(plain.stderr).toContain(`DPoP token for alice, scope accounts`);
+    expect(plain.stderr).toContain(`bound to DPoP key ${key.thumbprint}`);
+
+    const http = createHttpClient({ ca: [readFileSync(info.ca, 'utf8')] });
+    const url = `${info.rs}/accounts`;
+    const call = (scheme: string, proofKey = key, nonce?: string) =>
+      http({
+        method: 'GET',
+        url,
+        headers: {
+          authorization: `${scheme} ${t.accessToken}`,
+          dpop: createDpopProof(proofKey, { htm: 'GET', htu: url, accessToken: t.accessToken, nonce }),
+        },
+      });
+    const challenge = await call('DPoP');
+    expect(challenge.status).toBe(401);
+    const nonce = challenge.header('dpop-nonce');
+    expect(nonce).toBeTruthy();
+    const accepted = await call('DPoP', key, nonce);
+    expect(accepted.status, accepted.text()).toBe(200);
+    // Another key's proof, or the token as a Bearer token: refused.
+    expect((await call('DPoP', await generateKey(), nonce)).status).toBe(401);
+    expect((await call('Bearer', key, nonce)).status).toBe(401);
+  });
+
   it('requests -f prints new requests as they come, until Ctrl-C (exit 0)', async () => {
     const child = spawn(
       process.execPath,
@@ -136,14 +212,13 @@ describe('fapi lab over the control API', () => {
 
   it('a TLS fault keeps every client out but not the control commands: set, status, clear', async () => {
     ok(await run(['lab', 'fault', 'set', 'tls-wrong-host']));
-    const e = await createHttpClient({ ca: [readFileSync(info.ca, 'utf8')], timeoutMs: 5000 })({
-      method: 'GET',
-      url: `${info.issuer}/jwks`,
-    }).then(
-      () => undefined,
-      (err: unknown) => err,
+    await expectFapiError(
+      createHttpClient({ ca: [readFileSync(info.ca, 'utf8')], timeoutMs: 5000 })({
+        method: 'GET',
+        url: `${info.issuer}/jwks`,
+      }),
+      { code: 'E_TLS_HOSTNAME' },
     );
-    expect(isFapiError(e) && e.code).toBe('E_TLS_HOSTNAME');
     const status = await run(['lab', 'status']);
     ok(status);
     expect(status.stdout).toMatch(/not answering fapi/);

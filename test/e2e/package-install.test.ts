@@ -119,10 +119,14 @@ import {
   createPkcePair,
   createDpopProof,
   verifyResourceRequest,
+  createResourceVerifier,
   FapiError,
+  type Jwk,
   type KeyPair,
   type PkcePair,
   type ResourceVerification,
+  type ResourceVerifierOptions,
+  type SigningAlg,
 } from 'fapi';
 
 export async function typed(): Promise<string[]> {
@@ -148,6 +152,20 @@ export const badFault: FaultName = 'no-such-fault';
 export const badAlg = () => generateKey('RS256');
 // @ts-expect-error failNext needs a known endpoint
 export const badEndpoint = (lab: Lab) => lab.failNext({ endpoint: 'nowhere' });
+// The trust anchor of a resource verifier: the issuer, its keys, or both; never neither.
+export const anchors = (jwks: { keys: Jwk[] }): ResourceVerifierOptions[] => [
+  { issuer: 'https://as.example' },
+  { jwks },
+  { issuer: 'https://as.example', jwks, audience: 'https://api.example' },
+];
+export const byKeys = (jwks: { keys: Jwk[] }) => createResourceVerifier({ jwks, scope: 'accounts' });
+// @ts-expect-error neither issuer nor jwks
+export const noAnchor = () => createResourceVerifier({ audience: 'https://api.example' });
+// SigningAlg is exactly FAPI 2.0's three algorithms; KeyPair has exactly these members.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const algs: Same<SigningAlg, 'ES256' | 'PS256' | 'EdDSA'> = true;
+export const keyPair: Same<keyof KeyPair, 'alg' | 'kid' | 'thumbprint' | 'privateKey' | 'publicKey' | 'privateJwk' | 'publicJwk'> = true;
+export const keyPairAlg: Same<KeyPair['alg'], SigningAlg> = true;
 `,
   );
   // node16 also checks every declaration file (ours and our dependencies'); bundler skips them (the

@@ -35,8 +35,10 @@ const FINDINGS: Record<string, { result: 'failed' | 'warning'; in: string[] }> =
   'MT-06': { result: 'failed', in: ['private_key_jwt+mtls'] },
   // oidc-provider: a proof carrying a valid server nonce is taken as fresh whatever its iat
   // (RFC 9449 §11.1, validate_dpop.js), but FAPI2-SP §5.3.2.1-13 has the AS refuse any JWT more
-  // than 60 s in the future. (At the RS, nonce-based freshness is accepted: DP-11.rs passes.)
+  // than 60 s in the future: at PAR and at the token endpoint alike. (At the RS, nonce-based
+  // freshness is accepted: DP-11.rs passes.)
   'DP-11.par': { result: 'failed', in: DPOP },
+  'DP-11.token': { result: 'failed', in: DPOP },
   // userinfo is not a FAPI resource server: no x-fapi-interaction-id (a SHOULD).
   'RS-08': {
     result: 'warning',

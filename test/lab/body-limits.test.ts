@@ -1,12 +1,13 @@
 /**
- * The lab's request-body limit (`bodyLimit`, 64 KiB by default, larger: 413), met from the CLI's
- * own HTTP layer (createHttpClient, as `fapi` sends): a body one byte over the limit, and one far
- * over it (beyond the largest limit the lab can be configured with), on each listener (AS, mTLS
- * aliases, RS), as a string or as bytes, gets a 413 JSON error that names the limit, and the lab
- * then serves normal requests on the same client.
+ * The lab's request-body limits (`bodyLimit`, 64 KiB by default; `parBodyLimit`, 4 MiB by default,
+ * at the PAR endpoint; larger: 413), met from the CLI's own HTTP layer (createHttpClient, as `fapi`
+ * sends): a body one byte over the limit, and one far over it (beyond the largest limit the lab can
+ * be configured with), on each listener (AS, mTLS aliases, RS), as a string or as bytes, gets a 413
+ * JSON error that names the limit, and the lab then serves normal requests on the same client.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpRequest } from '../../src/http/client.js';
+import { DEFAULT_LAB_CONFIG } from '../../lab/config.js';
 import { json, registerClient, startTestLab, type TestLab } from './helpers.js';
 
 const LIMIT = 4096;
@@ -15,7 +16,8 @@ const HUGE = 16 * 1024 * 1024;
 
 let t: TestLab;
 beforeAll(async () => {
-  t = await startTestLab({ bodyLimit: LIMIT });
+  // parBodyLimit configured down to bodyLimit: the PAR endpoint then has the same limit.
+  t = await startTestLab({ bodyLimit: LIMIT, parBodyLimit: LIMIT });
 });
 afterAll(() => t.close());
 
@@ -76,5 +78,62 @@ describe('request bodies over the lab limit, sent by the CLI HTTP client', () =>
     expect(c.clientId).toBeTruthy();
     const rs = await t.http({ method: 'GET', url: `${t.lab.rs}/accounts` });
     expect(rs.status).toBe(401);
+  });
+});
+
+describe('at the default limits: the PAR endpoint reads up to 4 MiB, every other endpoint 64 KiB', () => {
+  const PAR_LIMIT = 4 * 1024 * 1024;
+  const BODY_LIMIT = 64 * 1024;
+  const form = 'application/x-www-form-urlencoded';
+  let d: TestLab;
+  beforeAll(async () => {
+    d = await startTestLab();
+  });
+  afterAll(() => d.close());
+
+  it('defaults to 64 KiB and 4 MiB', () => {
+    expect(DEFAULT_LAB_CONFIG.bodyLimit).toBe(BODY_LIMIT);
+    expect(DEFAULT_LAB_CONFIG.parBodyLimit).toBe(PAR_LIMIT);
+  });
+
+  it('PAR (and its mTLS alias): a body at 4 MiB reaches the checks; one byte more is 413 naming 4194304', async () => {
+    for (const url of [`${d.lab.issuer}/par`, `${d.lab.mtls}/par`]) {
+      const at = await d.http(post(url, form, body(form, PAR_LIMIT)));
+      expect(at.status, `${url} at the limit: ${at.text()}`).toBe(401);
+      expect(json(at).error).toBe('invalid_client');
+      const over = await d.http(post(url, form, body(form, PAR_LIMIT + 1)));
+      expect(over.status, url).toBe(413);
+      expect(json(over)).toEqual({
+        error: 'invalid_request',
+        error_description: `the request body is larger than ${PAR_LIMIT} bytes`,
+      });
+      expect(d.lab.ctx.requests.recent(1)[0]?.check).toBe('HTTP');
+    }
+  });
+
+  it('every other endpoint keeps 64 KiB: a body one byte over it, or of 1 MB, is 413 naming 65536', async () => {
+    const targets = [
+      { url: `${d.lab.issuer}/token`, type: form },
+      { url: `${d.lab.mtls}/token`, type: form },
+      { url: `${d.lab.issuer}/register`, type: 'application/json' },
+      { url: `${d.lab.rs}/payments`, type: 'application/json' },
+    ];
+    for (const { url, type } of targets) {
+      const at = await d.http(post(url, type, body(type, BODY_LIMIT)));
+      expect(at.status, `${url} at the limit: ${at.text()}`).not.toBe(413);
+      for (const size of [BODY_LIMIT + 1, 1024 * 1024]) {
+        const over = await d.http(post(url, type, body(type, size)));
+        expect(over.status, `${url} ${size}`).toBe(413);
+        expect(json(over)).toEqual({
+          error: 'invalid_request',
+          error_description: `the request body is larger than ${BODY_LIMIT} bytes`,
+        });
+      }
+    }
+    const meta = await d.http({
+      method: 'GET',
+      url: `${d.lab.issuer}/.well-known/oauth-authorization-server`,
+    });
+    expect(meta.status).toBe(200);
   });
 });

@@ -11,6 +11,7 @@ import {
   labWarningHeader,
   labWarnings,
   loadLabConfigFile,
+  parBodyLimitOf,
   resolveLabConfig,
 } from '../../lab/config.js';
 import { ROOT } from '../helpers/cli.js';
@@ -28,6 +29,13 @@ describe('lab config', () => {
     expect(c.port).toBe(8443);
     expect(labWarnings(c)).toEqual([]);
     expect(labWarningHeader(c)).toBeUndefined();
+  });
+
+  it('gives the PAR endpoint 4 MiB by default and never less than bodyLimit', () => {
+    expect(parBodyLimitOf(resolveLabConfig())).toBe(4 * 1024 * 1024);
+    expect(parBodyLimitOf(resolveLabConfig({ parBodyLimit: 8192, bodyLimit: 4096 }))).toBe(8192);
+    expect(parBodyLimitOf(resolveLabConfig({ parBodyLimit: 8192, bodyLimit: 65_536 }))).toBe(65_536);
+    expect(parBodyLimitOf(resolveLabConfig({ bodyLimit: 8 * 1024 * 1024 }))).toBe(8 * 1024 * 1024);
   });
 
   it('makes every relaxation loud: a start warning and an ASCII header', () => {
@@ -49,6 +57,11 @@ describe('lab config', () => {
       `$.relax[1] must be one of ${RELAXATION_NAMES.map((r) => JSON.stringify(r)).join(', ')}`,
     );
     expect(checkLabConfig({ prot: 1 })).toBe('$.prot is not a known option');
+    expect(checkLabConfig({ parBodyLimit: 512 })).toBe(
+      '$.parBodyLimit must be an integer from 1024 to 10485760',
+    );
+    expect(checkLabConfig({ parBodyLimit: 11 * 1024 * 1024 })).toMatch(/^\$\.parBodyLimit must be/);
+    expect(checkLabConfig({ parBodyLimit: '4M' })).toMatch(/^\$\.parBodyLimit/);
     expect(checkLabConfig({ port: 8443, $comment: 'fine' })).toBeUndefined();
   });
 

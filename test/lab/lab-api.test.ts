@@ -1,16 +1,24 @@
 /**
  * `fapi/lab` in process: a lab started by a test, logged into with the `fapi` helpers, its
- * switches changed while it runs, one-off failures and delays, the request log, users, access
- * tokens for an RS, and close(). Many labs in one process share nothing.
+ * switches changed while it runs, one-off failures (at every endpoint that takes them) and delays,
+ * the request log, users, access tokens for an RS, its start options (home, port, config), and
+ * close(). Many labs in one process share nothing.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDpopProof, generateKey } from '../../src/public/index.js';
+import {
+  clientAssertionParams,
+  createClientAssertion,
+  createDpopProof,
+  generateKey,
+} from '../../src/public/index.js';
 import { startLab, type Lab } from '../../src/public/lab.js';
 import { expectFapiError } from '../helpers/expect-error.js';
 import { decodeJwt } from '../helpers/jwt.js';
-import { callRs, login, registerClient } from './public-flow.js';
+import { callRs, login, registerClient, type LoggedIn } from './public-flow.js';
 
 let lab: Lab;
 beforeAll(async () => {
@@ -196,6 +204,146 @@ describe('failNext and delayNext', () => {
     await login(lab);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(lab.requests({ path: '/token' }).at(-1)?.ms).toBeGreaterThanOrEqual(290);
+  });
+});
+
+describe('failNext at introspection, revocation, userinfo and registration', () => {
+  const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+  /** RFC 7662 introspection or RFC 7009 revocation of the access token, with private_key_jwt. */
+  const manage = (me: LoggedIn, path: '/introspect' | '/revoke') =>
+    lab.fetch(`${lab.issuer}${path}`, {
+      method: 'POST',
+      headers: FORM,
+      body: new URLSearchParams({
+        ...clientAssertionParams(
+          me.clientId,
+          createClientAssertion({ clientId: me.clientId, audience: lab.issuer, key: me.key }),
+        ),
+        token: me.accessToken,
+      }).toString(),
+    });
+  const log = (path: string) => lab.requests({ path }).map((r) => [r.status, r.outcome, r.check, r.error]);
+
+  it('introspection: the status given, once (its default error), then the token is reported active again', async () => {
+    const me = await login(lab);
+    lab.clearRequests();
+    lab.failNext({ endpoint: 'introspection', status: 502 });
+    const failed = await manage(me, '/introspect');
+    expect(failed.status).toBe(502);
+    expect(await failed.json()).toMatchObject({ error: 'server_error' });
+    const ok = await manage(me, '/introspect');
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ active: true, client_id: me.clientId });
+    expect(log('/introspect')).toEqual([
+      [502, 'refused', 'FAIL-NEXT', 'server_error'],
+      [200, 'accepted', undefined, undefined],
+    ]);
+    expect(lab.requests({ path: '/introspect' })[0]?.clientId).toBe(me.clientId);
+  });
+
+  it('revocation: times 2, an error without a status (401 for invalid_client); the failures revoke nothing', async () => {
+    const me = await login(lab);
+    lab.clearRequests();
+    lab.failNext({ endpoint: 'revocation', error: 'invalid_client', times: 2 });
+    for (let i = 0; i < 2; i++) {
+      const failed = await manage(me, '/revoke');
+      expect(failed.status).toBe(401);
+      expect(await failed.json()).toMatchObject({
+        error: 'invalid_client',
+        error_description: 'failure injected by the lab (failNext): no check ran',
+      });
+    }
+    // Nothing was revoked by the failed requests: the RS still accepts the token.
+    expect((await callRs(lab, me)).status).toBe(200);
+    const revoked = await manage(me, '/revoke');
+    expect(revoked.status).toBe(200);
+    expect(await (await manage(me, '/introspect')).json()).toEqual({ active: false });
+    expect(log('/revoke')).toEqual([
+      [401, 'refused', 'FAIL-NEXT', 'invalid_client'],
+      [401, 'refused', 'FAIL-NEXT', 'invalid_client'],
+      [200, 'accepted', undefined, undefined],
+    ]);
+  });
+
+  it('userinfo: an RFC 6750 §3 challenge with the error and description given, once; then the claims', async () => {
+    const me = await login(lab);
+    lab.clearRequests();
+    lab.failNext({ endpoint: 'userinfo', error: 'insufficient_scope', error_description: 'injected here' });
+    const userinfo = `${lab.issuer}/userinfo`;
+    const failed = await callRs(lab, me, userinfo);
+    expect(failed.status).toBe(403);
+    expect(failed.headers.get('www-authenticate')).toMatch(
+      /^DPoP error="insufficient_scope", error_description="injected here".*, Bearer error="insufficient_scope"/,
+    );
+    expect(await failed.json()).toEqual({ error: 'insufficient_scope', error_description: 'injected here' });
+    const ok = await callRs(lab, me, userinfo);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ sub: 'alice' });
+    const entries = lab.requests({ path: '/userinfo' });
+    expect(entries[0]).toMatchObject({
+      status: 403,
+      outcome: 'refused',
+      check: 'FAIL-NEXT',
+      error: 'insufficient_scope',
+      clientId: me.clientId,
+    });
+    expect(entries.slice(1).map((r) => [r.status, r.outcome])).toEqual([
+      [401, 'refused'], // the nonce challenge (DP-10) of the call after: the lab checks again
+      [200, 'accepted'],
+    ]);
+    expect(entries[1]?.check).toBe('DP-10');
+  });
+
+  it('registration: times 2 over registration and the client configuration endpoint, then both work again', async () => {
+    lab.clearRequests();
+    const metadata = {
+      redirect_uris: ['https://client.example/cb'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [(await generateKey()).publicJwk] },
+      dpop_bound_access_tokens: true,
+    };
+    const register = () =>
+      lab.fetch(`${lab.issuer}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(metadata),
+      });
+    const first = await register();
+    expect(first.status).toBe(201);
+    const client = (await first.json()) as { client_id: string; registration_access_token: string };
+    const read = () =>
+      lab.fetch(`${lab.issuer}/register/${client.client_id}`, {
+        headers: { authorization: `Bearer ${client.registration_access_token}` },
+      });
+
+    lab.failNext({
+      endpoint: 'registration',
+      status: 400,
+      error: 'invalid_client_metadata',
+      error_description: 'injected',
+      times: 2,
+    });
+    const failedRegister = await register();
+    expect(failedRegister.status).toBe(400);
+    expect(await failedRegister.json()).toEqual({
+      error: 'invalid_client_metadata',
+      error_description: 'injected',
+    });
+    const failedRead = await read();
+    expect(failedRead.status).toBe(400);
+    expect(((await failedRead.json()) as { error: string }).error).toBe('invalid_client_metadata');
+
+    expect((await read()).status).toBe(200);
+    expect((await register()).status).toBe(201);
+    expect(lab.requests().map((r) => [r.method, r.path, r.status, r.check])).toEqual([
+      ['POST', '/register', 201, undefined],
+      ['POST', '/register', 400, 'FAIL-NEXT'],
+      ['GET', `/register/${client.client_id}`, 400, 'FAIL-NEXT'],
+      ['GET', `/register/${client.client_id}`, 200, undefined],
+      ['POST', '/register', 201, undefined],
+    ]);
+    // The one naming a client (the configuration endpoint's path) is logged as that client's.
+    expect(lab.requests({ clientId: client.client_id }).map((r) => r.status)).toContain(400);
   });
 });
 
@@ -391,5 +539,104 @@ describe('many labs, close()', () => {
         net.connect(port, '127.0.0.1').on('connect', resolve).on('error', reject),
       ),
     ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
+
+/** Listens on `port` of 127.0.0.1 and closes again: the port it got (rejects when it is taken). */
+function listenAndClose(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const got = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(got));
+    });
+  });
+}
+
+/** A port P with P + 1 and P + 2 free too (the AS, the mTLS aliases, the RS). */
+async function threeFreePorts(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = await listenAndClose(0);
+    if (base + 2 > 65_535) continue;
+    try {
+      await listenAndClose(base + 1);
+      await listenAndClose(base + 2);
+      return base;
+    } catch {
+      // One of the next two is taken: try another.
+    }
+  }
+  throw new Error('no three consecutive free ports');
+}
+
+describe('startLab options: home, port, config', () => {
+  it('a given home is kept after close(), and a lab started on it again has the same CA and clients', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'fapi-lab-given-home-'));
+    try {
+      const first = await startLab({ quiet: true, home });
+      expect(first.home).toBe(home);
+      expect(first.caFile.startsWith(home + path.sep)).toBe(true);
+      const me = await login(first);
+      await first.close();
+      expect(existsSync(home)).toBe(true);
+      expect(existsSync(first.caFile)).toBe(true);
+      expect(readdirSync(home).length).toBeGreaterThan(0);
+
+      const again = await startLab({ quiet: true, home });
+      try {
+        expect(again.caPem).toBe(first.caPem);
+        // The client registered in the first run logs in again: its registration was kept.
+        await expect(login(again, { clientId: me.clientId, key: me.key })).resolves.toMatchObject({
+          clientId: me.clientId,
+        });
+      } finally {
+        await again.close();
+      }
+      expect(existsSync(home)).toBe(true);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('port P: the AS on P, the mTLS aliases on P + 1, the RS on P + 2, each serving there', async () => {
+    const port = await threeFreePorts();
+    const l = await startLab({ quiet: true, port });
+    try {
+      expect(l.issuer).toBe(`https://127.0.0.1:${port}`);
+      expect(l.mtls).toBe(`https://127.0.0.1:${port + 1}`);
+      expect(l.rs).toBe(`https://127.0.0.1:${port + 2}`);
+      const meta = (await (await l.fetch(`${l.issuer}/.well-known/openid-configuration`)).json()) as {
+        issuer: string;
+        mtls_endpoint_aliases: Record<string, string>;
+      };
+      expect(meta.issuer).toBe(l.issuer);
+      expect(meta.mtls_endpoint_aliases.token_endpoint).toBe(`${l.mtls}/token`);
+      expect((await l.fetch(`${l.mtls}/jwks`)).status).toBe(404); // the aliases serve only their endpoints
+      await l.fetch(`${l.mtls}/token`, { method: 'POST' });
+      expect((await l.fetch(`${l.rs}/accounts`)).status).toBe(401);
+      expect(l.requests().map((r) => [r.listener, r.method, r.path])).toEqual([
+        ['as', 'GET', '/.well-known/openid-configuration'],
+        ['mtls', 'GET', '/jwks'],
+        ['mtls', 'POST', '/token'],
+        ['rs', 'GET', '/accounts'],
+      ]);
+    } finally {
+      await l.close();
+    }
+  });
+
+  it('config: the access-token lifetime and the auto-approved user of the config object take effect', async () => {
+    const l = await startLab({ quiet: true, config: { accessTokenLifetime: 123, defaultUser: 'bob' } });
+    try {
+      const me = await login(l);
+      expect(me.tokenResponse.expires_in).toBe(123);
+      const at = decodeJwt(me.accessToken).payload;
+      expect((at.exp as number) - (at.iat as number)).toBe(123);
+      expect(decodeJwt(me.tokenResponse.id_token as string).payload.sub).toBe('bob');
+      expect(l.issueToken({ scope: 'accounts' }).expiresIn).toBe(123);
+    } finally {
+      await l.close();
+    }
   });
 });

@@ -132,7 +132,7 @@ describe('network and TLS', () => {
     });
     expect(badJson.status).toBe(400);
     expect(json(badJson).error).toBe('invalid_request');
-    const big = await postForm(t.http, `${t.lab.issuer}/par`, { x: 'a'.repeat(70 * 1024) });
+    const big = await postForm(t.http, `${t.lab.issuer}/token`, { x: 'a'.repeat(70 * 1024) });
     expect(big.status).toBe(413);
     expect(json(big).error).toBe('invalid_request');
     const xml = await t.http({

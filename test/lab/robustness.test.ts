@@ -1,9 +1,10 @@
 /**
  * Bad input never crashes the lab or yields a 500: a batch of malformed requests against every
- * endpoint of every listener (wrong methods, malformed JSON and forms, oversized bodies → 413,
- * bad JWTs, unknown clients, odd paths and headers), then a full flow still works.
+ * endpoint of every listener (wrong methods, malformed JSON and forms, bodies over the endpoint's
+ * limit → 413, bad JWTs, unknown clients, odd paths and headers), then a full flow still works.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parBodyLimitOf } from '../../lab/config.js';
 import type { HttpRequest } from '../../src/http/client.js';
 import { assertion, json, postForm, proof, registerClient, startTestLab, type TestLab } from './helpers.js';
 import { dpopTokens, rsCall } from './rs-helpers.js';
@@ -108,18 +109,27 @@ function badRequests(url: string, limit: number): HttpRequest[] {
 describe('bad input', () => {
   it('never gets a 500 from any endpoint, and oversized bodies get 413', async () => {
     const limit = t.lab.ctx.config.bodyLimit;
-    const requests: HttpRequest[] = [];
+    // Each request with the body limit that applies to it: its route's (the PAR endpoint has a
+    // larger one) for the route's methods, the lab's for the others (answered 405).
+    const limits = new Map<HttpRequest, number>();
     for (const route of t.lab.ctx.routes)
       for (const base of bases(route.listener, route.mtlsAlias))
-        for (const p of paths(route.path)) requests.push(...badRequests(base + p, limit));
+        for (const p of paths(route.path)) {
+          const routeLimit = route.bodyLimit ?? limit;
+          for (const r of badRequests(base + p, routeLimit))
+            limits.set(r, (route.methods as string[]).includes(r.method) ? routeLimit : limit);
+        }
     for (const base of [t.lab.issuer, t.lab.mtls, t.lab.rs])
-      requests.push(...badRequests(`${base}/does-not-exist`, limit), { method: 'GET', url: `${base}/%` });
+      for (const r of [...badRequests(`${base}/does-not-exist`, limit), { method: 'GET', url: `${base}/%` }])
+        limits.set(r, limit);
+    const requests = [...limits.keys()];
     expect(requests.length).toBeGreaterThan(500);
 
     const failures: string[] = [];
     let oversized = 0;
     const check = (r: HttpRequest, status: number, body: string) => {
       const size = r.body === undefined ? 0 : Buffer.byteLength(r.body);
+      const limit = limits.get(r) as number;
       // A server may answer 413 before the body is read and then close the connection, so a
       // client still sending an oversized body can see a reset instead (RFC 9110 §15.5.14).
       const resetWhileSendingTooMuch = status === 0 && size > limit && /ECONNRESET|EPIPE/.test(body);
@@ -151,8 +161,13 @@ describe('bad input', () => {
 
   it('an oversized body on a real endpoint is 413 with a JSON error', async () => {
     const limit = t.lab.ctx.config.bodyLimit;
-    for (const url of [`${t.lab.issuer}/token`, `${t.lab.issuer}/par`, `${t.lab.rs}/payments`]) {
-      const res = await postForm(t.http, url, { a: 'x'.repeat(limit) });
+    const targets: [string, number][] = [
+      [`${t.lab.issuer}/token`, limit],
+      [`${t.lab.issuer}/par`, parBodyLimitOf(t.lab.ctx.config)],
+      [`${t.lab.rs}/payments`, limit],
+    ];
+    for (const [url, max] of targets) {
+      const res = await postForm(t.http, url, { a: 'x'.repeat(max) });
       expect(res.status, url).toBe(413);
       expect(json(res).error).toBeTruthy();
     }

@@ -15,9 +15,9 @@ import type { Fault } from '../../lab/config.js';
 import { DHE_ONLY_CIPHERS, WRONG_TLS_HOST, tlsFaultSettings } from '../../lab/faults.js';
 import { labPaths } from '../../lab/home.js';
 import { startLab, type RunningLab } from '../../lab/server.js';
-import { isFapiError } from '../../src/errors.js';
 import { FAPI_CIPHERS, createHttpClient } from '../../src/http/client.js';
 import { generateSigningKey, privateKeyPem } from '../../src/keys/generate.js';
+import { expectFapiError } from '../helpers/expect-error.js';
 
 const homes: string[] = [];
 afterAll(() => {
@@ -89,14 +89,12 @@ describe('tls-wrong-host (CL-01)', () => {
         await expect(handshake(port, l.ca)).rejects.toMatchObject({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
       }
       const http = createHttpClient({ ca: [l.ca], timeoutMs: 5000 });
-      const e = await http({
-        method: 'GET',
-        url: `${l.running.issuer}/.well-known/openid-configuration`,
-      }).then(
-        () => undefined,
-        (err: unknown) => err,
+      await expectFapiError(
+        http({ method: 'GET', url: `${l.running.issuer}/.well-known/openid-configuration` }),
+        {
+          code: 'E_TLS_HOSTNAME',
+        },
       );
-      expect(isFapiError(e) && e.code).toBe('E_TLS_HOSTNAME');
       expect(l.running.ctx.requests.recent()).toEqual([]);
       expect(l.lines.join('\n')).toMatch(/TLS handshake on the as listener failed/);
       // Counted too (fapi conform client judges CL-01 by it), with the listener; the server hears
@@ -158,15 +156,14 @@ describe('tls12-dhe-only (CL-02)', () => {
       expect(warning).toContain('fault=tls12-dhe-only');
       const before = l.running.ctx.requests.recent().length;
       const failedBefore = l.running.ctx.handshakeFailures.count;
-      const e = await createHttpClient({ ca: [l.ca], timeoutMs: 5000 })({
-        method: 'POST',
-        url: `${l.running.issuer}/token`,
-        body: 'grant_type=client_credentials',
-      }).then(
-        () => undefined,
-        (err: unknown) => err,
+      await expectFapiError(
+        createHttpClient({ ca: [l.ca], timeoutMs: 5000 })({
+          method: 'POST',
+          url: `${l.running.issuer}/token`,
+          body: 'grant_type=client_credentials',
+        }),
+        { code: 'E_TLS_CIPHER' },
       );
-      expect(isFapiError(e) && e.code).toBe('E_TLS_CIPHER');
       expect(l.running.ctx.requests.recent()).toHaveLength(before);
       // fapi's refused handshake is counted (fapi conform client judges CL-02 by it).
       await waitFor(() => l.running.ctx.handshakeFailures.count > failedBefore);
@@ -191,14 +188,10 @@ describe('TLS faults switched while the lab runs (setFaults)', () => {
         expect((await handshake(port, ca, any)).cert.subjectaltname).toBe(`DNS:${WRONG_TLS_HOST}`);
         await expect(handshake(port, ca)).rejects.toMatchObject({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
       }
-      const e = await createHttpClient({ ca: [ca], timeoutMs: 5000 })({
-        method: 'GET',
-        url: `${l.running.issuer}/jwks`,
-      }).then(
-        () => undefined,
-        (err: unknown) => err,
+      await expectFapiError(
+        createHttpClient({ ca: [ca], timeoutMs: 5000 })({ method: 'GET', url: `${l.running.issuer}/jwks` }),
+        { code: 'E_TLS_HOSTNAME' },
       );
-      expect(isFapiError(e) && e.code).toBe('E_TLS_HOSTNAME');
 
       await l.running.ctx.switches.setFaults(['tls12-dhe-only']);
       for (const port of ports) {

@@ -5,21 +5,30 @@
  * URL (DP-09) and takes the certificate from the header (MT-07); without it, both are refused, and
  * say why. And it is the lab RS's own pipeline: the same broken request is refused by the same check.
  */
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate, createHash, generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import * as jose from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueTestToken } from '../../lab/control.js';
 import { createDpopProof } from '../../src/core/dpop.js';
 import { createHttpClient, type HttpClient } from '../../src/http/client.js';
 import { generateSigningKey, privateKeyPem, type GeneratedKey } from '../../src/keys/generate.js';
 import {
+  createDpopProof as publicDpopProof,
   createResourceVerifier,
+  generateKey,
   verifyResourceRequest,
+  type Jwk,
+  type KeyPair,
   type ResourceVerifierOptions,
+  type SigningAlg,
 } from '../../src/public/index.js';
+import { startLab, type Lab } from '../../src/public/lab.js';
+import { expectFapiError } from '../helpers/expect-error.js';
+import { decodeJwt } from '../helpers/jwt.js';
 import { startTestLab, type TestLab } from './helpers.js';
 
 let t: TestLab;
@@ -274,5 +283,170 @@ describe('the lab RS and verifyResourceRequest run the same checks', () => {
       expect([mine.wwwAuthenticate].flat().join(', '), what).toBe(lab.headers['www-authenticate']);
       expect(t.lab.ctx.requests.recent(1)[0]?.check, what).toBe(mine.check);
     }
+  });
+});
+
+describe('the trust anchor: issuer, jwks, or both', () => {
+  let lab: Lab;
+  let labJwks: { keys: Jwk[] };
+  let dpop: KeyPair;
+  /** A key of the lab's algorithm that is not the lab's. */
+  let stranger: KeyPair;
+  beforeAll(async () => {
+    lab = await startLab({ quiet: true });
+    labJwks = (await (await lab.fetch(`${lab.issuer}/jwks`)).json()) as { keys: Jwk[] };
+    const labAlg = decodeJwt(lab.issueToken({ scope: 'accounts' }).accessToken).header.alg as SigningAlg;
+    [dpop, stranger] = await Promise.all([generateKey(), generateKey(labAlg)]);
+  }, 60_000);
+  afterAll(() => lab?.close());
+
+  /** GET /accounts of the lab RS with a DPoP proof of `dpop` (no nonce: the verifiers ask for none). */
+  const request = (token: string) => {
+    const url = `${lab.rs}/accounts`;
+    return {
+      method: 'GET',
+      url,
+      headers: {
+        authorization: `DPoP ${token}`,
+        dpop: publicDpopProof(dpop, { htm: 'GET', htu: url, accessToken: token }),
+      },
+    };
+  };
+  const labToken = () => lab.issueToken({ scope: 'accounts', dpopJkt: dpop.thumbprint }).accessToken;
+  /** An access token signed by `key` (by jose), with the header and claims given. */
+  const sign = (key: KeyPair, header: jose.JWTHeaderParameters, claims: Record<string, unknown>) =>
+    new jose.SignJWT(claims).setProtectedHeader(header).sign(key.privateKey);
+  /** Claims like the lab's, for the lab RS, bound to `dpop`. */
+  const claims = (extra: Record<string, unknown> = {}) => ({
+    aud: lab.rs,
+    exp: Math.floor(Date.now() / 1000) + 300,
+    iat: Math.floor(Date.now() / 1000),
+    jti: `j-${Math.random()}`,
+    sub: 'alice',
+    client_id: 'c1',
+    scope: 'accounts',
+    cnf: { jkt: dpop.thumbprint },
+    ...extra,
+  });
+  const strangerHeader = () => ({ alg: stranger.alg, typ: 'at+jwt', kid: stranger.kid });
+
+  it("jwks alone (the lab's JWKS): a lab token is accepted, nothing is fetched, and its iss is in the claims", async () => {
+    const verify = createResourceVerifier({ jwks: labJwks });
+    const token = labToken();
+    lab.clearRequests();
+    const r = await verify(request(token));
+    expect(r.ok, r.ok ? '' : `${r.check}: ${r.why}`).toBe(true);
+    expect(r).toMatchObject({
+      claims: { iss: lab.issuer, aud: lab.rs, sub: 'alice', scope: 'accounts' },
+      binding: { type: 'dpop', jkt: dpop.thumbprint },
+    });
+    // The keys were the trust anchor: no metadata, no JWKS asked of the lab.
+    expect(lab.requests()).toEqual([]);
+  });
+
+  it('jwks alone: a token signed by another key is refused (RS-03), with the lab kid or its own', async () => {
+    const verify = createResourceVerifier({ jwks: labJwks });
+    const genuine = decodeJwt(labToken());
+    const forgeries = [
+      // The lab token's own header (its kid) and claims, signed by another key: the signature fails.
+      await sign(stranger, genuine.header as jose.JWTHeaderParameters, genuine.payload),
+      // Signed by another key under its own kid: no key of the JWKS has it.
+      await sign(stranger, strangerHeader(), genuine.payload),
+    ];
+    for (const token of forgeries) {
+      const r = await verify(request(token));
+      expect(r).toMatchObject({ ok: false, status: 401, error: 'invalid_token', check: 'RS-03' });
+    }
+    // And a JWKS of another key refuses a genuine lab token.
+    const other = await createResourceVerifier({ jwks: { keys: [stranger.publicJwk] } })(request(labToken()));
+    expect(other).toMatchObject({ ok: false, status: 401, check: 'RS-03' });
+  });
+
+  it('jwks alone: a token without iss (or with a non-string one) is refused (RS-04, RFC 9068 §2.2); any iss string of those keys is accepted', async () => {
+    const verify = createResourceVerifier({ jwks: { keys: [stranger.publicJwk] } });
+    const noIss = await sign(stranger, strangerHeader(), claims());
+    expect(decodeJwt(noIss).payload).not.toHaveProperty('iss');
+    const r = await verify(request(noIss));
+    expect(r).toMatchObject({ ok: false, status: 401, error: 'invalid_token', check: 'RS-04' });
+    expect(r.ok ? '' : r.why).toMatch(/has no iss: RFC 9068 §2\.2/);
+    const numeric = await verify(request(await sign(stranger, strangerHeader(), claims({ iss: 42 }))));
+    expect(numeric).toMatchObject({ ok: false, check: 'RS-04' });
+
+    const anyone = await verify(
+      request(await sign(stranger, strangerHeader(), claims({ iss: 'https://anyone.example' }))),
+    );
+    expect(anyone).toMatchObject({ ok: true, claims: { iss: 'https://anyone.example' } });
+  });
+
+  it('issuer given, with or without jwks: iss must be exactly it (RS-04, RFC 9068 §4)', async () => {
+    const wrongIssuer = await createResourceVerifier({ issuer: 'https://other.example', jwks: labJwks })(
+      request(labToken()),
+    );
+    expect(wrongIssuer).toMatchObject({ ok: false, status: 401, error: 'invalid_token', check: 'RS-04' });
+    expect(wrongIssuer.ok ? '' : wrongIssuer.why).toContain(
+      `the access token iss ${JSON.stringify(lab.issuer)} is not the issuer "https://other.example"`,
+    );
+    // A key the verifier trusts does not make another issuer's token acceptable.
+    const strangerIssuer = createResourceVerifier({
+      issuer: lab.issuer,
+      jwks: { keys: [stranger.publicJwk] },
+    });
+    const forged = await sign(stranger, strangerHeader(), claims({ iss: 'https://anyone.example' }));
+    expect(await strangerIssuer(request(forged))).toMatchObject({ ok: false, check: 'RS-04' });
+    const noIss = await strangerIssuer(request(await sign(stranger, strangerHeader(), claims())));
+    expect(noIss).toMatchObject({ ok: false, check: 'RS-04' });
+    // The lab's issuer and keys: accepted, as is the issuer alone (its JWKS from its metadata).
+    expect(
+      await createResourceVerifier({ issuer: lab.issuer, jwks: labJwks })(request(labToken())),
+    ).toMatchObject({
+      ok: true,
+      claims: { iss: lab.issuer },
+    });
+    const fetched = createResourceVerifier({ issuer: lab.issuer, ca: lab.caPem });
+    expect(await fetched(request(labToken()))).toMatchObject({ ok: true, claims: { iss: lab.issuer } });
+  });
+
+  it('neither issuer nor jwks, an issuer that is not https, a jwks without a usable key: E_RS_OPTIONS', async () => {
+    // @ts-expect-error neither issuer nor jwks: the options type needs one of them
+    expectFapiError(() => createResourceVerifier({}), {
+      code: 'E_RS_OPTIONS',
+      message: /needs issuer .*RFC 9068 §4.*, jwks .*, or both/,
+    });
+    // @ts-expect-error the other options alone are not enough either
+    expectFapiError(() => createResourceVerifier({ audience: lab.rs, ca: lab.caPem }), {
+      code: 'E_RS_OPTIONS',
+    });
+    const noOptions = {} as ResourceVerifierOptions;
+    await expectFapiError(async () => verifyResourceRequest(request(labToken()), noOptions), {
+      code: 'E_RS_OPTIONS',
+    });
+    for (const issuer of ['http://as.example', 'as.example', '', 'https://'])
+      expectFapiError(() => createResourceVerifier({ issuer }), {
+        code: 'E_RS_OPTIONS',
+        message: 'is not an https issuer identifier',
+        label: issuer,
+      });
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rs256 = { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'r1', alg: 'RS256' } as Jwk;
+    const unusable: [string, { keys: Jwk[] }][] = [
+      ['no keys', { keys: [] }],
+      ['a private key', { keys: [stranger.privateJwk] }],
+      ['RS256, not a FAPI algorithm', { keys: [rs256] }],
+      ['an encryption key', { keys: [{ ...stranger.publicJwk, use: 'enc' }] }],
+      ['no keys member', {} as { keys: Jwk[] }],
+    ];
+    for (const [label, jwks] of unusable) {
+      expectFapiError(() => createResourceVerifier({ jwks }), {
+        code: 'E_RS_OPTIONS',
+        message: 'jwks has no key',
+        label,
+      });
+      expectFapiError(() => createResourceVerifier({ issuer: lab.issuer, jwks }), {
+        code: 'E_RS_OPTIONS',
+        label: `${label}, with an issuer`,
+      });
+    }
+    // A JWKS with one usable key among unusable ones is fine: the others are skipped.
+    expect(() => createResourceVerifier({ jwks: { keys: [rs256, stranger.publicJwk] } })).not.toThrow();
   });
 });

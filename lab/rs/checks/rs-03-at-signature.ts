@@ -3,9 +3,11 @@
  * lab's one access-token verification (src/core/access-token.ts, also used by introspection and
  * revocation): `typ` at+jwt (RFC 9068 §2.1, §4), a FAPI algorithm (FAPI2-SP §5.4.1-1: PS256,
  * ES256, EdDSA; never `none`), no `crit` (RFC 7515 §4.1.11), signed by a lab key selected by `kid`,
- * and `iss` the lab's issuer. Keys are imported once at start; nothing is imported per request. A
- * token verified once is remembered until it expires (../verified-tokens.ts), so all of this runs
- * once per token, not per request: each of these rules depends only on the token string.
+ * and `iss` the lab's issuer (with no issuer configured, which only `verifyResourceRequest` given a
+ * JWKS alone allows, `iss` must still be present: the rule is in src/core/access-token.ts). Keys
+ * are imported once at start; nothing is imported per request. A token verified once is remembered
+ * until it expires (../verified-tokens.ts), so all of this runs once per token, not per request:
+ * each of these rules depends only on the token string.
  */
 import { AccessTokenError, verifyAccessToken } from '../../../src/core/access-token.js';
 import { RsError } from '../errors.js';

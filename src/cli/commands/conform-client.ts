@@ -15,29 +15,26 @@ import {
   type SenderConstraint,
 } from '../../core/fapi.js';
 import { FapiError, usageError } from '../../errors.js';
-import type { CliContext, GlobalOptions } from '../context.js';
+import type { CliContext } from '../context.js';
+import type { ConformRunCliOptions, ConformRunOptions } from './conform.js';
+import { nonEmpty } from '../options.js';
 import { parseDuration } from '../session.js';
+import { twoStageInterrupt } from '../signals.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/fapi.js', import.meta.url));
 
 /** The options of `fapi conform client`, as commander hands them over. */
-export interface ConformClientCliOptions extends GlobalOptions {
+export interface ConformClientCliOptions extends ConformRunCliOptions {
   auth?: string;
   sender?: string;
   jarm?: boolean;
   jar?: boolean;
   introspection?: boolean;
   clientMetadata?: string;
-  list?: boolean;
-  only?: string[];
-  skip?: string[];
-  expectedFailures?: string;
-  junit?: string;
-  timeout?: string;
 }
 
 /** The same, checked and typed. */
-export interface ConformClientOptions {
+export interface ConformClientOptions extends ConformRunOptions {
   command?: string;
   args: string[];
   auth: ClientAuthMethod;
@@ -46,22 +43,14 @@ export interface ConformClientOptions {
   jar: boolean;
   introspection: boolean;
   clientMetadata?: string;
-  list: boolean;
-  only: string[];
-  skip: string[];
-  expectedFailures?: string;
-  junit?: string;
-  timeoutMs: number;
 }
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 export function parseConformClientOptions(
   opts: ConformClientCliOptions,
   args: string[],
 ): ConformClientOptions {
-  const auth = (str(opts.auth) ?? 'private_key_jwt') as ClientAuthMethod;
-  const sender = (str(opts.sender) ?? 'dpop') as SenderConstraint;
+  const auth = (nonEmpty(opts.auth) ?? 'private_key_jwt') as ClientAuthMethod;
+  const sender = (nonEmpty(opts.sender) ?? 'dpop') as SenderConstraint;
   // commander checks the choices; a library caller may not have.
   if (!CLIENT_AUTH_METHODS.includes(auth))
     throw usageError('E_USAGE', `--auth ${auth} is not a FAPI 2.0 client authentication method.`);
@@ -77,15 +66,16 @@ export function parseConformClientOptions(
     only: opts.only ?? [],
     skip: opts.skip ?? [],
     timeoutMs: parseDuration(String(opts.timeout ?? '30s'), '--timeout'),
+    strict: Boolean(opts.strict),
   };
-  const command = str(args[0]);
+  const command = nonEmpty(args[0]);
   if (command) o.command = command;
   const set = <K extends keyof ConformClientOptions>(k: K, v: ConformClientOptions[K] | undefined) => {
     if (v !== undefined) o[k] = v;
   };
-  set('clientMetadata', str(opts.clientMetadata));
-  set('expectedFailures', str(opts.expectedFailures));
-  set('junit', str(opts.junit));
+  set('clientMetadata', nonEmpty(opts.clientMetadata));
+  set('expectedFailures', nonEmpty(opts.expectedFailures));
+  set('junit', nonEmpty(opts.junit));
   return o;
 }
 
@@ -149,15 +139,7 @@ export async function client(ctx: CliContext, opts: ConformClientCliOptions, arg
   });
 
   // Ctrl-C: stop the running command's process group and the lab, then exit 130.
-  const abort = new AbortController();
-  const previous = process.listeners('SIGINT');
-  for (const l of previous) process.removeListener('SIGINT', l);
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(130);
-    process.stderr.write('\ninterrupted: stopping the client and the lab (Ctrl-C again to quit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = twoStageInterrupt('stopping the client and the lab');
 
   const label = commandLine(o.command, o.args);
   let report;
@@ -201,18 +183,18 @@ export async function client(ctx: CliContext, opts: ConformClientCliOptions, arg
       introspection: o.introspection,
       modules,
       expectedFailures: expected,
+      strict: o.strict,
       timeoutMs: o.timeoutMs,
-      signal: abort.signal,
+      signal: interrupt.signal,
       onEvent: (e) => {
         if (e.type === 'start' && tty) ctx.out.info(ctx.out.errC.dim(`  … ${e.n}/${e.of} ${e.module.id}`));
       },
     });
   } finally {
-    process.removeListener('SIGINT', onSigint);
-    for (const l of previous) process.on('SIGINT', l);
+    interrupt.restore();
     await lab.close();
   }
-  if (abort.signal.aborted)
+  if (interrupt.signal.aborted)
     throw new FapiError('E_INTERRUPTED', 'Interrupted; the client and the lab were stopped.', {
       kind: 'interrupted',
     });

@@ -21,10 +21,38 @@ import {
   reportJson,
   reportLines,
 } from '../conform-output.js';
+import { nonEmpty } from '../options.js';
 import { parseDuration } from '../session.js';
+import { twoStageInterrupt } from '../signals.js';
+
+/**
+ * The options of both conform runs (`server` and `client`), as commander hands them over: which
+ * checks or modules, the expected failures, the JUnit report, the timeout.
+ */
+export interface ConformRunCliOptions extends GlobalOptions {
+  list?: boolean;
+  only?: string[];
+  skip?: string[];
+  expectedFailures?: string;
+  junit?: string;
+  timeout?: string;
+  strict?: boolean;
+}
+
+/** The same, checked and typed. */
+export interface ConformRunOptions {
+  list: boolean;
+  only: string[];
+  skip: string[];
+  expectedFailures?: string;
+  junit?: string;
+  timeoutMs: number;
+  /** A SHOULD is held as a MUST (its failure fails the run). */
+  strict: boolean;
+}
 
 /** The options of `fapi conform server`, as commander hands them over. */
-export interface ConformCliOptions extends GlobalOptions {
+export interface ConformCliOptions extends ConformRunCliOptions {
   auth?: string[];
   sender?: string[];
   client?: string[];
@@ -37,19 +65,13 @@ export interface ConformCliOptions extends GlobalOptions {
   rsScope?: string;
   rsPayment?: string;
   payment?: string;
-  list?: boolean;
-  only?: string[];
-  skip?: string[];
-  expectedFailures?: string;
-  junit?: string;
-  timeout?: string;
   slow?: boolean;
   keep?: boolean;
   showSecrets?: boolean;
 }
 
 /** The same, checked and typed. */
-export interface ConformServerOptions {
+export interface ConformServerOptions extends ConformRunOptions {
   issuer?: string;
   auth: ClientAuthMethod[];
   sender: SenderConstraint[];
@@ -67,12 +89,6 @@ export interface ConformServerOptions {
   rsPayment?: string;
   /** `{ "detail": …, "body": … }`: the payment of the RAR checks (default: the lab's shape). */
   payment?: string;
-  list: boolean;
-  only: string[];
-  skip: string[];
-  expectedFailures?: string;
-  junit?: string;
-  timeoutMs: number;
   slow: boolean;
   keep: boolean;
   showSecrets: boolean;
@@ -80,7 +96,6 @@ export interface ConformServerOptions {
 
 const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : [];
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 export function parseConformOptions(opts: ConformCliOptions, args: string[]): ConformServerOptions {
   const o: ConformServerOptions = {
@@ -93,23 +108,24 @@ export function parseConformOptions(opts: ConformCliOptions, args: string[]): Co
     skip: strings(opts.skip),
     timeoutMs: parseDuration(String(opts.timeout ?? '10s'), '--timeout'),
     slow: Boolean(opts.slow),
+    strict: Boolean(opts.strict),
     keep: Boolean(opts.keep),
     showSecrets: Boolean(opts.showSecrets),
   };
   const set = <K extends keyof ConformServerOptions>(k: K, v: ConformServerOptions[K] | undefined) => {
     if (v !== undefined) o[k] = v;
   };
-  set('issuer', str(args[0]));
-  set('clientCaCert', str(opts.clientCaCert));
-  set('clientCaKey', str(opts.clientCaKey));
-  set('initialAccessToken', str(opts.initialAccessToken));
-  set('browser', str(opts.browser));
-  set('scope', str(opts.scope));
-  set('rsScope', str(opts.rsScope));
-  set('rsPayment', str(opts.rsPayment));
-  set('payment', str(opts.payment));
-  set('expectedFailures', str(opts.expectedFailures));
-  set('junit', str(opts.junit));
+  set('issuer', nonEmpty(args[0]));
+  set('clientCaCert', nonEmpty(opts.clientCaCert));
+  set('clientCaKey', nonEmpty(opts.clientCaKey));
+  set('initialAccessToken', nonEmpty(opts.initialAccessToken));
+  set('browser', nonEmpty(opts.browser));
+  set('scope', nonEmpty(opts.scope));
+  set('rsScope', nonEmpty(opts.rsScope));
+  set('rsPayment', nonEmpty(opts.rsPayment));
+  set('payment', nonEmpty(opts.payment));
+  set('expectedFailures', nonEmpty(opts.expectedFailures));
+  set('junit', nonEmpty(opts.junit));
   if (Boolean(o.clientCaCert) !== Boolean(o.clientCaKey))
     throw usageError(
       'E_USAGE',
@@ -197,15 +213,7 @@ export async function server(ctx: CliContext, opts: ConformCliOptions, args: str
         });
 
   // Ctrl-C: stop starting checks, delete the temporary clients, then exit 130. A second one exits at once.
-  const abort = new AbortController();
-  const previous = process.listeners('SIGINT');
-  for (const l of previous) process.removeListener('SIGINT', l);
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(130);
-    process.stderr.write('\ninterrupted: deleting the temporary clients (Ctrl-C again to quit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = twoStageInterrupt('deleting the temporary clients');
 
   const c = ctx.out.errC;
   let report: ConformReport;
@@ -230,8 +238,9 @@ export async function server(ctx: CliContext, opts: ConformCliOptions, args: str
         allChecks: ALL_CHECKS,
         expectedFailures: expected,
         slow: o.slow,
+        strict: o.strict,
         timeoutMs: o.timeoutMs,
-        signal: abort.signal,
+        signal: interrupt.signal,
         keep: o.keep,
         onEvent: (e) => {
           if (e.type === 'plan') {
@@ -256,10 +265,9 @@ export async function server(ctx: CliContext, opts: ConformCliOptions, args: str
       await writeJunitForError(o.junit, issuer, e);
     throw e;
   } finally {
-    process.removeListener('SIGINT', onSigint);
-    for (const l of previous) process.on('SIGINT', l);
+    interrupt.restore();
   }
-  if (abort.signal.aborted)
+  if (interrupt.signal.aborted)
     throw new FapiError(
       'E_INTERRUPTED',
       `Interrupted; ${report.clients.deleted} temporary client${report.clients.deleted === 1 ? '' : 's'} deleted.`,

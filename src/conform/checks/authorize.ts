@@ -9,6 +9,7 @@
 import { validateJarmAuthorizationResponse } from '../../core/authorization-response.js';
 import { endpoint } from '../../core/discovery.js';
 import { jwksLoader } from '../../core/id-token.js';
+import { peekJws } from '../../core/jws.js';
 import { randomToken } from '../../core/random.js';
 import { isFapiError } from '../../errors.js';
 import { LoginFailed, type CheckContext } from '../context.js';
@@ -16,7 +17,6 @@ import { describe } from '../expect.js';
 import { failed, passed, Skip, warning, type Check } from '../types.js';
 import { defineCheck, SP } from './define.js';
 import { noCode } from './par.js';
-import { idTokenClaims } from './token.js';
 
 const after = ['PAR-16'] as const;
 
@@ -242,7 +242,7 @@ async function nonceCase(ctx: CheckContext, length: number, mayRefuse: boolean) 
       return passed(`a ${length}-character nonce → refused with invalid_request`);
     throw e;
   }
-  const claims = idTokenClaims(t.set.id_token);
+  const claims = peekJws(t.set.id_token)?.payload;
   if (claims?.nonce !== nonce)
     return failed(
       `a ${length}-character nonce → the ID token nonce is ${claims?.nonce === undefined ? 'missing' : `${String(claims.nonce).length} characters and differs`}`,
@@ -279,7 +279,7 @@ export const az07NoNonce = defineCheck({
   needs: { logins: 1, openid: true, after },
   async run(ctx) {
     const t = await ctx.tokens(await ctx.client(1), { par: { nonce: undefined } });
-    const claims = idTokenClaims(t.set.id_token);
+    const claims = peekJws(t.set.id_token)?.payload;
     if (claims?.nonce !== undefined)
       return failed(
         `no nonce pushed → the ID token carries nonce ${JSON.stringify(String(claims.nonce).slice(0, 40))}`,
@@ -301,7 +301,7 @@ export const az06Nonce = defineCheck({
     if (l.end.kind === 'redirect' && l.end.params.get('error') === 'invalid_request')
       return passed('pushed nonce A, front-channel nonce B → invalid_request');
     const t = ctx.tokensOf(c, l, await ctx.redeem(c, l));
-    const nonce = idTokenClaims(t.set.id_token)?.nonce;
+    const nonce = peekJws(t.set.id_token)?.payload.nonce;
     if (nonce !== l.session.nonce)
       return failed(
         `pushed nonce A, front-channel nonce B → the ID token nonce is ${nonce === 'fapi-conform-front-channel-nonce' ? 'B' : JSON.stringify(nonce)}, expected A`,
@@ -495,7 +495,7 @@ export const oidcClaims = defineCheck({
         );
       throw e;
     }
-    const idToken = idTokenClaims(t.set.id_token);
+    const idToken = peekJws(t.set.id_token)?.payload;
     if (!idToken)
       return failed('the token response has no ID token though the scope has openid (OIDC Core §3.1.3.3)');
     let userinfo: Record<string, unknown> | undefined;

@@ -7,19 +7,26 @@
  */
 import type { SigningKey } from '../../core/client.js';
 import { endpoint } from '../../core/discovery.js';
+import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../core/fapi.js';
 import type { Jwk } from '../../core/jwk.js';
 import { isFapiError } from '../../errors.js';
 import { generateSigningKey, privateKeyPem } from '../../keys/generate.js';
 import { createCertificate } from '../../keys/x509.js';
 import type { AsOptions, AssertionTweak, CheckContext } from '../context.js';
 import { describe, expectRefused, expectSuccess } from '../expect.js';
-import { registerTestClient, type RegisterTestClientOptions, type TestClient } from '../parties.js';
+import {
+  registerTestClient,
+  uniqueName,
+  type RegisterTestClientOptions,
+  type TestClient,
+} from '../parties.js';
 import { failed, passed, Skip, warning, type Check } from '../types.js';
 import { defineCheck, INVALID_CLIENT, SP } from './define.js';
 import { resignRs256, unsigned } from '../tamper.js';
 
 const PKJWT = ['private_key_jwt'] as const;
-const TLS_AUTH = ['tls_client_auth', 'self_signed_tls_client_auth'] as const;
+/** The mTLS client authentication methods (RFC 8705 §2). */
+const TLS_AUTH = CLIENT_AUTH_METHODS.filter((m) => m !== 'private_key_jwt');
 
 /** A PAR request as client 1 with this client authentication; passed when refused as invalid_client. */
 function parRefused(
@@ -28,7 +35,12 @@ function parRefused(
   spec: string,
   what: string,
   auth: (ctx: CheckContext) => Promise<AsOptions> | AsOptions,
-  o: { level?: 'MUST' | 'SHOULD'; clients?: 2; tls?: boolean; authMethods?: readonly string[] } = {},
+  o: {
+    level?: 'MUST' | 'SHOULD';
+    clients?: 2;
+    tls?: boolean;
+    authMethods?: readonly ClientAuthMethod[];
+  } = {},
 ): Check {
   return defineCheck({
     id,
@@ -37,7 +49,7 @@ function parRefused(
     level: o.level ?? 'MUST',
     group: 'client-auth',
     needs: {
-      auth: (o.authMethods ?? PKJWT) as Check['needs']['auth'],
+      auth: o.authMethods ?? PKJWT,
       after: ['PAR-01'],
       ...(o.clients ? { clients: 2 } : {}),
     },
@@ -70,7 +82,7 @@ export const ca01 = parRefused(
       cert: false,
     };
   },
-  { authMethods: ['private_key_jwt', ...TLS_AUTH] },
+  { authMethods: CLIENT_AUTH_METHODS },
 );
 
 export const ca02TokenUrl = parRefused(
@@ -423,7 +435,7 @@ export const cr08 = defineCheck({
   group: 'client-auth',
   needs: { scope: 'server', dcr: true },
   async run(ctx) {
-    const kid = `fapi-conform-cr08-${Math.random().toString(36).slice(2, 8)}`;
+    const kid = uniqueName('cr08');
     const ec = await generateSigningKey('ES256', { kid });
     const other = await otherTypeKey(ctx, kid);
     const keys = `an ES256 key and a ${other.alg} key, both kid "${kid}"`;

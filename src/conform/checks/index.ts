@@ -10,7 +10,7 @@ import { BINDING_CHECKS } from './binding.js';
 import { CLIENT_AUTH_CHECKS } from './client-auth.js';
 import { METADATA_CHECKS } from './discovery/metadata.js';
 import { TLS_CHECKS } from './discovery/tls.js';
-import { DPOP_PAR_CHECKS, DPOP_RS_CHECKS } from './dpop.js';
+import { DPOP_PAR_CHECKS, DPOP_RS_CHECKS, DPOP_TOKEN_CHECKS } from './dpop.js';
 import { INTROSPECTION_CHECKS } from './introspection.js';
 import { MESSAGE_SIGNING_CHECKS } from './message-signing.js';
 import { PAR_CHECKS } from './par.js';
@@ -45,6 +45,7 @@ export const ALL_CHECKS: readonly Check[] = [
   ...TOKEN_CHECKS,
   ...BINDING_CHECKS,
   ...DPOP_PAR_CHECKS,
+  ...DPOP_TOKEN_CHECKS,
   ...REFRESH_CHECKS,
   ...INTROSPECTION_CHECKS,
   // FAPI 2.0 Message Signing (request objects at PAR, signed introspection), when advertised.

@@ -4,13 +4,24 @@
  * binding in an active answer, 200 for revoking garbage, and a revoked refresh token taking its
  * access tokens with it (SHOULD).
  */
-import type { CheckContext } from '../context.js';
+import type { CheckContext, Sent } from '../context.js';
 import { describe, expectRefused, isSuccess } from '../expect.js';
+import type { TestClient } from '../parties.js';
 import { failed, passed, Skip, type Check } from '../types.js';
 import { defineCheck, INVALID_CLIENT } from './define.js';
 
 const IN = { endpoints: ['introspection_endpoint'], after: ['PAR-01'] } as const;
 const RV = { endpoints: ['revocation_endpoint'], after: ['PAR-01'] } as const;
+
+/** Revokes one of the client's tokens (RFC 7009 §2.1), with its type hint and without a DPoP proof. */
+export function revoke(
+  ctx: CheckContext,
+  c: TestClient,
+  token: string,
+  hint: 'access_token' | 'refresh_token',
+): Promise<Sent> {
+  return ctx.as(c, 'revocation_endpoint', { token, token_type_hint: hint }, { dpop: false });
+}
 
 async function introspect(ctx: CheckContext, token: string) {
   const c = await ctx.client(1);
@@ -152,12 +163,7 @@ export const rv03 = defineCheck({
   async run(ctx) {
     const c = await ctx.client(1);
     const t = await ctx.tokensWithRefresh(c);
-    const rv = await ctx.as(
-      c,
-      'revocation_endpoint',
-      { token: t.refreshToken, token_type_hint: 'refresh_token' },
-      { dpop: false },
-    );
+    const rv = await revoke(ctx, c, t.refreshToken, 'refresh_token');
     if (!isSuccess(rv)) return failed(`revocation of the refresh token → ${describe(rv)}`);
     const call = await ctx.rs(c, ctx.token(t));
     if (isSuccess(call))

@@ -4,24 +4,11 @@
  * the verdict on a token issued where the check expected a refusal: bound after all (the client
  * certificate of an mTLS-authenticated client, say) or unbound.
  */
-import { decodeJws } from '../../core/jws.js';
+import { peekJws } from '../../core/jws.js';
 import type { CheckContext, Sent } from '../context.js';
 import { describe } from '../expect.js';
 import type { TestClient } from '../parties.js';
 import { failed, passed, Skip, type Outcome } from '../types.js';
-
-/** The decoded JWT access token, or undefined when it is opaque. */
-export function jwtAccessToken(
-  at: string,
-): { header: Record<string, unknown>; payload: Record<string, unknown> } | undefined {
-  if (at.split('.').length !== 3) return undefined;
-  try {
-    const d = decodeJws(at);
-    return { header: d.header, payload: d.payload };
-  } catch {
-    return undefined;
-  }
-}
 
 /** The cnf of an access token: the JWT's claim, else introspection's, else none visible. */
 export async function cnfOf(
@@ -29,7 +16,7 @@ export async function cnfOf(
   c: TestClient,
   accessToken: string,
 ): Promise<{ cnf?: Record<string, unknown>; from: string; visible: boolean }> {
-  const jwt = jwtAccessToken(accessToken);
+  const jwt = peekJws(accessToken);
   if (jwt)
     return {
       cnf: jwt.payload.cnf as Record<string, unknown> | undefined,

@@ -6,12 +6,14 @@
  */
 import { generateSigningKey } from '../../keys/generate.js';
 import { jwkThumbprint, type Jwk } from '../../core/jwk.js';
+import { peekJws } from '../../core/jws.js';
 import type { CheckContext } from '../context.js';
-import { certificateFor, derOf, type TestClient } from '../parties.js';
+import { certificateFor, derOf, testCertificateSubject, type TestClient } from '../parties.js';
 import { describe, expectRefused, expectSuccess, isSuccess } from '../expect.js';
 import { failed, passed, Skip, type Check } from '../types.js';
 import { defineCheck, INVALID_CLIENT, SP } from './define.js';
-import { cnfOf, issuedAnyway, jwtAccessToken } from './issued.js';
+import { revoke } from './introspection.js';
+import { cnfOf, issuedAnyway } from './issued.js';
 import { entropyBits } from './token.js';
 
 const needs = { logins: 1, after: ['PAR-16'] } as const;
@@ -159,7 +161,7 @@ export const rt06 = defineCheck({
         `refresh with a new DPoP key → ${describe(sent)}, expected 200 (the refresh token must not be bound to the key)`,
       );
     const at = (sent.response!.json() as Record<string, unknown>).access_token;
-    const jwt = typeof at === 'string' ? jwtAccessToken(at) : undefined;
+    const jwt = typeof at === 'string' ? peekJws(at) : undefined;
     const jkt = (jwt?.payload.cnf as Record<string, unknown> | undefined)?.jkt;
     if (jwt && jkt !== jwkThumbprint(k.publicJwk))
       return failed('refresh with a new key → 200, but the new access token is not bound to the new key');
@@ -177,7 +179,7 @@ export const rt06 = defineCheck({
 async function clientWithTwoCertificates(ctx: CheckContext): Promise<{ c: TestClient; other: TestClient }> {
   const p = ctx.env.provisioning;
   const key = await generateSigningKey('ES256');
-  const suffix = Math.random().toString(36).slice(2, 8);
+  const subject = testCertificateSubject();
   const withCert = (c: TestClient, cert: NonNullable<TestClient['certificate']>): TestClient => ({
     ...c,
     certificate: cert,
@@ -188,12 +190,7 @@ async function clientWithTwoCertificates(ctx: CheckContext): Promise<{ c: TestCl
       throw new Skip(
         'a second certificate of a self_signed_tls_client_auth client must be registered in its JWKS: needs dynamic registration',
       );
-    const cert = await certificateFor(
-      p,
-      'self_signed_tls_client_auth',
-      key,
-      `CN=fapi-conform-${suffix},O=fapi conform`,
-    );
+    const cert = await certificateFor(p, 'self_signed_tls_client_auth', key, subject);
     const jwk: Jwk = { ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig', x5c: [derOf(cert!.pem)] };
     const c = await ctx.ownClient({ extraKeys: [jwk] });
     return { c, other: withCert(c, cert!) };
@@ -204,12 +201,7 @@ async function clientWithTwoCertificates(ctx: CheckContext): Promise<{ c: TestCl
     const cert = await certificateFor(p, 'tls_client_auth', key, c.certificate.subject);
     return { c, other: withCert(c, cert!) };
   }
-  const cert = await certificateFor(
-    p,
-    'self_signed_tls_client_auth',
-    key,
-    `CN=fapi-conform-${suffix},O=fapi conform`,
-  );
+  const cert = await certificateFor(p, 'self_signed_tls_client_auth', key, subject);
   return { c, other: withCert(c, cert!) };
 }
 
@@ -287,7 +279,7 @@ export const rt10 = defineCheck({
     const rt = t.refreshToken;
     if (/[^\u0020-\u007e]/.test(rt))
       return failed('the refresh token has characters outside VSCHAR (RFC 6749 Appendix A.17)');
-    if (!jwtAccessToken(rt) && entropyBits(rt) < 128)
+    if (!peekJws(rt) && entropyBits(rt) < 128)
       return failed(`the refresh token has ${rt.length} characters: at most ${entropyBits(rt)} bits`);
     return passed(`refresh token of ${rt.length} characters, VSCHAR only`);
   },
@@ -303,12 +295,7 @@ export const rt11 = defineCheck({
   async run(ctx) {
     const c = await ctx.client(1);
     const t = await ctx.tokensWithRefresh(c);
-    const rv = await ctx.as(
-      c,
-      'revocation_endpoint',
-      { token: t.refreshToken, token_type_hint: 'refresh_token' },
-      { dpop: false },
-    );
+    const rv = await revoke(ctx, c, t.refreshToken, 'refresh_token');
     if (!isSuccess(rv)) return failed(`revocation of the refresh token → ${describe(rv)}, expected 200`);
     return expectRefused('revoked, then refreshed', await ctx.refresh(c, t.refreshToken), {
       errors: ['invalid_grant'],

@@ -12,7 +12,7 @@ import type { ClientMetadata } from '../../core/registration.js';
 import type { HttpRequest } from '../../http/client.js';
 import { LoginFailed, type CheckContext } from '../context.js';
 import { describe, expectRefused, isSuccess, type Answer } from '../expect.js';
-import { testClientMaterial, type TestClient } from '../parties.js';
+import { testClientMaterial, uniqueName, type TestClient } from '../parties.js';
 import { failed, passed, Skip, warning, type Check, type Variant } from '../types.js';
 import { assertionAlgs, otherTypeKey, ownKeyClient } from './client-auth.js';
 import { defineCheck, INVALID_CLIENT } from './define.js';
@@ -456,7 +456,7 @@ export const reg12Alg = defineCheck({
   async run(ctx) {
     if (!assertionAlgs(ctx).includes('ES256'))
       throw new Skip('the server does not accept ES256 client assertions');
-    const kid = `fapi-conform-reg12-${Math.random().toString(36).slice(2, 8)}`;
+    const kid = uniqueName('reg12');
     const other = await otherTypeKey(ctx, kid);
     // Registered: an ES256 key (token_endpoint_auth_signing_alg ES256) and a key of another type.
     const c = await ownKeyClient(ctx, { extraKeys: [other.publicJwk] });

@@ -9,14 +9,15 @@
 import { randomUUID } from 'node:crypto';
 import { findChallenge, parseWwwAuthenticate } from '../../core/www-authenticate.js';
 import { FAPI_JWS_ALGS } from '../../core/fapi.js';
+import { peekJws } from '../../core/jws.js';
 import type { CheckContext, Sent, Tokens } from '../context.js';
 import { describe, errorOf, expectRefused, isSuccess, statusOf } from '../expect.js';
 import type { TestClient } from '../parties.js';
 import { flipSignature } from '../tamper.js';
 import { failed, passed, Skip, warning, type Check, type Outcome } from '../types.js';
 import { defineCheck, SP } from './define.js';
+import { revoke } from './introspection.js';
 import { otherDpopKey } from './par.js';
-import { jwtAccessToken } from './issued.js';
 
 const needs = { rs: true, logins: 1, after: ['PAR-16', 'RS-01'] } as const;
 const RS_REFUSED = [400, 401] as const;
@@ -90,12 +91,10 @@ export const rs03 = defineCheck({
   run: (ctx) =>
     eachResource(ctx, async (c, t, url) => {
       const at = t.set.access_token;
-      const bad = jwtAccessToken(at)
-        ? flipSignature(at)
-        : `${at.slice(0, -2)}${at.endsWith('AA') ? 'BB' : 'AA'}`;
+      const bad = peekJws(at) ? flipSignature(at) : `${at.slice(0, -2)}${at.endsWith('AA') ? 'BB' : 'AA'}`;
       const sent = await ctx.rs(c, { accessToken: bad, tokenType: t.set.token_type }, { url });
       return refusedAt(
-        `a tampered access token (${jwtAccessToken(at) ? 'one signature bit flipped' : 'last characters changed'})`,
+        `a tampered access token (${peekJws(at) ? 'one signature bit flipped' : 'last characters changed'})`,
         sent,
       );
     }),
@@ -110,12 +109,7 @@ export const rs03Revoked = defineCheck({
   needs: { ...needs, endpoints: ['revocation_endpoint'] },
   run: (ctx) =>
     eachResource(ctx, async (c, t, url) => {
-      const rv = await ctx.as(
-        c,
-        'revocation_endpoint',
-        { token: t.set.access_token, token_type_hint: 'access_token' },
-        { dpop: false },
-      );
+      const rv = await revoke(ctx, c, t.set.access_token, 'access_token');
       if (!isSuccess(rv)) return failed(`revocation of the access token → ${describe(rv)}`);
       return refusedAt('a revoked access token', await ctx.rs(c, ctx.token(t), { url }));
     }),
@@ -130,7 +124,7 @@ export const rs04 = defineCheck({
   needs: { logins: 1, after: ['PAR-16'] },
   async run(ctx) {
     const t = await ctx.tokens(await ctx.client(1));
-    const jwt = jwtAccessToken(t.set.access_token);
+    const jwt = peekJws(t.set.access_token);
     if (!jwt) throw new Skip('the access token is opaque (not a JWT)');
     const typ = String(jwt.header.typ ?? '').toLowerCase();
     if (typ !== 'at+jwt' && typ !== 'application/at+jwt')

@@ -6,26 +6,16 @@
  */
 import { jwksLoader, validateIdToken } from '../../core/id-token.js';
 import { verifyIssuerJws } from '../../core/issuer-jws.js';
-import { decodeJws } from '../../core/jws.js';
+import { peekJws } from '../../core/jws.js';
 import { isFapiError } from '../../errors.js';
 import type { CheckContext, Tokens } from '../context.js';
 import { describe, expectRefused, expectSuccess, isSuccess } from '../expect.js';
 import { failed, passed, Skip, warning, type Check } from '../types.js';
 import { defineCheck, SP } from './define.js';
-import { issuedAnyway, jwtAccessToken } from './issued.js';
+import { issuedAnyway } from './issued.js';
 
 const after = ['PAR-16'] as const;
 const GRANT = ['invalid_grant'] as const;
-
-/** The claims of a JWT without verifying it (undefined for an opaque value). */
-export function idTokenClaims(jwt: string | undefined): Record<string, unknown> | undefined {
-  if (!jwt) return undefined;
-  try {
-    return decodeJws(jwt).payload;
-  } catch {
-    return undefined;
-  }
-}
 
 export const tk01 = defineCheck({
   id: 'TK-01',
@@ -454,8 +444,8 @@ export const cr06 = defineCheck({
       ['request_uri', t.login.requestUri.replace(/^urn:ietf:params:oauth:request_uri:/, '')],
       ['code', ctx.codeOf(t.login)],
     ];
-    if (!jwtAccessToken(t.set.access_token)) values.push(['access token', t.set.access_token]);
-    if (t.set.refresh_token && !jwtAccessToken(t.set.refresh_token))
+    if (!peekJws(t.set.access_token)) values.push(['access token', t.set.access_token]);
+    if (t.set.refresh_token && !peekJws(t.set.refresh_token))
       values.push(['refresh token', t.set.refresh_token]);
     const weak = values.filter(([, v]) => entropyBits(v) < 128);
     if (weak.length)

@@ -12,44 +12,9 @@
  *   the lab is known to have misbehaved at all (the client got that far);
  *   a client that stops but exits 0 passes with a warning: it did not report the failure.
  */
+import type { Observation, ObservedRequest } from '../../core/client-test-lab.js';
 import type { Variant } from '../types.js';
 import type { ClientModule } from './modules.js';
-
-/** A request the lab answered (the fields of its request log the judge reads). */
-export interface ObservedRequest {
-  id: number;
-  listener: 'as' | 'mtls' | 'rs';
-  method: string;
-  path: string;
-  status: number;
-  outcome: 'accepted' | 'refused';
-  clientId?: string;
-  grantType?: string;
-  error?: string;
-  check?: string;
-  dpop: boolean;
-  clientCertificate: boolean;
-  /** A pushed request object, as decoded by the lab (RFC 9101; FAPI2-MS §5.3.2). */
-  requestObject?: PushedRequestObject;
-  /**
-   * An introspection request: whether it asked for a signed answer (RFC 9701 §4: Accept:
-   * application/token-introspection+jwt, or no preference from a client registered with
-   * introspection_signed_response_alg, §6).
-   */
-  introspectionJwt?: boolean;
-}
-
-/** What the judge reads of a pushed request object (FAPI2-MS §5.3.2; MS-07). */
-export interface PushedRequestObject {
-  /** The JWS `typ` header, if any. */
-  typ?: string;
-  /** The `aud` claim's form. */
-  aud: 'string' | 'array' | 'missing' | 'other';
-  /** Whether it has a `sub` claim (RFC 9101 §10.8: it must not pass for a client assertion). */
-  sub: boolean;
-  /** The form parameters sent beside it. */
-  params: string[];
-}
 
 /** What a pushed request may carry beside its request object: client_id, request, the client authentication. */
 const BESIDE_REQUEST_OBJECT = new Set(['client_id', 'request', 'client_assertion', 'client_assertion_type']);
@@ -75,20 +40,6 @@ function requestObjectProblem(m: ClientModule, pars: ObservedRequest[]): string 
   return undefined;
 }
 
-/** What the lab observed during one module's run. */
-export interface Observation {
-  /** The requests still in the lab's log, oldest first. */
-  requests: ObservedRequest[];
-  /** How many requests the lab answered during the run (more than `requests` when the log overflowed). */
-  total: number;
-  /** Failed TLS handshakes during the run (they never become requests). */
-  handshakeFailures: number;
-  /** Their reasons, the last few. */
-  handshakeReasons: string[];
-  /** The registered clients that made requests: their authentication method and sender constraint. */
-  clients: Record<string, { auth: string; sender: 'dpop' | 'mtls' | 'none' }>;
-}
-
 /** How the command ended. */
 export interface CommandExit {
   /** The exit code, or null when a signal ended it. */
@@ -111,6 +62,11 @@ export interface ModuleVerdict {
   /** How the command ended, e.g. `exit 1`, `killed after the timeout`. */
   exit: string;
   stderr: string[];
+  /**
+   * The client could not be judged on the module's rule (it did not start, made no request, never
+   * reached what the lab broke, flooded the lab or timed out): failed even for a SHOULD module.
+   */
+  unjudged?: boolean;
 }
 
 /** More requests than this in one module is a flood (a FAPI login takes about ten). */
@@ -264,10 +220,7 @@ function introspectionProblem(
   return undefined;
 }
 
-interface Judged {
-  result: ModuleVerdict['result'];
-  reason: string;
-}
+type Judged = Pick<ModuleVerdict, 'result' | 'reason' | 'unjudged'>;
 
 /** Judges a negative module: the fault reached the client, and nothing after it was used. */
 function negative(m: ClientModule, o: Observation, exit: CommandExit): Judged {
@@ -336,6 +289,7 @@ function negative(m: ClientModule, o: Observation, exit: CommandExit): Judged {
   if (!reached)
     return {
       result: 'failed',
+      unjudged: true,
       reason: notAsked
         ? `${notAsked}; this module proves nothing`
         : `the client stopped before the lab misbehaved: ${notReached}; this module proves nothing`,
@@ -364,10 +318,16 @@ export function judgeModule(
 ): ModuleVerdict {
   const evidence = { requests: requestLines(o), exit: exitLine(exit), stderr: exit.stderr };
   const verdict = (j: Judged): ModuleVerdict => ({ ...j, ...evidence });
-  if (exit.error) return verdict({ result: 'failed', reason: `the command could not start: ${exit.error}` });
+  if (exit.error)
+    return verdict({
+      result: 'failed',
+      unjudged: true,
+      reason: `the command could not start: ${exit.error}`,
+    });
   if (o.total > FLOOD_LIMIT)
     return verdict({
       result: 'failed',
+      unjudged: true,
       reason: `the client flooded the lab: ${o.total} requests in one module (a FAPI login takes about ten)`,
     });
   const quiet = o.total === 0 && o.handshakeFailures === 0;
@@ -375,19 +335,22 @@ export function judgeModule(
   if (quiet)
     return verdict({
       result: 'failed',
+      unjudged: true,
       reason: exit.timedOut
         ? `timed out; the client made no request (${killed})`
         : 'the client made no request',
     });
   const judged = m.kind === 'negative' ? negative(m, o, exit) : complete(m, o, exit, variant);
-  // A client that used what it had to refuse is judged by that, even if it then hung.
+  // A client that used what it had to refuse is judged by that, even if it then hung: the
+  // evidence is complete, so a SHOULD module stays a warning. Any other hang proves nothing.
   if (exit.timedOut)
     return verdict(
       judged.result === 'failed' &&
+        !judged.unjudged &&
         !judged.reason.startsWith('incomplete') &&
         !judged.reason.includes('stopped before')
         ? { result: 'failed', reason: `${judged.reason}; then it timed out (${killed})` }
-        : { result: 'failed', reason: `timed out (${killed})` },
+        : { result: 'failed', unjudged: true, reason: `timed out (${killed})` },
     );
   return verdict(judged);
 }

@@ -7,6 +7,7 @@
  * `--only CL-20` runs every ID-token module. Data only: the runner switches the lab
  * (./runner.ts) and the judge reads the lab's request log (./judge.ts).
  */
+import type { LabSetup } from '../../core/client-test-lab.js';
 import type { Level } from '../types.js';
 
 /** The groups, in the order they run and are reported. */
@@ -53,17 +54,6 @@ export type Expectation =
   | 'signed-introspection'
   | 'no-resource-after-introspection'
   | 'no-request-over-tls';
-
-/** How the lab behaves for a module: lab switch names (lab/switches.ts) and refused resource calls. */
-export interface LabSetup {
-  faults?: readonly string[];
-  relax?: readonly string[];
-  /**
-   * The resource server answers this many calls with `401 invalid_token` (an expired access token,
-   * RFC 6750 §3.1) before it checks anything, so the client refreshes (RFC 6749 §6).
-   */
-  rsRefusals?: number;
-}
 
 export interface ClientModule {
   /** The catalogue requirement, with a case after the dot. */

@@ -8,22 +8,9 @@
 import { resultOf } from '../runner.js';
 import { summarize, type CheckResult, type Summary, type Variant } from '../types.js';
 import { runCommand, type CommandResult } from './command.js';
-import { judgeModule, verdictDetail, type ModuleVerdict, type Observation } from './judge.js';
-import type { ClientModule, LabSetup } from './modules.js';
-
-/** Where the lab's records stood when a module started. */
-export interface LabMark {
-  requests: number;
-  handshakes: number;
-}
-
-/** The lab, as the runner needs it: switch it, and read what it observed. */
-export interface ClientTestLab {
-  /** Switches the lab to a module's behaviour, replacing the previous module's (and anything pending). */
-  apply(setup: LabSetup): Promise<void>;
-  mark(): LabMark;
-  observe(since: LabMark): Observation;
-}
+import type { ClientTestLab, LabMark, Observation } from '../../core/client-test-lab.js';
+import { judgeModule, verdictDetail, type ModuleVerdict } from './judge.js';
+import type { ClientModule } from './modules.js';
 
 export interface ClientRunOptions {
   lab: ClientTestLab;
@@ -43,6 +30,8 @@ export interface ClientRunOptions {
   /** The selected modules, in plan order. */
   modules: readonly ClientModule[];
   expectedFailures?: readonly string[];
+  /** A SHOULD module is held as a MUST: its failure is `failed`, not a warning (--strict). */
+  strict?: boolean;
   /** Per run of the command. */
   timeoutMs: number;
   signal?: AbortSignal;
@@ -128,7 +117,7 @@ export async function runClientConformance(o: ClientRunOptions): Promise<ClientR
     if (o.signal?.aborted) break;
     const why = notApplicable(m, o);
     if (why) {
-      emit(resultOf(m, o.variant, { result: 'skipped', detail: why }, 0, expected));
+      emit(resultOf(m, o.variant, { result: 'skipped', detail: why }, 0, expected, o.strict));
       continue;
     }
     o.onEvent?.({ type: 'start', module: m, n, of: o.modules.length });
@@ -151,7 +140,18 @@ export async function runClientConformance(o: ClientRunOptions): Promise<ClientR
     overhead.switchMs = Math.max(overhead.switchMs, switchMs);
     overhead.judgeMs = Math.max(overhead.judgeMs, judgeMs);
     const r: ClientResult = {
-      ...resultOf(m, o.variant, { result: verdict.result, detail: verdictDetail(verdict) }, run.ms, expected),
+      ...resultOf(
+        m,
+        o.variant,
+        {
+          result: verdict.result,
+          detail: verdictDetail(verdict),
+          ...(verdict.unjudged ? { unjudged: true } : {}),
+        },
+        run.ms,
+        expected,
+        o.strict,
+      ),
       verdict,
       output: { stdout: run.stdout, stderr: run.stderrText },
       switchMs,

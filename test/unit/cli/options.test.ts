@@ -1,6 +1,6 @@
 /** src/cli/options.ts: one integer-option parser for --days (keygen, lab cert), ports and counts. */
 import { describe, expect, it } from 'vitest';
-import { DAYS_OPTION, parseIntOption, portOption } from '../../../src/cli/options.js';
+import { DAYS_OPTION, nonEmpty, parseIntOption, portOption } from '../../../src/cli/options.js';
 
 describe('parseIntOption', () => {
   it('--days: 1 to 36500, in the same words for every command', () => {
@@ -60,5 +60,13 @@ describe('parseSizeOption', () => {
       expect(() => parseSizeOption(bad, '--max-size'), bad).toThrow(
         expect.objectContaining({ code: 'E_BAD_SIZE', exitCode: 2, details: { flag: '--max-size' } }),
       );
+  });
+});
+
+describe('nonEmpty', () => {
+  it('is the string given, or undefined for an empty, absent or other value', () => {
+    expect(nonEmpty('x')).toBe('x');
+    expect(nonEmpty(' ')).toBe(' ');
+    for (const v of ['', undefined, null, 0, true, ['x']]) expect(nonEmpty(v), String(v)).toBeUndefined();
   });
 });

@@ -4,13 +4,12 @@
  * request, on what a broken one does; a negative module counts only once the lab misbehaved.
  */
 import { describe, expect, it } from 'vitest';
+import type { ObservedRequest, Observation } from '../../../src/core/client-test-lab.js';
 import {
   FLOOD_LIMIT,
   judgeModule,
   verdictDetail,
   type CommandExit,
-  type ObservedRequest,
-  type Observation,
 } from '../../../src/conform/client/judge.js';
 import { CLIENT_MODULES, type ClientModule } from '../../../src/conform/client/modules.js';
 import type { Variant } from '../../../src/conform/types.js';
@@ -335,10 +334,37 @@ describe('signed introspection (MS-11, --introspection)', () => {
 
 describe('any module', () => {
   it('a command that made no request fails with "the client made no request"', () => {
-    for (const id of ['happy-path', 'CL-03', 'CL-11.iss-wrong', 'CL-20.aud', 'CL-01']) {
+    for (const id of ['happy-path', 'CL-03', 'CL-11.iss-wrong', 'CL-20.aud', 'CL-01', 'CL-12.state-wrong']) {
       const v = judgeModule(mod(id), observe([]), exit(0), DPOP);
-      expect([id, v.result, v.reason]).toEqual([id, 'failed', 'the client made no request']);
+      expect([id, v.result, v.reason, v.unjudged]).toEqual([
+        id,
+        'failed',
+        'the client made no request',
+        true,
+      ]);
     }
+  });
+  it("what says nothing about the module's rule is unjudged (failed even for a SHOULD); a refusal not made is judged", () => {
+    const t = exit(null, { timedOut: true, signal: 'SIGTERM', ms: 30_000 });
+    const hung = judgeModule(mod('CL-12.state-wrong'), observe(reqs(...FLOW.slice(0, 4))), t, DPOP);
+    expect([hung.result, hung.unjudged]).toEqual(['failed', true]);
+    const noStart = judgeModule(
+      mod('CL-20.sig-invalid'),
+      observe([]),
+      exit(null, { error: 'x: ENOENT' }),
+      DPOP,
+    );
+    expect(noStart.unjudged).toBe(true);
+    // Stopped before the lab misbehaved: this module proves nothing.
+    const early = judgeModule(mod('CL-20.sig-invalid'), observe(reqs(...FLOW.slice(0, 2))), exit(1), DPOP);
+    expect([early.result, early.unjudged, early.reason]).toEqual([
+      'failed',
+      true,
+      expect.stringMatching(/proves nothing$/) as string,
+    ]);
+    // A client that used the tokens of the bad ID token: judged on the rule (a SHOULD: a warning).
+    const used = judgeModule(mod('CL-20.sig-invalid'), observe(reqs(...FLOW)), exit(0), DPOP);
+    expect([used.result, used.unjudged]).toEqual(['failed', undefined]);
   });
   it('a timeout fails with "timed out" and says when nothing was requested', () => {
     const t = exit(null, { timedOut: true, signal: 'SIGTERM', ms: 30_000 });
@@ -353,10 +379,24 @@ describe('any module', () => {
   });
   it('a client that used what it had to refuse, then hung, is judged by what it used', () => {
     const t = exit(null, { timedOut: true, signal: 'SIGTERM', ms: 30_000 });
-    const v = judgeModule(mod('CL-01'), observe(reqs(...FLOW.slice(0, 5))), t, DPOP);
-    expect(v.reason).toMatch(
-      /^the client sent requests over a TLS connection it should have refused: .*; then it timed out \(the process group was killed\)$/,
-    );
+    for (const id of ['CL-01', 'CL-02']) {
+      const v = judgeModule(mod(id), observe(reqs(...FLOW.slice(0, 5))), t, DPOP);
+      expect(v.reason).toMatch(
+        /^the client sent requests over a TLS connection it should have refused: .*; then it timed out \(the process group was killed\)$/,
+      );
+      // Judged on the module's rule, not unjudged: a SHOULD module (CL-02) stays a warning.
+      expect([id, v.result, v.unjudged]).toEqual([id, 'failed', undefined]);
+    }
+    expect(mod('CL-02').level).toBe('SHOULD');
+    // The same for a client that used the tokens of a bad ID token and then hung.
+    const used = judgeModule(mod('CL-20.sig-invalid'), observe(reqs(...FLOW)), t, DPOP);
+    expect([used.result, used.unjudged, used.reason]).toEqual([
+      'failed',
+      undefined,
+      expect.stringMatching(
+        /^the client used the tokens of the bad token response: .*; then it timed out/,
+      ) as string,
+    ]);
   });
   it('a flood fails, and the evidence stays short (the first and the last requests)', () => {
     const many = reqs(...Array.from({ length: 700 }, () => 'POST /par 400 invalid_client'));

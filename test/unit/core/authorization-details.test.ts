@@ -24,7 +24,7 @@ import { SchemaError, compileSchema } from '../../../src/core/json-schema.js';
 import { loadAuthorizationDetailsSchema } from '../../../src/store/templates.js';
 import { toStoredTokens } from '../../../src/store/tokens.js';
 import { clientCredentialsGrant, processTokenResponse, refreshTokenGrant } from '../../../src/core/token.js';
-import type { FapiError } from '../../../src/errors.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 import { ISSUER, ecSigningKey, fakeClient } from '../../helpers/fake-http.js';
 import { parseInitiation } from '../../../lab/rs/bank.js';
 import { instructionOf } from '../../../lab/rs/payments.js';
@@ -249,17 +249,11 @@ describe('describeDetail: what the consent page says', () => {
 describe('the client: --authorization-details (RFC 9396 §3, §7, §10)', () => {
   it('parseRequestedDetails: a usage error (exit 2) naming the problem', () => {
     expect(parseRequestedDetails(JSON.stringify([PAY]))).toEqual([PAY]);
-    const e = (() => {
-      try {
-        parseRequestedDetails('{"type":"x"}');
-      } catch (err) {
-        return err as FapiError;
-      }
-      throw new Error('expected a refusal');
-    })();
-    expect(e.code).toBe('E_AUTHORIZATION_DETAILS');
-    expect(e.exitCode).toBe(2);
-    expect(e.message).toMatch(/--authorization-details: authorization_details must be a JSON array/);
+    expectFapiError(() => parseRequestedDetails('{"type":"x"}'), {
+      code: 'E_AUTHORIZATION_DETAILS',
+      exitCode: 2,
+      message: /--authorization-details: authorization_details must be a JSON array/,
+    });
   });
 
   it('checkRequestedTypes: the server must list RAR and each type (exit 2 naming it)', () => {

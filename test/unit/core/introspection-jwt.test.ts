@@ -15,9 +15,10 @@ import {
 } from '../../../src/core/introspection-jwt.js';
 import type { Exchange } from '../../../src/core/client.js';
 import type { Jwk } from '../../../src/core/jwk.js';
-import { ExitCode, FapiError } from '../../../src/errors.js';
+import { ExitCode } from '../../../src/errors.js';
 import { makeResponse } from '../../../src/http/client.js';
 import { generateSigningKey } from '../../../src/keys/generate.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 const ISSUER = 'https://as.example';
 const NOW = 1_800_000_000;
@@ -41,14 +42,13 @@ async function setup() {
 }
 
 async function refused(p: Promise<unknown>, check: string) {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(FapiError);
-  expect((e as FapiError).code).toBe(`E_INTROSPECTION_${check.toUpperCase()}`);
-  expect((e as FapiError).exitCode).toBe(ExitCode.server);
-  expect((e as FapiError).details?.check).toBe(check);
+  const e = await expectFapiError(p, {
+    code: `E_INTROSPECTION_${check.toUpperCase()}`,
+    exitCode: ExitCode.server,
+    label: check,
+  });
+  expect(e.details?.check).toBe(check);
+  return e;
 }
 
 describe('MS-10: the signed introspection response', () => {
@@ -126,6 +126,24 @@ describe('MS-11: the client verifies it', () => {
       'signature',
     );
     await refused(verifyIntrospectionJwt('not-a-jwt', check), 'response');
+  });
+
+  it('MS-11: a jose-made response with the right key, typ, iss and aud but a crit header naming an unknown parameter is refused (RFC 7515 §4.1.11)', async () => {
+    const { key, claims, check } = await setup();
+    const signed = (extra: Record<string, unknown>, crit?: Record<string, boolean>) =>
+      new SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES256', typ: 'token-introspection+jwt', kid: key.kid, ...extra })
+        .sign(key.privateKey, crit ? { crit } : {});
+    // The same response without crit verifies: only crit is refused.
+    expect((await verifyIntrospectionJwt(await signed({}), check)).introspection.active).toBe(true);
+    const critical = await signed({ crit: ['x-unknown'], 'x-unknown': 1 }, { 'x-unknown': true });
+    // The JWS header check refuses it; fapi's checks of a signed introspection response report it
+    // under "signature" (the JWS could not be verified), the message naming crit.
+    const e = await refused(verifyIntrospectionJwt(critical, check), 'signature');
+    expect(e.message).toMatch(/crit header \["x-unknown"\].*RFC 7515 §4\.1\.11/);
+    // Not a forgery: the hint says what the server does wrong.
+    expect(e.hint).toMatch(/^Its JWS header lists crit extensions/);
+    expect(e.hint).not.toMatch(/forged/);
   });
 
   it('MS-11: iss, aud (a string or an array with the client), iat present and not in the future, token_introspection', async () => {

@@ -6,7 +6,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
 import { AccessTokenError, verifyAccessToken } from '../../../src/core/access-token.js';
-import { type JwsPolicy, JwsError, checkJwsHeader, typMatches } from '../../../src/core/jws.js';
+import { decodeJwt } from '../../helpers/jwt.js';
+import { type JwsPolicy, JwsError, checkJwsHeader, peekJws, typMatches } from '../../../src/core/jws.js';
 
 const ISS = 'https://as.example';
 const NOW = 1_800_000_000;
@@ -34,6 +35,19 @@ describe('typ is a media type (RFC 7515 §4.1.9), one rule for every JWT', () =>
       expect(typMatches(typ, ['at+jwt']), typ).toBe(true);
     for (const typ of ['JWT', 'text/at+jwt', 'at+jwt ', 'application/', undefined, 7, ['at+jwt']])
       expect(typMatches(typ, ['at+jwt']), String(typ)).toBe(false);
+  });
+});
+
+describe('peekJws', () => {
+  it('reads the header and payload of a JWS without verifying it; undefined for anything else', async () => {
+    const jwt = await at({}, { sub: 'alice' });
+    expect(peekJws(jwt)).toEqual({
+      header: { alg: 'ES256', typ: 'at+jwt', kid: 'k1' },
+      payload: { iss: ISS, aud: 'https://rs.example', exp: NOW + 300, jti: 'j1', sub: 'alice' },
+    });
+    expect(peekJws(`${jwt.slice(0, jwt.lastIndexOf('.'))}.AAAA`)?.payload.sub).toBe('alice');
+    for (const v of [undefined, '', 'opaque-token', 'a.b', 'a.b.c', `${jwt}.x`])
+      expect(peekJws(v), String(v)).toBeUndefined();
   });
 });
 
@@ -103,5 +117,30 @@ describe('RS-03 / RS-04: the access-token verification (RFC 9068 §4)', () => {
     for (const [check, token] of cases) expect(refusal(() => verify(token)).check, check).toBe(check);
     const none = `${Buffer.from('{"alg":"none","typ":"at+jwt","kid":"k1"}').toString('base64url')}.${(await at()).split('.')[1]}.`;
     expect(refusal(() => verify(none)).check).toBe('alg');
+  });
+
+  it('no issuer configured (keys alone): any iss string is accepted, a missing or non-string iss is not (RFC 9068 §2.2)', async () => {
+    const anyIssuer = (t: string) => verifyAccessToken(t, { keys, issuer: undefined });
+    const token = await at({}, { iss: undefined });
+    expect(decodeJwt(token).payload).not.toHaveProperty('iss');
+    expect(anyIssuer(await at({}, { iss: 'https://other.example' })).payload.iss).toBe(
+      'https://other.example',
+    );
+    expect(anyIssuer(await at()).payload.iss).toBe(ISS);
+    const missing = refusal(() => anyIssuer(token));
+    expect(missing).toMatchObject({
+      check: 'iss',
+      message: expect.stringMatching(/has no iss.*RFC 9068 §2\.2/),
+    });
+    for (const iss of [7, '', ['https://as.example'], null]) {
+      const t = await at({}, { iss });
+      expect(refusal(() => anyIssuer(t)).check, JSON.stringify(iss)).toBe('iss');
+    }
+    // The signature still decides first: another key with no iss is a signature refusal.
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const forged = await new jose.SignJWT({ iss: ISS, exp: NOW + 300 })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })
+      .sign(other.privateKey);
+    expect(refusal(() => anyIssuer(forged)).check).toBe('signature');
   });
 });

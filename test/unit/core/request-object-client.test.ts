@@ -8,7 +8,7 @@ import type { ClientOptions } from '../../../src/core/client.js';
 import { createAuthorizationSession, pushAuthorizationRequest } from '../../../src/core/par.js';
 import { buildClientMetadata } from '../../../src/core/registration.js';
 import { checkRequestObjectsSupported, requestObjectsRequired } from '../../../src/core/request-object.js';
-import { ExitCode, FapiError } from '../../../src/errors.js';
+import { ExitCode } from '../../../src/errors.js';
 import {
   ISSUER,
   MTLS,
@@ -18,6 +18,7 @@ import {
   fakeHttp,
   metadata,
 } from '../../helpers/fake-http.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 import { decodeJwt } from '../../helpers/jwt.js';
 
 const SIG = ecSigningKey();
@@ -90,11 +91,11 @@ describe('MS-07: the pushed request as a request object', () => {
   it('MS-07: without a signing key → E_KEY_MISSING (exit 3), nothing sent', async () => {
     const f = fakeHttp();
     const c = client(f, { authMethod: 'tls_client_auth', sender: 'mtls', signingKey: undefined });
-    const e = await pushAuthorizationRequest(c, session(), { requestObject: true }).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(FapiError);
-    expect((e as FapiError).code).toBe('E_KEY_MISSING');
-    expect((e as FapiError).exitCode).toBe(ExitCode.localState);
-    expect((e as FapiError).hint).toContain('fapi keygen');
+    const e = await expectFapiError(pushAuthorizationRequest(c, session(), { requestObject: true }), {
+      code: 'E_KEY_MISSING',
+      exitCode: ExitCode.localState,
+    });
+    expect(e.hint).toContain('fapi keygen');
     expect(f.requests).toHaveLength(0);
   });
 
@@ -116,15 +117,13 @@ describe('MS-07: which servers take request objects, and when they are required'
   });
 
   it('MS-07: a server that advertises nothing about request objects → E_JAR_UNSUPPORTED (exit 2)', () => {
-    const e = (() => {
-      try {
-        checkRequestObjectsSupported({ ...m, request_parameter_supported: false }, 'ES256');
-      } catch (x) {
-        return x;
-      }
-    })() as FapiError;
-    expect(e.code).toBe('E_JAR_UNSUPPORTED');
-    expect(e.exitCode).toBe(ExitCode.usage);
+    expectFapiError(
+      () => checkRequestObjectsSupported({ ...m, request_parameter_supported: false }, 'ES256'),
+      {
+        code: 'E_JAR_UNSUPPORTED',
+        exitCode: ExitCode.usage,
+      },
+    );
   });
 
   it('MS-07: the key algorithm must be among request_object_signing_alg_values_supported', () => {
@@ -174,14 +173,16 @@ describe('MS-07: registering for request objects (--jar)', () => {
   });
 
   it('MS-07: a server whose request object algorithms exclude the key → E_JAR_ALG_UNSUPPORTED', () => {
-    expect(() =>
-      buildClientMetadata({
-        ...input,
-        authMethod: 'private_key_jwt',
-        jar: true,
-        server: { ...metadata(), request_object_signing_alg_values_supported: ['PS256'] },
-      }),
-    ).toThrow(FapiError);
+    expectFapiError(
+      () =>
+        buildClientMetadata({
+          ...input,
+          authMethod: 'private_key_jwt',
+          jar: true,
+          server: { ...metadata(), request_object_signing_alg_values_supported: ['PS256'] },
+        }),
+      { code: 'E_JAR_ALG_UNSUPPORTED' },
+    );
   });
 });
 

@@ -3,7 +3,7 @@
  * implementation nobody here wrote), and the verification rules the lab runs (MS-02..06), each
  * refusing with its catalogue ID. Plus the strict JWS reading they rely on (duplicate members).
  */
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { SignJWT, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { duplicateMember, decodeJws, JwsError } from '../../../src/core/jws.js';
 import {
@@ -154,6 +154,20 @@ describe('MS-02..06: verifying a request object', () => {
     refusedWith(() => verifyRequestObject(make(), opts({ allowedAlgs: ['PS256'] })), 'MS-05', 'alg');
     refusedWith(() => verifyRequestObject(make({ header: { typ: 'JWT' } }), opts()), 'MS-05', 'typ');
     refusedWith(() => verifyRequestObject(make({ header: { crit: ['x'] } }), opts()), 'MS-05', 'crit');
+  });
+
+  it('MS-05: a jose-made request object with a crit header naming an unknown parameter (RFC 7515 §4.1.11)', async () => {
+    const { key, make, opts } = await setup();
+    const claims = decodeJws(make()).payload;
+    const signed = (extra: Record<string, unknown>, crit?: Record<string, boolean>) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', typ: REQUEST_OBJECT_TYP, kid: key.kid, ...extra })
+        .sign(key.privateKey, crit ? { crit } : {});
+    // The same claims, key and header without crit verify: only crit is refused.
+    expect(verifyRequestObject(await signed({}), opts()).alg).toBe('ES256');
+    const critical = await signed({ crit: ['x-unknown'], 'x-unknown': 1 }, { 'x-unknown': true });
+    refusedWith(() => verifyRequestObject(critical, opts()), 'MS-05', 'crit header ["x-unknown"]');
+    refusedWith(() => verifyRequestObject(critical, opts()), 'MS-05', 'RFC 7515 §4.1.11');
   });
 
   it('MS-05: a JWE, a duplicate claim, too long, not a JWS', async () => {

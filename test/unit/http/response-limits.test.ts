@@ -7,8 +7,9 @@
  */
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isFapiError, type FapiError } from '../../../src/errors.js';
+import type { FapiError } from '../../../src/errors.js';
 import { createHttpClient, DEFAULT_MAX_RESPONSE_BYTES, type HttpClient } from '../../../src/http/client.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 import { startHttpsServer, type TestHttpsServer } from '../../helpers/https-server.js';
 
 const MiB = 1024 * 1024;
@@ -86,13 +87,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function failure(http: HttpClient, path: string, method = 'GET'): Promise<FapiError> {
-  const err: unknown = await http({ method, url: `${server.origin}${path}` }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isFapiError(err)) throw new Error(`expected a FapiError from ${path}, got ${String(err)}`);
-  return err;
+function failure(http: HttpClient, path: string, method = 'GET'): Promise<FapiError> {
+  return expectFapiError(http({ method, url: `${server.origin}${path}` }), { label: path });
 }
 
 describe('response size cap', () => {

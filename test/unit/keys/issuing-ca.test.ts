@@ -10,11 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FapiError } from '../../../src/errors.js';
+import type { FapiError } from '../../../src/errors.js';
 import { generateSigningKey, privateKeyPem } from '../../../src/keys/generate.js';
 import { loadIssuingCa } from '../../../src/keys/issuing-ca.js';
 import { createCertificate } from '../../../src/keys/x509.js';
 import { readText } from '../../../src/store/atomic.js';
+import { expectFapiError } from '../../helpers/expect-error.js';
 
 let dir: string;
 const f = (name: string) => path.join(dir, name);
@@ -67,11 +68,11 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function refused(cert: string, key: string): Promise<FapiError> {
-  const err: unknown = await loadIssuingCa(f(cert), f(key), readText).catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(FapiError);
-  expect((err as FapiError).exitCode).toBe(3);
-  return err as FapiError;
+function refused(cert: string, key: string): Promise<FapiError> {
+  return expectFapiError(loadIssuingCa(f(cert), f(key), readText), {
+    exitCode: 3,
+    label: `${cert} + ${key}`,
+  });
 }
 
 describe('CL-24 loadIssuingCa', () => {

@@ -5,6 +5,7 @@
  * loopback redirect URI, which it then loads once, as a browser would.
  */
 import { networkError, serverError, stateError, usageError } from '../../../errors.js';
+import { browserGet, type CookieJar } from '../../../http/browser-get.js';
 import { createHttpClient } from '../../../http/client.js';
 import { labHome, labPaths } from '../../../../lab/home.js';
 import { readCaFile, type CliContext } from '../../context.js';
@@ -32,23 +33,10 @@ export async function run(ctx: CliContext, _opts: object, args: string[]): Promi
         'Start the lab with the same --home, or pass --ca.',
       );
   const http = createHttpClient({ ca: [ca], trace: ctx.out.trace, allowHttpLoopback: true });
-  const cookies = new Map<string, string>();
+  const cookies: CookieJar = new Map();
   let url = start;
   for (let hop = 0; hop < 10; hop++) {
-    const res = await http({
-      method: 'GET',
-      url: url.href,
-      headers: {
-        accept: 'text/html',
-        ...(cookies.size ? { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
-      },
-    });
-    const set = res.headers['set-cookie'];
-    for (const c of Array.isArray(set) ? set : set ? [set] : []) {
-      const pair = c.split(';')[0] ?? '';
-      const i = pair.indexOf('=');
-      if (i > 0) cookies.set(pair.slice(0, i), pair.slice(i + 1));
-    }
+    const res = await browserGet(http, url.href, cookies);
     const location = res.header('location');
     if (url.origin !== start.origin && LOOPBACK.has(url.hostname)) {
       // The client's redirect URI answered: done.
