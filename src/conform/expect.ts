@@ -16,7 +16,8 @@ export interface Answer {
   transport?: string;
 }
 
-const clip = (s: string, n = 90) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+/** `s`, cut to `n` characters with an ellipsis when longer. */
+export const clip = (s: string, n = 90) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** "401 invalid_client", "400 invalid_request (redirect_uri is required)", "200", "TLS failure: …". */
 export function describe(a: Answer | HttpResponse): string {

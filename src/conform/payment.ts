@@ -7,6 +7,7 @@
  */
 import { paymentInitiationBody, type AuthorizationDetail } from '../core/authorization-details.js';
 import { usageError } from '../errors.js';
+import { isPlainObject as isObject } from '../store/validate.js';
 
 export interface PaymentSpec {
   /** The resource that executes a payment on POST (`--rs-payment`); without it the RS RAR checks skip. */
@@ -33,9 +34,6 @@ export function defaultPayment(url?: string): PaymentSpec {
     body: paymentInitiationBody(DEFAULT_PAYMENT_DETAIL),
   };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Reads a `--payment` file: `{ "detail": {…a detail with a string type…}, "body": {…} }`. */
 export function parsePaymentFile(text: string, file: string, url?: string): PaymentSpec {

@@ -304,12 +304,18 @@ function notApplicable(c: Check, variant: Variant | undefined): string | undefin
   return undefined;
 }
 
+/** Whether the server advertises an authorization_details type (RFC 9396 §10). */
+function advertisesType(metadata: DiscoveryResult['metadata'], type: string): boolean {
+  const types = metadata.authorization_details_types_supported;
+  return Array.isArray(types) && types.includes(type);
+}
+
 /** Why the RAR checks cannot run here (RFC 9396 §10: the server advertises the detail's type). */
 function rarUnmet(c: Check, env: RunEnv): string | undefined {
   const n = c.needs;
   const type = env.payment.detail.type;
   const types = env.metadata.authorization_details_types_supported;
-  if (n.rar && !(Array.isArray(types) && types.includes(type)))
+  if (n.rar && !advertisesType(env.metadata, type))
     return `the server does not advertise ${type} in authorization_details_types_supported (RFC 9396 §10)${Array.isArray(types) ? `: it lists ${types.map(String).join(', ') || 'none'}` : ''}`;
   if (n.payments && !env.payment.url)
     return 'needs a resource that executes payments: pass --rs-payment URL (the checks make real payments: use a sandbox)';
@@ -377,9 +383,7 @@ export async function runConformance(
   const scope = o.scope ?? defaultScope(metadata);
   // RFC 9396 §10: the test clients register the RAR checks' type when the server advertises it.
   const payment = o.payment ?? defaultPayment();
-  const types = metadata.authorization_details_types_supported;
-  const rarType =
-    Array.isArray(types) && types.includes(payment.detail.type) ? payment.detail.type : undefined;
+  const rarType = advertisesType(metadata, payment.detail.type) ? payment.detail.type : undefined;
   const provisioning: Provisioning = {
     metadata,
     http,

@@ -95,7 +95,8 @@ export interface Outcome {
   detail: string;
   /**
    * The failure says nothing about the check's own rule: the peer could not be judged at all (a
-   * command that did not start, made no request, flooded the lab or ran past its timeout). It is
+   * command that did not start, made no request, flooded the lab, stopped before the lab
+   * misbehaved, or ran past its timeout before doing what the module judges). It is
    * `failed` whatever the check's level: a SHOULD is forgiven, not a peer that never tried.
    */
   unjudged?: boolean;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { LabConfig } from '../../lab/config.js';
 import { labPaths } from '../../lab/home.js';
 import { ALL_CHECKS } from '../../src/conform/checks/index.js';
+import type { HttpFactory } from '../../src/conform/parties.js';
 import { runConformance, type ConformOptions, type ConformReport } from '../../src/conform/runner.js';
 import { defaultPayment } from '../../src/conform/payment.js';
 import { selectChecks } from '../../src/conform/select.js';
@@ -40,18 +41,26 @@ export interface LabRunOptions extends Partial<ConformOptions> {
   interpose?: Interpose;
 }
 
+/**
+ * The run's HTTP clients: trusting `ca` (PEM), with the test client's certificate when it has one,
+ * 10 s per request; through `interpose` when given.
+ */
+export function httpTrusting(ca: string, interpose?: Interpose): HttpFactory {
+  return (cert) => {
+    const h = createHttpClient({
+      ca: [ca],
+      timeoutMs: 10_000,
+      ...(cert ? { cert: cert.cert, key: cert.key } : {}),
+    });
+    return interpose ? (req) => interpose(req, h, cert?.cert) ?? h(req) : h;
+  };
+}
+
 export function conformOptions(t: TestLab, o: LabRunOptions = {}): ConformOptions {
   const { only, skip, interpose, ...rest } = o;
   return {
     issuer: t.lab.issuer,
-    http: (cert) => {
-      const h = createHttpClient({
-        ca: [t.ca],
-        timeoutMs: 10_000,
-        ...(cert ? { cert: cert.cert, key: cert.key } : {}),
-      });
-      return interpose ? (req) => interpose(req, h, cert?.cert) ?? h(req) : h;
-    },
+    http: httpTrusting(t.ca, interpose),
     redirectUri: REDIRECT_URI,
     rs: [`${t.lab.rs}/accounts`],
     rsScope: 'accounts',

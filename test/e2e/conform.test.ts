@@ -13,6 +13,9 @@ import { BIN, ROOT, fapi, tempHome } from '../helpers/cli.js';
 import { startHttpsServer } from '../helpers/https-server.js';
 import { labUpProcess, type LabProcess } from '../helpers/lab-process.js';
 
+/** One variant (private_key_jwt + DPoP), logins followed by fapi itself. */
+const ONE_VARIANT_FOLLOW = ['--auth', 'private_key_jwt', '--sender', 'dpop', '--browser', 'follow'];
+
 const WORDS = ['passed', 'failed', 'warning', 'skipped', 'expected-failure'];
 
 interface ContractResult {
@@ -208,12 +211,7 @@ describe('fapi conform server against the strict lab (a lab up process)', () => 
     writeFileSync(f, JSON.stringify({ detail, body }));
     const r = await fapi(
       labRun(lab, home.dir, [
-        '--auth',
-        'private_key_jwt',
-        '--sender',
-        'dpop',
-        '--browser',
-        'follow',
+        ...ONE_VARIANT_FOLLOW,
         '--only',
         'RAR-',
         '--rs-payment',
@@ -271,12 +269,7 @@ describe('fapi conform server against the strict lab (a lab up process)', () => 
 
   it('without --rs: the RS checks skip with the reason, the summary says so; --json has them as skipped results', async () => {
     const args = labRun(lab, home.dir, [
-      '--auth',
-      'private_key_jwt',
-      '--sender',
-      'dpop',
-      '--browser',
-      'follow',
+      ...ONE_VARIANT_FOLLOW,
       '--only',
       'RS-01,RS-02,PAR-16',
       '--skip',
@@ -315,18 +308,7 @@ describe('fapi conform server against the strict lab (a lab up process)', () => 
     const r = await fapi(
       [
         '-v',
-        ...labRun(lab, home.dir, [
-          '--auth',
-          'private_key_jwt',
-          '--sender',
-          'dpop',
-          '--browser',
-          'follow',
-          '--only',
-          'PAR-16',
-          '--scope',
-          'openid accounts',
-        ]),
+        ...labRun(lab, home.dir, [...ONE_VARIANT_FOLLOW, '--only', 'PAR-16', '--scope', 'openid accounts']),
       ],
       { timeoutMs: 60_000 },
     );
@@ -430,16 +412,7 @@ describe('fapi conform server against a relaxed lab: failures and --expected-fai
     await relaxed?.stop();
     h?.cleanup();
   });
-  const only = [
-    '--auth',
-    'private_key_jwt',
-    '--sender',
-    'dpop',
-    '--browser',
-    'follow',
-    '--only',
-    'META-07,AZ-02,CA-13',
-  ];
+  const only = [...ONE_VARIANT_FOLLOW, '--only', 'META-07,AZ-02,CA-13'];
 
   it('a failed check is exit 6, the IDs in one line', async () => {
     const r = await fapi(labRun(relaxed, h.dir, only), { timeoutMs: 60_000 });

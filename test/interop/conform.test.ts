@@ -8,9 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { ALL_CHECKS } from '../../src/conform/checks/index.js';
 import { runConformance } from '../../src/conform/runner.js';
-import { createHttpClient } from '../../src/http/client.js';
 import { readPemPrivateKey } from '../../src/keys/generate.js';
-import { label } from '../conform/helpers.js';
+import { httpTrusting, label } from '../conform/helpers.js';
 import { startOidcProvider } from '../helpers/oidc-provider.js';
 
 const DPOP = ['private_key_jwt+dpop', 'tls_client_auth+dpop', 'self_signed_tls_client_auth+dpop'];
@@ -68,12 +67,7 @@ describe('fapi conform server against node-oidc-provider (FAPI 2.0)', () => {
     try {
       const report = await runConformance({
         issuer: op.issuer,
-        http: (cert) =>
-          createHttpClient({
-            ca: [op.ca.certPem],
-            timeoutMs: 10_000,
-            ...(cert ? { cert: cert.cert, key: cert.key } : {}),
-          }),
+        http: httpTrusting(op.ca.certPem),
         redirectUri: 'http://127.0.0.1:49152/callback',
         rs: [`${op.mtlsOrigin}/me`],
         // userinfo requires openid (OIDC Core §5.3): RS-05 asks for a token without it.

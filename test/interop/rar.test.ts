@@ -17,7 +17,7 @@ import { ALL_CHECKS } from '../../src/conform/checks/index.js';
 import { runConformance } from '../../src/conform/runner.js';
 import { selectChecks } from '../../src/conform/select.js';
 import { createHttpClient } from '../../src/http/client.js';
-import { lines } from '../conform/helpers.js';
+import { httpTrusting, lines } from '../conform/helpers.js';
 import { ROOT, fapi, tempHome, type RunResult } from '../helpers/cli.js';
 import { startOidcProvider, type OidcProviderHandle } from '../helpers/oidc-provider.js';
 
@@ -204,12 +204,7 @@ describe('fapi conform server: the RAR checks against oidc-provider', () => {
   it('RAR-02, RAR-03, RAR-05, RAR-05.refresh and RAR-06 pass; the test clients register the type (oidc-provider allows only registered types); no --rs-payment, no payment', async () => {
     const report = await runConformance({
       issuer: op.issuer,
-      http: (cert) =>
-        createHttpClient({
-          ca: [op.ca.certPem],
-          timeoutMs: 10_000,
-          ...(cert ? { cert: cert.cert, key: cert.key } : {}),
-        }),
+      http: httpTrusting(op.ca.certPem),
       redirectUri: 'http://127.0.0.1:49152/callback',
       auth: ['private_key_jwt'],
       sender: ['dpop'],

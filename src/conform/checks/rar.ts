@@ -24,7 +24,7 @@ import {
   type AuthorizationDetail,
 } from '../../core/authorization-details.js';
 import type { CheckContext, Sent, Tokens } from '../context.js';
-import { describe, errorOf, expectRefused, isSuccess, statusOf } from '../expect.js';
+import { clip as clipTo, describe, errorOf, expectRefused, isSuccess, statusOf } from '../expect.js';
 import type { TestClient } from '../parties.js';
 import { paymentLabel } from '../payment.js';
 import { failed, passed, Skip, warning, type Check, type Outcome } from '../types.js';
@@ -83,7 +83,7 @@ function notAsConsented(body: Record<string, unknown>, consented: readonly Autho
   return undefined;
 }
 
-const clip = (s: string, n = 120) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const clip = (s: string) => clipTo(s, 120);
 
 function jsonOf(sent: Sent): Record<string, unknown> {
   try {
