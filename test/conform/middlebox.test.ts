@@ -3,8 +3,10 @@
  * ./strict-lab.test.ts), and the lab behind a hostile middlebox that breaks exactly that rule fails
  * them. The middlebox (./helpers.ts `interpose`) plays a server that drops a registered flag, keeps
  * one key per kid, binds a refreshed token to the old certificate, an RS that ignores scopes, a
- * server that mishandles the OIDC claims parameter it offers, or a token endpoint that does not
- * verify DPoP proofs, or refuses the ones RFC 9449 lets through.
+ * server that mishandles the OIDC claims parameter it offers, a token endpoint that does not
+ * verify DPoP proofs, or refuses the ones RFC 9449 lets through, or a server that does not hold
+ * the Rich Authorization Requests rules (any details at PAR, none in the token response, a refresh
+ * that widens, drops or ignores them).
  */
 import { describe, expect, it } from 'vitest';
 import { isNonceDemand } from '../../src/core/client.js';
@@ -12,7 +14,8 @@ import { createDpopProof } from '../../src/core/dpop.js';
 import { decodeJws } from '../../src/core/jws.js';
 import { DPOP_TOKEN_CHECKS } from '../../src/conform/checks/dpop.js';
 import { otherDpopKey } from '../../src/conform/checks/par.js';
-import type { HttpResponse } from '../../src/http/client.js';
+import type { HttpRequest, HttpResponse } from '../../src/http/client.js';
+import { DEFAULT_PAYMENT_DETAIL } from '../../src/conform/payment.js';
 import type { ConformReport } from '../../src/conform/runner.js';
 import type { Variant } from '../../src/conform/types.js';
 import {
@@ -417,4 +420,96 @@ describe('DP-*.token: DPoP proofs at the token endpoint (catalogue §1.9)', () =
       'token request with iat = now + 8 s → 400 invalid_dpop_proof (iat more than 5 s off), expected success',
     );
   }, 60_000);
+});
+
+describe('RAR-02..06: Rich Authorization Requests at the authorization server (RFC 9396)', () => {
+  const RAR_AS = ['RAR-02', 'RAR-03', 'RAR-05', 'RAR-06'];
+  /** "ID result" of every RAR check at the AS that did not pass (a skip too: each must run). */
+  const notPassed = (report: ConformReport) => {
+    const rar = report.results.filter((r) => r.id.startsWith('RAR-'));
+    expect(rar.map((r) => r.id)).toEqual(['RAR-02', 'RAR-03', 'RAR-05', 'RAR-05.refresh', 'RAR-06']);
+    return rar.filter((r) => r.result !== 'passed').map((r) => `${r.id} ${r.result}`);
+  };
+  const isPar = (req: { method: string; url: string }) =>
+    req.method === 'POST' && new URL(req.url).pathname === '/par';
+  const grantOf = (req: HttpRequest) => formOf(req).get('grant_type');
+  /** The lab's JSON answer with `edit` applied (its Date and DPoP-Nonce kept). */
+  const edited = (req: HttpRequest, res: HttpResponse, edit: (b: Record<string, unknown>) => void) => {
+    if (res.status !== 200) return res;
+    const body = res.json() as Record<string, unknown>;
+    edit(body);
+    const keep: Record<string, string> = {};
+    for (const h of ['date', 'dpop-nonce']) {
+      const v = res.header(h);
+      if (v) keep[h] = v;
+    }
+    return jsonAnswer(req, 200, body, keep);
+  };
+  /** The refresh request without its authorization_details (a server that ignores the parameter). */
+  const withoutDetails = (req: HttpRequest): HttpRequest => {
+    const form = formOf(req);
+    form.delete('authorization_details');
+    return { ...req, body: form.toString() };
+  };
+
+  it('a PAR endpoint that does not validate the details (it takes any type, any shape) fails RAR-02 and RAR-03 only', async () => {
+    // What reaches the lab is the payment detail every time: the middlebox's server "accepts" the rest.
+    const lax: Interpose = (req, send) => {
+      const form = formOf(req);
+      if (!isPar(req) || !form.has('authorization_details')) return undefined;
+      form.set('authorization_details', JSON.stringify([DEFAULT_PAYMENT_DETAIL]));
+      return send({ ...req, body: form.toString() });
+    };
+    const report = await run({}, RAR_AS, [PKJWT_DPOP], { interpose: lax });
+    expect(notPassed(report), lines(report.results).join('\n')).toEqual(['RAR-02 failed', 'RAR-03 failed']);
+    expect(detail(report, 'RAR-02')).toMatch(
+      /^PAR with authorization_details \[\{"type": "urn:fapi:conform:unknown-type"\}\] → 201: accepted/,
+    );
+  }, 60_000);
+
+  it('a token response without the consented details fails RAR-05 only', async () => {
+    const bare: Interpose = (req, send) =>
+      isTokenRequest(req) && grantOf(req) === 'authorization_code'
+        ? send(req).then((res) => edited(req, res, (b) => delete b.authorization_details))
+        : undefined;
+    const report = await run({}, RAR_AS, [PKJWT_DPOP], { interpose: bare });
+    expect(notPassed(report), lines(report.results).join('\n')).toEqual(['RAR-05 failed']);
+    expect(detail(report, 'RAR-05')).toBe(
+      'consent to 1.00 EUR to Bob Example, token response: no authorization_details (RFC 9396 §7 requires them)',
+    );
+  }, 60_000);
+
+  it('a refresh that widens the grant to what it is asked for fails RAR-06 only', async () => {
+    const widening: Interpose = (req, send) => {
+      const asked = formOf(req).get('authorization_details');
+      if (!isTokenRequest(req) || grantOf(req) !== 'refresh_token' || asked === null) return undefined;
+      return send(withoutDetails(req)).then((res) =>
+        edited(req, res, (b) => (b.authorization_details = JSON.parse(asked) as unknown)),
+      );
+    };
+    const report = await run({}, RAR_AS, [PKJWT_DPOP], { interpose: widening });
+    expect(notPassed(report), lines(report.results).join('\n')).toEqual(['RAR-06 failed']);
+    expect(detail(report, 'RAR-06')).toMatch(
+      /^consent to 1\.00 EUR to Bob Example, refresh with authorization_details for 2\.00 EUR to Bob Example → 200 with the wider detail: the grant was widened$/,
+    );
+  }, 60_000);
+
+  it('a refresh that drops the details fails RAR-05.refresh and RAR-06; one that ignores the parameter is a warning', async () => {
+    const dropping: Interpose = (req, send) =>
+      isTokenRequest(req) && grantOf(req) === 'refresh_token'
+        ? send(withoutDetails(req)).then((res) => edited(req, res, (b) => delete b.authorization_details))
+        : undefined;
+    const dropped = await run({}, RAR_AS, [PKJWT_DPOP], { interpose: dropping });
+    expect(notPassed(dropped), lines(dropped.results).join('\n')).toEqual([
+      'RAR-05.refresh failed',
+      'RAR-06 failed',
+    ]);
+    const ignoring: Interpose = (req, send) =>
+      isTokenRequest(req) && grantOf(req) === 'refresh_token' ? send(withoutDetails(req)) : undefined;
+    const ignored = await run({}, RAR_AS, [PKJWT_DPOP], { interpose: ignoring });
+    expect(notPassed(ignored), lines(ignored.results).join('\n')).toEqual(['RAR-06 warning']);
+    expect(detail(ignored, 'RAR-06')).toMatch(
+      /with the granted details: the parameter was ignored, not refused \(RFC 9396 §6 asks for invalid_authorization_details\)$/,
+    );
+  }, 90_000);
 });
